@@ -1,0 +1,5 @@
+"""Recurrent network architectures as flat chromosomes, run by Numba kernels."""
+from .network import Network
+from .registry import ARCHS, build
+
+__all__ = ["ARCHS", "Network", "build"]

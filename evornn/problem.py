@@ -1,0 +1,73 @@
+"""The problem interface: what every benchmark (and a user's own task) provides.
+
+A problem carries its metadata (sizes, episode length, what "solved" means, the names of the
+metrics its evaluation reports) and evaluates a population of chromosomes of a given network in
+one call. Optimisers maximise ``fitness``; stopping criteria read ``metrics`` by name.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class EvalResult:
+    """Fitness (P,) float64, higher is better, and metrics (P, k) in ``problem.metric_names`` order."""
+
+    fitness: np.ndarray
+    metrics: np.ndarray
+
+    def metric(self, names: tuple[str, ...], name: str) -> np.ndarray:
+        return self.metrics[:, names.index(name)]
+
+
+@dataclass
+class SolvedCheck:
+    """The outcome of a problem's own test of one network (e.g. 100,000 steps + generalization).
+
+    ``test_episodes`` counts the episodes the test ran; they are not evaluations.
+    """
+
+    solved: bool
+    test_episodes: int = 0
+    info: dict = field(default_factory=dict)
+
+
+class Problem(ABC):
+    """Base class of problems. Subclasses set the attributes and implement :meth:`evaluate`."""
+
+    name: str = ""
+    description: str = ""
+    n_inputs: int = 0
+    n_outputs: int = 0
+    episode_length: int = 0            # steps of one evaluation (an episode, or the training data)
+    solved_description: str = ""       # what "solved" means, in words
+    metric_names: tuple[str, ...] = ()
+    output_activation: str = "linear"  # what a network's outputs should be squashed with by default
+    needs_steps: bool = False          # True when the network must run step by step (closed loop)
+
+    @abstractmethod
+    def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
+        """Evaluate every row of W (P, net.n_params); ``seeds`` (P,) uint64 for any randomness."""
+
+    def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
+        """The problem's own test of a network whose evaluation metrics are ``result_row``.
+
+        The default reads nothing: problems with a definition of "solved" override it.
+        """
+        return SolvedCheck(False)
+
+    def params(self) -> dict:
+        """The parameters the problem was made with (JSON-able), to record and to remake it."""
+        return {}
+
+    def check_network(self, net) -> None:
+        """Raise a one-line ValueError when ``net`` does not fit this problem."""
+        if net.n_inputs != self.n_inputs or net.n_outputs != self.n_outputs:
+            raise ValueError(f"problem {self.name} needs a network with {self.n_inputs} inputs and "
+                             f"{self.n_outputs} outputs, got {net.n_inputs} and {net.n_outputs}")
+        if self.needs_steps and not net.steppable:
+            raise ValueError(f"problem {self.name} runs the network step by step in a closed loop; "
+                             f"{net.name} needs the whole sequence first")

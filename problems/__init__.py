@@ -1,0 +1,1 @@
+"""Benchmark problems (installed as ``evornn.problems``)."""
