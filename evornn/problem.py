@@ -47,6 +47,7 @@ class Problem(ABC):
     metric_names: tuple[str, ...] = ()
     output_activation: str = "linear"  # what a network's outputs should be squashed with by default
     needs_steps: bool = False          # True when the network must run step by step (closed loop)
+    default_net: dict = {"arch": "elman", "n_hidden": 8}   # the network used when none is named
 
     @abstractmethod
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:

@@ -1,0 +1,131 @@
+"""The one loop: ask, evaluate, tell, log, check the stopping criteria, checkpoint.
+
+Determinism: the fitness of individual i of generation g depends only on (root seed, g, i,
+chromosome), because its evaluation seed is ``eval_seeds(seed, g, P)[i]`` and the optimiser draws
+from its own Generator; so the same seed gives a bit-identical run with any number of threads or
+workers, and a run restored from :meth:`Runner.get_state` continues bit for bit.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .evaluators import LocalEvaluator
+from .optim.stopping import Progress, StopConfig, StopReason, check
+from .problem import Problem
+from .seeding import eval_seeds
+
+
+@dataclass
+class RunResult:
+    best_chromosome: np.ndarray
+    best_fitness: float
+    best_metrics: dict
+    stop_reasons: list[StopReason]
+    progress: Progress
+    history: list[dict] = field(default_factory=list)
+    solved_info: dict = field(default_factory=dict)
+
+    @property
+    def solved(self) -> bool:
+        return self.progress.solved
+
+    @property
+    def stop_reason(self) -> str:
+        return "; ".join(r.message for r in self.stop_reasons)
+
+
+class Runner:
+    """Drives ``strategy`` on ``problem`` with network ``net`` until a stopping criterion fires.
+
+    ``callbacks`` are called as ``cb(runner, row)`` after every generation (logging,
+    checkpoints); ``row`` is the generation's log line as a dict.
+    """
+
+    def __init__(self, problem: Problem, net, strategy, stop: StopConfig, evaluator=None, seed: int = 0,
+                 callbacks: tuple[Callable[["Runner", dict], Any], ...] = ()):
+        problem.check_network(net)
+        if strategy.n_params != net.n_params:
+            raise ValueError(f"optimiser has {strategy.n_params} parameters, network {net.n_params}")
+        stop.validate()
+        self.problem, self.net, self.strategy, self.stop = problem, net, strategy, stop
+        self.evaluator = evaluator or LocalEvaluator()
+        self.seed = int(seed)
+        self.callbacks = tuple(callbacks)
+        self.progress = Progress()
+        self.best_x: np.ndarray | None = None
+        self.best_metrics: dict = {}
+        self.solved_info: dict = {}
+        self.history: list[dict] = []
+        self._has_test = type(problem).check_solved is not Problem.check_solved
+
+    def step(self) -> dict:
+        """Run one generation; returns its log row."""
+        t0 = time.perf_counter()
+        p, names = self.progress, self.problem.metric_names
+        pop = self.strategy.ask()
+        seeds = eval_seeds(self.seed, p.generation, pop.shape[0])
+        res = self.evaluator(self.problem, self.net, pop, seeds)
+        fit = np.where(np.isfinite(res.fitness), res.fitness, -np.inf)
+        self.strategy.tell(pop, fit)
+        i = int(np.argmax(fit))
+        gen_metrics = {n: float(res.metrics[i, j]) for j, n in enumerate(names)}
+        p.generation += 1
+        p.evaluations += pop.shape[0]
+        if fit[i] > p.best_fitness:
+            p.best_fitness, p.since_improvement = float(fit[i]), 0
+            self.best_x, self.best_metrics = pop[i].copy(), gen_metrics
+            p.best_metrics = dict(gen_metrics)
+        else:
+            p.since_improvement += 1
+        if self._has_test and not p.solved:
+            chk = self.problem.check_solved(self.net, pop[i], res.metrics[i], int(seeds[i]))
+            p.test_episodes += chk.test_episodes
+            if chk.solved:
+                p.solved = True
+                self.solved_info = dict(chk.info)
+                self.best_x, self.best_metrics = pop[i].copy(), gen_metrics
+                p.best_metrics = dict(gen_metrics)
+        p.elapsed += time.perf_counter() - t0
+        finite = fit[np.isfinite(fit)]
+        row = {"generation": p.generation, "evaluations": p.evaluations, "test_episodes": p.test_episodes,
+               "elapsed": p.elapsed, "best": float(fit[i]),
+               "median": float(np.median(finite)) if finite.size else -math.inf,
+               "mean": float(np.mean(finite)) if finite.size else -math.inf,
+               "run_best": p.best_fitness, "solved": int(p.solved),
+               **{f"best_{n}": v for n, v in gen_metrics.items()}}
+        self.history.append(row)
+        for cb in self.callbacks:
+            cb(self, row)
+        return row
+
+    def run(self) -> RunResult:
+        reasons: list[StopReason] = check(self.stop, self.progress) if self.progress.generation else []
+        while not reasons:
+            self.step()
+            reasons = check(self.stop, self.progress)
+        return RunResult(self.best_x, self.progress.best_fitness, dict(self.best_metrics), reasons,
+                         self.progress, self.history, self.solved_info)
+
+    # -- checkpoint state ----------------------------------------------------------------------
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays, meta = self.strategy.get_state()
+        arrays = {f"strategy.{k}": v for k, v in arrays.items()}
+        if self.best_x is not None:
+            arrays["best_x"] = self.best_x
+        p = self.progress
+        meta = {"strategy": meta, "progress": {k: getattr(p, k) for k in p.__dataclass_fields__},
+                "best_metrics": self.best_metrics, "solved_info": self.solved_info, "seed": self.seed}
+        return arrays, meta
+
+    def set_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        self.strategy.set_state({k[9:]: v for k, v in arrays.items() if k.startswith("strategy.")},
+                                meta["strategy"])
+        self.best_x = np.array(arrays["best_x"]) if "best_x" in arrays else None
+        self.progress = Progress(**meta["progress"])
+        self.best_metrics = dict(meta["best_metrics"])
+        self.solved_info = dict(meta["solved_info"])

@@ -1,0 +1,102 @@
+"""The runner, the stopping criteria and the optimiser registry, on a tiny problem."""
+import random
+
+import numba
+import numpy as np
+import pytest
+
+import evornn
+from evornn.optim import registry
+from evornn.optim.stopping import Progress, StopConfig, check
+from toy_problem import ToyProblem
+
+SMALL = {"ga": {"population": 8}, "sa": {}, "pso": {}, "rwg": {"population": 8}, "cosyne": {},
+         "esp": {}, "cmaes": {}}
+
+
+def _run(opt="rwg", gens=4, seed=3, **kw):
+    stop = kw.pop("stop", {"max_generations": gens})
+    return evornn.make_runner(opt, ToyProblem(noise=True), seed=seed, settings=kw.pop("settings", SMALL.get(opt)),
+                              stop=stop, **kw)
+
+
+def _timeless(history):
+    return [{k: v for k, v in row.items() if k != "elapsed"} for row in history]
+
+
+@pytest.mark.parametrize("opt", registry.available())
+def test_every_optimiser_runs_and_is_deterministic(opt):
+    a, b = _run(opt).run(), _run(opt).run()
+    assert a.progress.generation == 4
+    assert _timeless(a.history) == _timeless(b.history)
+    assert np.array_equal(a.best_chromosome, b.best_chromosome)
+    assert a.best_fitness == max(r["best"] for r in a.history)
+
+
+@pytest.mark.parametrize("opt", registry.available())
+def test_caller_random_state_untouched(opt):
+    random.seed(7)
+    np.random.seed(7)
+    py, npy = random.getstate(), np.random.get_state()
+    _run(opt).run()
+    assert random.getstate() == py
+    after = np.random.get_state()
+    assert after[0] == npy[0] and np.array_equal(after[1], npy[1]) and after[2:] == npy[2:]
+
+
+@pytest.mark.parametrize("opt", registry.available())
+def test_resume_from_state_is_bit_identical(opt):
+    full = _run(opt, gens=6).run()
+    r = _run(opt, gens=3)
+    r.run()
+    arrays, meta = r.get_state()
+    r2 = _run(opt, gens=6)
+    r2.set_state({k: v.copy() for k, v in arrays.items()}, meta)
+    res = r2.run()
+    assert np.array_equal(res.best_chromosome, full.best_chromosome)
+    assert [h["best"] for h in full.history[3:]] == [h["best"] for h in res.history]
+
+
+def test_one_thread_equals_all_threads():
+    from evornn.evaluators import LocalEvaluator
+    a = _run(evaluator=LocalEvaluator(threads=1)).run()
+    b = _run(evaluator=LocalEvaluator(threads=numba.config.NUMBA_NUM_THREADS)).run()
+    assert np.array_equal(a.best_chromosome, b.best_chromosome)
+    assert [h["best"] for h in a.history] == [h["best"] for h in b.history]
+
+
+@pytest.mark.parametrize("cfg,progress,reason", [
+    (dict(max_generations=5), dict(generation=5), "max_generations"),
+    (dict(max_evaluations=100), dict(evaluations=120), "max_evaluations"),
+    (dict(max_generations=9, target_mse=0.01), dict(best_metrics={"mse": 0.005}), "target_mse"),
+    (dict(max_generations=9, learnt_fraction=0.9), dict(best_metrics={"learnt": 0.95}), "learnt_fraction"),
+    (dict(max_generations=9, target_fitness=10.0), dict(best_fitness=11.0), "target_fitness"),
+    (dict(max_generations=9), dict(solved=True), "solved"),
+    (dict(max_generations=9, stagnation=3), dict(since_improvement=3), "stagnation"),
+    (dict(wall_clock=1.0), dict(elapsed=1.5), "wall_clock"),
+])
+def test_each_criterion_fires_with_its_reason(cfg, progress, reason):
+    fired = check(StopConfig(**cfg), Progress(**progress))
+    assert [r.criterion for r in fired] == [reason]
+    assert fired[0].message
+    # and stays quiet just below its threshold
+    assert check(StopConfig(**cfg), Progress()) == []
+
+
+def test_runner_reports_the_criterion_that_fired():
+    res = _run(stop={"max_generations": 50, "max_evaluations": 24}).run()
+    assert [r.criterion for r in res.stop_reasons] == ["max_evaluations"]
+    assert res.progress.evaluations == 24
+    res = _run(stop={"max_generations": 200, "stagnation": 2}).run()
+    assert res.stop_reasons[0].criterion == "stagnation"
+
+
+def test_stop_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="max_generations"):
+        _run(stop={"max_generations": -1})
+    with pytest.raises(ValueError, match="at least one"):
+        _run(stop={"target_mse": 0.1})
+    with pytest.raises(ValueError, match="unknown setting 'bogus'"):
+        _run(stop={"max_generations": 2, "bogus": 1})
+    with pytest.raises(ValueError, match="unknown optimiser"):
+        _run("nope")

@@ -1,0 +1,35 @@
+"""A tiny supervised problem for optimiser and runner tests: fit a short target sequence."""
+import numpy as np
+
+from evornn.problem import EvalResult, Problem, SolvedCheck
+
+
+class ToyProblem(Problem):
+    name = "toy"
+    description = "fit sin over 12 steps from a ramp input"
+    n_inputs = 2
+    n_outputs = 1
+    episode_length = 12
+    solved_description = "MSE below 1e-3"
+    metric_names = ("mse", "learnt")
+    default_net = {"arch": "elman", "n_hidden": 3}
+
+    def __init__(self, noise: bool = False):
+        t = np.arange(12)
+        self.X = np.stack([t / 12.0, np.ones(12)], axis=1)
+        self.Y = 0.5 * np.sin(t / 2.0)
+        self.noise = noise
+
+    def evaluate(self, net, W, seeds):
+        out = net.run_population(W, self.X)[:, :, 0]
+        target = np.broadcast_to(self.Y, out.shape).copy()
+        if self.noise:   # evaluation randomness drawn from the per-individual seed only
+            target += np.array([np.random.default_rng(int(s)).normal(0, 1e-3) for s in seeds])[:, None]
+        err = out - target
+        mse = np.mean(err ** 2, axis=1)
+        learnt = np.mean(np.abs(err) < 0.05, axis=1)
+        fit = np.where(np.isfinite(mse), 1.0 / (mse + 1e-12), 0.0)
+        return EvalResult(fit, np.stack([mse, learnt], axis=1))
+
+    def check_solved(self, net, w, row, seed):
+        return SolvedCheck(bool(row[0] < 1e-3), 0, {"mse": float(row[0])})
