@@ -11,6 +11,8 @@ import numpy as np
 from numba import njit, prange
 
 from .cells import dense, srn
+from .cells import ctrnn, esn, mtrnn, narx
+from .cells import gru, indrnn, jordan, lstm, second_order
 from .layer import NIN, NOUT, NUNITS, SOFF, SLEN, YOFF
 
 SEQUENTIAL, BIDIRECTIONAL = 0, 1
@@ -23,6 +25,24 @@ def layer_step(L, k, ix, fx, w, ws):
         dense.step(L, k, ix, fx, w, ws)
     elif c == srn.CODE:
         srn.step(L, k, ix, fx, w, ws)
+    elif c == ctrnn.CODE:
+        ctrnn.step(L, k, ix, fx, w, ws)
+    elif c == mtrnn.CODE:
+        mtrnn.step(L, k, ix, fx, w, ws)
+    elif c == esn.CODE:
+        esn.step(L, k, ix, fx, w, ws)
+    elif c == narx.CODE:
+        narx.step(L, k, ix, fx, w, ws)
+    elif c == jordan.CODE:
+        jordan.step(L, k, ix, fx, w, ws)
+    elif c == lstm.CODE:
+        lstm.step(L, k, ix, fx, w, ws)
+    elif c == gru.CODE:
+        gru.step(L, k, ix, fx, w, ws)
+    elif c == indrnn.CODE:
+        indrnn.step(L, k, ix, fx, w, ws)
+    elif c == second_order.CODE:
+        second_order.step(L, k, ix, fx, w, ws)
 
 
 @njit(cache=True)

@@ -39,7 +39,8 @@ class Block:
     """A named block of a layer's parameters: ``shape`` and how to initialise it.
 
     ``init`` is ``("fan_in", fan_in)`` for uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    ``("const", value)`` or ``("uniform", low, high)``.
+    ``("const", value)``, ``("uniform", low, high)`` or ``("rows", values)``: row r of the block
+    (its first axis) filled with ``values[r]``.
     """
 
     name: str

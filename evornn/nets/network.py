@@ -53,8 +53,10 @@ class Network:
             # Both directions read the input; their outputs are the readout's contiguous input.
             L[1, XOFF] = 0
             L[1, YOFF] = L[0, YOFF] + L[0, NOUT]
+            # That output now sits where layer 1's state was laid out: move the state to the end.
+            L[1, SOFF] = s
+            s += L[1, SLEN]
             L[2, XOFF] = L[0, YOFF]
-            s += L[0, NOUT]
             L[2, YOFF] = s
             s += L[2, NOUT]
         self.L = L
@@ -172,4 +174,6 @@ def _draw(b: Block, rng: np.random.Generator, shape) -> np.ndarray:
         return rng.uniform(-a, a, shape)
     if kind == "uniform":
         return rng.uniform(b.init[1], b.init[2], shape)
+    if kind == "rows":
+        return np.broadcast_to(np.repeat(np.asarray(b.init[1], dtype=float), b.size // len(b.init[1])), shape)
     return np.full(shape, float(b.init[1]))

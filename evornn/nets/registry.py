@@ -10,6 +10,8 @@ import inspect
 from typing import Callable
 
 from .cells import dense, srn
+from .cells import ctrnn, esn, mtrnn, narx
+from .cells import gru, indrnn, jordan, lstm, second_order
 from .kernels import BIDIRECTIONAL, SEQUENTIAL
 from .layer import LayerSpec, activation_code
 from .network import Network
@@ -20,12 +22,21 @@ from .network import Network
 CORES: dict[str, tuple[Callable[..., LayerSpec], str]] = {
     "frnn": (lambda n_in, H, n_out, act, bias=True: srn.build(n_in, H, n_out, act, bias=bias, kind="frnn"), "sigmoid"),
     "elman": (lambda n_in, H, n_out, act, bias=True: srn.build(n_in, H, n_out, act, bias=bias, kind="elman"), "sigmoid"),
+    "ctrnn": (ctrnn.build, "sigmoid"),
+    "mtrnn": (mtrnn.build, "tanh"),
+    "esn": (esn.build, "tanh"),
+    "narx": (narx.build, "tanh"),
+    "jordan": (jordan.build, "sigmoid"),
+    "lstm": (lstm.build, "tanh"),
+    "gru": (gru.build, "tanh"),
+    "indrnn": (indrnn.build, "relu"),
+    "second-order": (second_order.build, "sigmoid"),
 }
 # Cores whose outputs are computed by the cell itself (no separate readout layer).
-SELF_READOUT: set[str] = set()
+SELF_READOUT: set[str] = {"jordan", "narx"}
 # Default readout of each single-core architecture: "dense" (a separate output layer) or "none"
 # (the outputs are the first units of the core).
-DEFAULT_READOUT = {"frnn": "none"}
+DEFAULT_READOUT = {"frnn": "none", "ctrnn": "none", "second-order": "none"}
 
 ARCHS: dict[str, tuple[Callable[..., Network], str]] = {}
 
@@ -79,6 +90,7 @@ def single_core(cell: str, n_inputs: int, n_outputs: int, n_hidden: int, activat
                 output_activation: str, readout: str | None, **opts) -> Network:
     """One core, then a dense readout (``readout="dense"``) or its first units as outputs ("none")."""
     _positive(cell, n_hidden=n_hidden)
+    activation_code(output_activation, what=f"{cell} output activation")   # checked even when unused
     readout = readout or ("none" if cell in SELF_READOUT else DEFAULT_READOUT.get(cell, "dense"))
     if readout not in ("dense", "none"):
         raise ValueError(f"{cell}: readout must be 'dense' or 'none', got {readout!r}")
@@ -104,6 +116,38 @@ def _core_arch(cell: str, description: str):
 
 _core_arch("frnn", "fully recurrent network (Williams & Zipser 1989): all units see all inputs and units; outputs are the first units")
 _core_arch("elman", "Elman network (Elman 1990): hidden layer with context = previous hidden state, dense output layer")
+_core_arch("ctrnn", "continuous-time RNN (Beer 1995): evolvable time constants and biases, Euler step dt; outputs are the first units")
+_core_arch("narx", "NARX network (Lin et al. 1996): tapped delay lines of inputs and past outputs into a one-hidden-layer perceptron")
+
+
+@register("mtrnn", "multiple-timescales RNN (Yamashita & Tani 2008): leaky units in a fast and a slow group; dense readout of the fast units")
+def mtrnn_net(n_inputs, n_outputs, n_hidden=8, activation=None, output_activation="linear", readout=None,
+              n_slow=None, tau_fast=5.0, tau_slow=70.0):
+    net = single_core("mtrnn", n_inputs, n_outputs, n_hidden, activation, output_activation, readout,
+                      n_slow=n_slow, tau_fast=tau_fast, tau_slow=tau_slow)
+    if net.n_outputs != n_outputs:
+        raise ValueError(f"mtrnn: readout 'none' needs n_outputs <= n_fast = {net.n_outputs}, got {n_outputs}")
+    return net
+
+
+@register("esn", "echo state network (Jaeger 2001): fixed sparse random reservoir from a seed; the chromosome is the dense readout")
+def esn_net(n_inputs, n_outputs, n_hidden=50, output_activation="linear", seed=0, density=None,
+            spectral_radius=0.9, input_scaling=1.0, leak_rate=1.0, readout_inputs=True):
+    return single_core("esn", n_inputs, n_outputs, n_hidden, None, output_activation, "dense", seed=seed,
+                       density=density, spectral_radius=spectral_radius, input_scaling=input_scaling,
+                       leak_rate=leak_rate, readout_inputs=readout_inputs)
+
+
+_core_arch("lstm", "LSTM (Hochreiter & Schmidhuber 1997) with forget gate (Gers et al. 2000), optional peepholes; dense output layer")
+_core_arch("gru", "gated recurrent unit (Cho et al. 2014), original formulation; dense output layer")
+_core_arch("indrnn", "independently recurrent network (Li et al. 2018): h = act(W x + u*h + b), relu by default; dense output layer")
+_core_arch("second-order", "second-order RNN (Giles et al. 1992): weights w_ijk on products of state and input; outputs are the first units")
+
+
+@register("jordan", "Jordan network (Jordan 1986): context units = decaying sum of past outputs (context_decay), hidden layer, output layer")
+def jordan_net(n_inputs, n_outputs, n_hidden=8, activation=None, output_activation="linear", context_decay=0.5):
+    return single_core("jordan", n_inputs, n_outputs, n_hidden, activation, output_activation, None,
+                       context_decay=context_decay)
 
 
 @register("mlp", "feed-forward multilayer perceptron, the no-memory baseline")

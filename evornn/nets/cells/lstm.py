@@ -1,0 +1,101 @@
+"""Long short-term memory with forget gate and optional peepholes.
+
+Hochreiter & Schmidhuber (1997), "Long short-term memory", Neural Computation 9(8); the forget
+gate of Gers, Schmidhuber & Cummins (2000), "Learning to forget: continual prediction with LSTM",
+Neural Computation 12(10); peephole connections of Gers & Schmidhuber (2000), "Recurrent nets that
+time and count", IJCNN. With s = sigmoid and gate order i, f, g, o::
+
+    i_t = s(W_i x_t + U_i h_{t-1} + p_i * c_{t-1} + b_i)
+    f_t = s(W_f x_t + U_f h_{t-1} + p_f * c_{t-1} + b_f)
+    g_t = tanh(W_g x_t + U_g h_{t-1} + b_g)
+    c_t = f_t * c_{t-1} + i_t * g_t
+    o_t = s(W_o x_t + U_o h_{t-1} + p_o * c_t + b_o)
+    h_t = o_t * tanh(c_t)
+
+(the p terms only with ``peephole=True``). The activations are fixed by the literature. The core
+writes the first ``n_out`` units of h to its output.
+
+Parameters: ``W_in`` (4, H, n_in), ``W_rec`` (4, H, H), ``b`` (4, H), ``peep`` (3, H) rows
+p_i, p_f, p_o (only with peepholes). Neuron groups: memory cell i owns row i of every gate block.
+Workspace: h (H), c (H), h_new (H).
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from ..activations import sigmoid
+from ..layer import NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..linalg import copy, dot
+from . import options
+
+CODE = 4
+
+
+def check_fixed_activation(cell: str, act: int) -> None:
+    """Gated cells have literature-fixed activations: only the default ('tanh') is accepted."""
+    options.activation(cell, act, ("tanh",), what="activation (fixed by the literature: sigmoid gates, tanh candidate)")
+
+
+def gate_units(H: int, n_in: int, n_gates: int, n_peep: int = 0) -> list[np.ndarray]:
+    """Groups for blocks W_in (G, H, n_in), W_rec (G, H, H), b (G, H)[, peep (n_peep, H)]: unit i owns row i."""
+    p_rec = n_gates * H * n_in
+    p_b = p_rec + n_gates * H * H
+    p_pe = p_b + n_gates * H
+    units = []
+    for i in range(H):
+        idx = []
+        for g in range(n_gates):
+            r = g * H + i
+            idx += list(range(r * n_in, (r + 1) * n_in)) + list(range(p_rec + r * H, p_rec + (r + 1) * H))
+        idx += [p_b + g * H + i for g in range(n_gates)]
+        idx += [p_pe + g * H + i for g in range(n_peep)]
+        units.append(np.asarray(idx, dtype=np.int64))
+    return units
+
+
+def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = False) -> LayerSpec:
+    check_fixed_activation("lstm", act)
+    if not isinstance(peephole, (bool, np.bool_)):
+        raise ValueError(f"lstm: option peephole must be True or False, got {peephole!r}")
+    H = n_hidden
+    fan = ("fan_in", n_in + H)
+    blocks = [Block("W_in", (4, H, n_in), fan), Block("W_rec", (4, H, H), fan), Block("b", (4, H), ("rows", (0.0, 1.0, 0.0, 0.0)))]  # forget bias 1 (Gers et al. 2000)
+    if peephole:
+        blocks.append(Block("peep", (3, H), fan))
+    units = gate_units(H, n_in, 4, 3 if peephole else 0)
+    return LayerSpec(CODE, n_in, n_out, H, blocks, 3 * H, units, act=act, opts=(int(bool(peephole)),),
+                     kind="lstm", options={"peephole": bool(peephole)})
+
+
+@njit(cache=True, inline="always")
+def gate_sum(w, p_in, p_rec, p_b, r, H, n_in, ws, x, h):
+    """Pre-activation of gate row r: W_in[r] . x + W_rec[r] . ws[h:h+H] + b[r]."""
+    return dot(w, p_in + r * n_in, ws, x, n_in) + dot(w, p_rec + r * H, ws, h, H) + w[p_b + r]
+
+
+@njit(cache=True)
+def step(L, k, ix, fx, w, ws):
+    n_in, H, n_out, peep = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, OPT1]
+    p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
+    p_rec = p + 4 * H * n_in
+    p_b = p_rec + 4 * H * H
+    p_pe = p_b + 4 * H
+    c = s + H
+    h_new = c + H
+    for i in range(H):
+        c_prev = ws[c + i]
+        a_i = gate_sum(w, p, p_rec, p_b, i, H, n_in, ws, x, s)
+        a_f = gate_sum(w, p, p_rec, p_b, H + i, H, n_in, ws, x, s)
+        a_g = gate_sum(w, p, p_rec, p_b, 2 * H + i, H, n_in, ws, x, s)
+        a_o = gate_sum(w, p, p_rec, p_b, 3 * H + i, H, n_in, ws, x, s)
+        if peep:
+            a_i += w[p_pe + i] * c_prev
+            a_f += w[p_pe + H + i] * c_prev
+        c_t = sigmoid(a_f) * c_prev + sigmoid(a_i) * math.tanh(a_g)
+        if peep:
+            a_o += w[p_pe + 2 * H + i] * c_t
+        ws[c + i] = c_t            # only cell i reads c[i], so it is updated in place
+        ws[h_new + i] = sigmoid(a_o) * math.tanh(c_t)
+    copy(ws, h_new, ws, s, H)
+    copy(ws, s, ws, y, n_out)
