@@ -12,6 +12,8 @@ resumed bit for bit.
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from abc import ABC, abstractmethod
 from typing import Any, Callable, ClassVar
 
@@ -95,6 +97,12 @@ def make_config(cls: type, values: dict[str, Any], where: str) -> Any:
                 ok = False
             if not ok:
                 raise ValueError(f"{where}: setting {k!r} must be {type(default).__name__}, got {v!r}")
+        elif v is not None:
+            allowed = _annotated_types(cls, k)
+            ok = not allowed or any(_is_a(v, t) for t in allowed)
+            if not ok:
+                names = " or ".join(t.__name__ for t in allowed)
+                raise ValueError(f"{where}: setting {k!r} must be {names}, got {v!r}")
     vals = {k: (float(v) if isinstance(fields[k].default, float) and isinstance(v, int) else v)
             for k, v in values.items()}
     cfg = cls(**vals)
@@ -102,3 +110,22 @@ def make_config(cls: type, values: dict[str, Any], where: str) -> Any:
     if check is not None:
         check(where)
     return cfg
+
+
+def _annotated_types(cls: type, name: str) -> tuple[type, ...]:
+    """The plain types (bool, int, float, str) a field's annotation allows, () when it says more."""
+    try:
+        hint = typing.get_type_hints(cls).get(name)
+    except Exception:   # an annotation that cannot be resolved: no check
+        return ()
+    args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    plain = tuple(a for a in args if a is not type(None))
+    return plain if plain and all(a in (bool, int, float, str) for a in plain) else ()
+
+
+def _is_a(v: Any, t: type) -> bool:
+    if t is float:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if t is int:
+        return isinstance(v, int) and not isinstance(v, bool)
+    return isinstance(v, t)
