@@ -1,0 +1,85 @@
+"""Mackey-Glass chaotic time series prediction (Mackey & Glass 1977; Jaeger 2001; Jaeger & Haas 2004).
+
+dy/dt = 0.2 y(t - tau) / (1 + y(t - tau)^10) - 0.1 y(t), tau = 17, integrated by Euler with step
+0.1 from the constant history y(t) = y0 (default 1.2) for t <= 0, and sampled every 10 Euler
+steps (one sample = one time unit); the network sees the squashed series s = tanh(y - 1).
+
+Protocol (Jaeger 2001): the network gets s(t) and predicts s(t + 1). Training: one teacher-forced
+sequence of ``n_train`` steps whose first ``washout`` states are not scored. Test: ``n_runs``
+sequences from the part of the series after the training data, each ``test_forced`` teacher-forced
+steps from the zero state and then free-running (the network's output is its next input) until
+the value ``horizon`` = 84 time units after the last teacher-forced input; only that value is
+scored, and NRMSE84 = sqrt(mean over runs of (s - s_hat)^2 / var(s)), var over the whole series.
+On the training data ``nrmse`` is the one-step NRMSE.
+
+Defaults keep an evaluation short: washout 100, n_train 1,000, test_forced 1,000, 10 runs whose
+start points the seed draws. Jaeger's training: ``washout=1000, n_train=3000``. Published NRMSE84:
+ESN with 400 units 2.8e-4 (3,000-step training); ESN with 1,000 units about 6e-5 (Jaeger & Haas
+2004); Evolino-LSTM 1.9e-3, the default ``target_nrmse`` of "solved".
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from evornn.seeding import generator
+
+from .supervised import SequenceData, SequenceProblem, reject_unknown
+
+DESCRIPTION = "Mackey-Glass series (tau=17): next-step prediction, NRMSE 84 free-running steps ahead (Jaeger 2001)"
+TRANSIENT = 1000     # samples of the system's own start-up dropped before any data is taken
+
+
+def mackey_glass_series(n: int, tau: float = 17.0, dt: float = 0.1, subsample: int = 10,
+                        y0: float = 1.2) -> np.ndarray:
+    """Samples y(0), y(subsample*dt), ... (n of them) of the Mackey-Glass equation by Euler steps,
+    from y(t) = y0 for t <= 0 (the delayed term reads y0 until t >= tau)."""
+    d = int(round(tau / dt))
+    hist = [float(y0)] * (d + 1)          # ring buffer: y_{k-d} .. y_k
+    out = np.empty(int(n))
+    y, head = float(y0), 0                 # head: index of y_{k-d} in hist
+    for i in range(int(n)):
+        out[i] = y
+        for _ in range(subsample):
+            yd = hist[head]
+            y = y + dt * (0.2 * yd / (1.0 + yd ** 10) - 0.1 * y)
+            hist[head] = y                 # y_{k+1} takes the place of y_{k-d}, now too old
+            head = (head + 1) % (d + 1)
+    return out
+
+
+def squash(y: np.ndarray) -> np.ndarray:
+    """The squashing of Jaeger (2001): tanh(y - 1)."""
+    return np.tanh(y - 1.0)
+
+
+def make(name: str = "mackey-glass", washout: int = 100, n_train: int = 1000, test_forced: int = 1000,
+         horizon: int = 84, n_runs: int = 10, tau: float = 17.0, y0: float = 1.2,
+         tolerance: float = 0.01, target_nrmse: float = 1.9e-3, seed: int = 0, **unknown) -> SequenceProblem:
+    """The Mackey-Glass problem; ``tolerance``: |error| under which a training step counts as learnt."""
+    reject_unknown(name, unknown, make)
+    washout, n_train, test_forced, horizon, n_runs = map(int, (washout, n_train, test_forced, horizon, n_runs))
+    if not (0 <= washout < n_train and test_forced >= 1 and horizon >= 1 and n_runs >= 1 and tau > 0):
+        raise ValueError(f"problem {name}: need 0 <= washout < n_train, test_forced, horizon, n_runs >= 1 "
+                         f"and tau > 0, got {washout}, {n_train}, {test_forced}, {horizon}, {n_runs}, {tau}")
+    run_len = test_forced + horizon - 1                  # steps of one test run
+    span = 4 * n_runs * (run_len + 1)                    # the test part of the series
+    s = squash(mackey_glass_series(TRANSIENT + n_train + 1 + span, tau=tau, y0=y0))[TRANSIENT:]
+    var = float(np.var(s))
+    train = SequenceData.from_sequences([s[:n_train]], [s[1:n_train + 1]], washout=washout, target_var=var)
+    first = n_train + 1
+    starts = np.sort(generator(seed, 1).integers(first, first + span - run_len, n_runs))
+    xs, ys = [], []
+    for a in starts:
+        y = np.full(run_len, np.nan)
+        y[-1] = s[a + run_len]                           # horizon steps after the last forced input
+        xs.append(s[a:a + run_len])
+        ys.append(y)
+    test = SequenceData.from_sequences(xs, ys, free_from=[test_forced] * n_runs, target_var=var)
+    return SequenceProblem(
+        name, train, test, tolerance=tolerance, measures=("nrmse",), feedback=([0], [0]),
+        solved_when=(("nrmse", "<=", target_nrmse),), causal=True, description=DESCRIPTION,
+        solved_description=f"test NRMSE{horizon} <= {target_nrmse:g} (averaged over {n_runs} runs)",
+        output_activation="linear", default_net={"arch": "elman", "n_hidden": 10, "activation": "tanh"},
+        params={"washout": washout, "n_train": n_train, "test_forced": test_forced, "horizon": horizon,
+                "n_runs": n_runs, "tau": float(tau), "y0": float(y0), "tolerance": float(tolerance),
+                "target_nrmse": float(target_nrmse), "seed": int(seed)})

@@ -1,0 +1,128 @@
+"""The Numba kernel of supervised sequence problems: a population scored on a dataset in one call.
+
+Every individual (prange) runs every sequence of the dataset from the zero state, with its own
+workspace, and the errors are accumulated on the fly (no (P, T, n_out) output array):
+
+* sequential networks step with :func:`evornn.nets.kernels.net_step`; from the step ``free[s]``
+  of sequence ``s`` on, the inputs ``fb_in`` are replaced by the network's previous outputs
+  ``fb_out`` (free-running generation after a teacher-forced washout, Jaeger 2001);
+* bidirectional networks run each sequence whole with :func:`evornn.nets.kernels.run_sequence`
+  into a per-individual buffer (they cannot free-run; the Python side refuses that).
+
+Outputs per individual ``p``: ``sse[p]`` the sum of squared errors over the scored steps and all
+outputs; ``n_right[p]`` the scored steps whose every output is right (``|y - t| <= tol`` in
+tolerance mode, ``(y > thr) == (t > thr)`` in threshold mode, and finite); ``seq_right[p, s]`` 1
+when every scored step of sequence ``s`` is right; ``finite[p]`` 0 when the chromosome or any
+scored output is NaN or Inf.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from evornn.nets.kernels import BIDIRECTIONAL, all_finite, net_step, run_sequence
+from evornn.nets.layer import NIN, NOUT, YOFF
+
+TOLERANCE, THRESHOLD = 0, 1
+
+
+@njit(cache=True)
+def _score(out, Y, t, mode, tol, thr):
+    """Squared error of step t and whether it is right; ``out`` (n_out,) are the outputs of step t.
+
+    Returns (sse, right, finite).
+    """
+    sse = 0.0
+    right = True
+    finite = True
+    for j in range(Y.shape[1]):
+        y = out[j]
+        if not math.isfinite(y):
+            finite = False
+            right = False
+            continue
+        d = y - Y[t, j]
+        sse += d * d
+        if mode == TOLERANCE:
+            if not abs(d) <= tol:
+                right = False
+        elif (y > thr) != (Y[t, j] > thr):
+            right = False
+    return sse, right, finite
+
+
+@njit(cache=True)
+def _score_individual(kind, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
+                      mode, tol, thr, seq_right_p):
+    """Run chromosome ``w`` over the dataset; returns (sse, n_right, finite), fills seq_right_p."""
+    n_in = L[0, NIN]
+    last = L.shape[0] - 1
+    n_out, y0 = L[last, NOUT], L[last, YOFF]
+    ws = np.empty(ws_len)
+    out = np.empty(n_out)
+    sse = 0.0
+    n_right = 0
+    finite = True
+    Yb = np.empty((X.shape[0] if kind == BIDIRECTIONAL else 0, n_out))
+    for s in range(starts.shape[0] - 1):
+        t0, t1 = starts[s], starts[s + 1]
+        seq_ok = True
+        if kind == BIDIRECTIONAL:
+            run_sequence(kind, L, ix, fx, w, ws, X, t0, t1, Yb)
+        else:
+            ws[:] = 0.0
+        for t in range(t0, t1):
+            if kind == BIDIRECTIONAL:
+                for j in range(n_out):
+                    out[j] = Yb[t, j]
+            else:
+                for j in range(n_in):
+                    ws[j] = X[t, j]
+                if t >= free[s] and t > t0:
+                    # ws[y0:] still holds the outputs of step t-1 (inputs live at ws[0:n_in]).
+                    for m in range(fb_in.shape[0]):
+                        ws[fb_in[m]] = ws[y0 + fb_out[m]]
+                net_step(L, ix, fx, w, ws)
+                for j in range(n_out):
+                    out[j] = ws[y0 + j]
+            if mask[t]:
+                e, ok, fin = _score(out, Y, t, mode, tol, thr)
+                sse += e
+                if ok:
+                    n_right += 1
+                else:
+                    seq_ok = False
+                if not fin:
+                    finite = False
+        seq_right_p[s] = 1 if seq_ok else 0
+    return sse, n_right, finite
+
+
+@njit(cache=True, parallel=True)
+def score_population(kind, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
+                     mode, tol, thr, sse, n_right, seq_right, finite):
+    """Score every row of W on one dataset split, in parallel over individuals.
+
+    Parameters
+    ----------
+    kind : int, SEQUENTIAL or BIDIRECTIONAL; L, ix, fx : the network's layer table and fixed data.
+    W : (P, n_params) float64 chromosomes. ws_len : workspace length of the network.
+    X : (T, n_in) float64 inputs; Y : (T, n_out) float64 targets; starts : (S+1,) int64.
+    mask : (T,) uint8, 1 on scored steps. free : (S,) int64, first free-running step of each
+    sequence (``starts[s+1]`` when it never free-runs). fb_in, fb_out : (m,) int64 input columns
+    fed from output columns while free-running. mode : TOLERANCE or THRESHOLD; tol, thr : float.
+    sse (P,) float64, n_right (P,) int64, seq_right (P, S) uint8, finite (P,) uint8: written.
+    """
+    for p in prange(W.shape[0]):
+        w = W[p]
+        if not all_finite(w):
+            sse[p] = np.inf
+            n_right[p] = 0
+            seq_right[p, :] = 0
+            finite[p] = 0
+            continue
+        e, r, f = _score_individual(kind, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_in,
+                                    fb_out, mode, tol, thr, seq_right[p])
+        sse[p] = e
+        n_right[p] = r
+        finite[p] = 1 if f and math.isfinite(e) else 0
