@@ -39,7 +39,11 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
         stop = StopConfig(max_generations=1000)
     elif isinstance(stop, dict):
         stop = make_config(StopConfig, stop, "stop")
-    strategy = cls(network.n_params, cfg, generator(seed), network.init)
+    # strategies that evolve neurons (esp) get the network's per-neuron index groups
+    extra = {"groups": cls.groups_for(network)} if hasattr(cls, "groups_for") else {}
+    strategy = cls(network.n_params, cfg, generator(seed), network.init, **extra)
+    if hasattr(strategy, "attach"):          # gradient trainers (bptt, rtrl, esn-ridge) take the data and the net
+        strategy.attach(problem, network)
     return Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
 
 

@@ -75,7 +75,8 @@ class Runner:
         i = int(np.argmax(fit))
         gen_metrics = {n: float(res.metrics[i, j]) for j, n in enumerate(names)}
         p.generation += 1
-        p.evaluations += pop.shape[0]
+        counted = getattr(self.strategy, "evaluations_counted", None)
+        p.evaluations += int(counted(pop)) if counted is not None else pop.shape[0]
         if fit[i] > p.best_fitness:
             p.best_fitness, p.since_improvement = float(fit[i]), 0
             self.best_x, self.best_metrics = pop[i].copy(), gen_metrics

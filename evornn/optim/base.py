@@ -53,6 +53,11 @@ class Strategy(ABC):
     def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
         """Take the fitness (P,) of the population ``ask`` returned."""
 
+    def evaluations_counted(self, population: np.ndarray) -> int:
+        """What the generation that evaluated ``population`` adds to the run's evaluation count:
+        its rows. Gradient trainers count the sequences their epoch presented instead."""
+        return int(population.shape[0])
+
     def _track_best(self, population: np.ndarray, fitness: np.ndarray) -> None:
         i = int(np.argmax(fitness))
         if fitness[i] > self.best_f:

@@ -11,6 +11,9 @@ STRATEGIES = {
     "cosyne": "evornn.optim.cosyne",
     "esp": "evornn.optim.esp",
     "cmaes": "evornn.optim.cmaes",
+    "bptt": "evornn.grad.strategy",
+    "rtrl": "evornn.grad.rtrl_strategy",
+    "esn-ridge": "evornn.grad.esn_ridge",
 }
 
 
