@@ -1,0 +1,162 @@
+"""The pole-balancing table of Gomez, Schmidhuber & Miikkulainen (2008, JMLR 9:937-965), reproduced.
+
+For each task (single pole with velocities, double pole with velocities, double pole without
+velocities with Gruau et al.'s damping fitness and the 625-start generalization test) and each
+method, runs N seeds through evornn's runner (``evornn.make_runner``: the real stopping criteria and
+evaluator), each with an evaluation budget (stop ``max_evaluations``; a run that reaches it without
+solving is a failure), and writes a markdown table next to the published averages
+(../shared/reference/pole-balancing.md). Partial results are written after every cell, so a long
+run can go in the background.
+
+    python benchmarks/pole_table.py --seeds 20 --out results/pole_table.md
+    python benchmarks/pole_table.py --seeds 5 --tasks double --methods cosyne,cmaes
+
+Evaluations to solve are the runner's count of fitness evaluations (test episodes of the
+non-Markov solved check are counted separately, as in the literature) up to and including the
+generation in which the problem was solved; median and mean are over successful runs only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import evornn
+from evornn.evaluators import LocalEvaluator
+
+# Task settings: make_problem("pole-balance", **params); budget: default evaluation budget per run.
+TASKS = {
+    "single": {"label": "1 pole, velocities", "params": {"poles": 1, "velocities": True}, "budget": 20_000},
+    "double": {"label": "2 poles, velocities", "params": {"poles": 2, "velocities": True}, "budget": 100_000},
+    "nonmarkov": {"label": "2 poles, no velocities, damping",
+                  "params": {"poles": 2, "velocities": False, "fitness": "damping"}, "budget": 100_000},
+}
+PUBLISHED = {   # average evaluations to solve (CoSyNE paper's table, via the reference notes)
+    "rwg": (199, 474_329, 1_232_296), "ga": (352, 22_100, 87_623), "esp": (289, 3_800, 26_342),
+    "cmaes": (283, 895, 6_061), "cosyne": (98, 954, 3_416), "sa": (None, None, None), "pso": (None, None, None),
+}
+PUBLISHED_GENERALIZATION = {"esp": 289, "cmaes": 250}
+# Per method: the network (evornn arch, hidden units) per task and the optimiser settings. frnn is a
+# fully recurrent sigmoid network whose first unit is the output (Gomez's networks). A key named
+# after a task replaces the settings for that task.
+SMALL = {"single": 1, "double": 1, "nonmarkov": 2}
+METHODS = {
+    "rwg": {"arch": "frnn", "hidden": SMALL, "settings": {"population": 100, "weight_range": 10.0}},
+    "ga": {"arch": "frnn", "hidden": SMALL, "settings": {
+        "population": 50, "init": "uniform", "init_range": 10.0,
+        "mutation_args": {"sigma": 2.0, "indpb": 0.3}}},
+    "sa": {"arch": "frnn", "hidden": SMALL, "settings": {
+        "chains": 10, "step": 4.0, "step_max": 20.0, "restart_after": 30, "restart_from": "random"}},
+    "pso": {"arch": "frnn", "hidden": SMALL, "settings": {"particles": 30}},
+    "esp": {"arch": "frnn", "hidden": {"single": 3, "double": 3, "nonmarkov": 5}, "settings": {
+        "neurons": 8, "trials": 3, "init_range": 5.0, "mutation_scale": 2.0, "burst_scale": 2.0,
+        "mutation_rate": 0.8}},
+    "cosyne": {"arch": "frnn", "hidden": {"single": 1, "double": 1, "nonmarkov": 5}, "settings": {
+        "population": 20, "init_range": 3.0, "mutation_scale": 1.0},
+        "nonmarkov": {"population": 40, "init_range": 1.0, "mutation_scale": 0.3}},
+    "cmaes": {"arch": "frnn", "hidden": {"single": 1, "double": 1, "nonmarkov": 3}, "settings": {"x0": "zero"}},
+}
+
+
+def run_one(method: str, task: str, seed: int, budget: int) -> dict:
+    m, t = METHODS[method], TASKS[task]
+    runner = evornn.make_runner(method, "pole-balance", m["arch"], net={"n_hidden": m["hidden"][task]},
+                                settings=m.get(task, m["settings"]), problem_params=t["params"], seed=seed,
+                                stop={"max_evaluations": budget, "solved": True},
+                                evaluator=LocalEvaluator(threads=1))
+    t0 = time.perf_counter()
+    res = runner.run()
+    return {"method": method, "task": task, "seed": seed, "solved": bool(res.solved),
+            "evaluations": int(res.progress.evaluations), "test_episodes": int(res.progress.test_episodes),
+            "generalization": res.solved_info.get("generalization"), "seconds": time.perf_counter() - t0,
+            "n_params": int(runner.net.n_params)}
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "-"
+    return f"{x:,.0f}" if isinstance(x, (int, float)) else str(x)
+
+
+def table(rows: list[dict], tasks: list[str], methods: list[str], seeds: int) -> str:
+    out = ["| method | task | solved | median evals | mean evals | published mean | generalization (mean of solved) | "
+           "wall time s (mean) | network |", "|---|---|---|---|---|---|---|---|---|"]
+    for task in tasks:
+        col = list(TASKS).index(task)
+        for method in methods:
+            rs = [r for r in rows if r["method"] == method and r["task"] == task]
+            if not rs:
+                continue
+            ok = [r for r in rs if r["solved"]]
+            ev = [r["evaluations"] for r in ok]
+            gen = [r["generalization"] for r in ok if r["generalization"] is not None]
+            net = f"{METHODS[method]['arch']} {METHODS[method]['hidden'][task]} ({rs[0]['n_params']} weights)"
+            pub_g = f" (pub. {PUBLISHED_GENERALIZATION[method]})" if task == "nonmarkov" and method in PUBLISHED_GENERALIZATION else ""
+            out.append(f"| {method} | {TASKS[task]['label']} | {len(ok)}/{len(rs)} | "
+                       f"{_fmt(statistics.median(ev)) if ev else '-'} | {_fmt(statistics.mean(ev)) if ev else '-'} | "
+                       f"{_fmt(PUBLISHED[method][col])} | "
+                       f"{(_fmt(statistics.mean(gen)) + pub_g) if task == 'nonmarkov' and gen else '-'} | "
+                       f"{statistics.mean(r['seconds'] for r in rs):.1f} | {net} |")
+    return "\n".join(out)
+
+
+SETTINGS_NOTE = """
+Settings: Wieland's cart-pole as in ../shared/reference/pole-balancing.md (RK4, tau 0.01 s, two steps per
+network step), long pole starting at 4 degrees, everything else 0; no cart friction; hinge friction
+2e-6; inputs scaled (x/4.8, xdot/2, theta/0.52, thetadot/2) plus a bias input of 1.0; force
+(a - 0.5) * 20 N from a sigmoid output, no minimum force. Velocity tasks: solved when the evaluation
+episode balances 100,000 steps. Non-Markov task: damping fitness over 1,000-step episodes; solved
+when the generation's best balances 100,000 steps and then 1,000 steps from >= 200 of the 625
+generalization starts; those test episodes are not counted as evaluations (reported separately in
+the JSON lines). Median/mean evaluations are over successful runs only; a run that reaches its budget
+unsolved is a failure. Networks: frnn = fully recurrent sigmoid network, the first unit is the
+output; every unit has a bias. Optimiser settings: see METHODS in benchmarks/pole_table.py.
+Published numbers: averages from the CoSyNE paper's tables; their settings (network sizes, 1-4.5 degree
+start angles, whether biases were used) differ between papers.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--budget", type=int, default=0, help="evaluation budget per run (default: per task)")
+    ap.add_argument("--out", default="results/pole_table.md")
+    a = ap.parse_args(argv)
+    tasks, methods = a.tasks.split(","), a.methods.split(",")
+    for name, known in (("task", TASKS), ("method", METHODS)):
+        bad = [x for x in (tasks if name == "task" else methods) if x not in known]
+        if bad:
+            ap.error(f"unknown {name}(s) {bad}; choose from {', '.join(known)}")
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    command = "python benchmarks/pole_table.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    with open(out.with_suffix(".jsonl"), "w") as log:
+        for task in tasks:
+            budget = a.budget or TASKS[task]["budget"]
+            for method in methods:
+                for seed in range(a.seeds):
+                    r = run_one(method, task, seed, budget)
+                    r["budget"] = budget
+                    rows.append(r)
+                    log.write(json.dumps(r) + "\n")
+                    log.flush()
+                text = (f"# Pole balancing, evornn vs the published table\n\n{a.seeds} seeds per cell, budgets "
+                        f"{ {t: a.budget or TASKS[t]['budget'] for t in tasks} }; command: `{command}`\n\n"
+                        f"{table(rows, tasks, methods, a.seeds)}\n{SETTINGS_NOTE}")
+                tmp = out.with_suffix(".tmp")
+                tmp.write_text(text)
+                os.replace(tmp, out)
+                print(table([r for r in rows if r["task"] == task and r["method"] == method], [task], [method],
+                            a.seeds).splitlines()[-1], flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

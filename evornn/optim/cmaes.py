@@ -1,0 +1,197 @@
+"""CMA-ES through pycma, with the separable variant and IPOP restarts.
+
+Hansen & Ostermeier (2001), "Completely derandomized self-adaptation in evolution strategies",
+Evolutionary Computation 9:159-195; the implementation is pycma (Hansen, Akimoto & Baudis,
+https://github.com/CMA-ES/pycma). Separable CMA-ES (``separable``, pycma's ``CMA_diagonal``: a
+diagonal covariance, linear cost per sample, for large chromosomes): Ros & Hansen (2008), PPSN X.
+IPOP restarts (``restarts = "ipop"``): Auger & Hansen (2005), "A restart CMA evolution strategy
+with increasing population size", IEEE CEC: whenever pycma's ``stop()`` fires, a new run starts
+from a fresh point of the initialiser with the population doubled. ``restarts = "same"`` restarts
+with the same population; ``"none"`` ignores pycma's stop and keeps sampling. Igel (2003, IEEE CEC)
+applied CMA-ES to the pole-balancing tasks ("CMA-NeuroES").
+
+pycma minimises: it is told -fitness (a non-finite fitness becomes a cost just above the worst
+finite one). Its default population is 4 + floor(3 ln n).
+
+Randomness: pycma seeds and draws from NumPy's *global* random state (``np.random.seed(opts
+['seed'])`` in its constructor, ``np.random.randn`` when sampling). The seed of each pycma run is
+drawn from the strategy's Generator; every pycma call runs between a save and a restore of the
+caller's global state, with the strategy's own global-state tuple swapped in, so the caller's
+``np.random`` state is left exactly as it was.
+
+Checkpoints without pickle: pycma's object is large and partly private (sampler, step-size
+adaptation, fitness histories for its stopping rules), so rebuilding it from a few arrays would not
+be exact. The state saved here is instead the Generator's state at construction plus every fitness
+value the strategy was told (and the population sizes); ``set_state`` replays those ask/tell calls
+from the start, which reproduces pycma's state bit for bit (same library, same machine), and checks
+the replay against the saved mean, step size and random state, raising a one-line error if they
+differ instead of diverging silently. Replay costs one ask/tell per past generation (no fitness
+evaluations).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import InitFn, Strategy
+
+
+@dataclass(frozen=True)
+class CMAESConfig:
+    sigma0: float = 1.0          # initial step size
+    population: int = 0          # lambda; 0: pycma's default 4 + floor(3 ln n)
+    separable: bool = False      # diagonal covariance (pycma's CMA_diagonal)
+    restarts: str = "ipop"       # ipop (double the population) | same | none
+    x0: str = "network"          # network (the initialiser) | zero | uniform (+-init_range)
+    init_range: float = 1.0
+
+    def validate(self, where: str = "cmaes") -> None:
+        def bad(key: str, rule: str) -> None:
+            raise ValueError(f"{where}.{key} must be {rule}, got {getattr(self, key)!r}")
+        if not self.sigma0 > 0:
+            bad("sigma0", "> 0")
+        if self.population < 0 or self.population == 1:
+            bad("population", ">= 2 (0: pycma's default)")
+        if self.restarts not in ("ipop", "same", "none"):
+            bad("restarts", "'ipop', 'same' or 'none'")
+        if self.x0 not in ("network", "zero", "uniform"):
+            bad("x0", "'network', 'zero' or 'uniform'")
+        if not self.init_range > 0:
+            bad("init_range", "> 0")
+
+
+class _GlobalState:
+    """Runs a block with ``holder.np_state`` as NumPy's global random state, restoring the caller's."""
+
+    def __init__(self, holder: "CMAES"):
+        self.holder = holder
+
+    def __enter__(self):
+        self.saved = np.random.get_state()
+        if self.holder.np_state is not None:
+            np.random.set_state(self.holder.np_state)
+
+    def __exit__(self, *exc):
+        self.holder.np_state = np.random.get_state()
+        np.random.set_state(self.saved)
+        return False
+
+
+class CMAES(Strategy):
+    name = "cmaes"
+    description = ("CMA-ES (Hansen & Ostermeier 2001) via pycma: separable variant, IPOP restarts, "
+                   "seeded from the run's seed")
+    Config = CMAESConfig
+    state_fields = ("told", "told_sizes", "check_mean")
+
+    def __init__(self, n_params: int, config: CMAESConfig | None, rng: np.random.Generator,
+                 init: InitFn | None = None) -> None:
+        super().__init__(n_params, config, rng, init)
+        self.config.validate(self.name)
+        self.rng0 = rng.bit_generator.state        # replay starts here
+        self.es = None
+        self.np_state = None                       # the strategy's NumPy global-state tuple
+        self.popsize = 0                           # population of the current pycma run
+        self.restart_count = 0
+        self.told = np.zeros(0)                    # every fitness told, in order
+        self.told_sizes = np.zeros(0, dtype=np.int64)
+        self.check_mean = np.zeros(0)              # the mean after the last tell (replay check)
+        self._asked: list | None = None
+
+    # -- pycma runs -----------------------------------------------------------------------------
+    def _start(self) -> None:
+        import cma
+        c = self.config
+        if c.x0 == "network":
+            x0 = np.asarray(self.init(self.rng, 1), dtype=np.float64).reshape(-1)
+        elif c.x0 == "uniform":
+            x0 = self.rng.uniform(-c.init_range, c.init_range, self.n_params)
+        else:
+            x0 = np.zeros(self.n_params)
+        seed = int(self.rng.integers(1, 2**31 - 1))
+        opts = {"seed": seed, "verbose": -9, "verb_disp": 0, "verb_log": 0, "CMA_diagonal": c.separable}
+        if self.popsize:
+            opts["popsize"] = self.popsize
+        elif c.population:
+            opts["popsize"] = c.population
+        with _GlobalState(self), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.es = cma.CMAEvolutionStrategy(x0, c.sigma0, opts)
+        self.popsize = int(self.es.popsize)
+
+    def ask(self) -> np.ndarray:
+        if self.es is None:
+            self._start()
+        with _GlobalState(self), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._asked = self.es.ask()
+        return np.array(self._asked, dtype=np.float64)
+
+    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
+        pop = np.asarray(population, dtype=np.float64)
+        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
+        if self._asked is None or pop.shape != (len(self._asked), self.n_params) or fit.shape != (pop.shape[0],):
+            raise ValueError(f"{self.name}: tell expects the ({self.popsize}, {self.n_params}) population ask "
+                             f"returned and its fitness, got {pop.shape} and {fit.shape}")
+        fit = np.where(np.isnan(fit), -np.inf, fit)
+        self._track_best(pop, fit)
+        self.told = np.concatenate([self.told, fit])
+        self.told_sizes = np.append(self.told_sizes, fit.shape[0])
+        self._tell(pop, fit)
+
+    def _tell(self, pop: np.ndarray, fit: np.ndarray) -> None:
+        cost = -fit
+        finite = np.isfinite(cost)
+        worst = cost[finite].max() if finite.any() else 0.0
+        cost = np.where(finite, cost, worst + 1.0 + abs(worst))
+        with _GlobalState(self), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.es.tell(self._asked, cost.tolist())
+            stop = self.config.restarts != "none" and bool(self.es.stop())
+        self._asked = None
+        self.check_mean = np.array(self.es.mean, dtype=np.float64)
+        if stop:
+            self.restart_count += 1
+            if self.config.restarts == "ipop":
+                self.popsize *= 2
+            self._start()
+
+    @property
+    def sigma(self) -> float:
+        return float(self.es.sigma) if self.es is not None else self.config.sigma0
+
+    # -- checkpoint by replay ---------------------------------------------------------------------
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, meta = super().get_state()
+        meta.update(rng0=self.rng0, sigma=self.sigma, popsize=self.popsize, restart_count=self.restart_count)
+        return arrays, meta
+
+    def set_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        told = np.asarray(arrays.get("told", np.zeros(0)), dtype=np.float64)
+        sizes = np.asarray(arrays.get("told_sizes", np.zeros(0)), dtype=np.int64)
+        self.rng.bit_generator.state = meta["rng0"]
+        self.rng0, self.es, self.np_state, self.popsize, self.restart_count = meta["rng0"], None, None, 0, 0
+        self.told, self.told_sizes, self.check_mean = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
+        at = 0
+        for k in sizes:
+            pop = self.ask()
+            if pop.shape[0] != k:
+                raise ValueError(f"{self.name}: cannot resume: replay asked for {pop.shape[0]} solutions where the "
+                                 f"checkpoint told {k} (different pycma version?)")
+            self.told = np.concatenate([self.told, told[at:at + k]])
+            self.told_sizes = np.append(self.told_sizes, k)
+            self._tell(pop, told[at:at + k])
+            at += int(k)
+        mean = np.asarray(arrays.get("check_mean", np.zeros(0)))
+        same = (self.rng.bit_generator.state == meta["rng"] and self.popsize == meta["popsize"]
+                and np.array_equal(self.check_mean, mean) and self.sigma == meta["sigma"])
+        if not same:
+            raise ValueError(f"{self.name}: cannot resume bit for bit: replaying the checkpoint did not reproduce "
+                             f"pycma's state (different pycma/NumPy version or machine?)")
+        self.best_f = float(meta["best_f"])
+        self.best_x = np.array(arrays["best_x"]) if "best_x" in arrays else None
+
+
+STRATEGY = CMAES

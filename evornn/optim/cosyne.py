@@ -1,0 +1,208 @@
+"""CoSyNE: cooperative synapse neuroevolution.
+
+Gomez, Schmidhuber & Miikkulainen (2008), "Accelerated neural evolution through cooperatively
+coevolved synapses", JMLR 9:937-965, Section 3 (Algorithm 1 and the probabilistic permutation).
+
+The population is an (m, n) matrix P: column i is the subpopulation of weight i (m values), row j
+is the network formed by the j-th value of every subpopulation. One generation:
+
+1. evaluate the networks (rows) whose weights changed since they were last evaluated;
+2. sort the rows by fitness; the best quarter (``parents = round(elite_fraction * m)``, at least 1)
+   produces as many offspring by crossover and mutation (Algorithm 1, ``Recombine``): the parents
+   are paired in a random order, each pair produces two children by crossover (``one-point``: a
+   cut point uniform in 1..n-1; ``uniform``: each weight from either parent with probability 1/2;
+   ``none``: copies); an odd parent out is mated with a random other parent. Every weight of a
+   child is then perturbed, with probability ``mutation_rate``, by Cauchy noise of scale
+   ``mutation_scale`` (``mutation = "cauchy"``, heavy tails as in ESP) or Gaussian noise of that
+   standard deviation. The offspring replace the worst rows;
+3. permute each column probabilistically among the surviving (non-offspring) rows: the value in
+   row j is marked for permutation with probability (Section 3, the probabilistic permutation)
+
+       prob(x_ij) = 1 - ((f_j - f_min) / (f_max - f_min)) ** (1 / n),
+
+   with f_j the fitness of the network x_ij last took part in and f_min, f_max over the evaluated
+   generation (``permute_by = "fitness"``). The best network's weights are never marked and the
+   worst's always; with many weights (n large) the root makes marking rare except near the bottom.
+   ``permute_by = "rank"`` uses the normalised rank (m - 1 - rank) / (m - 1) instead of the fitness
+   ratio (the choice of EvoTorch's ``CosynePermutation``); when all fitness values are equal the
+   rank form is used. ``permute_by = "all"`` permutes every surviving value (the basic Algorithm 1).
+   The marked values of each column are shuffled among the marked rows, so every column stays a
+   permutation of its values.
+
+Evaluations. Algorithm 1 evaluates all m networks every generation. Here only the rows that are
+new (offspring) or were changed by the permutation are returned by ``ask``; a row left exactly as
+it was keeps the fitness it was measured with. On a deterministic problem (pole balancing) that
+is the same search with fewer evaluations; ``reevaluate = true`` asks for every row every
+generation (the paper's count, and what a noisy problem needs). Every row ``ask`` returns is
+evaluated and counted by the runner.
+
+Initial population: the network's initialiser (``init = "network"``) or uniform in
++-``init_range`` (``"uniform"``; pole balancing wants large weights).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import InitFn, Strategy
+
+
+@dataclass(frozen=True)
+class CoSyNEConfig:
+    population: int = 40             # m: networks, i.e. values per weight subpopulation
+    elite_fraction: float = 0.25     # share of the best rows that breed (the paper's quarter)
+    crossover: str = "one-point"     # one-point | uniform | none
+    mutation: str = "cauchy"         # cauchy | gaussian
+    mutation_rate: float = 0.3       # per weight of a child
+    mutation_scale: float = 0.3      # Cauchy scale or Gaussian standard deviation
+    permute_by: str = "fitness"      # fitness | rank | all
+    init: str = "uniform"            # uniform (+-init_range) | network (its initialiser)
+    init_range: float = 1.0
+    reevaluate: bool = False         # ask for every row every generation (noisy problems)
+
+    def validate(self, where: str = "cosyne") -> None:
+        def bad(key: str, rule: str) -> None:
+            raise ValueError(f"{where}.{key} must be {rule}, got {getattr(self, key)!r}")
+        if self.population < 4:
+            bad("population", ">= 4")
+        if not 0 < self.elite_fraction <= 0.5:
+            bad("elite_fraction", "in (0, 0.5]")
+        if self.crossover not in ("one-point", "uniform", "none"):
+            bad("crossover", "'one-point', 'uniform' or 'none'")
+        if self.mutation not in ("cauchy", "gaussian"):
+            bad("mutation", "'cauchy' or 'gaussian'")
+        if not 0 <= self.mutation_rate <= 1:
+            bad("mutation_rate", "in [0, 1]")
+        if not self.mutation_scale > 0:
+            bad("mutation_scale", "> 0")
+        if self.permute_by not in ("fitness", "rank", "all"):
+            bad("permute_by", "'fitness', 'rank' or 'all'")
+        if self.init not in ("uniform", "network"):
+            bad("init", "'uniform' or 'network'")
+        if not self.init_range > 0:
+            bad("init_range", "> 0")
+
+
+def permutation_probabilities(fitness: np.ndarray, n_weights: int, by: str = "fitness") -> np.ndarray:
+    """The probability (m,) of marking each row's weights for permutation (see the module doc)."""
+    f = np.asarray(fitness, dtype=np.float64)
+    m = f.shape[0]
+    if by == "all":
+        return np.ones(m)
+    finite = np.isfinite(f)
+    lo, hi = (f[finite].min(), f[finite].max()) if finite.any() else (0.0, 0.0)
+    if by == "fitness" and hi > lo:
+        ratio = np.where(finite, (np.where(finite, f, lo) - lo) / (hi - lo), 0.0)
+    else:   # normalised rank: best 1, worst 0 (ties by row order, -inf last)
+        order = np.argsort(-np.where(finite, f, -np.inf), kind="stable")
+        rank = np.empty(m)
+        rank[order] = np.arange(m)
+        ratio = (m - 1 - rank) / max(m - 1, 1)
+    return 1.0 - np.power(np.clip(ratio, 0.0, 1.0), 1.0 / n_weights)
+
+
+def permute_marked(column: np.ndarray, marked: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``column`` with its ``marked`` entries shuffled among themselves (a permutation of its values)."""
+    out = column.copy()
+    idx = np.flatnonzero(marked)
+    if idx.size > 1:
+        out[idx] = column[idx[rng.permutation(idx.size)]]
+    return out
+
+
+class CoSyNE(Strategy):
+    name = "cosyne"
+    description = ("CoSyNE (Gomez, Schmidhuber & Miikkulainen 2008): one subpopulation per weight, "
+                   "recombination of the best quarter, fitness-dependent permutation of each column")
+    Config = CoSyNEConfig
+    state_fields = ("generation", "pop", "fit", "pending")
+
+    def __init__(self, n_params: int, config: CoSyNEConfig | None, rng: np.random.Generator,
+                 init: InitFn | None = None) -> None:
+        super().__init__(n_params, config, rng, init)
+        self.config.validate(self.name)
+        m = self.config.population
+        self.generation = 0
+        self.pop: np.ndarray | None = None          # (m, n): rows are networks, columns subpopulations
+        self.fit = np.full(m, np.nan)               # fitness of each row (nan: not evaluated yet)
+        self.pending = np.ones(m, dtype=bool)       # rows ask returns next
+
+    @property
+    def n_parents(self) -> int:
+        return max(1, int(round(self.config.elite_fraction * self.config.population)))
+
+    def ask(self) -> np.ndarray:
+        if self.pop is None:
+            c, m = self.config, self.config.population
+            if c.init == "uniform":
+                self.pop = self.rng.uniform(-c.init_range, c.init_range, (m, self.n_params))
+            else:
+                self.pop = np.asarray(self.init(self.rng, m), dtype=np.float64).reshape(m, self.n_params)
+        return self.pop[self.pending].copy()
+
+    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
+        k = int(self.pending.sum())
+        pop = np.asarray(population, dtype=np.float64)
+        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
+        if pop.shape != (k, self.n_params) or fit.shape != (k,):
+            raise ValueError(f"{self.name}: tell expects ({k}, {self.n_params}) and ({k},), "
+                             f"got {pop.shape} and {fit.shape}")
+        fit = np.where(np.isnan(fit), -np.inf, fit)
+        self._track_best(pop, fit)
+        if self.pop is None:   # told before any ask: these are the initial rows
+            self.pop = pop.copy()
+        self.pop[self.pending], self.fit[self.pending] = pop, fit
+        self.generation += 1
+        self._next_generation()
+
+    def _next_generation(self) -> None:
+        c, m, n = self.config, self.config.population, self.n_params
+        order = np.argsort(-self.fit, kind="stable")          # best first
+        P, F = self.pop[order], self.fit[order]
+        k = self.n_parents
+        children = self._recombine(P[:k])
+        probs = permutation_probabilities(F, n, c.permute_by)
+        survivors = m - k
+        old = P[:survivors].copy()
+        for i in range(n):
+            marked = self.rng.random(survivors) < probs[:survivors]
+            P[:survivors, i] = permute_marked(P[:survivors, i], marked, self.rng)
+        P[survivors:] = children
+        changed = np.zeros(m, dtype=bool)
+        changed[:survivors] = np.any(P[:survivors] != old, axis=1)
+        changed[survivors:] = True
+        self.pop, self.fit = P, np.where(changed, np.nan, F)
+        self.pending = np.ones(m, dtype=bool) if c.reevaluate else changed
+
+    def _recombine(self, parents: np.ndarray) -> np.ndarray:
+        """As many children as ``parents`` (k, n): paired crossover, then per-weight mutation."""
+        c, rng = self.config, self.rng
+        k, n = parents.shape
+        order = rng.permutation(k)
+        kids = []
+        for a in range(0, k, 2):
+            i = order[a]
+            j = order[a + 1] if a + 1 < k else (order[rng.integers(k - 1)] if k > 1 else i)
+            kids.extend(self._crossover(parents[i], parents[j]))
+        kids = np.array(kids[:k])
+        hit = rng.random(kids.shape) < c.mutation_rate
+        noise = rng.standard_cauchy(kids.shape) if c.mutation == "cauchy" else rng.standard_normal(kids.shape)
+        return kids + np.where(hit, c.mutation_scale * noise, 0.0)
+
+    def _crossover(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        kind, n = self.config.crossover, a.shape[0]
+        if kind == "one-point" and n > 1:
+            cut = int(self.rng.integers(1, n))
+            return np.concatenate([a[:cut], b[cut:]]), np.concatenate([b[:cut], a[cut:]])
+        if kind == "uniform":
+            swap = self.rng.random(n) < 0.5
+            return np.where(swap, b, a), np.where(swap, a, b)
+        return a.copy(), b.copy()
+
+    def set_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        super().set_state(arrays, meta)
+        self.generation = int(self.generation)
+
+
+STRATEGY = CoSyNE

@@ -1,0 +1,140 @@
+"""CoSyNE, ESP and CMA-ES: their defining mechanics, and pole balancing solved with fixed seeds."""
+import numpy as np
+import pytest
+
+import evornn
+from evornn.evaluators import LocalEvaluator
+from evornn.nets import build
+from evornn.optim.base import make_config
+from evornn.optim.cosyne import CoSyNE, permutation_probabilities, permute_marked
+from evornn.optim.esp import ESP
+from evornn.optim.registry import get_strategy
+from evornn.optim.stopping import StopConfig
+from evornn.runner import Runner
+from evornn.seeding import generator
+
+
+# -- CoSyNE ------------------------------------------------------------------------------------
+def test_permute_marked_keeps_each_column_a_permutation(rng):
+    col = rng.normal(size=30)
+    marked = rng.random(30) < 0.5
+    out = permute_marked(col, marked, rng)
+    assert np.array_equal(np.sort(out), np.sort(col))
+    assert np.array_equal(out[~marked], col[~marked])          # unmarked values stay in place
+    assert not np.array_equal(out[marked], col[marked])         # marked values moved (30 values: p ~ 1e-6)
+
+
+def test_cosyne_generation_permutes_columns_and_breeds_the_best_quarter(rng):
+    m, n = 12, 7
+    s = CoSyNE(n, make_config(CoSyNE.Config, {"population": m, "permute_by": "all"}, "cosyne"), rng)
+    pop = s.ask()
+    fit = rng.normal(size=m)
+    s.tell(pop, fit)
+    k = s.n_parents
+    assert k == 3
+    survivors = pop[np.argsort(-fit)][: m - k]
+    for i in range(n):   # every surviving column is a permutation of the surviving values
+        assert np.array_equal(np.sort(s.pop[: m - k, i]), np.sort(survivors[:, i]))
+    # the offspring rows are new and pending, and ask returns exactly the changed rows
+    assert s.pending[m - k:].all()
+    again = s.ask()
+    assert again.shape == (int(s.pending.sum()), n)
+    assert np.array_equal(again, s.pop[s.pending])
+    assert np.isnan(s.fit[s.pending]).all() and np.isfinite(s.fit[~s.pending]).all()
+
+
+def test_cosyne_permutation_probability_follows_the_paper():
+    f = np.array([10.0, 5.0, 0.0])
+    p = permutation_probabilities(f, 4, "fitness")
+    assert p[0] == 0.0 and p[2] == 1.0
+    assert p[1] == pytest.approx(1 - 0.5 ** 0.25)
+    assert np.allclose(permutation_probabilities(np.ones(3), 4, "fitness"),
+                       permutation_probabilities(np.ones(3), 4, "rank"))
+
+
+# -- ESP ---------------------------------------------------------------------------------------
+def _esp(rng, **settings):
+    net = build("elman", 3, 1, n_hidden=3)
+    cfg = make_config(ESP.Config, {"neurons": 6, "trials": 4, **settings}, "esp")
+    return net, ESP(net.n_params, cfg, rng, net.init, groups=ESP.groups_for(net))
+
+
+def test_esp_networks_take_one_neuron_of_each_subpopulation(rng):
+    net, s = _esp(rng)
+    assert len(s.groups) == 4    # three hidden neurons + the shared output bias
+    W = s.ask()
+    assert W.shape == (6 * 4, net.n_params)
+    for t in range(W.shape[0]):
+        for g in s.groups:
+            matches = [j for j in range(6) if np.array_equal(s.pool[j, g], W[t, g])]
+            assert len(matches) == 1
+    # every neuron takes part in exactly `trials` networks
+    for col in s.members.T:
+        assert np.array_equal(np.bincount(col, minlength=6), np.full(6, 4))
+
+
+def test_esp_neuron_fitness_is_the_average_of_its_trials(rng):
+    _, s = _esp(rng)
+    W = s.ask()
+    members = s.members.copy()
+    fit = rng.normal(size=W.shape[0])
+    s.tell(W, fit)
+    for sp in range(members.shape[1]):
+        for j in range(6):
+            assert s.neuron_fitness[j, sp] == pytest.approx(fit[members[:, sp] == j].mean())
+
+
+def test_esp_requires_groups_and_make_runner_passes_them():
+    with pytest.raises(ValueError, match="neuron groups"):
+        ESP(5, None, generator(0), None)
+    r = evornn.make_runner("esp", "pole-balance", "frnn", net={"n_hidden": 2}, settings={"neurons": 4, "trials": 1},
+                           stop={"max_generations": 1})
+    assert len(r.strategy.groups) == 2
+
+
+def test_esp_lesions_a_neuron_that_does_not_hurt(rng):
+    _, s = _esp(rng, stagnation=1)
+    W = s.ask()
+    s.tell(W, np.ones(W.shape[0]))           # best found; then no improvement
+    for _ in range(2):                       # two bursts without improvement -> lesion phase
+        W = s.ask()
+        s.tell(W, np.zeros(W.shape[0]))
+    assert s.phase == "lesion" and list(s.lesioned) == [0, 1, 2]
+    W = s.ask()
+    assert all(np.all(W[r, s.groups[g]] == 0) for r, g in enumerate(s.lesioned))
+    s.tell(W, np.array([0.5, 1.0, 0.2]))     # lesioning neuron 1 keeps the best fitness
+    assert list(s.active) == [True, False, True, True]
+    assert np.all(s.ask()[:, s.groups[1]] == 0)
+
+
+# -- pole balancing, fixed seeds, small budgets -------------------------------------------------
+def _solve(name, settings, poles, velocities, fitness, arch, hidden, budget, seed=0):
+    from evornn.problems.registry import make_problem
+    problem = make_problem("pole-balance", poles=poles, velocities=velocities, fitness=fitness)
+    net = build(arch, problem.n_inputs, 1, n_hidden=hidden)
+    cls = get_strategy(name)
+    extra = {"groups": cls.groups_for(net)} if hasattr(cls, "groups_for") else {}
+    strat = cls(net.n_params, make_config(cls.Config, settings, name), generator(seed), net.init, **extra)
+    return Runner(problem, net, strat, StopConfig(max_evaluations=budget, solved=True), LocalEvaluator(1),
+                  seed=seed).run()
+
+
+COSYNE_POLE = {"population": 20, "init_range": 3.0, "mutation_scale": 1.0}
+ESP_POLE = {"neurons": 8, "trials": 3, "init_range": 5.0, "mutation_scale": 2.0, "burst_scale": 2.0,
+            "mutation_rate": 0.8}
+
+
+@pytest.mark.parametrize("name, settings, hidden", [
+    ("cosyne", COSYNE_POLE, 1), ("esp", ESP_POLE, 3), ("cmaes", {"x0": "zero"}, 1)])
+def test_solves_double_pole_with_velocities(name, settings, hidden):
+    res = _solve(name, settings, 2, True, "standard", "frnn", hidden, 20_000)
+    assert res.solved and res.best_metrics["steps"] == 100_000, res.stop_reason
+    assert res.progress.evaluations < 20_000
+
+
+def test_cosyne_solves_double_pole_without_velocities():
+    settings = {"population": 40, "init_range": 1.0, "mutation_scale": 0.3}
+    res = _solve("cosyne", settings, 2, False, "damping", "frnn", 5, 30_000)
+    assert res.solved, res.stop_reason
+    assert res.solved_info["test_steps"] == 100_000
+    assert res.solved_info["generalization"] >= 200
