@@ -1,0 +1,246 @@
+"""The ``evornn`` command: run, compare, resume, report, list, show.
+
+Bad input (arguments, config keys, types, values) ends with one line on stderr,
+``evornn: error: ...``, exit code 2, and nothing written. ``EVORNN_DEBUG=1`` shows tracebacks.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+from typing import Any, NoReturn
+
+
+class UsageError(Exception):
+    """A bad command line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:   # one line instead of usage + message
+        raise UsageError(f"{self.prog.removeprefix('evornn ')}: {message}" if self.prog != "evornn" else message)
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="evornn", description="Train recurrent neural networks by neuroevolution.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    r = sub.add_parser("run", help="train a network with one optimiser on one problem")
+    r.add_argument("optimiser", help="optimiser name (evornn list)")
+    r.add_argument("--problem", help="problem name (evornn list); default: the config's [problem] name")
+    r.add_argument("--arch", help="network architecture (default: the config's, else the problem's)")
+    r.add_argument("--config", help="TOML config (default: configs/<optimiser>-<problem>.toml, "
+                                    "else configs/problems/<problem>.toml)")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting, e.g. optimiser.population=50 (repeatable)")
+    r.add_argument("--seed", type=int, help="root seed ([run] seed)")
+    r.add_argument("--backend", choices=("local", "ray"), help="evaluator ([run] backend)")
+    r.add_argument("--workers", type=int, help="threads or actors, 0 = all ([run] workers)")
+    r.add_argument("--ray-address", help="with --backend=ray: 'auto' or host:port of a cluster ([run] ray_address)")
+    r.add_argument("--out", help="folder for the run folder ([run] out, default results/)")
+    r.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    c = sub.add_parser("compare", help="several optimisers x several seeds on one problem, then a report")
+    c.add_argument("config", help="comparison TOML (see configs/compare-*.toml)")
+    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one shared setting")
+    c.add_argument("--out", help="folder for the comparison folder ([run] out)")
+    c.add_argument("--quiet", action="store_true", help="one line per finished run only")
+
+    s = sub.add_parser("resume", help="continue a run (or a comparison) from its last checkpoint")
+    s.add_argument("folder")
+    s.add_argument("--quiet", action="store_true")
+
+    sub.add_parser("report", help="write report.md and report.html for a run or comparison folder").add_argument("folder")
+
+    ls = sub.add_parser("list", help="architectures, problems, optimisers and stopping criteria")
+    ls.add_argument("--options", action="store_true", help="also show each one's settings and defaults")
+
+    sh = sub.add_parser("show", help="a run's summary, and its best network evaluated again")
+    sh.add_argument("folder")
+    sh.add_argument("--no-eval", action="store_true", help="do not re-evaluate the best network")
+    return p
+
+
+# -- commands ---------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from .config import apply_sets, check_sections, default_config, experiment, load_toml, set_name
+    from .runs import ProgressLines, prepare, start, summary_lines
+    if args.config:
+        source, doc = f"--config {args.config}", load_toml(args.config)
+    elif not args.problem:
+        raise UsageError("run: give --problem=<name> (evornn list shows them) or a --config file")
+    else:
+        path = default_config(args.optimiser, args.problem)
+        source, doc = (str(path), load_toml(path)) if path else ("the defaults", {})
+    check_sections(doc, source)
+    set_name(doc, "optimiser", "name", args.optimiser, source)
+    if args.problem:
+        set_name(doc, "problem", "name", args.problem, source)
+    if args.arch:
+        doc.setdefault("network", {})["arch"] = args.arch
+    for key in ("seed", "backend", "workers", "out", "ray_address"):
+        if getattr(args, key) is not None:
+            doc.setdefault("run", {})[key] = getattr(args, key)
+    prep = prepare(experiment(apply_sets(doc, args.set), source))
+    exp = prep.exp
+    print(f"evornn: {exp.optimiser} on {exp.problem} ({prep.net.spec['arch']}, {prep.net.n_params} parameters), "
+          f"seed {exp.run.seed}; settings from {source}", flush=True)
+    progress = None if args.quiet else ProgressLines(exp.run.log_every)
+    record, summary = start(prep, progress=progress)
+    print("\n".join(summary_lines(summary, record.path)))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import load_file, start_compare
+    comp = load_file(args.config, args.set)
+    n = len(comp.entries) * len(comp.settings.seeds)
+    print(f"evornn: comparing {', '.join(lb for lb, _ in comp.entries)} on {comp.entries[0][1].exp.problem}, "
+          f"{len(comp.settings.seeds)} seeds ({n} runs)", flush=True)
+    folder = start_compare(comp, args.out, args.quiet)
+    print(f"report: {folder / 'report.html'} and {folder / 'report.md'}")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from pathlib import Path
+    folder = Path(args.folder)
+    if (folder / "compare.toml").is_file():
+        from .compare import finish
+        finish(folder, quiet=args.quiet)
+        print(f"report: {folder / 'report.html'} and {folder / 'report.md'}")
+        return 0
+    from .runs import resume, summary_lines
+    record, summary = resume(folder, quiet=args.quiet)
+    print("\n".join(summary_lines(summary, record.path)))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+    for path in write_report(args.folder):
+        print(path)
+    return 0
+
+
+def _signature_defaults(fn: Any, skip: tuple[str, ...]) -> str:
+    params = inspect.signature(fn).parameters.values()
+    return ", ".join(f"{p.name}={p.default!r}" for p in params
+                     if p.name not in skip and p.default is not inspect.Parameter.empty)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    import dataclasses
+    from .nets import ARCHS
+    from .optim import registry as optims
+    from .optim.stopping import CRITERIA
+    from .problems import registry as problems
+    from .config import RunSettings
+
+    def section(title: str, items: list[tuple[str, str, str]]) -> None:
+        print(title)
+        width = max((len(n) for n, _, _ in items), default=0) + 2
+        for name, text, options in items:
+            print(f"  {name:<{width}}{text}")
+            if args.options and options:
+                print(f"  {'':<{width}}settings: {options}")
+        print()
+
+    section("architectures ([network] arch):",
+            [(n, d, _signature_defaults(fn, ("n_inputs", "n_outputs"))) for n, (fn, d) in ARCHS.items()])
+    section("problems ([problem] name):", [(n, problems.describe(n), _problem_options(n) if args.options else "")
+                                           for n in problems.available()])
+    section("optimisers ([optimiser] name):",
+            [(n, optims.describe(n), ", ".join(f"{f.name}={_default(f)!r}" for f in
+                                               dataclasses.fields(optims.get_strategy(n).Config)))
+             for n in optims.available()])
+    section("stopping criteria ([stop] keys; any that fires ends the run):", [(n, d, "") for n, d in CRITERIA.items()])
+    if args.options:
+        section("run settings ([run] keys):", [(f.name, repr(f.default), "") for f in dataclasses.fields(RunSettings)])
+    return 0
+
+
+def _default(f: Any) -> Any:
+    import dataclasses
+    return f.default_factory() if f.default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING \
+        else f.default
+
+
+def _problem_options(name: str) -> str:
+    from .problems import registry
+    return ", ".join(f"{k}={v!r}" for k, v in registry.make_problem(name).params().items())
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .config import load_toml
+    from .records import CONFIG, RunRecord
+    from .runs import reevaluate, summary_lines
+    record = RunRecord.open(args.folder)
+    cfg = load_toml(record.path / CONFIG)
+    prob, net, opt = cfg.get("problem", {}), cfg.get("network", {}), cfg.get("optimiser", {})
+    print(f"run {record.path}: {opt.get('name')} on {prob.get('name')} "
+          f"({', '.join(f'{k}={v}' for k, v in prob.items() if k != 'name')}), network {net.get('arch')}, "
+          f"seed {cfg.get('run', {}).get('seed')}")
+    summary = record.summary()
+    if summary is not None:
+        print("\n".join(summary_lines(summary)))
+    else:
+        ck = record.latest_checkpoint()
+        where = f"its last checkpoint is generation {ck[0]}" if ck else "it has no checkpoint yet"
+        print(f"unfinished: {len(record.metrics())} generations recorded, {where}; "
+              f"continue with: evornn resume {record.path}")
+    if args.no_eval or not (record.path / "best.npy").exists():
+        return 0
+    r = reevaluate(record)
+    metrics = ", ".join(f"{k}={v:.6g}" for k, v in r["metrics"].items())
+    print(f"best network evaluated again: fitness {r['fitness']:.6g}" + (f" ({metrics})" if metrics else ""))
+    if "solved" in r:
+        info = ", ".join(f"{k}={v}" for k, v in r["info"].items())
+        print(f"problem's own test: {'solved' if r['solved'] else 'not solved'}"
+              + (f" ({info})" if info else "") + f", {r['test_episodes']} test episodes")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "resume": cmd_resume, "report": cmd_report,
+            "list": cmd_list, "show": cmd_show}
+
+
+def _one_line(e: BaseException) -> str:
+    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+    return " ".join(str(msg).split()) or type(e).__name__
+
+
+def _stopped_workers() -> tuple[type, ...]:
+    try:
+        from .evaluators.ray_evaluator import NoWorkersLeft
+    except ImportError:
+        return ()
+    return (NoWorkersLeft,)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``evornn`` console script; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, ValueError, KeyError, FileNotFoundError, NotADirectoryError) as e:
+        if os.environ.get("EVORNN_DEBUG"):
+            raise
+        print(f"evornn: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except _stopped_workers() as e:    # e.g. every Ray actor lost: the last checkpoint is kept
+        print(f"evornn: error: {_one_line(e)}; continue with: evornn resume <folder>", file=sys.stderr)
+        return 1
+    except OSError as e:
+        if os.environ.get("EVORNN_DEBUG"):
+            raise
+        print(f"evornn: error: {_one_line(e)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("evornn: interrupted (a run continues from its last checkpoint with: evornn resume <folder>)",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""Recorded runs: an :class:`~evornn.config.Experiment` checked, run, and written to a run folder.
+
+:func:`prepare` builds every piece (problem, network, optimiser settings, evaluator choice) so that
+any bad setting fails before a file is written; :func:`start` records a new run; :func:`resume`
+continues a run from its newest checkpoint, bit for bit (the runner's state, including the
+optimiser's Generator, is in the checkpoint, and every evaluation seed is a function of the root
+seed, the generation and the individual).
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+import numpy as np
+
+from . import __version__
+from .api import make_network, make_runner
+from .config import Experiment, RunSettings, check_net_options, dumps, experiment, load_toml, net_defaults, \
+    settings_dict
+from .nets import Network
+from .optim.base import make_config
+from .optim.registry import get_strategy
+from .problem import Problem
+from .records import CONFIG, ENV, RunRecord, environment, read_json
+from .runner import Runner
+
+
+@dataclass
+class Prepared:
+    """An experiment whose pieces are built and checked, and its fully resolved config document."""
+
+    exp: Experiment
+    problem: Problem
+    net: Network
+    doc: dict[str, Any]
+
+
+def make_problem_checked(name: str, params: dict[str, Any]) -> Problem:
+    """The registered problem ``name``; unknown or mistyped parameters are one-line errors."""
+    from .problems import registry
+    if name not in registry.available():
+        raise ValueError(f"problem.name: unknown problem {name!r}; choose one of {', '.join(registry.available())}")
+    mod = sys.modules.get(f"evornn.problems.{registry._MODULES[name]}")   # imported by available()
+    sig = inspect.signature(mod.make).parameters if mod is not None else {}
+    named = {k: p for k, p in sig.items() if k != "name" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    open_ended = any(p.kind == p.VAR_KEYWORD for p in sig.values())
+    for k, v in params.items():
+        if k not in named:
+            if sig and not open_ended:
+                raise ValueError(f"problem.{k}: unknown parameter of {name}; allowed: {', '.join(named)}")
+            continue   # the problem checks the keys its make() takes as **params
+        d = named[k].default
+        if isinstance(d, (bool, int, float, str)) and not _same_kind(v, d):
+            raise ValueError(f"problem.{k} must be {type(d).__name__}, got {v!r}")
+    try:
+        return registry.make_problem(name, **params)
+    except TypeError as e:
+        raise ValueError(f"problem {name}: {e}") from None
+
+
+def _same_kind(v: Any, d: Any) -> bool:
+    if isinstance(d, bool) or isinstance(v, bool):
+        return isinstance(v, bool) and isinstance(d, bool)
+    if isinstance(d, float):
+        return isinstance(v, (int, float))
+    return isinstance(v, type(d))
+
+
+def make_evaluator(run: RunSettings):
+    """The evaluator [run] asks for: local Numba threads, or Ray actors when that backend exists
+    (Ray itself starts at the first evaluation, so making one to check the settings costs nothing)."""
+    try:
+        from .evaluators.factory import make_evaluator as factory
+    except ModuleNotFoundError:
+        factory = None
+    if factory is None:
+        if run.backend == "ray":
+            raise ValueError("run.backend: the Ray evaluator is not available yet (a later issue); "
+                             "use backend = local")
+        from .evaluators import LocalEvaluator
+        return _run_error(LocalEvaluator, run.workers or None)
+    return _run_error(factory, run.backend, run.workers or None, run.ray_address or None)
+
+
+def _run_error(make: Callable, *args: Any) -> Any:
+    try:
+        return make(*args)
+    except ValueError as e:
+        msg = str(e)
+        raise ValueError(f"run.{msg}" if msg.startswith("workers") else f"run: {msg}") from None
+
+
+def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
+    """Build and check every piece of ``exp`` (``problem``: an already built instance to reuse)."""
+    problem = problem or make_problem_checked(exp.problem, exp.problem_params)
+    arch = exp.arch or problem.default_net["arch"]
+    check_net_options(arch, exp.net_options)
+    try:
+        net = make_network(problem, exp.arch, **exp.net_options)
+        problem.check_network(net)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"network: {e}") from None
+    try:
+        cls = get_strategy(exp.optimiser)
+    except ValueError as e:
+        raise ValueError(f"optimiser.name: {e}") from None
+    cfg = make_config(cls.Config, dict(exp.settings), "optimiser")
+    make_evaluator(exp.run).close()
+    try:   # the strategy as the run will make it (some take the network's groups or the problem's data)
+        make_runner(exp.optimiser, problem, net, settings=dict(exp.settings), stop=exp.stop, seed=exp.run.seed)
+    except TypeError as e:
+        raise ValueError(f"optimiser {exp.optimiser}: {e}") from None
+    spec = {k: v for k, v in net.spec.items() if k not in ("arch", "n_inputs", "n_outputs")}
+    doc = {"problem": {"name": exp.problem, **exp.problem_params, **problem.params()},
+           "network": {"arch": net.spec["arch"], **net_defaults(net.spec["arch"]), **spec},
+           "optimiser": {"name": exp.optimiser, **settings_dict(cfg)},
+           "stop": settings_dict(exp.stop),
+           "run": settings_dict(exp.run)}
+    return Prepared(exp, problem, net, doc)
+
+
+def prepare_file(path: str | Path) -> Prepared:
+    return prepare(experiment(load_toml(path), str(path)))
+
+
+# -- progress lines and summaries ---------------------------------------------------------------
+class ProgressLines:
+    """Print a progress line every ``log_every`` generations, or (0) about once a second."""
+
+    def __init__(self, log_every: int = 0, prefix: str = "", stream: TextIO | None = None, interval: float = 1.0):
+        self.log_every, self.prefix, self.interval = log_every, prefix, interval
+        self.stream = stream or sys.stdout
+        self.last = time.monotonic()
+
+    def __call__(self, runner: Runner, row: dict[str, Any]) -> None:
+        now = time.monotonic()
+        due = row["generation"] % self.log_every == 0 if self.log_every else now - self.last >= self.interval
+        if due:
+            self.last = now
+            print(f"{self.prefix}gen {row['generation']:>6}  evals {row['evaluations']:>9}  "
+                  f"best {row['run_best']:.6g}  median {row['median']:.6g}  {row['elapsed']:.1f} s"
+                  + ("  solved" if row["solved"] else ""), file=self.stream, flush=True)
+
+
+def summary_lines(s: dict[str, Any], where: Path | None = None) -> list[str]:
+    """The end-of-run summary a person reads."""
+    metrics = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in s["best_metrics"].items())
+    test = f" + {s['test_episodes']:,} test episodes" if s["test_episodes"] else ""
+    lines = [f"stopped: {s['stop_reason']}",
+             f"{s['generations']:,} generations, {s['evaluations']:,} evaluations{test}, "
+             f"{s['elapsed']:.1f} s computing ({s['wall_time']:.1f} s wall time)",
+             f"best fitness {s['best_fitness']:.6g}" + (f" ({metrics})" if metrics else ""),
+             f"solved: {'yes' if s['solved'] else 'no'}"
+             + (" (" + ", ".join(f"{k}={v}" for k, v in s["solved_info"].items()) + ")" if s["solved_info"] else "")]
+    if where is not None:
+        lines.append(f"results in {where}")
+    return lines
+
+
+# -- running and recording ---------------------------------------------------------------------
+def _recorder(record: RunRecord, net: Network, every: int) -> Callable[[Runner, dict], None]:
+    def cb(runner: Runner, row: dict[str, Any]) -> None:
+        record.append_metrics(row)
+        if every and row["generation"] % every == 0:
+            arrays, meta = runner.get_state()
+            if runner.best_x is not None:
+                record.write_best(runner.best_x, net.spec)
+            record.save_checkpoint(row["generation"], arrays, meta)
+    return cb
+
+
+def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None = None,
+            progress: Callable | None = None) -> dict[str, Any]:
+    """Run ``prep`` into ``record`` (from checkpoint ``state`` = (arrays, meta) if given); returns the summary."""
+    t0 = time.perf_counter()
+    exp = prep.exp
+    evaluator = make_evaluator(exp.run)
+    callbacks = (_recorder(record, prep.net, exp.run.checkpoint_every),) + ((progress,) if progress else ())
+    runner = make_runner(exp.optimiser, prep.problem, prep.net, settings=dict(exp.settings), stop=exp.stop,
+                         seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks)
+    wall = 0.0
+    if state is not None:
+        runner.set_state(*state)
+        wall = float(state[1]["progress"]["elapsed"])   # the killed session's wall time is not known
+    try:
+        result = runner.run()
+    finally:
+        evaluator.close()
+    p = result.progress
+    if result.best_chromosome is not None:
+        record.write_best(result.best_chromosome, prep.net.spec)
+    summary = {"label": label, "optimiser": exp.optimiser, "problem": exp.problem, "arch": prep.net.spec["arch"],
+               "seed": exp.run.seed, "n_params": prep.net.n_params,
+               "stop_reason": result.stop_reason, "stop_reasons": [r.as_dict() for r in result.stop_reasons],
+               "solved": bool(p.solved), "solved_info": result.solved_info,
+               "generations": p.generation, "evaluations": p.evaluations, "test_episodes": p.test_episodes,
+               "elapsed": p.elapsed, "wall_time": wall + time.perf_counter() - t0,
+               "best_fitness": result.best_fitness, "best_metrics": result.best_metrics,
+               "solved_description": prep.problem.solved_description, "evornn": __version__}
+    record.write_summary(summary)
+    return summary
+
+
+def header(prep: Prepared, env: dict[str, Any]) -> str:
+    git = env["git"].get("commit", "unknown")
+    return (f"evornn {__version__} (git {git}{' with local changes' if env['git'].get('dirty') else ''}): "
+            f"resolved config of this run\nrerun: evornn run {prep.exp.optimiser} --config=<this file>")
+
+
+def start(prep: Prepared, root: str | Path | None = None, name: str | None = None, label: str | None = None,
+          progress: Callable | None = None) -> tuple[RunRecord, dict[str, Any]]:
+    """A new run folder under ``root`` (default [run] out) for ``prep``, run to the end."""
+    exp = prep.exp
+    label = label or exp.optimiser
+    if name is None:
+        name = f"{label}-{exp.problem}-seed{exp.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    env = environment()
+    record = RunRecord.create(root or exp.run.out, name)
+    record.write_config(dumps(prep.doc, header(prep, env)))
+    record.write_environment({**env, "label": label})
+    return record, execute(prep, record, label, progress=progress)
+
+
+def resume(path: str | Path, progress_prefix: str = "", quiet: bool = False,
+           label: str | None = None) -> tuple[RunRecord, dict[str, Any]]:
+    """Continue the run in folder ``path`` from its newest checkpoint (or from the start if none)."""
+    record = RunRecord.open(path)
+    if record.finished:
+        raise ValueError(f"{path} has already finished (see its summary.json)")
+    prep = prepare(experiment(load_toml(record.path / CONFIG), str(record.path / CONFIG)))
+    ck = record.latest_checkpoint()
+    generation, state = (0, None) if ck is None else (ck[0], (ck[1], ck[2]))
+    record.truncate_metrics(generation)
+    if ck is None:
+        (record.path / "best.npy").unlink(missing_ok=True)
+    progress = None if quiet else ProgressLines(prep.exp.run.log_every, progress_prefix)
+    env_path = record.path / ENV
+    label = label or (read_json(env_path).get("label") if env_path.is_file() else None) or prep.exp.optimiser
+    return record, execute(prep, record, label, state, progress)
+
+
+def with_run(exp: Experiment, **changes: Any) -> Experiment:
+    """``exp`` with some [run] settings replaced."""
+    return dataclasses.replace(exp, run=dataclasses.replace(exp.run, **changes))
+
+
+def reevaluate(record: RunRecord) -> dict[str, Any]:
+    """The best network of a run, rebuilt from network.json and run again on its problem (and the
+    problem's own test of it: test data or test episodes)."""
+    from .nets import build
+    from .seeding import eval_seeds
+    prep = prepare(experiment(load_toml(record.path / CONFIG), str(record.path / CONFIG)))
+    w = record.best()
+    net = build(**record.network_spec())
+    if net.n_params != w.shape[0]:
+        raise ValueError(f"{record.path}: best.npy has {w.shape[0]} parameters, network.json {net.n_params}")
+    seed = int(eval_seeds(prep.exp.run.seed, 0, 1)[0])
+    res = prep.problem.evaluate(net, w[None, :], np.array([seed], dtype=np.uint64))
+    out = {"fitness": float(res.fitness[0]),
+           "metrics": {n: float(res.metrics[0, j]) for j, n in enumerate(prep.problem.metric_names)}}
+    if type(prep.problem).check_solved is not Problem.check_solved:
+        chk = prep.problem.check_solved(net, w, res.metrics[0], seed)
+        out.update(solved=bool(chk.solved), test_episodes=chk.test_episodes, info=dict(chk.info))
+    return out
