@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import inspect
 import json
+import importlib.resources
 import math
 import os
 import tomllib
@@ -154,14 +155,14 @@ def experiment(doc: dict[str, Any], where: str = "config") -> Experiment:
 
 # -- where the default configs live ---------------------------------------------------------------
 def config_dir() -> Path:
-    """$EVORNN_CONFIGS, else ./configs, else the configs/ folder of the source checkout."""
+    """$EVORNN_CONFIGS, else ./configs, else the configs installed with evornn (package data)."""
     env = os.environ.get("EVORNN_CONFIGS")
     if env:
         return Path(env)
     here = Path("configs")
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parents[1] / "configs"
+    return Path(str(importlib.resources.files("evornn.configs")))
 
 
 def default_config(optimiser: str, problem: str) -> Path | None:

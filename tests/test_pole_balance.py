@@ -1,0 +1,237 @@
+"""Pole balancing: the kernel physics against an independent NumPy implementation, controllers
+designed here (LQR, zero output), Gruau's damping fitness by hand, the generalization grid, the
+test-episode accounting, parameter errors and the problem checker in every configuration."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import evornn
+from evornn.problems.check import check_problem
+from evornn.problems.pole_balance import generalization_starts, simulate
+from evornn.problems.registry import make_problem
+
+# --- the oracle: ../shared/reference/pole-balancing.md, vectorised over a batch of states ------
+G, MC, MUP, MUC, TAU = -9.8, 1.0, 0.000002, 0.0005, 0.01
+MASS, HALF = np.array([0.1, 0.01]), np.array([0.5, 0.05])
+LIMITS = {1: math.radians(12.0), 2: math.radians(36.0)}
+
+
+def deriv(y, F, friction=False):
+    """dy/dt for states y (..., 2 + 2n): (x, xdot, theta_1, thetadot_1, ...), forces F (...)."""
+    n = (y.shape[-1] - 2) // 2
+    m, l = MASS[:n], HALF[:n]
+    th, thd = y[..., 2::2], y[..., 3::2]
+    F = F - MUC * np.sign(y[..., 1]) if friction else F
+    ft = m * l * thd**2 * np.sin(th) + 0.75 * m * np.cos(th) * (MUP * thd / (m * l) + G * np.sin(th))
+    mt = m * (1.0 - 0.75 * np.cos(th) ** 2)
+    xdd = (F + ft.sum(-1)) / (MC + mt.sum(-1))
+    out = np.empty_like(y)
+    out[..., 0], out[..., 1], out[..., 2::2] = y[..., 1], xdd, thd
+    out[..., 3::2] = -0.75 * (xdd[..., None] * np.cos(th) + G * np.sin(th) + MUP * thd / (m * l)) / l
+    return out
+
+
+def control_step(y, F, friction=False):
+    for _ in range(2):
+        k1 = deriv(y, F, friction)
+        k2 = deriv(y + 0.5 * TAU * k1, F, friction)
+        k3 = deriv(y + 0.5 * TAU * k2, F, friction)
+        k4 = deriv(y + TAU * k3, F, friction)
+        y = y + TAU / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return y
+
+
+def failed(y):
+    n = (y.shape[-1] - 2) // 2
+    return (np.abs(y[..., 0]) > 2.4) | np.any(np.abs(y[..., 2::2]) > LIMITS[n], axis=-1)
+
+
+def start(poles, degrees=4.0):
+    y = np.zeros(2 + 2 * poles)
+    y[2] = math.radians(degrees)
+    return y
+
+
+# --- physics ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("poles", [1, 2])
+@pytest.mark.parametrize("friction", [False, True])
+def test_simulate_matches_numpy_oracle(poles, friction, rng):
+    for _ in range(3):
+        y0 = rng.uniform(-0.05, 0.05, 2 + 2 * poles)
+        forces = rng.uniform(-10.0, 10.0, 60)
+        got = simulate(y0, forces, poles=poles, friction=friction)
+        want = [y0]
+        for F in forces:
+            want.append(control_step(want[-1], F, friction))
+        want = np.array(want)
+        assert got.shape == want.shape == (61, 2 + 2 * poles)
+        assert np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))) <= 1e-12
+
+
+def test_simulate_rejects_wrong_state():
+    with pytest.raises(ValueError, match="initial_state"):
+        simulate(np.zeros(6), np.zeros(3), poles=1)
+    with pytest.raises(ValueError, match="poles"):
+        simulate(np.zeros(4), np.zeros(3), poles=3)
+
+
+# --- controllers --------------------------------------------------------------------------------
+def lqr_network():
+    """An LQR controller of the linearised single pole as a 1-unit linear fully recurrent net."""
+    from scipy.linalg import expm, solve_discrete_are
+    y0, eps = np.zeros(4), 1e-6
+    A = np.stack([(deriv(y0 + eps * e, 0.0) - deriv(y0 - eps * e, 0.0)) / (2 * eps) for e in np.eye(4)], 1)
+    B = (deriv(y0, eps) - deriv(y0, -eps)) / (2 * eps)
+    M = np.zeros((5, 5))
+    M[:4, :4], M[:4, 4] = A, B
+    E = expm(M * 2 * TAU)                   # zero-order hold over one control step
+    Ad, Bd = E[:4, :4], E[:4, 4:]
+    Q, R = np.diag([1.0, 1.0, 10.0, 1.0]), np.array([[0.1]])
+    P = solve_discrete_are(Ad, Bd, Q, R)
+    K = np.linalg.solve(R + Bd.T @ P @ Bd, Bd.T @ P @ Ad)[0]     # F = -K y
+    net = evornn.build("frnn", 5, 1, n_hidden=1, activation="linear")
+    # inputs x/4.8, xdot/2, theta/0.52, thetadot/2, 1; a = 0.5 + F/20 so that F = (a - 0.5) * 20
+    w_in = np.append(-K * np.array([4.8, 2.0, 0.52, 2.0]) / 20.0, 0.5)
+    return net, net.flatten({"W_in": w_in[None], "W_rec": np.zeros((1, 1)), "b": np.zeros(1)}), K
+
+
+def closed_loop(K, y0, steps):
+    """The LQR loop in NumPy: states after each step (steps, 4) (stops early on failure)."""
+    ys, y = [], np.array(y0, dtype=float)
+    for _ in range(steps):
+        F = (np.clip(0.5 - K @ y / 20.0, 0.0, 1.0) - 0.5) * 20.0
+        y = control_step(y, F)
+        if failed(y):
+            break
+        ys.append(y)
+    return np.array(ys)
+
+
+def test_lqr_balances_single_pole_100000_steps():
+    net, w, _ = lqr_network()
+    prob = make_problem("pole-balance", poles=1, velocities=True)
+    res = prob.evaluate(net, w[None], np.zeros(1, dtype=np.uint64))
+    assert res.metric(prob.metric_names, "steps")[0] == 100_000 == res.fitness[0]
+    chk = prob.check_solved(net, w, res.metrics[0], 0)
+    assert chk.solved and chk.test_episodes == 0
+
+
+@pytest.mark.parametrize("poles,velocities", list(itertools.product([1, 2], [True, False])))
+def test_zero_controller_fails_where_predicted(poles, velocities):
+    prob = make_problem("pole-balance", poles=poles, velocities=velocities)
+    net = evornn.build("elman", prob.n_inputs, 1, output_activation="sigmoid")
+    res = prob.evaluate(net, np.zeros((1, net.n_params)), np.zeros(1, dtype=np.uint64))
+    y, t = start(poles), 0                  # sigmoid(0) = 0.5: F = 0 at every step
+    while True:
+        y = control_step(y, 0.0)
+        if failed(y):
+            break
+        t += 1
+    assert t > 10
+    assert res.fitness[0] == t
+
+
+def test_min_force_pushes_at_least_10_over_256():
+    # upright start: F = 0 balances for ever, F = 0 raised to +10/256 N pushes the cart away
+    kw = dict(poles=1, velocities=False, start_angle=0.0, max_steps=5000)
+    net = evornn.build("elman", 3, 1, output_activation="sigmoid")
+    W, seeds = np.zeros((1, net.n_params)), np.zeros(1, dtype=np.uint64)
+    pushed = make_problem("pole-balance", min_force=10 / 256, **kw).evaluate(net, W, seeds)
+    y, t = start(1, 0.0), 0
+    while not failed(y := control_step(y, 10 / 256)):
+        t += 1
+    assert 0 < t < 5000
+    assert pushed.fitness[0] == t
+    assert make_problem("pole-balance", **kw).evaluate(net, W, seeds).fitness[0] == 5000
+
+
+# --- damping fitness and the solved test -----------------------------------------------------
+def test_damping_fitness_by_hand():
+    net, w, K = lqr_network()
+    prob = make_problem("pole-balance", poles=1, velocities=True, fitness="damping", max_steps=150)
+    res = prob.evaluate(net, w[None], np.zeros(1, dtype=np.uint64))
+    ys = closed_loop(K, start(1), 150)
+    assert len(ys) == 150
+    jiggle = np.abs(ys[50:]).sum()            # states after steps 51..150
+    want = 0.1 * 150 / 150 + 0.9 * 0.75 / jiggle
+    steps, f1, f2, jig = res.metrics[0]
+    assert (steps, f1) == (150, 1.0)
+    assert jig == pytest.approx(jiggle, rel=1e-9) and f2 == pytest.approx(0.75 / jiggle, rel=1e-9)
+    assert res.fitness[0] == pytest.approx(want, rel=1e-9)
+
+
+def test_damping_fitness_short_episode_is_f1_only():
+    prob = make_problem("pole-balance", poles=2, velocities=False, fitness="damping")
+    net = evornn.build("elman", prob.n_inputs, 1, output_activation="sigmoid")
+    res = prob.evaluate(net, np.zeros((1, net.n_params)), np.zeros(1, dtype=np.uint64))
+    t = res.metrics[0, 0]
+    assert 0 < t < 100
+    assert res.fitness[0] == 0.1 * t / 1000 and res.metrics[0, 2] == 0.0
+
+
+def test_generalization_grid_is_the_published_625():
+    g = generalization_starts()
+    v = (0.05, 0.25, 0.5, 0.75, 0.95)
+    want = {(a * 4.32 - 2.16, b * 2.70 - 1.35, c * 0.12566304 - 0.06283152, d * 0.30019504 - 0.15009752)
+            for a in v for b in v for c in v for d in v}
+    assert g.shape == (625, 6) and np.all(g[:, 4:] == 0.0)
+    assert {tuple(r) for r in g[:, :4]} == want and len(want) == 625
+    assert np.allclose(g[:, 0].min(), -1.944) and np.allclose(g[:, 3].max(), 0.135087768)
+
+
+def test_check_solved_runs_and_counts_test_episodes():
+    net, w, K = lqr_network()
+    prob = make_problem("pole-balance", poles=1, velocities=True, fitness="damping")
+    res = prob.evaluate(net, w[None], np.zeros(1, dtype=np.uint64))
+    assert res.metrics[0, 0] == 1000
+    chk = prob.check_solved(net, w, res.metrics[0], 0)
+    assert chk.test_episodes == 1 + 625 and chk.info["test_steps"] == 100_000
+    # the oracle's count: closed loop from every start, in NumPy, all at once
+    y = generalization_starts()[:, :4].copy()
+    alive = np.ones(625, dtype=bool)
+    for _ in range(1000):
+        F = (np.clip(0.5 - y @ K / 20.0, 0.0, 1.0) - 0.5) * 20.0
+        y = control_step(y, F)
+        alive &= ~failed(y)
+    assert chk.info["generalization"] == int(alive.sum())
+    assert chk.solved == (alive.sum() >= 200)
+    # a network that fails its evaluation is not tested at all, and standard runs have no tests
+    zero = np.zeros_like(w)
+    res0 = prob.evaluate(net, zero[None], np.zeros(1, dtype=np.uint64))
+    assert prob.check_solved(net, zero, res0.metrics[0], 0).test_episodes == 0
+    std = make_problem("pole-balance", poles=1, velocities=True)
+    assert std.check_solved(net, w, np.array([100_000.0]), 0).test_episodes == 0
+
+
+# --- interface ----------------------------------------------------------------------------------
+def test_defaults_and_sizes():
+    prob = make_problem("pole-balance")
+    assert (prob.poles, prob.velocities, prob.fitness) == (2, True, "standard")
+    assert (prob.n_inputs, prob.n_outputs, prob.output_activation) == (7, 1, "sigmoid")
+    sizes = {(p, v): make_problem("pole-balance", poles=p, velocities=v).n_inputs
+             for p in (1, 2) for v in (True, False)}
+    assert sizes == {(1, True): 5, (1, False): 3, (2, True): 7, (2, False): 4}
+
+
+@pytest.mark.parametrize("param,value", [("poles", 3), ("velocities", "maybe"), ("fitness", "speed"),
+                                         ("start_angle", 40.0), ("friction", 1.5), ("max_steps", 0),
+                                         ("min_force", -1.0), ("test_steps", 2.5), ("colour", "red")])
+def test_bad_parameters_name_themselves(param, value):
+    with pytest.raises(ValueError, match=param) as e:
+        make_problem("pole-balance", **{param: value})
+    assert "\n" not in str(e.value)
+
+
+def test_rejects_bidirectional_networks():
+    prob = make_problem("pole-balance")
+    net = evornn.build("bidirectional", prob.n_inputs, 1)
+    with pytest.raises(ValueError, match="step by step"):
+        prob.evaluate(net, np.zeros((1, net.n_params)), np.zeros(1, dtype=np.uint64))
+
+
+@pytest.mark.parametrize("poles,velocities,fitness",
+                         list(itertools.product([1, 2], [True, False], ["standard", "damping"])))
+def test_checker_passes(poles, velocities, fitness):
+    check_problem(make_problem("pole-balance", poles=poles, velocities=velocities, fitness=fitness))
