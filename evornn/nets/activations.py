@@ -10,12 +10,12 @@ from numba import njit
 from .layer import LINEAR, RELU, SIGMOID, TANH
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def sigmoid(v):
     return 1.0 / (1.0 + math.exp(-v))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def activate(code, v):
     if code == SIGMOID:
         return sigmoid(v)

@@ -18,7 +18,7 @@ from .layer import NIN, NOUT, NUNITS, SOFF, SLEN, YOFF
 SEQUENTIAL, BIDIRECTIONAL = 0, 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def layer_step(L, k, ix, fx, w, ws):
     c = L[k, 0]
     if c == dense.CODE:
@@ -45,14 +45,14 @@ def layer_step(L, k, ix, fx, w, ws):
         second_order.step(L, k, ix, fx, w, ws)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def net_step(L, ix, fx, w, ws):
     """One time step of a sequential network: input at ws[0:n_in], output at ws[L[-1, YOFF]:]."""
     for k in range(L.shape[0]):
         layer_step(L, k, ix, fx, w, ws)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def all_finite(w):
     for j in range(w.shape[0]):
         if not math.isfinite(w[j]):
@@ -60,14 +60,14 @@ def all_finite(w):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _reset_layer(L, k, ws):
     s = L[k, SOFF]
     for j in range(L[k, SLEN]):
         ws[s + j] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_sequence(kind, L, ix, fx, w, ws, X, t0, t1, Y):
     """Run one sequence X[t0:t1] from a zero state, writing Y[t0:t1]."""
     ws[:] = 0.0
@@ -110,7 +110,7 @@ def run_sequence(kind, L, ix, fx, w, ws, X, t0, t1, Y):
             Y[t, j] = ws[y + j]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def run_population(kind, L, ix, fx, W, X, starts, ws_len, Y):
     """Y[p] = outputs of chromosome W[p] over every sequence X[starts[s]:starts[s+1]].
 

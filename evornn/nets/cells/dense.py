@@ -20,7 +20,7 @@ def build(n_in: int, n_out: int, act: int, *, prefix: str = "", bias: bool = Tru
     return LayerSpec(CODE, n_in, n_out, n_out, blocks, 0, units, act=act, opts=(int(bias),), kind="dense")
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, n_out, act = L[k, NIN], L[k, NOUT], L[k, ACT]
     p, x, y = L[k, POFF], L[k, XOFF], L[k, YOFF]

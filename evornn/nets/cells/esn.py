@@ -84,7 +84,7 @@ def reservoir(net, layer: int = 0) -> dict[str, np.ndarray | float]:
             "b": net.fx[f + 1 + H * n_in:v0].copy(), "leak_rate": float(net.fx[f])}
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, H, with_u = L[k, NIN], L[k, NUNITS], L[k, OPT1]
     s, u, y, f, i0 = L[k, SOFF], L[k, XOFF], L[k, YOFF], L[k, FOFF], L[k, IOFF]

@@ -36,7 +36,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int) -> LayerSpec:
     return LayerSpec(CODE, n_in, n_out, H, blocks, 3 * H, gate_units(H, n_in, 3), act=act, kind="gru")
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, H, n_out = L[k, NIN], L[k, NUNITS], L[k, NOUT]
     p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]

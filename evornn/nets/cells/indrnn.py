@@ -28,7 +28,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int) -> LayerSpec:
     return LayerSpec(CODE, n_in, n_out, H, blocks, H, units, act=act, kind="indrnn")
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, H, n_out, act = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT]
     p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]

@@ -52,7 +52,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, out_act: str = "lin
                      options={"out_act": out_act, "context_decay": mu})
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, H, n_out, act, out_act = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT], L[k, ACT2]
     p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]

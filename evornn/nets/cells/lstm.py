@@ -74,7 +74,7 @@ def gate_sum(w, p_in, p_rec, p_b, r, H, n_in, ws, x, h):
     return dot(w, p_in + r * n_in, ws, x, n_in) + dot(w, p_rec + r * H, ws, h, H) + w[p_b + r]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, H, n_out, peep = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, OPT1]
     p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]

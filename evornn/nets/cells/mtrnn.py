@@ -53,7 +53,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, n_slow: int | None 
                      kind="mtrnn", options={"n_slow": n_slow, "tau_fast": tau_fast, "tau_slow": tau_slow})
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, H, n_out, act, F = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT], L[k, OPT1]
     p, s, x, y, f = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF], L[k, FOFF]

@@ -62,7 +62,7 @@ def _shift(ws, base, n, width):
         ws[base + j] = ws[base + j - width]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, H, n_out, act, out_act = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT], L[k, ACT2]
     du, dy = L[k, OPT1], L[k, OPT2]

@@ -33,7 +33,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, bias: bool = True, 
     return LayerSpec(CODE, n_in, n_out, H, blocks, 2 * H, units, act=act, opts=(int(bias),), kind=kind)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(L, k, ix, fx, w, ws):
     n_in, H, n_out, act, bias = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT], L[k, OPT1]
     p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
