@@ -57,3 +57,13 @@ def optimise(optimiser: str, problem: str | Problem, arch: str | Network | None 
     ``seed``: the root seed (same seed, same result); ``evaluator``: local threads by default.
     """
     return make_runner(optimiser, problem, arch, **kwargs).run()
+
+
+def supervised_problem(train, test=None, **options: Any) -> Problem:
+    """A problem from your own sequences: lists of (inputs (T_i, n_in), targets (T_i, n_out)) pairs.
+
+    See :func:`evornn.problems.supervised.supervised_problem` for the options (tolerance,
+    threshold, washout, measures, solved_when, causal, output_activation, default_net).
+    """
+    from .problems.supervised import supervised_problem as make
+    return make(train, test, **options)
