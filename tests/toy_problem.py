@@ -33,3 +33,20 @@ class ToyProblem(Problem):
 
     def check_solved(self, net, w, row, seed):
         return SolvedCheck(bool(row[0] < 1e-3), 0, {"mse": float(row[0])})
+
+
+class DelayProblem(Problem):
+    """Reproduce the input of the previous step (needs memory); fitness = -MSE."""
+
+    name = "delay"
+    n_inputs, n_outputs, episode_length = 1, 1, 12
+    metric_names = ("mse",)
+
+    def __init__(self):
+        self.X = np.sin(np.arange(12) * 1.3)[:, None]
+        self.Y = np.concatenate([[0.0], self.X[:-1, 0]])[:, None]
+
+    def evaluate(self, net, W, seeds):
+        out = net.run_population(W, self.X)
+        mse = np.mean((out - self.Y[None]) ** 2, axis=(1, 2))
+        return EvalResult(-mse, mse[:, None])
