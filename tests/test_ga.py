@@ -10,7 +10,7 @@ import pytest
 from deap import tools
 
 from evornn import build
-from evornn.optim import deap_ops, vectorised
+from evornn.optim import deap_ops
 from evornn.optim.base import make_config
 from evornn.optim.ga import GeneticAlgorithm
 from evornn.optim.registry import get_strategy

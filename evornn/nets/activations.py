@@ -7,7 +7,7 @@ import math
 
 from numba import njit
 
-from .layer import LINEAR, RELU, SIGMOID, TANH
+from .layer import RELU, SIGMOID, TANH
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -13,7 +13,7 @@ from numba import njit, prange
 from .cells import dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
-from .layer import NIN, NOUT, NUNITS, SOFF, SLEN, YOFF
+from .layer import NIN, NOUT, SOFF, SLEN, YOFF
 
 SEQUENTIAL, BIDIRECTIONAL = 0, 1
 

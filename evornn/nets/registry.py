@@ -12,7 +12,7 @@ from typing import Callable
 from .cells import dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
-from .kernels import BIDIRECTIONAL, SEQUENTIAL
+from .kernels import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
 from .network import Network
 
