@@ -218,6 +218,16 @@ def _stopped_workers() -> tuple[type, ...]:
     return (NoWorkersLeft,)
 
 
+def _resume_folder(e: BaseException) -> str:
+    """The folder to resume after ``e``: the run's, or its comparison's when it is one of its runs."""
+    from pathlib import Path
+    folder = getattr(e, "folder", None)
+    if folder is None:
+        return "<folder>"
+    top = Path(folder).parent.parent
+    return str(top if (top / "compare.toml").is_file() else folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``evornn`` console script; returns the exit code."""
     try:
@@ -228,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"evornn: error: {_one_line(e)}", file=sys.stderr)
         return 2
-    except _stopped_workers() as e:    # e.g. every Ray actor lost: the last checkpoint is kept
-        print(f"evornn: error: {_one_line(e)}; continue with: evornn resume <folder>", file=sys.stderr)
+    except _stopped_workers() as e:    # e.g. every Ray actor lost: the last generation is checkpointed
+        print(f"evornn: error: {_one_line(e)}; continue with: evornn resume {_resume_folder(e)}", file=sys.stderr)
         return 1
     except OSError as e:
         if os.environ.get("EVORNN_DEBUG"):

@@ -17,7 +17,6 @@ import copy
 import dataclasses
 import inspect
 import json
-import importlib.resources
 import math
 import os
 import tomllib
@@ -155,14 +154,17 @@ def experiment(doc: dict[str, Any], where: str = "config") -> Experiment:
 
 # -- where the default configs live ---------------------------------------------------------------
 def config_dir() -> Path:
-    """$EVORNN_CONFIGS, else ./configs, else the configs installed with evornn (package data)."""
+    """$EVORNN_CONFIGS, else ./configs, else the configs installed with evornn (or its checkout's)."""
     env = os.environ.get("EVORNN_CONFIGS")
     if env:
         return Path(env)
     here = Path("configs")
     if here.is_dir():
         return here
-    return Path(str(importlib.resources.files("evornn.configs")))
+    installed = Path(__file__).resolve().parent / "configs"      # package data of a wheel install
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[1] / "configs"       # an editable install's checkout
 
 
 def default_config(optimiser: str, problem: str) -> Path | None:

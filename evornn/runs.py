@@ -8,6 +8,7 @@ seed, the generation and the individual).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import sys
@@ -163,24 +164,46 @@ def summary_lines(s: dict[str, Any], where: Path | None = None) -> list[str]:
 
 
 # -- running and recording ---------------------------------------------------------------------
-def _recorder(record: RunRecord, net: Network, every: int) -> Callable[[Runner, dict], None]:
+def _recorder(record: RunRecord, net: Network, every: int, keep_last: bool = False) -> Callable[[Runner, dict], None]:
+    """Append each generation's row and checkpoint every ``every`` generations. ``keep_last``: also
+    hold a copy of the last finished generation's state (a generation that fails half-way has
+    already advanced the optimiser), which ``cb.save_last()`` writes as a checkpoint."""
+    last: dict[str, Any] = {}
+
     def cb(runner: Runner, row: dict[str, Any]) -> None:
         record.append_metrics(row)
-        if every and row["generation"] % every == 0:
-            arrays, meta = runner.get_state()
+        due = bool(every) and row["generation"] % every == 0
+        if not (due or keep_last):
+            return
+        arrays, meta = runner.get_state()
+        if due:
             if runner.best_x is not None:
                 record.write_best(runner.best_x, net.spec)
             record.save_checkpoint(row["generation"], arrays, meta)
+            last.clear()
+        else:
+            last.update(generation=row["generation"], arrays={k: np.array(v, copy=True) for k, v in arrays.items()},
+                        meta=copy.deepcopy(meta), best=None if runner.best_x is None else runner.best_x.copy())
+
+    def save_last() -> None:
+        if last:
+            if last["best"] is not None:
+                record.write_best(last["best"], net.spec)
+            record.save_checkpoint(last["generation"], last["arrays"], last["meta"])
+            last.clear()
+    cb.save_last = save_last   # type: ignore[attr-defined]
     return cb
 
 
 def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None = None,
             progress: Callable | None = None) -> dict[str, Any]:
     """Run ``prep`` into ``record`` (from checkpoint ``state`` = (arrays, meta) if given); returns the summary."""
+    from .evaluators.ray_evaluator import NoWorkersLeft   # does not import Ray
     t0 = time.perf_counter()
     exp = prep.exp
     evaluator = make_evaluator(exp.run)
-    callbacks = (_recorder(record, prep.net, exp.run.checkpoint_every),) + ((progress,) if progress else ())
+    recorder = _recorder(record, prep.net, exp.run.checkpoint_every, keep_last=exp.run.backend == "ray")
+    callbacks = (recorder,) + ((progress,) if progress else ())
     runner = make_runner(exp.optimiser, prep.problem, prep.net, settings=dict(exp.settings), stop=exp.stop,
                          seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks)
     wall = 0.0
@@ -189,6 +212,10 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
         wall = float(state[1]["progress"]["elapsed"])   # the killed session's wall time is not known
     try:
         result = runner.run()
+    except NoWorkersLeft as e:                    # Ray lost every worker: checkpoint the last generation
+        recorder.save_last()                      # type: ignore[attr-defined]
+        e.folder = record.path                    # type: ignore[attr-defined]   (for the message)
+        raise
     finally:
         evaluator.close()
     p = result.progress

@@ -6,16 +6,23 @@ and remove it when done. Actors take half a CPU each so that several fit on a 2-
 """
 from __future__ import annotations
 
+import ipaddress
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 ray = pytest.importorskip("ray")
+import psutil  # noqa: E402   (Ray ships it)
 
 import evornn  # noqa: E402
-from evornn.evaluators import LocalEvaluator, NoWorkersLeft, RayEvaluator, make_evaluator  # noqa: E402
+from evornn import cli  # noqa: E402
+from evornn.evaluators import LocalEvaluator, NoWorkersLeft, RayEvaluator, factory, make_evaluator  # noqa: E402
+from evornn.records import RunRecord, read_metrics  # noqa: E402
 from evornn.problems.registry import make_problem  # noqa: E402
 from evornn.problems.supervised import supervised_problem  # noqa: E402
 from evornn.seeding import eval_seeds, generator  # noqa: E402
@@ -23,6 +30,7 @@ from toy_problem import ToyProblem  # noqa: E402
 
 os.environ.setdefault("NUMBA_CACHE_DIR", "/tmp/numba-ray")
 TESTS = os.path.dirname(os.path.abspath(__file__))
+CONFIGS = str(Path(TESTS).parent / "configs")
 FAST_FAILURE = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 500,
                 "health_check_failure_threshold": 3}
 
@@ -184,9 +192,10 @@ def test_two_nodes_and_a_node_removed_mid_run(cluster):
 def test_no_workers_left(cluster):
     node = _side_node(cluster, side=1.0)
     prob, net, W, seeds = _population("pole1-elman", 16)
-    evaluator = RayEvaluator(workers=2, cpus_per_worker=0.5, resources={"side": 0.5}, replace_timeout=2)
+    evaluator = RayEvaluator(workers=2, cpus_per_worker=0.5, resources={"side": 0.5})
     try:
         assert np.array_equal(evaluator(prob, net, W, seeds).fitness, LocalEvaluator()(prob, net, W, seeds).fitness)
+        evaluator.replace_timeout = 2.0     # short once started (start-up may take longer on a busy machine)
         cluster.remove_node(node, allow_graceful=False)
         _wait_dead(node.node_id)
         with pytest.raises(NoWorkersLeft, match="no Ray worker left"):
@@ -214,3 +223,133 @@ def test_make_evaluator_backends():
     assert make_evaluator("local", 1).threads == 1
     r = make_evaluator("ray", 3, "auto")
     assert isinstance(r, RayEvaluator) and r.workers == 3 and r.address == "auto"
+
+
+# -- the command line ------------------------------------------------------------------------------
+CLI_RUN = ["run", "ga", "--problem=pole-balance", "--quiet"]
+
+
+def _cli_results(out: Path) -> tuple[np.ndarray, list[dict]]:
+    """best.npy and metrics.csv without the elapsed column, of the one run folder in ``out``."""
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    rows = [{k: v for k, v in r.items() if k != "elapsed"} for r in read_metrics(folder / "metrics.csv")]
+    return np.load(folder / "best.npy"), rows
+
+
+def _listening(procs: list) -> set[tuple[str, str]]:
+    """(process name, address) of the listening TCP sockets of ``procs`` (gone processes skipped)."""
+    found = set()
+    for p in procs:
+        try:
+            name = p.name()
+            conns = p.net_connections(kind="tcp") if hasattr(p, "net_connections") else p.connections(kind="tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        found |= {(name, c.laddr.ip) for c in conns if c.status == psutil.CONN_LISTEN}
+    return found
+
+
+def _loopback(ip: str) -> bool:
+    a = ipaddress.ip_address(ip.split("%")[0])
+    return a.is_loopback or (a.version == 6 and a.ipv4_mapped is not None and a.ipv4_mapped.is_loopback)
+
+
+def test_cli_ray_backend_equals_local_listens_on_loopback_and_shuts_ray_down(tmp_path, monkeypatch):
+    """``evornn run --backend=ray --workers=2`` starts its own Ray (a subprocess: this one already
+    has the session's): same best.npy and metrics as --backend=local, every socket of the Ray
+    processes on the loopback, and none of them left when the command ends."""
+    monkeypatch.setenv("EVORNN_CONFIGS", CONFIGS)
+    gens = ["--set", "stop.max_generations=5"]
+    assert cli.main([*CLI_RUN, *gens, "--backend=local", f"--out={tmp_path / 'local'}"]) == 0
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.Popen([sys.executable, "-m", "evornn.cli", *CLI_RUN, *gens, "--backend=ray", "--workers=2",
+                             f"--out={tmp_path / 'ray'}"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    root, seen, pids = psutil.Process(proc.pid), set(), set()
+    t = time.monotonic()
+    while proc.poll() is None:
+        assert time.monotonic() - t < 300, "evornn run --backend=ray did not finish"
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        pids |= {p.pid for p in procs}
+        seen |= _listening(procs)
+        time.sleep(0.1)
+    out = proc.communicate()[0]
+    assert proc.returncode == 0, out
+    names = {n for n, _ in seen}
+    assert {"gcs_server", "raylet"} <= names and any("_Worker" in n for n in names), seen   # saw Ray up
+    assert all(_loopback(ip) for _, ip in seen), f"not on the loopback: {sorted(seen)}"
+    best, rows = _cli_results(tmp_path / "ray")
+    ref_best, ref_rows = _cli_results(tmp_path / "local")
+    assert len(rows) == 5 and rows == ref_rows
+    assert np.array_equal(best, ref_best)
+    t = time.monotonic()
+    while left := [p for p in pids if _running(p)]:
+        assert time.monotonic() - t < 30, f"Ray processes left running: {left}"
+        time.sleep(0.2)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+class _DiesAtCall(RayEvaluator):
+    """Loses ``node`` (all its workers) as its ``at``-th call (a generation) starts, and then waits
+    only 2 s for a replacement (start-up may take longer on a busy machine)."""
+
+    def __init__(self, cluster, node, at: int, **kw):
+        super().__init__(**kw)
+        self.cluster, self.node, self.at, self.calls = cluster, node, at, 0
+
+    def __call__(self, problem, net, W, seeds):
+        self.calls += 1
+        if self.calls == self.at:
+            self.replace_timeout = 2.0
+            self.cluster.remove_node(self.node, allow_graceful=False)
+            _wait_dead(self.node.node_id)
+        return super().__call__(problem, net, W, seeds)
+
+
+def test_cli_no_workers_left_stops_with_a_checkpoint_and_resume_finishes(cluster, tmp_path, monkeypatch, capsys):
+    """Every worker lost in generation 4: one error line naming the folder, exit code 1, generation
+    3 checkpointed (before the first regular checkpoint), evaluator closed and the session's Ray
+    left running; ``evornn resume`` then ends with the same results as an uninterrupted run."""
+    monkeypatch.setenv("EVORNN_CONFIGS", CONFIGS)
+    gens = ["--set", "stop.max_generations=6"]
+    assert cli.main([*CLI_RUN, *gens, "--backend=local", f"--out={tmp_path / 'local'}"]) == 0
+    node = _side_node(cluster, side=1.0)
+    made: list[RayEvaluator] = []
+
+    def dying(backend, workers=None, address=None):
+        assert backend == "ray"
+        made.append(_DiesAtCall(cluster, node, 4, workers=2, cpus_per_worker=0.5, resources={"side": 0.5}))
+        return made[-1]
+    monkeypatch.setattr(factory, "make_evaluator", dying)
+    capsys.readouterr()
+    try:
+        code = cli.main([*CLI_RUN, *gens, "--backend=ray", f"--out={tmp_path / 'ray'}"])
+    finally:
+        if node in cluster.worker_nodes:
+            cluster.remove_node(node)
+    err = capsys.readouterr().err.strip().splitlines()
+    (folder,) = [p for p in (tmp_path / "ray").iterdir() if p.is_dir()]
+    assert code == 1
+    assert [ln for ln in err if ln.startswith("evornn:")] == [err[-1]]
+    assert err[-1].startswith("evornn: error: no Ray worker left") and err[-1].endswith(f"evornn resume {folder}")
+    record = RunRecord.open(folder)
+    assert record.latest_checkpoint()[0] == 3 and len(record.metrics()) == 3 and record.summary() is None
+    assert made[-1].calls == 4 and made[-1]._ray is None and not made[-1].actors      # closed ...
+    assert ray.is_initialized()                                                      # ... not Ray's own
+
+    monkeypatch.setattr(factory, "make_evaluator",
+                        lambda backend, workers=None, address=None: RayEvaluator(workers=1, cpus_per_worker=0.5))
+    assert cli.main(["resume", str(folder), "--quiet"]) == 0
+    best, rows = _cli_results(tmp_path / "ray")
+    ref_best, ref_rows = _cli_results(tmp_path / "local")
+    assert len(rows) == 6 and rows == ref_rows
+    assert np.array_equal(best, ref_best)

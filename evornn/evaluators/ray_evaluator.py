@@ -36,6 +36,22 @@ threads_per_worker=<cores per node>``. ``CHUNKS_PER_WORKER`` = 2: one chunk per 
 idle behind the slowest chunk; more than 2 adds round trips for no gain measured. With ``INFLIGHT``
 = 2 an actor has its next chunk queued while it computes one.
 
+Ports and authentication (measured with Ray 2.60, ``ss -ltnp`` during a run). The private Ray this
+evaluator starts (no address, no ``RAY_ADDRESS``) listens on the loopback only: GCS, raylet (node
+and object manager), every core worker (the driver's and the actors'), the dashboard agent (gRPC,
+HTTP 52365, metrics), the runtime-env agent, and the autoscaler and dashboard metrics ports (44217,
+44227), with the dashboard itself off. Ray binds its servers to the node's address, and turns a
+127.0.0.1 node address into the machine's routable one unless it runs in its single-machine mode
+(see :func:`_loopback_node`): ``_node_ip_address="127.0.0.1"`` alone left GCS, raylet, workers,
+the dashboard agent's gRPC and metrics ports and the two metrics ports on all interfaces, and the
+runtime-env agent and the agent's HTTP port on the routable address. No port had to stay off the
+loopback; ``tests/test_ray.py`` checks every listening socket of a CLI run. A cluster started with ``ray start`` is the user's: its
+addresses are the ones given to ``ray start``. Token authentication is Ray's own: ``ray.init()``
+turns it on for a private Ray (creating ``~/.ray/auth_token`` if missing) and sends the token to a
+cluster it finds itself (``"auto"`` without ``RAY_ADDRESS``; inside ``ray job submit`` the job
+inherits ``RAY_AUTH_MODE`` from the cluster). For a given address or ``RAY_ADDRESS`` Ray sends it
+only when ``RAY_AUTH_MODE=token`` is set, which a failed join's message says.
+
 Ray is imported here only, and only when an evaluator starts.
 """
 from __future__ import annotations
@@ -98,6 +114,48 @@ def _warm(problem: Problem, net) -> None:
     problem.evaluate(net, np.zeros((1, net.n_params)), eval_seeds(0, 0, 1))
 
 
+LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@contextmanager
+def _loopback_node() -> Iterator[None]:
+    """Start a local Ray whose node address is 127.0.0.1, so that its servers listen on the loopback.
+
+    ``ray.init(_node_ip_address="127.0.0.1")`` is not enough: Ray replaces a loopback address by the
+    machine's routable address (``services.resolve_ip_for_localhost``), and its servers listen on
+    that address or on all interfaces. Ray keeps 127.0.0.1 only in its single-machine mode, the one
+    it uses on macOS and Windows, chosen by ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (read when
+    ``ray._private.ray_constants`` is imported, hence the flag set there too). The processes Ray
+    starts inherit the variable; both are restored afterwards for this process.
+    """
+    from ray._private import ray_constants
+    old_env, old_flag = os.environ.get(LOOPBACK_ENV), getattr(ray_constants, "ENABLE_RAY_CLUSTER", None)
+    os.environ[LOOPBACK_ENV] = "0"
+    if old_flag is not None:
+        ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        if old_flag is not None:
+            ray_constants.ENABLE_RAY_CLUSTER = old_flag
+        if old_env is None:
+            os.environ.pop(LOOPBACK_ENV, None)
+        else:
+            os.environ[LOOPBACK_ENV] = old_env
+
+
+def _join_error(where: str, err: BaseException) -> str:
+    """One line for a failed join; with Ray's token authentication in mind (see the README)."""
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    msg = f"cannot join the Ray cluster at {where}: {first}"
+    if where != "auto" and os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+        # Ray sends the token only to a cluster it finds itself (address "auto", no RAY_ADDRESS):
+        # for a given address the user must say so.
+        msg += (" (if the cluster uses token authentication, set RAY_AUTH_MODE=token with its token in "
+                "~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN)")
+    return msg
+
+
 class _Worker:
     """A Ray actor (wrapped by ``ray.remote`` when used): holds one problem and one network."""
 
@@ -140,10 +198,11 @@ def _fault_types() -> tuple[type, ...]:
 class RayEvaluator:
     """Evaluate populations on Ray actors; same interface and results as ``LocalEvaluator``.
 
-    ``address``: None starts a private local Ray (dashboard off, every port on 127.0.0.1), unless
-    ``RAY_ADDRESS`` is set (inside ``ray job submit``), which is joined; ``"auto"`` joins the
-    cluster running on this machine (``ray start --head``), ``"host:port"`` a given one. A Ray
-    already initialised in this process is used as it is, and left running by :meth:`close`.
+    ``address``: None starts a private local Ray (dashboard off, every port on the loopback: see
+    the module's notes), unless ``RAY_ADDRESS`` is set (inside ``ray job submit``), which is
+    joined; ``"auto"`` joins the cluster running on this machine (``ray start --head``),
+    ``"host:port"`` a given one. A Ray already initialised in this process is used as it is, and
+    left running by :meth:`close`.
     ``workers``: number of actors (default: the cluster's CPUs / ``cpus_per_worker``);
     ``threads_per_worker``: Numba threads of each; ``cpus_per_worker``: the CPUs Ray reserves for
     each (fractions pack several on a core); ``resources``: custom Ray resources each actor needs
@@ -238,11 +297,17 @@ class RayEvaluator:
             return
         env = {"env_vars": {k: os.environ[k] for k in ("NUMBA_CACHE_DIR",) if k in os.environ}}
         if self.address is not None or os.environ.get("RAY_ADDRESS"):
-            ray.init(address=self.address or "auto", runtime_env=env, log_to_driver=True)
+            where = self.address or os.environ["RAY_ADDRESS"]
+            auth_error = getattr(ray.exceptions, "AuthenticationError", ConnectionError)
+            try:
+                ray.init(address=self.address or "auto", runtime_env=env, log_to_driver=True)
+            except (ConnectionError, auth_error) as e:
+                raise ConnectionError(_join_error(where, e)) from None
         else:
             ncpu = None if self.workers is None else max(1, math.ceil(self.workers * self.cpus))
-            ray.init(address="local", num_cpus=ncpu, include_dashboard=False, _node_ip_address="127.0.0.1",
-                     runtime_env=env)
+            with _loopback_node():
+                ray.init(address="local", num_cpus=ncpu, include_dashboard=False, _node_ip_address="127.0.0.1",
+                         runtime_env=env)
         self._started_ray = True
 
     def _ensure(self, problem: Problem, net) -> None:
