@@ -43,6 +43,21 @@ def test_cosyne_generation_permutes_columns_and_breeds_the_best_quarter(rng):
     assert np.isnan(s.fit[s.pending]).all() and np.isfinite(s.fit[~s.pending]).all()
 
 
+def test_cosyne_ranked_mating_replaces_the_worst_half(rng):
+    m, n = 12, 5
+    s = CoSyNE(n, make_config(CoSyNE.Config, {"population": m, "mating": "ranked", "permute_by": "all"}, "cosyne"), rng)
+    pop = s.ask()
+    fit = rng.normal(size=m)
+    s.tell(pop, fit)
+    k = s.n_parents
+    survivors = pop[np.argsort(-fit)][: m - 2 * k]      # the best half survives, twice k children
+    for i in range(n):
+        assert np.array_equal(np.sort(s.pop[: m - 2 * k, i]), np.sort(survivors[:, i]))
+    assert s.pending[m - 2 * k:].all() and np.isnan(s.fit[m - 2 * k:]).all()
+    with pytest.raises(ValueError, match="elite_fraction"):
+        make_config(CoSyNE.Config, {"population": 8, "elite_fraction": 0.5, "mating": "ranked"}, "cosyne").validate()
+
+
 def test_cosyne_permutation_probability_follows_the_paper():
     f = np.array([10.0, 5.0, 0.0])
     p = permutation_probabilities(f, 4, "fitness")

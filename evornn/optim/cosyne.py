@@ -8,13 +8,17 @@ is the network formed by the j-th value of every subpopulation. One generation:
 
 1. evaluate the networks (rows) whose weights changed since they were last evaluated;
 2. sort the rows by fitness; the best quarter (``parents = round(elite_fraction * m)``, at least 1)
-   produces as many offspring by crossover and mutation (Algorithm 1, ``Recombine``): the parents
-   are paired in a random order, each pair produces two children by crossover (``one-point``: a
-   cut point uniform in 1..n-1; ``uniform``: each weight from either parent with probability 1/2;
-   ``none``: copies); an odd parent out is mated with a random other parent. Every weight of a
-   child is then perturbed, with probability ``mutation_rate``, by Cauchy noise of scale
-   ``mutation_scale`` (``mutation = "cauchy"``, heavy tails as in ESP) or Gaussian noise of that
-   standard deviation. The offspring replace the worst rows;
+   produces offspring by crossover and mutation (Algorithm 1, ``Recombine``). ``mating = "pairs"``:
+   the parents are paired in a random order, each pair produces two children, so there are as many
+   children as parents (an odd parent out is mated with a random other parent). ``mating =
+   "ranked"`` (the scheme of ESP, which CoSyNE's Recombine comes from, and of EvoJAX's CoSyNE):
+   each parent is mated with a random higher-ranked parent (the best with a random other parent)
+   and every mating produces two children, so there are twice as many children as parents (the
+   best quarter replaces the worst half). Crossover: ``one-point`` (a cut point uniform in
+   1..n-1), ``uniform`` (each weight from either parent with probability 1/2) or ``none``
+   (copies). Every weight of a child is then perturbed, with probability ``mutation_rate``, by
+   Cauchy noise of scale ``mutation_scale`` (``mutation = "cauchy"``, heavy tails as in ESP) or
+   Gaussian noise of that standard deviation. The offspring replace the worst rows;
 3. permute each column probabilistically among the surviving (non-offspring) rows: the value in
    row j is marked for permutation with probability (Section 3, the probabilistic permutation)
 
@@ -52,6 +56,7 @@ from .base import InitFn, Strategy
 class CoSyNEConfig:
     population: int = 40             # m: networks, i.e. values per weight subpopulation
     elite_fraction: float = 0.25     # share of the best rows that breed (the paper's quarter)
+    mating: str = "pairs"            # pairs (as many children as parents) | ranked (twice as many)
     crossover: str = "one-point"     # one-point | uniform | none
     mutation: str = "cauchy"         # cauchy | gaussian
     mutation_rate: float = 0.3       # per weight of a child
@@ -68,6 +73,10 @@ class CoSyNEConfig:
             bad("population", ">= 4")
         if not 0 < self.elite_fraction <= 0.5:
             bad("elite_fraction", "in (0, 0.5]")
+        if self.mating not in ("pairs", "ranked"):
+            bad("mating", "'pairs' or 'ranked'")
+        if self.mating == "ranked" and 3 * max(1, round(self.elite_fraction * self.population)) > self.population:
+            bad("elite_fraction", "<= 1/3 with mating = 'ranked' (parents and twice as many children must fit)")
         if self.crossover not in ("one-point", "uniform", "none"):
             bad("crossover", "'one-point', 'uniform' or 'none'")
         if self.mutation not in ("cauchy", "gaussian"):
@@ -163,7 +172,7 @@ class CoSyNE(Strategy):
         k = self.n_parents
         children = self._recombine(P[:k])
         probs = permutation_probabilities(F, n, c.permute_by)
-        survivors = m - k
+        survivors = m - children.shape[0]
         old = P[:survivors].copy()
         for i in range(n):
             marked = self.rng.random(survivors) < probs[:survivors]
@@ -176,16 +185,24 @@ class CoSyNE(Strategy):
         self.pending = np.ones(m, dtype=bool) if c.reevaluate else changed
 
     def _recombine(self, parents: np.ndarray) -> np.ndarray:
-        """As many children as ``parents`` (k, n): paired crossover, then per-weight mutation."""
+        """Children of ``parents`` (k, n, best first): crossover (``mating``), then per-weight mutation.
+
+        ``pairs``: k children; ``ranked``: 2k children, parent i mated with a random fitter one."""
         c, rng = self.config, self.rng
         k, n = parents.shape
-        order = rng.permutation(k)
         kids = []
-        for a in range(0, k, 2):
-            i = order[a]
-            j = order[a + 1] if a + 1 < k else (order[rng.integers(k - 1)] if k > 1 else i)
-            kids.extend(self._crossover(parents[i], parents[j]))
-        kids = np.array(kids[:k])
+        if c.mating == "ranked":
+            for i in range(k):
+                j = int(rng.integers(i)) if i > 0 else (int(rng.integers(1, k)) if k > 1 else 0)
+                kids.extend(self._crossover(parents[i], parents[j]))
+        else:
+            order = rng.permutation(k)
+            for a in range(0, k, 2):
+                i = order[a]
+                j = order[a + 1] if a + 1 < k else (order[rng.integers(k - 1)] if k > 1 else i)
+                kids.extend(self._crossover(parents[i], parents[j]))
+            kids = kids[:k]
+        kids = np.array(kids)
         hit = rng.random(kids.shape) < c.mutation_rate
         noise = rng.standard_cauchy(kids.shape) if c.mutation == "cauchy" else rng.standard_normal(kids.shape)
         return kids + np.where(hit, c.mutation_scale * noise, 0.0)
