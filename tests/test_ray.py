@@ -36,10 +36,18 @@ FAST_FAILURE = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 50
 
 
 @pytest.fixture(scope="session")
-def cluster():
+def cluster(tmp_path_factory):
     from ray.cluster_utils import Cluster
-    c = Cluster(initialize_head=True, connect=True,
-                head_node_args={"num_cpus": 2, "include_dashboard": False, "_system_config": FAST_FAILURE})
+    # Ray puts the driver's working directory first on its workers' sys.path; from the repository
+    # root that would make them import the source tree instead of the installed evornn (and its
+    # warm Numba cache), so the driver connects from an empty folder.
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("ray-driver"))
+    try:
+        c = Cluster(initialize_head=True, connect=True,
+                    head_node_args={"num_cpus": 2, "include_dashboard": False, "_system_config": FAST_FAILURE})
+    finally:
+        os.chdir(here)
     yield c
     ray.shutdown()
     c.shutdown()
