@@ -148,15 +148,19 @@ def indrnn_backward(L, fx, w, x, A, r, dS, dSp, tmp, G):
 
 
 # -- jordan: store [c (n_out), h (H), y (n_out)] ----------------------------------------------------
-@njit(cache=True)
-def jordan_forward(L, fx, w, x, A, r):
-    n_in, H, n_o, act, out_act, p = L[0, NIN], L[0, NUNITS], L[0, NOUT], L[0, ACT], L[0, ACT2], L[0, POFF]
-    mu = fx[L[0, FOFF]]
+@njit(cache=True, inline="always")
+def _jordan_layout(L, fx):
+    """Sizes, activations, context decay, block offsets and stored-row offsets of a jordan layer."""
+    n_in, H, n_o, p = L[0, NIN], L[0, NUNITS], L[0, NOUT], L[0, POFF]
     p_ctx = p + H * n_in
     p_b = p_ctx + H * n_o
     p_out = p_b + H
-    p_bout = p_out + n_o * H
-    h, y = n_o, n_o + H
+    return (n_in, H, n_o, L[0, ACT], L[0, ACT2], fx[L[0, FOFF]], p, p_ctx, p_b, p_out, p_out + n_o * H,
+            n_o, n_o + H)
+
+@njit(cache=True)
+def jordan_forward(L, fx, w, x, A, r):
+    n_in, H, n_o, act, out_act, mu, p, p_ctx, p_b, p_out, p_bout, h, y = _jordan_layout(L, fx)
     for j in range(n_o):
         A[r, j] = mu * A[r - 1, j] + A[r - 1, y + j]
     for i in range(H):
@@ -175,13 +179,7 @@ def jordan_forward(L, fx, w, x, A, r):
 
 @njit(cache=True)
 def jordan_backward(L, fx, w, x, A, r, dS, dSp, tmp, G):
-    n_in, H, n_o, act, out_act, p = L[0, NIN], L[0, NUNITS], L[0, NOUT], L[0, ACT], L[0, ACT2], L[0, POFF]
-    mu = fx[L[0, FOFF]]
-    p_ctx = p + H * n_in
-    p_b = p_ctx + H * n_o
-    p_out = p_b + H
-    p_bout = p_out + n_o * H
-    h, y = n_o, n_o + H
+    n_in, H, n_o, act, out_act, mu, p, p_ctx, p_b, p_out, p_bout, h, y = _jordan_layout(L, fx)
     for i in range(H):
         tmp[i] = 0.0                       # dL/dh
     for j in range(n_o):
