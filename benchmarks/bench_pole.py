@@ -6,8 +6,9 @@ theta2/0.52 and a bias input 1.0, unit 0 as the output; restart on failure; 20 e
 100,000 network steps; one thread. The C program (benchmarks/dpole_limit.c) is compiled here with
 ``gcc -O3 -march=native`` into benchmarks/bin/ and both run in this invocation on the same
 weights; each repeat times C, the evornn kernel (``PoleBalance.run`` with restarts, i.e.
-``run_episodes`` -> ``episode`` -> ``net_step`` + ``control_step``) and, to show where the time
-goes, the same physics loop with the network written out by hand; the best of each is compared.
+``run_episodes`` -> ``episode``, compiled for the frnn cell: ``srn.step`` + ``control_step``)
+and, to show where the time goes, the same physics loop with the network written out by hand
+(sizes known at compile time, as in C); the best of each is compared.
 Equal failure counts show that all three computed the same trajectories.
 
     python benchmarks/bench_pole.py [--steps 100000] [--episodes 20] [--repeat 5]

@@ -28,9 +28,10 @@ reference. With the network written out by hand, this physics loop runs as fast 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
+from numba.extending import overload
 
-from evornn.nets.kernels import all_finite, net_step
+from evornn.nets.kernels import all_finite, cell_steps
 from evornn.nets.layer import NIN, YOFF
 
 G = -9.8              # gravity, m/s^2 (sign built into the equations)
@@ -46,7 +47,6 @@ ANGLE_LIMIT_DOUBLE = 0.628329   # 36 degrees, as in the NEAT code
 ANGLE_LIMIT_SINGLE = 0.2094384  # 12 degrees
 # Input scaling of the reference: x/4.8, xdot/2, theta/0.52, thetadot/2.
 X_SCALE, V_SCALE, A_SCALE = 4.8, 2.0, 0.52
-
 
 @njit(cache=True, error_model="numpy")
 def derivs(F, s, double, friction):
@@ -133,9 +133,11 @@ def force_of(a, min_force):
     return F
 
 
-@njit(cache=True, error_model="numpy")
-def episode(L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+@njit(cache=True, error_model="numpy", inline="always")
+def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
     """Run network ``w`` on the cart from state ``s0`` (6,); returns (steps, jiggle, failures).
+
+    ``step0(L, 0, ...)`` then ``step1(L, 1, ...)`` is one network step (see :func:`episode`).
 
     At each step the network sees the scaled state (plus a bias input 1.0 in its last input), its
     first output becomes the force, and the cart moves 0.02 s. The step counts as balanced when
@@ -155,6 +157,7 @@ def episode(L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, 
     s = start
     ws[:] = 0.0
     t = 0
+    ring = 0                               # t % window, without a division per step
     failures = 0
     while t < max_steps:
         if velocities:
@@ -171,7 +174,8 @@ def episode(L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, 
             if double:
                 ws[2] = s[4] / A_SCALE
         ws[n_in - 1] = 1.0
-        net_step(L, ix, fx, w, ws)
+        step0(L, 0, ix, fx, w, ws)
+        step1(L, 1, ix, fx, w, ws)
         a = ws[yo]
         ok = math.isfinite(a)
         if ok:
@@ -185,7 +189,8 @@ def episode(L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, 
             s = start
             ws[:] = 0.0
         elif window > 0:
-            buf[t % window] = abs(s[0]) + abs(s[1]) + abs(s[2]) + abs(s[3])
+            buf[ring] = abs(s[0]) + abs(s[1]) + abs(s[2]) + abs(s[3])
+            ring = ring + 1 if ring + 1 < window else 0
         t += 1
     jiggle = 0.0
     if window > 0 and t >= window and not restart:
@@ -194,14 +199,41 @@ def episode(L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, 
     return t, jiggle, failures
 
 
+def episode(c0, c1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+    """:func:`_episode` with the network step specialised on the layer codes ``(c0, c1) =
+    step_codes(L)``, compile-time literals: the loop calls the cell's step itself, and each
+    architecture compiles its own loop (Numba kernels only; see :func:`evornn.nets.kernels.step_codes`)."""
+    raise TypeError("pole_kernels.episode runs inside Numba kernels only; use PoleBalance.run")
+
+
+@overload(episode, jit_options={"cache": True, "error_model": "numpy"})
+def _episode_for(c0, c1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+    step0, step1 = cell_steps(c0, c1)
+
+    def impl(c0, c1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+        return _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force,
+                        max_steps, restart)
+    return impl
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_episodes(L, ix, fx, ws_len, W, S0, double, velocities, friction, min_force, max_steps,
-                 restart, window, steps, jiggle, failures):
+def run_episodes(c0, c1, double, velocities, friction, restart, L, ix, fx, ws_len, W, S0, min_force,
+                 max_steps, window, steps, jiggle, failures):
     """Every chromosome W[p] (P, n_params) from every start S0[j] (S, 6), in parallel.
+
+    The first six arguments are compile-time literals (call through
+    :func:`evornn.nets.specialise.call` with ``n_literal=6``): ``(c0, c1) = step_codes(L)`` and
+    the problem's switches.
 
     Writes steps (P, S) int64, jiggle (P, S) float64 and failures (P, S) int64 (see
     :func:`episode`). A chromosome with a NaN or Inf balances 0 steps.
     """
+    literally(c0)
+    literally(c1)
+    literally(double)
+    literally(velocities)
+    literally(friction)
+    literally(restart)
     S = S0.shape[0]
     for k in prange(W.shape[0] * S):
         p = k // S
@@ -214,7 +246,7 @@ def run_episodes(L, ix, fx, ws_len, W, S0, double, velocities, friction, min_for
             continue
         ws = np.empty(ws_len)
         buf = np.empty(window)
-        t, jig, nf = episode(L, ix, fx, w, ws, buf, S0[j], double, velocities, friction, min_force,
+        t, jig, nf = episode(c0, c1, L, ix, fx, w, ws, buf, S0[j], double, velocities, friction, min_force,
                              max_steps, restart)
         steps[p, j] = t
         jiggle[p, j] = jig

@@ -205,6 +205,61 @@ def test_check_solved_runs_and_counts_test_episodes():
     assert std.check_solved(net, w, np.array([100_000.0]), 0).test_episodes == 0
 
 
+# --- every architecture in the loop ------------------------------------------------------------
+def generic_loop(prob, net, w, max_steps, window, restart=False):
+    """The closed loop in Python around the generic network step (net_step, checked against the
+    NumPy oracles in the net tests) and the physics (control_step, checked above): what the fused
+    kernel, specialised per architecture, must reproduce bit for bit. Returns (steps, jiggle,
+    failures) as PoleBalance.run does."""
+    from evornn.nets.kernels import net_step
+    from evornn.problems import pole_kernels as K
+    ws = np.zeros(net.ws_len)
+    s0, lim = tuple(prob.start[0]), K.ANGLE_LIMIT_DOUBLE if prob.poles == 2 else K.ANGLE_LIMIT_SINGLE
+    scale = [4.8, 2.0, 0.52, 2.0, 0.52, 2.0]
+    keep = [0, 1, 2, 3, 4, 5][: 2 + 2 * prob.poles] if prob.velocities else [0, 2, 4][: 1 + prob.poles]
+    s, jig, t, failures = s0, [], 0, 0
+    while t < max_steps:
+        for j, i in enumerate(keep):
+            ws[j] = s[i] / scale[i]
+        ws[net.n_inputs - 1] = 1.0
+        net_step(net.L, net.ix, net.fx, w, ws)
+        a = ws[net.L[-1, 8]]
+        ok = math.isfinite(a)
+        if ok:
+            s = K.control_step(K.force_of(a, 0.0), s, prob.poles == 2, False)
+            ok = abs(s[0]) <= K.X_LIMIT and abs(s[2]) <= lim and abs(s[4]) <= lim
+        if not ok:
+            if not restart:
+                break
+            failures, s, ws[:] = failures + 1, s0, 0.0
+        else:
+            jig.append(abs(s[0]) + abs(s[1]) + abs(s[2]) + abs(s[3]))
+        t += 1
+    return t, (sum(jig[-window:]) if t >= window and not restart else 0.0), failures
+
+
+ARCHS = ["frnn", "elman", "jordan", "lstm", "gru", "indrnn", "ctrnn", "mtrnn", "esn", "second-order",
+         "narx", "rmlp", "mlp", "stacked"]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_every_architecture_equals_the_generic_network_step(arch):
+    """The kernel compiles one loop per architecture (the cell's step called from the loop, see
+    evornn.nets.kernels.step_codes); stacked and rmlp take the generic path."""
+    poles, velocities = (1, True) if arch in ("frnn", "mlp", "esn", "lstm") else (2, arch != "elman")
+    prob = make_problem("pole-balance", poles=poles, velocities=velocities)
+    opts = {"esn": {"n_hidden": 8}, "mlp": {}, "rmlp": {}, "stacked": {}}.get(arch, {"n_hidden": 3})
+    net = evornn.build(arch, prob.n_inputs, 1, output_activation="sigmoid", **opts)
+    W = np.random.default_rng(7).normal(0.0, 1.5, (16, net.n_params))
+    steps, jiggle, _ = prob.run(net, W, prob.start, 300, window=5)
+    want = [generic_loop(prob, net, w, 300, 5) for w in W]
+    assert steps[:, 0].tolist() == [t for t, _, _ in want]
+    assert jiggle[:, 0].tolist() == pytest.approx([j for _, j, _ in want], rel=1e-12, abs=0)
+    # with restarts every network runs all 300 steps: long trajectories, failure by failure
+    _, _, failures = prob.run(net, W[:4], prob.start, 300, restart=True)
+    assert failures[:, 0].tolist() == [generic_loop(prob, net, w, 300, 5, restart=True)[2] for w in W[:4]]
+
+
 # --- interface ----------------------------------------------------------------------------------
 def test_defaults_and_sizes():
     prob = make_problem("pole-balance")
