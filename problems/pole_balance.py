@@ -40,7 +40,6 @@ import math
 import numpy as np
 
 from evornn.nets import specialise
-from evornn.nets.kernels import step_codes
 from evornn.problem import EvalResult, Problem, SolvedCheck
 
 from . import pole_kernels as K
@@ -155,8 +154,7 @@ class PoleBalance(Problem):
         failures = np.zeros((P, S), dtype=np.int64)
         # arrays from Ray's object store are read-only, another Numba type: copy to compile once
         L, ix, fx, W = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx, W))
-        c0, c1 = step_codes(L)
-        specialise.call(K.run_episodes, 6, c0, c1, self.poles == 2, bool(self.velocities), bool(self.friction),
+        specialise.call(K.run_episodes, 5, specialise.network_key(L), self.poles == 2, bool(self.velocities), bool(self.friction),
                         bool(restart), L, ix, fx, int(net.ws_len), W, starts, float(self.min_force),
                         int(max_steps), int(window), steps, jiggle, failures)
         return steps, jiggle, failures

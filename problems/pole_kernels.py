@@ -31,7 +31,8 @@ import numpy as np
 from numba import literally, njit, prange
 from numba.extending import overload
 
-from evornn.nets.kernels import all_finite, cell_steps
+from evornn.nets.kernels import all_finite
+from evornn.nets.specialise import loop_network
 from evornn.nets.layer import NIN, YOFF
 
 G = -9.8              # gravity, m/s^2 (sign built into the equations)
@@ -199,37 +200,41 @@ def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, fricti
     return t, jiggle, failures
 
 
-def episode(c0, c1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
-    """:func:`_episode` with the network step specialised on the layer codes ``(c0, c1) =
-    step_codes(L)``, compile-time literals: the loop calls the cell's step itself, and each
-    architecture compiles its own loop (Numba kernels only; see :func:`evornn.nets.kernels.step_codes`)."""
+def episode(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+    """:func:`_episode` compiled for one network: ``key`` (a compile-time literal) is
+    :func:`evornn.nets.specialise.network_key` of ``L``; the loop then runs the network's cells
+    inlined, its layer table a constant (key 0: the generic step). Numba kernels only."""
     raise TypeError("pole_kernels.episode runs inside Numba kernels only; use PoleBalance.run")
 
 
 @overload(episode, jit_options={"cache": True, "error_model": "numpy"})
-def _episode_for(c0, c1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
-    step0, step1 = cell_steps(c0, c1)
-
-    def impl(c0, c1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
-        return _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force,
-                        max_steps, restart)
+def _episode_for(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+    table, step0, step1 = loop_network(key)
+    if table is None:
+        def impl(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+            return _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force,
+                            max_steps, restart)
+    else:
+        def impl(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+            return _episode(step0, step1, table, ix, fx, w, ws, buf, s0, double, velocities, friction,
+                            min_force, max_steps, restart)
     return impl
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_episodes(c0, c1, double, velocities, friction, restart, L, ix, fx, ws_len, W, S0, min_force,
+def run_episodes(key, double, velocities, friction, restart, L, ix, fx, ws_len, W, S0, min_force,
                  max_steps, window, steps, jiggle, failures):
     """Every chromosome W[p] (P, n_params) from every start S0[j] (S, 6), in parallel.
 
-    The first six arguments are compile-time literals (call through
-    :func:`evornn.nets.specialise.call` with ``n_literal=6``): ``(c0, c1) = step_codes(L)`` and
-    the problem's switches.
+    The first five arguments are compile-time literals (call through
+    :func:`evornn.nets.specialise.call` with ``n_literal=5``): ``key =
+    evornn.nets.specialise.network_key(L)`` and the problem's switches, so that each network and
+    problem variant runs its own compiled loop.
 
     Writes steps (P, S) int64, jiggle (P, S) float64 and failures (P, S) int64 (see
     :func:`episode`). A chromosome with a NaN or Inf balances 0 steps.
     """
-    literally(c0)
-    literally(c1)
+    literally(key)
     literally(double)
     literally(velocities)
     literally(friction)
@@ -246,7 +251,7 @@ def run_episodes(c0, c1, double, velocities, friction, restart, L, ix, fx, ws_le
             continue
         ws = np.empty(ws_len)
         buf = np.empty(window)
-        t, jig, nf = episode(c0, c1, L, ix, fx, w, ws, buf, S0[j], double, velocities, friction, min_force,
+        t, jig, nf = episode(key, L, ix, fx, w, ws, buf, S0[j], double, velocities, friction, min_force,
                              max_steps, restart)
         steps[p, j] = t
         jiggle[p, j] = jig

@@ -244,8 +244,8 @@ ARCHS = ["frnn", "elman", "jordan", "lstm", "gru", "indrnn", "ctrnn", "mtrnn", "
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_every_architecture_equals_the_generic_network_step(arch):
-    """The kernel compiles one loop per architecture (the cell's step called from the loop, see
-    evornn.nets.kernels.step_codes); stacked and rmlp take the generic path."""
+    """The kernel compiles one loop per network (its cells inlined, its layer table a constant, see
+    evornn.nets.specialise); stacked and rmlp take the generic path."""
     poles, velocities = (1, True) if arch in ("frnn", "mlp", "esn", "lstm") else (2, arch != "elman")
     prob = make_problem("pole-balance", poles=poles, velocities=velocities)
     opts = {"esn": {"n_hidden": 8}, "mlp": {}, "rmlp": {}, "stacked": {}}.get(arch, {"n_hidden": 3})

@@ -16,7 +16,6 @@ from .cells import gru, indrnn, jordan, lstm, second_order
 from .layer import NIN, NOUT, SOFF, SLEN, YOFF
 
 SEQUENTIAL, BIDIRECTIONAL = 0, 1
-ALL_LAYERS, NO_LAYER = -1, -2   # see step_codes
 
 
 @njit(cache=True, error_model="numpy")
@@ -51,53 +50,6 @@ def net_step(L, ix, fx, w, ws):
     """One time step of a sequential network: input at ws[0:n_in], output at ws[L[-1, YOFF]:]."""
     for k in range(L.shape[0]):
         layer_step(L, k, ix, fx, w, ws)
-
-
-@njit(cache=True, error_model="numpy")
-def all_layers(L, k, ix, fx, w, ws):
-    """:func:`net_step` with a cell step's signature (``k`` unused): the generic network step."""
-    net_step(L, ix, fx, w, ws)
-
-
-@njit(cache=True, error_model="numpy")
-def skip(L, k, ix, fx, w, ws):
-    """A cell step's signature that does nothing (no second layer)."""
-
-
-def step_codes(L: np.ndarray) -> tuple[int, int]:
-    """The codes ``(c0, c1)`` that specialise a network-in-the-loop kernel to the layers of ``L``.
-
-    A kernel that calls the network once per step of a long loop (pole balancing) runs fastest
-    when the loop calls the cell's step directly: every extra call level passes the five arrays
-    again (measured: about 50 ns per level on a 5-unit network, a fifth of a pole-balancing
-    step). ``c0`` is the first layer's cell code and ``c1`` is ``dense.CODE`` for a dense readout
-    or ``NO_LAYER`` for none, when the network is one cell or a cell plus a dense readout (every
-    single-core architecture); otherwise ``(ALL_LAYERS, NO_LAYER)``: the generic
-    :func:`net_step`. Kernels take them as compile-time literals (``numba.literally``), so each
-    architecture compiles its own loop once.
-    """
-    n = L.shape[0]
-    if n == 1:
-        return int(L[0, 0]), NO_LAYER
-    if n == 2 and int(L[1, 0]) == dense.CODE:
-        return int(L[0, 0]), dense.CODE
-    return ALL_LAYERS, NO_LAYER
-
-
-STEPS = {m.CODE: m.step for m in (dense, srn, ctrnn, mtrnn, esn, narx, jordan, lstm, gru, indrnn, second_order)}
-
-
-def cell_steps(c0, c1):
-    """The step functions ``(step0, step1)`` for the literal codes ``c0, c1`` (Numba types) of
-    :func:`step_codes`, for ``@overload`` implementations of network-in-the-loop kernels: the
-    kernel calls ``step0(L, 0, ix, fx, w, ws)`` then ``step1(L, 1, ix, fx, w, ws)`` once per step."""
-    from numba.core import errors, types
-    if not (isinstance(c0, types.IntegerLiteral) and isinstance(c1, types.IntegerLiteral)):
-        raise errors.TypingError("network step codes must be compile-time literals (numba.literally)")
-    a, b = c0.literal_value, c1.literal_value
-    step0 = all_layers if a == ALL_LAYERS else STEPS[a]
-    step1 = skip if b == NO_LAYER else dense.step
-    return step0, step1
 
 
 @njit(cache=True, error_model="numpy")
