@@ -260,6 +260,15 @@ def test_every_architecture_equals_the_generic_network_step(arch):
     assert failures[:, 0].tolist() == [generic_loop(prob, net, w, 300, 5, restart=True)[2] for w in W[:4]]
 
 
+def test_network_key_is_the_table_contents():
+    from evornn.nets.specialise import GENERIC, network_key
+    a, b = (evornn.build("frnn", 4, 1, n_hidden=5) for _ in range(2))
+    assert network_key(a.L) == network_key(b.L) != GENERIC          # same network, same compiled loop
+    assert network_key(evornn.build("frnn", 4, 1, n_hidden=4).L) != network_key(a.L)
+    assert network_key(evornn.build("elman", 4, 1, n_hidden=5).L) not in (network_key(a.L), GENERIC)
+    assert network_key(evornn.build("stacked", 4, 1).L) == GENERIC   # more than a cell and a readout
+
+
 # --- interface ----------------------------------------------------------------------------------
 def test_defaults_and_sizes():
     prob = make_problem("pole-balance")
