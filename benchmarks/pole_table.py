@@ -10,6 +10,7 @@ run can go in the background.
 
     python benchmarks/pole_table.py --seeds 20 --out results/pole_table.md
     python benchmarks/pole_table.py --seeds 5 --tasks double --methods cosyne,cmaes
+    python benchmarks/pole_table.py --seeds 20 --jobs 2      # two runs at a time (wall times then shared)
 
 Evaluations to solve are the runner's count of fitness evaluations (test episodes of the
 non-Markov solved check are counted separately, as in the literature) up to and including the
@@ -23,6 +24,7 @@ import os
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import evornn
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--budget", type=int, default=0, help="evaluation budget per run (default: per task)")
     ap.add_argument("--out", default="results/pole_table.md")
+    ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes, one thread each)")
     a = ap.parse_args(argv)
     tasks, methods = a.tasks.split(","), a.methods.split(",")
     for name, known in (("task", TASKS), ("method", METHODS)):
@@ -165,12 +168,15 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     command = "python benchmarks/pole_table.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    pool = ProcessPoolExecutor(a.jobs) if a.jobs > 1 else None
     with open(out.with_suffix(".jsonl"), "w") as log:
         for task in tasks:
             budget = a.budget or TASKS[task]["budget"]
             for method in methods:
-                for seed in range(a.seeds):
-                    r = run_one(method, task, seed, budget)
+                n = a.seeds
+                runs = (pool.map(run_one, [method] * n, [task] * n, range(n), [budget] * n) if pool
+                        else map(run_one, [method] * n, [task] * n, range(n), [budget] * n))
+                for r in runs:
                     r["budget"] = budget
                     rows.append(r)
                     log.write(json.dumps(r) + "\n")
@@ -183,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                 os.replace(tmp, out)
                 print(table([r for r in rows if r["task"] == task and r["method"] == method], [task], [method],
                             a.seeds).splitlines()[-1], flush=True)
+    if pool:
+        pool.shutdown()
     return 0
 
 
