@@ -67,6 +67,27 @@ def test_cosyne_permutation_probability_follows_the_paper():
                        permutation_probabilities(np.ones(3), 4, "rank"))
 
 
+def test_cosyne_one_point_cut_in_neuron_order(rng):
+    net = build("frnn", 4, 1, n_hidden=3)                      # layout: W_in (3x4), W_rec (3x3), b (3)
+    groups = CoSyNE.groups_for(net)
+    cfg = make_config(CoSyNE.Config, {"population": 8, "crossover_order": "neurons"}, "cosyne")
+    s = CoSyNE(net.n_params, cfg, rng, net.init, groups=groups)
+    assert np.array_equal(s.order, np.concatenate(groups))      # neuron after neuron, a permutation
+    assert np.array_equal(np.sort(s.order), np.arange(net.n_params))
+    a, b = np.zeros(net.n_params), np.ones(net.n_params)
+    for _ in range(20):
+        c1, c2 = s._crossover(a, b)
+        pos = np.empty(net.n_params, dtype=int)
+        pos[s.order] = np.arange(net.n_params)                   # rank of each gene in neuron order
+        cut = int((c1 == 0).sum())
+        assert 0 < cut < net.n_params and np.array_equal(c1 == 0, pos < cut) and np.array_equal(c2, 1 - c1)
+    with pytest.raises(ValueError, match="neuron groups"):
+        CoSyNE(net.n_params, cfg, rng, net.init)
+    layout = CoSyNE(net.n_params, make_config(CoSyNE.Config, {"population": 8}, "cosyne"), rng)
+    c1, _ = layout._crossover(a, b)
+    assert np.array_equal(c1, np.r_[np.zeros(int((c1 == 0).sum())), np.ones(int((c1 == 1).sum()))])
+
+
 # -- ESP ---------------------------------------------------------------------------------------
 def _esp(rng, **settings):
     net = build("elman", 3, 1, n_hidden=3)

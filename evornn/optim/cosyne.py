@@ -40,6 +40,12 @@ is the same search with fewer evaluations; ``reevaluate = true`` asks for every 
 generation (the paper's count, and what a noisy problem needs). Every row ``ask`` returns is
 evaluated and counted by the runner.
 
+Gene order for crossover. Gomez's networks are lists of neurons, each with its weights, so a
+one-point cut mostly exchanges whole neurons. evornn's chromosome is laid out by parameter block
+(all input weights, then all recurrent weights, ...); ``crossover_order = "neurons"`` makes the
+one-point cut over the neuron-major order (the network's neuron groups, ``net.neuron_groups()``,
+one after another, then any parameter in no group), ``"layout"`` over the chromosome as it is.
+
 Initial population: the network's initialiser (``init = "network"``) or uniform in
 +-``init_range`` (``"uniform"``; pole balancing wants large weights).
 """
@@ -58,6 +64,7 @@ class CoSyNEConfig:
     elite_fraction: float = 0.25     # share of the best rows that breed (the paper's quarter)
     mating: str = "pairs"            # pairs (as many children as parents) | ranked (twice as many)
     crossover: str = "one-point"     # one-point | uniform | none
+    crossover_order: str = "layout"  # layout | neurons (one-point cut over neuron-major order)
     mutation: str = "cauchy"         # cauchy | gaussian
     mutation_rate: float = 0.3       # per weight of a child
     mutation_scale: float = 0.3      # Cauchy scale or Gaussian standard deviation
@@ -79,6 +86,8 @@ class CoSyNEConfig:
             bad("elite_fraction", "<= 1/3 with mating = 'ranked' (parents and twice as many children must fit)")
         if self.crossover not in ("one-point", "uniform", "none"):
             bad("crossover", "'one-point', 'uniform' or 'none'")
+        if self.crossover_order not in ("layout", "neurons"):
+            bad("crossover_order", "'layout' or 'neurons'")
         if self.mutation not in ("cauchy", "gaussian"):
             bad("mutation", "'cauchy' or 'gaussian'")
         if not 0 <= self.mutation_rate <= 1:
@@ -127,10 +136,25 @@ class CoSyNE(Strategy):
     Config = CoSyNEConfig
     state_fields = ("generation", "pop", "fit", "pending")
 
+    @staticmethod
+    def groups_for(net) -> list[np.ndarray]:
+        """The network's neuron groups (incoming weights and bias, outgoing readout weights)."""
+        return net.neuron_groups(with_outgoing=True)
+
     def __init__(self, n_params: int, config: CoSyNEConfig | None, rng: np.random.Generator,
-                 init: InitFn | None = None) -> None:
+                 init: InitFn | None = None, groups: list[np.ndarray] | None = None) -> None:
         super().__init__(n_params, config, rng, init)
         self.config.validate(self.name)
+        # gene order of the one-point cut: neuron after neuron, then the rest (a permutation)
+        order = np.arange(n_params)
+        if self.config.crossover_order == "neurons":
+            if groups is None:
+                raise ValueError("cosyne: crossover_order = 'neurons' needs the network's neuron groups "
+                                 "(make_runner passes them)")
+            flat = [int(i) for g in groups for i in np.asarray(g).reshape(-1)]
+            seen = list(dict.fromkeys(i for i in flat if 0 <= i < n_params))
+            order = np.array(seen + sorted(set(range(n_params)) - set(seen)), dtype=np.int64)
+        self.order = order
         m = self.config.population
         self.generation = 0
         self.pop: np.ndarray | None = None          # (m, n): rows are networks, columns subpopulations
@@ -211,7 +235,10 @@ class CoSyNE(Strategy):
         kind, n = self.config.crossover, a.shape[0]
         if kind == "one-point" and n > 1:
             cut = int(self.rng.integers(1, n))
-            return np.concatenate([a[:cut], b[cut:]]), np.concatenate([b[:cut], a[cut:]])
+            first = self.order[:cut]                 # genes before the cut come from the other parent
+            c1, c2 = b.copy(), a.copy()
+            c1[first], c2[first] = a[first], b[first]
+            return c1, c2
         if kind == "uniform":
             swap = self.rng.random(n) < 0.5
             return np.where(swap, b, a), np.where(swap, a, b)
