@@ -127,7 +127,8 @@ def finish(folder: str | Path, comp: Comparison | None = None, quiet: bool = Fal
                 one = dataclasses.replace(prep, exp=with_run(prep.exp, seed=seed))
                 one.doc = {**prep.doc, "run": {**prep.doc["run"], "seed": seed}}
                 _, summary = start(one, runs, name, label, progress)
-            how = (f"solved in {summary['evaluations']:,} evaluations" if summary["solved"] else
+            how = (f"solved in {summary.get('evaluations_to_solve') or summary['evaluations']:,} evaluations"
+                   if summary["solved"] else
                    f"not solved ({summary['stop_reason']})")
             print(f"{prefix}{how}; best fitness {summary['best_fitness']:.6g}, {summary['elapsed']:.1f} s", flush=True)
     write_report(folder)

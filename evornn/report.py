@@ -49,6 +49,8 @@ class RunData:
     def evals_to_solve(self) -> float:
         if not self.success:
             return math.nan
+        if self.summary is not None and self.summary.get("evaluations_to_solve"):
+            return float(self.summary["evaluations_to_solve"])    # up to the solving network itself
         first = next((r for r in self.rows if r.get("solved")), None)
         return float((first or self.last).get("evaluations", math.nan))
 

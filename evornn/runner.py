@@ -76,7 +76,8 @@ class Runner:
         gen_metrics = {n: float(res.metrics[i, j]) for j, n in enumerate(names)}
         p.generation += 1
         counted = getattr(self.strategy, "evaluations_counted", None)
-        p.evaluations += int(counted(pop)) if counted is not None else pop.shape[0]
+        batch = int(counted(pop)) if counted is not None else pop.shape[0]
+        p.evaluations += batch
         if fit[i] > p.best_fitness:
             p.best_fitness, p.since_improvement = float(fit[i]), 0
             self.best_x, self.best_metrics = pop[i].copy(), gen_metrics
@@ -88,6 +89,11 @@ class Runner:
             p.test_episodes += chk.test_episodes
             if chk.solved:
                 p.solved = True
+                # Solved by its evaluation alone (no test episodes): an evaluator going through the
+                # batch one network at a time would have stopped at this one, as the literature
+                # counts. Solved by a test after the generation: the whole generation counts.
+                one_each = batch == pop.shape[0] and chk.test_episodes == 0
+                p.evaluations_to_solve = p.evaluations - batch + i + 1 if one_each else p.evaluations
                 self.solved_info = dict(chk.info)
                 self.best_x, self.best_metrics = pop[i].copy(), gen_metrics
                 p.best_metrics = dict(gen_metrics)

@@ -103,3 +103,33 @@ def test_stop_config_rejects_bad_values():
         _run(stop={"max_generations": 2, "bogus": 1})
     with pytest.raises(ValueError, match="unknown optimiser"):
         _run("nope")
+
+
+def test_evaluations_to_solve_stop_at_the_solving_network():
+    """Solved by the evaluation itself: counted up to the solving network, as an evaluator going
+    one network at a time would; the whole batch is still counted as evaluated."""
+    from evornn.optim.base import Strategy
+    from evornn.runner import Runner
+    from test_pole_balance import lqr_network
+
+    net, w, _ = lqr_network()                      # balances the single pole 100,000 steps
+
+    class Fixed(Strategy):
+        name = "fixed"
+
+        def __init__(self):
+            super().__init__(net.n_params, None, np.random.default_rng(0), net.init)
+            self.gen = 0
+
+        def ask(self):
+            batch = np.zeros((5, net.n_params))
+            if self.gen == 1:
+                batch[3] = w
+            return batch
+
+        def tell(self, population, fitness):
+            self.gen += 1
+
+    prob = evornn.problems.registry.make_problem("pole-balance", poles=1, velocities=True)
+    res = Runner(prob, net, Fixed(), StopConfig(max_generations=5)).run()
+    assert res.solved and res.progress.evaluations == 10 and res.progress.evaluations_to_solve == 5 + 4

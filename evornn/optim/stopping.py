@@ -24,6 +24,7 @@ class Progress:
     best_metrics: dict = field(default_factory=dict)
     solved: bool = False
     since_improvement: int = 0   # generations since best_fitness last improved
+    evaluations_to_solve: int = 0   # when solved: evaluations up to and including the solving network
 
 
 @dataclass(frozen=True)
