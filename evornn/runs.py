@@ -226,7 +226,8 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
                "stop_reason": result.stop_reason, "stop_reasons": [r.as_dict() for r in result.stop_reasons],
                "solved": bool(p.solved), "solved_info": result.solved_info,
                "generations": p.generation, "evaluations": p.evaluations, "test_episodes": p.test_episodes,
-               "evaluations_to_solve": p.evaluations_to_solve if p.solved else None, "elapsed": p.elapsed, "wall_time": wall + time.perf_counter() - t0,
+               "evaluations_to_solve": p.evaluations_to_solve if p.solved else None,
+               "elapsed": p.elapsed, "wall_time": wall + time.perf_counter() - t0,
                "best_fitness": result.best_fitness, "best_metrics": result.best_metrics,
                "solved_description": prep.problem.solved_description, "evornn": __version__}
     record.write_summary(summary)

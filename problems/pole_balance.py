@@ -154,8 +154,8 @@ class PoleBalance(Problem):
         failures = np.zeros((P, S), dtype=np.int64)
         # arrays from Ray's object store are read-only, another Numba type: copy to compile once
         L, ix, fx, W = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx, W))
-        specialise.call(K.run_episodes, 5, specialise.network_key(L), self.poles == 2, bool(self.velocities), bool(self.friction),
-                        bool(restart), L, ix, fx, int(net.ws_len), W, starts, float(self.min_force),
+        specialise.call(K.run_episodes, 5, specialise.network_key(L), self.poles == 2, bool(self.velocities),
+                        bool(self.friction), bool(restart), L, ix, fx, int(net.ws_len), W, starts, float(self.min_force),
                         int(max_steps), int(window), steps, jiggle, failures)
         return steps, jiggle, failures
 

@@ -32,8 +32,8 @@ from numba import literally, njit, prange
 from numba.extending import overload
 
 from evornn.nets.kernels import all_finite
-from evornn.nets.specialise import loop_network
 from evornn.nets.layer import NIN, YOFF
+from evornn.nets.specialise import loop_network
 
 G = -9.8              # gravity, m/s^2 (sign built into the equations)
 MC = 1.0              # cart mass, kg
@@ -48,6 +48,7 @@ ANGLE_LIMIT_DOUBLE = 0.628329   # 36 degrees, as in the NEAT code
 ANGLE_LIMIT_SINGLE = 0.2094384  # 12 degrees
 # Input scaling of the reference: x/4.8, xdot/2, theta/0.52, thetadot/2.
 X_SCALE, V_SCALE, A_SCALE = 4.8, 2.0, 0.52
+
 
 @njit(cache=True, error_model="numpy")
 def derivs(F, s, double, friction):

@@ -212,6 +212,7 @@ def generic_loop(prob, net, w, max_steps, window, restart=False):
     kernel, specialised per architecture, must reproduce bit for bit. Returns (steps, jiggle,
     failures) as PoleBalance.run does."""
     from evornn.nets.kernels import net_step
+    from evornn.nets.layer import YOFF
     from evornn.problems import pole_kernels as K
     ws = np.zeros(net.ws_len)
     s0, lim = tuple(prob.start[0]), K.ANGLE_LIMIT_DOUBLE if prob.poles == 2 else K.ANGLE_LIMIT_SINGLE
@@ -223,7 +224,7 @@ def generic_loop(prob, net, w, max_steps, window, restart=False):
             ws[j] = s[i] / scale[i]
         ws[net.n_inputs - 1] = 1.0
         net_step(net.L, net.ix, net.fx, w, ws)
-        a = ws[net.L[-1, 8]]
+        a = ws[net.L[-1, YOFF]]
         ok = math.isfinite(a)
         if ok:
             s = K.control_step(K.force_of(a, 0.0), s, prob.poles == 2, False)

@@ -130,6 +130,7 @@ def test_evaluations_to_solve_stop_at_the_solving_network():
         def tell(self, population, fitness):
             self.gen += 1
 
-    prob = evornn.problems.registry.make_problem("pole-balance", poles=1, velocities=True)
+    from evornn.problems.registry import make_problem
+    prob = make_problem("pole-balance", poles=1, velocities=True)
     res = Runner(prob, net, Fixed(), StopConfig(max_generations=5)).run()
     assert res.solved and res.progress.evaluations == 10 and res.progress.evaluations_to_solve == 5 + 4
