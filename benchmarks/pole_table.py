@@ -50,7 +50,8 @@ PUBLISHED_GENERALIZATION = {"esp": 289, "cmaes": 250}
 # fully recurrent sigmoid network whose first unit is the output (Gomez's networks). A key named
 # after a task replaces the settings for that task.
 SMALL = {"single": 1, "double": 1, "nonmarkov": 2}
-# A method's "nets" (per task) replaces arch/hidden for that task: {"arch": ..., **build options}.
+# A method's "nets" (per task) replaces arch/hidden for that task: {"arch": ..., **build options};
+# its "problem" (per task) adds problem parameters (bias_input 0: no bias input, the units' own biases).
 PERCEPTRON = {"arch": "mlp", "hidden": [], "output_activation": "sigmoid"}   # single layer, no hidden units
 METHODS = {
     "rwg": {"arch": "frnn", "hidden": SMALL, "settings": {"population": 100, "weight_range": 10.0}},
@@ -67,15 +68,18 @@ METHODS = {
         "mutation_rate": 1.0},
         "nonmarkov": {"neurons": 20, "trials": 1, "init_range": 1.0, "mutation_scale": 1.0, "burst_scale": 1.0,
                       "mutation_rate": 1.0}},
-    # CoSyNE: single-layer perceptrons (sigmoid output, no recurrence) for the Markov tasks, a fully
-    # recurrent network of 3 units for the non-Markov one. Settings chosen on seeds 1000-5099 (20 to
-    # 100 per candidate), disjoint from the table's seeds 0..N-1; the double-pole settings were
-    # chosen on the table's own seeds in an earlier session.
+    # CoSyNE: single-layer perceptrons (sigmoid output, no recurrence, no bias input: the unit's own
+    # bias is the one bias weight, as in Gomez's networks) for the Markov tasks, a fully recurrent
+    # network of 3 units for the non-Markov one. Settings chosen on seeds 1000-6099 (100 to 1,000 per
+    # candidate), disjoint from the table's seeds 0..N-1. weight_limit: Cauchy steps otherwise throw
+    # weights to 1e4 and the population stalls (see evornn/optim/cosyne.py).
     "cosyne": {"arch": "frnn", "hidden": {"single": 0, "double": 0, "nonmarkov": 3},
                "nets": {"single": PERCEPTRON, "double": PERCEPTRON},
-               "settings": {"population": 24, "init_range": 3.0, "mutation_scale": 1.0, "mutation_rate": 0.6},
-               "single": {"population": 12, "init_range": 3.0, "mutation": "gaussian", "mutation_scale": 4.0,
-                          "mutation_rate": 0.6, "mating": "ranked"},
+               "problem": {"single": {"bias_input": 0.0}, "double": {"bias_input": 0.0}},
+               "settings": {"population": 24, "init_range": 3.0, "mutation": "cauchy", "mutation_scale": 2.0,
+                            "mutation_rate": 1.0, "mating": "ranked", "weight_limit": 30.0},
+               "single": {"population": 14, "init_range": 5.0, "mutation": "gaussian", "mutation_scale": 8.0,
+                          "mutation_rate": 0.7, "mating": "ranked"},
                "nonmarkov": {"population": 50, "init_range": 1.0, "mutation": "gaussian", "mutation_scale": 5.0,
                              "mutation_rate": 0.6, "mating": "ranked", "crossover_order": "neurons"}},
     "cmaes": {"arch": "frnn", "hidden": {"single": 1, "double": 1, "nonmarkov": 3}, "settings": {"x0": "zero"}},
@@ -90,18 +94,26 @@ def net_spec(method: str, task: str) -> tuple[str, dict]:
     return spec.pop("arch"), spec
 
 
+def problem_params(method: str, task: str) -> dict:
+    """make_problem("pole-balance", **...) for ``method`` on ``task``."""
+    return {**TASKS[task]["params"], **METHODS[method].get("problem", {}).get(task, {})}
+
+
 def net_label(method: str, task: str) -> str:
     arch, opts = net_spec(method, task)
     if arch == "mlp" and not list(opts.get("hidden", [1])):
-        return f"single-layer perceptron ({opts.get('output_activation', 'sigmoid')} output)"
-    return f"{arch} {opts['n_hidden']}" if set(opts) == {"n_hidden"} else f"{arch} {opts}"
+        label = f"single-layer perceptron ({opts.get('output_activation', 'sigmoid')} output)"
+    else:
+        label = f"{arch} {opts['n_hidden']}" if set(opts) == {"n_hidden"} else f"{arch} {opts}"
+    return label + (", no bias input" if problem_params(method, task).get("bias_input", 1.0) == 0 else "")
 
 
 def run_one(method: str, task: str, seed: int, budget: int) -> dict:
-    m, t = METHODS[method], TASKS[task]
+    m = METHODS[method]
     arch, net = net_spec(method, task)
     runner = evornn.make_runner(method, "pole-balance", arch, net=net,
-                                settings=m.get(task, m["settings"]), problem_params=t["params"], seed=seed,
+                                settings=m.get(task, m["settings"]), problem_params=problem_params(method, task),
+                                seed=seed,
                                 stop={"max_evaluations": budget, "solved": True},
                                 evaluator=LocalEvaluator(threads=1))
     t0 = time.perf_counter()

@@ -9,7 +9,9 @@ Pyeatt's (1996) damping fitness with the 625-start generalization test for the n
 Choices where the papers differ:
 
 - Inputs: x/4.8, xdot/2, theta1/0.52, theta1dot/2[, theta2/0.52, theta2dot/2] (without
-  velocities only the positions), then a bias input 1.0 (the NEAT code uses 0.5).
+  velocities only the positions), then a bias input of ``bias_input`` (1.0 by default; the NEAT
+  code uses 0.5; 0 leaves it out, for networks whose units have their own biases: evornn's all
+  have, so with the input every unit has two bias weights that act as one).
 - Force: the network's first output a (sigmoid by default) is clipped to [0, 1] and
   F = (a - 0.5) * 2 * 10 N. Gomez et al. (2008)'s |F| >= 10/256 N is the option ``min_force``,
   off (0) by default as in the NEAT code and the speed benchmark. A non-finite output fails the
@@ -100,7 +102,7 @@ class PoleBalance(Problem):
 
     def __init__(self, poles: int = 2, velocities: bool = True, fitness: str = "standard",
                  start_angle: float = 4.0, friction: bool = False, max_steps: int | None = None,
-                 min_force: float = 0.0, test_steps: int = 100_000):
+                 min_force: float = 0.0, test_steps: int = 100_000, bias_input: float = 1.0):
         self.poles = _poles(poles)
         self.velocities = _flag("velocities", velocities)
         if fitness not in ("standard", "damping"):
@@ -115,7 +117,8 @@ class PoleBalance(Problem):
         self.max_steps = _integer("max_steps", default_steps if max_steps is None else max_steps,
                                   DAMPING_WINDOW if fitness == "damping" else 1)
         self.test_steps = _integer("test_steps", test_steps, 1)
-        self.n_inputs = (2 if self.velocities else 1) * (1 + self.poles) + 1
+        self.bias_input = _number("bias_input", bias_input, 0.0, 100.0, "(0: no bias input)")
+        self.n_inputs = (2 if self.velocities else 1) * (1 + self.poles) + (self.bias_input != 0.0)
         self.episode_length = self.max_steps
         self.metric_names = ("steps",) if fitness == "standard" else ("steps", "f1", "f2", "jiggle")
         what = (f"{'double' if self.poles == 2 else 'single'} pole, "
@@ -132,7 +135,7 @@ class PoleBalance(Problem):
     def params(self) -> dict:
         return {"poles": self.poles, "velocities": self.velocities, "fitness": self.fitness,
                 "start_angle": self.start_angle, "friction": self.friction, "max_steps": self.max_steps,
-                "min_force": self.min_force, "test_steps": self.test_steps}
+                "min_force": self.min_force, "test_steps": self.test_steps, "bias_input": self.bias_input}
 
     # -- running --------------------------------------------------------------------------
     def run(self, net, W: np.ndarray, starts: np.ndarray, max_steps: int, window: int = 0,
@@ -155,8 +158,8 @@ class PoleBalance(Problem):
         # arrays from Ray's object store are read-only, another Numba type: copy to compile once
         L, ix, fx, W = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx, W))
         specialise.call(K.run_episodes, 5, specialise.network_key(L), self.poles == 2, bool(self.velocities),
-                        bool(self.friction), bool(restart), L, ix, fx, int(net.ws_len), W, starts, float(self.min_force),
-                        int(max_steps), int(window), steps, jiggle, failures)
+                        bool(self.friction), bool(restart), L, ix, fx, int(net.ws_len), W, starts, self.bias_input,
+                        float(self.min_force), int(max_steps), int(window), steps, jiggle, failures)
         return steps, jiggle, failures
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
@@ -205,7 +208,8 @@ def damping_fitness(steps: np.ndarray, jiggle: np.ndarray, max_steps: int):
 
 def make(name: str = "pole-balance", **params) -> PoleBalance:
     """The registry's constructor: ``make("pole-balance", poles=1, velocities=False, ...)``."""
-    allowed = ("poles", "velocities", "fitness", "start_angle", "friction", "max_steps", "min_force", "test_steps")
+    allowed = ("poles", "velocities", "fitness", "start_angle", "friction", "max_steps", "min_force", "test_steps",
+               "bias_input")
     for k in params:
         if k not in allowed:
             raise ValueError(f"pole-balance: unknown parameter {k!r}; allowed: {', '.join(allowed)}")

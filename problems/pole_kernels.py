@@ -136,12 +136,14 @@ def force_of(a, min_force):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
+             restart):
     """Run network ``w`` on the cart from state ``s0`` (6,); returns (steps, jiggle, failures).
 
     ``step0(L, 0, ...)`` then ``step1(L, 1, ...)`` is one network step (see :func:`episode`).
 
-    At each step the network sees the scaled state (plus a bias input 1.0 in its last input), its
+    At each step the network sees the scaled state (plus, when ``bias`` is not 0, the bias input
+    ``bias`` in its last input), its
     first output becomes the force, and the cart moves 0.02 s. The step counts as balanced when
     the output is finite and the new state is inside the limits. Without ``restart`` the episode
     ends at the first failure (``steps`` = steps balanced) or after ``max_steps``. With
@@ -175,7 +177,8 @@ def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, fricti
             ws[1] = s[2] / A_SCALE
             if double:
                 ws[2] = s[4] / A_SCALE
-        ws[n_in - 1] = 1.0
+        if bias != 0.0:
+            ws[n_in - 1] = bias
         step0(L, 0, ix, fx, w, ws)
         step1(L, 1, ix, fx, w, ws)
         a = ws[yo]
@@ -201,7 +204,7 @@ def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, fricti
     return t, jiggle, failures
 
 
-def episode(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+def episode(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps, restart):
     """:func:`_episode` compiled for one network: ``key`` (a compile-time literal) is
     :func:`evornn.nets.specialise.network_key` of ``L``; the loop then runs the network's cells
     inlined, its layer table a constant (key 0: the generic step). Numba kernels only."""
@@ -209,28 +212,31 @@ def episode(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_fo
 
 
 @overload(episode, jit_options={"cache": True, "error_model": "numpy"})
-def _episode_for(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
+def _episode_for(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
+                 restart):
     table, step0, step1 = loop_network(key)
     if table is None:
-        def impl(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
-            return _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force,
-                            max_steps, restart)
+        def impl(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
+                 restart):
+            return _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias,
+                            min_force, max_steps, restart)
     else:
-        def impl(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, min_force, max_steps, restart):
-            return _episode(step0, step1, table, ix, fx, w, ws, buf, s0, double, velocities, friction,
+        def impl(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
+                 restart):
+            return _episode(step0, step1, table, ix, fx, w, ws, buf, s0, double, velocities, friction, bias,
                             min_force, max_steps, restart)
     return impl
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_episodes(key, double, velocities, friction, restart, L, ix, fx, ws_len, W, S0, min_force,
+def run_episodes(key, double, velocities, friction, restart, L, ix, fx, ws_len, W, S0, bias, min_force,
                  max_steps, window, steps, jiggle, failures):
     """Every chromosome W[p] (P, n_params) from every start S0[j] (S, 6), in parallel.
 
     The first five arguments are compile-time literals (call through
     :func:`evornn.nets.specialise.call` with ``n_literal=5``): ``key =
     evornn.nets.specialise.network_key(L)`` and the problem's switches, so that each network and
-    problem variant runs its own compiled loop.
+    problem variant runs its own compiled loop. ``bias``: the bias input's value (0: none).
 
     Writes steps (P, S) int64, jiggle (P, S) float64 and failures (P, S) int64 (see
     :func:`episode`). A chromosome with a NaN or Inf balances 0 steps.
@@ -252,8 +258,8 @@ def run_episodes(key, double, velocities, friction, restart, L, ix, fx, ws_len, 
             continue
         ws = np.empty(ws_len)
         buf = np.empty(window)
-        t, jig, nf = episode(key, L, ix, fx, w, ws, buf, S0[j], double, velocities, friction, min_force,
-                             max_steps, restart)
+        t, jig, nf = episode(key, L, ix, fx, w, ws, buf, S0[j], double, velocities, friction, bias,
+                             min_force, max_steps, restart)
         steps[p, j] = t
         jiggle[p, j] = jig
         failures[p, j] = nf

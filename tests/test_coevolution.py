@@ -58,6 +58,20 @@ def test_cosyne_ranked_mating_replaces_the_worst_half(rng):
         make_config(CoSyNE.Config, {"population": 8, "elite_fraction": 0.5, "mating": "ranked"}, "cosyne").validate()
 
 
+def test_cosyne_weight_limit_clips_the_children(rng):
+    m, n = 12, 6
+    cfg = {"population": m, "mutation": "cauchy", "mutation_scale": 50.0, "mutation_rate": 1.0}
+    free = CoSyNE(n, make_config(CoSyNE.Config, cfg, "cosyne"), np.random.default_rng(5))
+    capped = CoSyNE(n, make_config(CoSyNE.Config, {**cfg, "weight_limit": 4.0}, "cosyne"), np.random.default_rng(5))
+    for s in (free, capped):
+        s.tell(s.ask(), rng.normal(size=m))
+    kids = slice(m - capped.n_parents, m)
+    assert np.abs(free.pop[kids]).max() > 4.0                     # the same draws, unclipped
+    assert np.array_equal(capped.pop[kids], np.clip(free.pop[kids], -4.0, 4.0))
+    with pytest.raises(ValueError, match="weight_limit"):
+        make_config(CoSyNE.Config, {"weight_limit": -1.0}, "cosyne").validate()
+
+
 def test_cosyne_permutation_probability_follows_the_paper():
     f = np.array([10.0, 5.0, 0.0])
     p = permutation_probabilities(f, 4, "fitness")

@@ -222,7 +222,8 @@ def generic_loop(prob, net, w, max_steps, window, restart=False):
     while t < max_steps:
         for j, i in enumerate(keep):
             ws[j] = s[i] / scale[i]
-        ws[net.n_inputs - 1] = 1.0
+        if prob.bias_input:
+            ws[net.n_inputs - 1] = prob.bias_input
         net_step(net.L, net.ix, net.fx, w, ws)
         a = ws[net.L[-1, YOFF]]
         ok = math.isfinite(a)
@@ -261,6 +262,37 @@ def test_every_architecture_equals_the_generic_network_step(arch):
     assert failures[:, 0].tolist() == [generic_loop(prob, net, w, 300, 5, restart=True)[2] for w in W[:4]]
 
 
+@pytest.mark.parametrize("arch", ["frnn", "mlp"])
+def test_bias_input_is_a_weight_on_a_constant_input(arch):
+    """Without the bias input (bias_input = 0) a unit's bias b does what a weight b / v on a bias
+    input of value v does with the unit's own bias 0: same trajectories, same steps and jiggle."""
+    opts = {"n_hidden": 3} if arch == "frnn" else {"hidden": []}
+    base = make_problem("pole-balance", poles=2, velocities=arch == "mlp", bias_input=0)
+    net0 = evornn.build(arch, base.n_inputs, 1, output_activation="sigmoid", **opts)
+    W0 = np.random.default_rng(3).normal(0.0, 2.0, (12, net0.n_params))
+    want = base.run(net0, W0, base.start, 400, window=5)
+    assert (want[0] > 20).any()                                     # some networks do balance a while
+    for v in (1.0, 0.5):
+        prob = make_problem("pole-balance", poles=2, velocities=arch == "mlp", bias_input=v)
+        assert prob.n_inputs == base.n_inputs + 1
+        net = evornn.build(arch, prob.n_inputs, 1, output_activation="sigmoid", **opts)
+        W = np.zeros((W0.shape[0], net.n_params))
+        for i, w0 in enumerate(W0):
+            p0, p = net0.unflatten(w0), net.unflatten(W[i])
+            key_in, key_b = ("W_in", "b") if arch == "frnn" else ("out.W", "out.b")
+            for k in p0:
+                if k == key_in:
+                    p[k][:, :-1] = p0[k]
+                    p[k][:, -1] = p0[key_b] / v
+                elif k != key_b:
+                    p[k][...] = p0[k]
+            W[i] = net.flatten(p)
+        got = prob.run(net, W, prob.start, 400, window=5)
+        assert got[0].tolist() == want[0].tolist()
+        assert got[1] == pytest.approx(want[1], rel=1e-9)
+    assert [generic_loop(base, net0, w, 400, 5)[0] for w in W0] == want[0][:, 0].tolist()
+
+
 def test_network_key_is_the_table_contents():
     from evornn.nets.specialise import GENERIC, network_key
     a, b = (evornn.build("frnn", 4, 1, n_hidden=5) for _ in range(2))
@@ -278,11 +310,13 @@ def test_defaults_and_sizes():
     sizes = {(p, v): make_problem("pole-balance", poles=p, velocities=v).n_inputs
              for p in (1, 2) for v in (True, False)}
     assert sizes == {(1, True): 5, (1, False): 3, (2, True): 7, (2, False): 4}
+    assert make_problem("pole-balance", poles=1, bias_input=0).n_inputs == 4
 
 
 @pytest.mark.parametrize("param,value", [("poles", 3), ("velocities", "maybe"), ("fitness", "speed"),
                                          ("start_angle", 40.0), ("friction", 1.5), ("max_steps", 0),
-                                         ("min_force", -1.0), ("test_steps", 2.5), ("colour", "red")])
+                                         ("min_force", -1.0), ("test_steps", 2.5), ("colour", "red"),
+                                         ("bias_input", -1.0)])
 def test_bad_parameters_name_themselves(param, value):
     with pytest.raises(ValueError, match=param) as e:
         make_problem("pole-balance", **{param: value})

@@ -46,6 +46,12 @@ one-point cut mostly exchanges whole neurons. evornn's chromosome is laid out by
 one-point cut over the neuron-major order (the network's neuron groups, ``net.neuron_groups()``,
 one after another, then any parameter in no group), ``"layout"`` over the chromosome as it is.
 
+Weight limit: ``weight_limit`` > 0 clips every child's weights to +-weight_limit after mutation
+(0: no limit). Heavy-tailed (Cauchy) mutation now and then throws a weight far out; a network with
+huge weights saturates into bang-bang control, and when it is the best its children keep the huge
+weights that steps of ``mutation_scale`` cannot bring back: the population stalls. Bounded weights,
+as in most neuroevolution codes, remove those stalls.
+
 Initial population: the network's initialiser (``init = "network"``) or uniform in
 +-``init_range`` (``"uniform"``; pole balancing wants large weights).
 """
@@ -72,6 +78,7 @@ class CoSyNEConfig:
     init: str = "uniform"            # uniform (+-init_range) | network (its initialiser)
     init_range: float = 1.0
     reevaluate: bool = False         # ask for every row every generation (noisy problems)
+    weight_limit: float = 0.0        # > 0: children's weights clipped to +-weight_limit (0: no limit)
 
     def validate(self, where: str = "cosyne") -> None:
         def bad(key: str, rule: str) -> None:
@@ -100,6 +107,8 @@ class CoSyNEConfig:
             bad("init", "'uniform' or 'network'")
         if not self.init_range > 0:
             bad("init_range", "> 0")
+        if not (self.weight_limit >= 0 and np.isfinite(self.weight_limit)):
+            bad("weight_limit", "a finite number >= 0 (0: no limit)")
 
 
 def permutation_probabilities(fitness: np.ndarray, n_weights: int, by: str = "fitness") -> np.ndarray:
@@ -229,7 +238,8 @@ class CoSyNE(Strategy):
         kids = np.array(kids)
         hit = rng.random(kids.shape) < c.mutation_rate
         noise = rng.standard_cauchy(kids.shape) if c.mutation == "cauchy" else rng.standard_normal(kids.shape)
-        return kids + np.where(hit, c.mutation_scale * noise, 0.0)
+        kids = kids + np.where(hit, c.mutation_scale * noise, 0.0)
+        return np.clip(kids, -c.weight_limit, c.weight_limit) if c.weight_limit > 0 else kids
 
     def _crossover(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         kind, n = self.config.crossover, a.shape[0]
