@@ -157,7 +157,8 @@ def table(rows: list[dict], tasks: list[str], methods: list[str], seeds: int) ->
 SETTINGS_NOTE = """
 Settings: Wieland's cart-pole as in ../shared/reference/pole-balancing.md (RK4, tau 0.01 s, two steps per
 network step), long pole starting at 4 degrees, everything else 0; no cart friction; hinge friction
-2e-6; inputs scaled (x/4.8, xdot/2, theta/0.52, thetadot/2) plus a bias input of 1.0; force
+2e-6; inputs scaled (x/4.8, xdot/2, theta/0.52, thetadot/2) plus a bias input of 1.0 (none where
+the network column says so: the unit's own bias is then the only bias weight); force
 (a - 0.5) * 20 N from a sigmoid output, no minimum force. Velocity tasks: solved when the evaluation
 episode balances 100,000 steps. Non-Markov task: damping fitness over 1,000-step episodes; solved
 when the generation's best balances 100,000 steps and then 1,000 steps from >= 200 of the 625

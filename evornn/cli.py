@@ -167,8 +167,13 @@ def _default(f: Any) -> Any:
 
 
 def _problem_options(name: str) -> str:
+    """The problem's parameters with their defaults, or what it needs when it has no default
+    (a data file, say)."""
     from .problems import registry
-    return ", ".join(f"{k}={v!r}" for k, v in registry.make_problem(name).params().items())
+    try:
+        return ", ".join(f"{k}={v!r}" for k, v in registry.make_problem(name).params().items())
+    except ValueError as e:
+        return f"no defaults: {e}"
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -230,6 +230,13 @@ def test_list_names_every_registered_piece_with_a_description(capsys):
         assert re.search(rf"^  {re.escape(name)} +\S", out, re.M), name
 
 
+def test_list_options_shows_every_problem_setting(capsys):
+    assert cli.main(["list", "--options"]) == 0         # problems that need a data file included
+    out = capsys.readouterr().out
+    assert "bias_input=1.0" in out and "weight_limit=0.0" in out
+    assert re.search(r"^ +settings: no defaults: .*path=", out, re.M)
+
+
 @pytest.mark.parametrize("path", sorted(p.relative_to(REPO) for p in (REPO / "configs").rglob("*.toml")),
                          ids=str)
 def test_every_config_file_resolves(path, monkeypatch):
