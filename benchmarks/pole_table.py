@@ -70,18 +70,20 @@ METHODS = {
                       "mutation_rate": 1.0}},
     # CoSyNE: single-layer perceptrons (sigmoid output, no recurrence, no bias input: the unit's own
     # bias is the one bias weight, as in Gomez's networks) for the Markov tasks, a fully recurrent
-    # network of 3 units for the non-Markov one. Settings chosen on seeds 1000-6099 (100 to 1,000 per
+    # network of 2 units for the non-Markov one. Settings chosen on seeds 1000-6499 (100 to 1,000 per
     # candidate), disjoint from the table's seeds 0..N-1. weight_limit: Cauchy steps otherwise throw
-    # weights to 1e4 and the population stalls (see evornn/optim/cosyne.py).
-    "cosyne": {"arch": "frnn", "hidden": {"single": 0, "double": 0, "nonmarkov": 3},
+    # weights to 1e4 and the population stalls; restart_after: a fresh population after 60
+    # generations without improvement cuts the runs that get stuck (see evornn/optim/cosyne.py).
+    "cosyne": {"arch": "frnn", "hidden": {"single": 0, "double": 0, "nonmarkov": 2},
                "nets": {"single": PERCEPTRON, "double": PERCEPTRON},
                "problem": {"single": {"bias_input": 0.0}, "double": {"bias_input": 0.0}},
                "settings": {"population": 24, "init_range": 3.0, "mutation": "cauchy", "mutation_scale": 2.0,
                             "mutation_rate": 1.0, "mating": "ranked", "weight_limit": 30.0},
                "single": {"population": 14, "init_range": 5.0, "mutation": "gaussian", "mutation_scale": 8.0,
                           "mutation_rate": 0.7, "mating": "ranked"},
-               "nonmarkov": {"population": 50, "init_range": 1.0, "mutation": "gaussian", "mutation_scale": 5.0,
-                             "mutation_rate": 0.6, "mating": "ranked", "crossover_order": "neurons"}},
+               "nonmarkov": {"population": 40, "init_range": 1.0, "mutation": "gaussian", "mutation_scale": 3.0,
+                             "mutation_rate": 0.6, "mating": "ranked", "crossover_order": "neurons",
+                             "restart_after": 60}},
     "cmaes": {"arch": "frnn", "hidden": {"single": 1, "double": 1, "nonmarkov": 3}, "settings": {"x0": "zero"}},
 }
 

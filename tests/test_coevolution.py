@@ -72,6 +72,31 @@ def test_cosyne_weight_limit_clips_the_children(rng):
         make_config(CoSyNE.Config, {"weight_limit": -1.0}, "cosyne").validate()
 
 
+def test_cosyne_restarts_after_stagnation_and_resumes_through_it(rng):
+    import json
+    m, n = 8, 4
+    cfg = make_config(CoSyNE.Config, {"population": m, "restart_after": 3}, "cosyne")
+    s = CoSyNE(n, cfg, np.random.default_rng(2))
+    first = s.ask()
+    s.tell(first, np.arange(m, dtype=float))                # generation 1: the best is 7
+    for _ in range(2):                                      # two generations without improvement
+        s.tell(s.ask(), np.full(int(s.pending.sum()), -1.0))
+        assert s.restarts == 0 and s.stale > 0
+    arrays, meta = s.get_state()                            # a checkpoint just before the restart
+    s.tell(s.ask(), np.full(int(s.pending.sum()), -1.0))   # the third: start again
+    assert s.restarts == 1 and s.pending.all()
+    fresh = s.ask()
+    assert fresh.shape == (m, n) and not np.isin(fresh, first).any() and np.abs(fresh).max() <= 1.0
+    s.tell(fresh, np.zeros(m))
+    assert s.best_in_pop == 0.0 and s.stale == 0            # counted from the fresh population
+    again = CoSyNE(n, cfg, np.random.default_rng(99))
+    again.set_state({k: v.copy() for k, v in arrays.items()}, json.loads(json.dumps(meta)))
+    again.tell(again.ask(), np.full(int(again.pending.sum()), -1.0))
+    assert again.restarts == 1 and np.array_equal(again.ask(), fresh)
+    with pytest.raises(ValueError, match="restart_after"):
+        make_config(CoSyNE.Config, {"restart_after": -2}, "cosyne").validate()
+
+
 def test_cosyne_permutation_probability_follows_the_paper():
     f = np.array([10.0, 5.0, 0.0])
     p = permutation_probabilities(f, 4, "fitness")
@@ -183,9 +208,10 @@ def test_solves_double_pole_with_velocities(name, settings, hidden):
 
 
 def test_cosyne_solves_double_pole_without_velocities():
-    settings = {"population": 50, "init_range": 1.0, "mutation": "gaussian", "mutation_scale": 5.0,
-                "mutation_rate": 0.6, "mating": "ranked", "crossover_order": "neurons"}    # the table's
-    res = _solve("cosyne", settings, 2, False, "damping", "frnn", 3, 20_000)
+    settings = {"population": 40, "init_range": 1.0, "mutation": "gaussian", "mutation_scale": 3.0,
+                "mutation_rate": 0.6, "mating": "ranked", "crossover_order": "neurons",
+                "restart_after": 60}                                                    # the table's
+    res = _solve("cosyne", settings, 2, False, "damping", "frnn", 2, 20_000)
     assert res.solved, res.stop_reason
     assert res.solved_info["test_steps"] == 100_000
     assert res.solved_info["generalization"] >= 200

@@ -52,6 +52,12 @@ huge weights saturates into bang-bang control, and when it is the best its child
 weights that steps of ``mutation_scale`` cannot bring back: the population stalls. Bounded weights,
 as in most neuroevolution codes, remove those stalls.
 
+Restarts: ``restart_after`` = G > 0 starts the search again from a fresh initial population when
+the population's best fitness has not improved for G generations (0: never). Some runs get stuck
+in a region where no offspring improves (on the double pole without velocities, populations that
+never balance more than ~150 steps); the restart cuts that tail of the run-time distribution. The
+run's best network so far is kept by the runner; ``restarts`` counts them.
+
 Initial population: the network's initialiser (``init = "network"``) or uniform in
 +-``init_range`` (``"uniform"``; pole balancing wants large weights).
 """
@@ -79,6 +85,7 @@ class CoSyNEConfig:
     init_range: float = 1.0
     reevaluate: bool = False         # ask for every row every generation (noisy problems)
     weight_limit: float = 0.0        # > 0: children's weights clipped to +-weight_limit (0: no limit)
+    restart_after: int = 0           # > 0: fresh population after this many generations without improvement
 
     def validate(self, where: str = "cosyne") -> None:
         def bad(key: str, rule: str) -> None:
@@ -107,6 +114,8 @@ class CoSyNEConfig:
             bad("init", "'uniform' or 'network'")
         if not self.init_range > 0:
             bad("init_range", "> 0")
+        if isinstance(self.restart_after, bool) or not isinstance(self.restart_after, int) or self.restart_after < 0:
+            bad("restart_after", "an integer >= 0 (0: never)")
         if not (self.weight_limit >= 0 and np.isfinite(self.weight_limit)):
             bad("weight_limit", "a finite number >= 0 (0: no limit)")
 
@@ -143,7 +152,7 @@ class CoSyNE(Strategy):
     description = ("CoSyNE (Gomez, Schmidhuber & Miikkulainen 2008): one subpopulation per weight, "
                    "recombination of the best quarter, fitness-dependent permutation of each column")
     Config = CoSyNEConfig
-    state_fields = ("generation", "pop", "fit", "pending")
+    state_fields = ("generation", "pop", "fit", "pending", "best_in_pop", "stale", "restarts")
 
     @staticmethod
     def groups_for(net) -> list[np.ndarray]:
@@ -169,6 +178,9 @@ class CoSyNE(Strategy):
         self.pop: np.ndarray | None = None          # (m, n): rows are networks, columns subpopulations
         self.fit = np.full(m, np.nan)               # fitness of each row (nan: not evaluated yet)
         self.pending = np.ones(m, dtype=bool)       # rows ask returns next
+        self.best_in_pop = -np.inf                  # best fitness since the last (re)start
+        self.stale = 0                              # generations since best_in_pop improved
+        self.restarts = 0
 
     @property
     def n_parents(self) -> int:
@@ -196,7 +208,19 @@ class CoSyNE(Strategy):
             self.pop = pop.copy()
         self.pop[self.pending], self.fit[self.pending] = pop, fit
         self.generation += 1
-        self._next_generation()
+        best = float(np.max(self.fit))
+        self.best_in_pop, self.stale = (best, 0) if best > self.best_in_pop else (self.best_in_pop, self.stale + 1)
+        if 0 < self.config.restart_after <= self.stale:
+            self._restart()
+        else:
+            self._next_generation()
+
+    def _restart(self) -> None:
+        """Start again: ``ask`` draws a fresh initial population."""
+        m = self.config.population
+        self.pop, self.fit, self.pending = None, np.full(m, np.nan), np.ones(m, dtype=bool)
+        self.best_in_pop, self.stale = -np.inf, 0
+        self.restarts += 1
 
     def _next_generation(self) -> None:
         c, m, n = self.config, self.config.population, self.n_params
@@ -256,7 +280,8 @@ class CoSyNE(Strategy):
 
     def set_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().set_state(arrays, meta)
-        self.generation = int(self.generation)
+        self.generation, self.stale, self.restarts = int(self.generation), int(self.stale), int(self.restarts)
+        self.best_in_pop = float(self.best_in_pop)
 
 
 STRATEGY = CoSyNE
