@@ -93,6 +93,9 @@ def test_cosyne_restarts_after_stagnation_and_resumes_through_it(rng):
     again.set_state({k: v.copy() for k, v in arrays.items()}, json.loads(json.dumps(meta)))
     again.tell(again.ask(), np.full(int(again.pending.sum()), -1.0))
     assert again.restarts == 1 and np.array_equal(again.ask(), fresh)
+    old = CoSyNE(n, cfg, np.random.default_rng(99))          # a checkpoint from before restarts existed
+    old.set_state(arrays, {k: v for k, v in meta.items() if k not in ("best_in_pop", "stale", "restarts")})
+    assert (old.stale, old.restarts, old.best_in_pop) == (0, 0, -np.inf)
     with pytest.raises(ValueError, match="restart_after"):
         make_config(CoSyNE.Config, {"restart_after": -2}, "cosyne").validate()
 

@@ -49,8 +49,8 @@ one after another, then any parameter in no group), ``"layout"`` over the chromo
 Weight limit: ``weight_limit`` > 0 clips every child's weights to +-weight_limit after mutation
 (0: no limit). Heavy-tailed (Cauchy) mutation now and then throws a weight far out; a network with
 huge weights saturates into bang-bang control, and when it is the best its children keep the huge
-weights that steps of ``mutation_scale`` cannot bring back: the population stalls. Bounded weights,
-as in most neuroevolution codes, remove those stalls.
+weights that steps of ``mutation_scale`` cannot bring back: the population stalls. Bounded weights
+(as NEAT's weight bounds, for one) remove those stalls.
 
 Restarts: ``restart_after`` = G > 0 starts the search again from a fresh initial population when
 the population's best fitness has not improved for G generations (0: never). Some runs get stuck
@@ -280,8 +280,9 @@ class CoSyNE(Strategy):
 
     def set_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().set_state(arrays, meta)
-        self.generation, self.stale, self.restarts = int(self.generation), int(self.stale), int(self.restarts)
-        self.best_in_pop = float(self.best_in_pop)
+        # checkpoints written before restarts existed have no stale/restarts/best_in_pop
+        self.generation, self.stale, self.restarts = int(self.generation), int(self.stale or 0), int(self.restarts or 0)
+        self.best_in_pop = -np.inf if self.best_in_pop is None else float(self.best_in_pop)
 
 
 STRATEGY = CoSyNE
