@@ -229,6 +229,7 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
                "evaluations_to_solve": p.evaluations_to_solve if p.solved else None,
                "elapsed": p.elapsed, "wall_time": wall + time.perf_counter() - t0,
                "best_fitness": result.best_fitness, "best_metrics": result.best_metrics,
+               "optimiser_info": runner.strategy.info(),
                "solved_description": prep.problem.solved_description, "evornn": __version__}
     record.write_summary(summary)
     return summary

@@ -230,6 +230,18 @@ def test_list_names_every_registered_piece_with_a_description(capsys):
         assert re.search(rf"^  {re.escape(name)} +\S", out, re.M), name
 
 
+def test_summary_carries_the_optimisers_own_facts(tmp_path, capsys):
+    """CoSyNE's restarts (here after every generation without improvement) reach summary.json."""
+    args = ["run", "cosyne", "--problem=pole-balance", "--set", "problem.poles=1", "--set", "problem.max_steps=1000",
+            "--set", "optimiser.population=8", "--set", "optimiser.restart_after=1", "--set", "stop.max_generations=8",
+            "--set", "stop.solved=false", f"--out={tmp_path}"]
+    assert cli.main(args) == 0
+    summary = read_json(run_folder(tmp_path) / "summary.json")
+    rows = read_metrics(run_folder(tmp_path) / "metrics.csv")
+    assert summary["optimiser_info"]["restarts"] >= 1
+    assert len(rows) == 8 and summary["generations"] == 8
+
+
 def test_list_options_shows_every_problem_setting(capsys):
     assert cli.main(["list", "--options"]) == 0         # problems that need a data file included
     out = capsys.readouterr().out

@@ -53,6 +53,10 @@ class Strategy(ABC):
     def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
         """Take the fitness (P,) of the population ``ask`` returned."""
 
+    def info(self) -> dict[str, Any]:
+        """Facts about the search so far for the run's summary (e.g. restarts); json-able."""
+        return {}
+
     def evaluations_counted(self, population: np.ndarray) -> int:
         """What the generation that evaluated ``population`` adds to the run's evaluation count:
         its rows. Gradient trainers count the sequences their epoch presented instead."""

@@ -158,6 +158,9 @@ class CMAES(Strategy):
                 self.popsize *= 2
             self._start()
 
+    def info(self) -> dict:
+        return {"restarts": int(self.restart_count), "population": int(self.popsize)}
+
     @property
     def sigma(self) -> float:
         return float(self.es.sigma) if self.es is not None else self.config.sigma0

@@ -215,6 +215,9 @@ class CoSyNE(Strategy):
         else:
             self._next_generation()
 
+    def info(self) -> dict:
+        return {"restarts": int(self.restarts)}
+
     def _restart(self) -> None:
         """Start again: ``ask`` draws a fresh initial population."""
         m = self.config.population
