@@ -143,8 +143,7 @@ def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, fricti
     ``step0(L, 0, ...)`` then ``step1(L, 1, ...)`` is one network step (see :func:`episode`).
 
     At each step the network sees the scaled state (plus, when ``bias`` is not 0, the bias input
-    ``bias`` in its last input), its
-    first output becomes the force, and the cart moves 0.02 s. The step counts as balanced when
+    ``bias`` in its last input), its first output becomes the force, and the cart moves 0.02 s. The step counts as balanced when
     the output is finite and the new state is inside the limits. Without ``restart`` the episode
     ends at the first failure (``steps`` = steps balanced) or after ``max_steps``. With
     ``restart`` (benchmark), a failure resets the cart and the network and the run goes on for

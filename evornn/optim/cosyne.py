@@ -173,14 +173,18 @@ class CoSyNE(Strategy):
             seen = list(dict.fromkeys(i for i in flat if 0 <= i < n_params))
             order = np.array(seen + sorted(set(range(n_params)) - set(seen)), dtype=np.int64)
         self.order = order
-        m = self.config.population
         self.generation = 0
+        self.restarts = 0
+        self._fresh_population()
+
+    def _fresh_population(self) -> None:
+        """The state of a (re)start: ``ask`` draws the initial population."""
+        m = self.config.population
         self.pop: np.ndarray | None = None          # (m, n): rows are networks, columns subpopulations
         self.fit = np.full(m, np.nan)               # fitness of each row (nan: not evaluated yet)
         self.pending = np.ones(m, dtype=bool)       # rows ask returns next
         self.best_in_pop = -np.inf                  # best fitness since the last (re)start
         self.stale = 0                              # generations since best_in_pop improved
-        self.restarts = 0
 
     @property
     def n_parents(self) -> int:
@@ -211,19 +215,13 @@ class CoSyNE(Strategy):
         best = float(np.max(self.fit))
         self.best_in_pop, self.stale = (best, 0) if best > self.best_in_pop else (self.best_in_pop, self.stale + 1)
         if 0 < self.config.restart_after <= self.stale:
-            self._restart()
+            self._fresh_population()
+            self.restarts += 1
         else:
             self._next_generation()
 
     def info(self) -> dict:
         return {"restarts": int(self.restarts)}
-
-    def _restart(self) -> None:
-        """Start again: ``ask`` draws a fresh initial population."""
-        m = self.config.population
-        self.pop, self.fit, self.pending = None, np.full(m, np.nan), np.ones(m, dtype=bool)
-        self.best_in_pop, self.stale = -np.inf, 0
-        self.restarts += 1
 
     def _next_generation(self) -> None:
         c, m, n = self.config, self.config.population, self.n_params
@@ -272,7 +270,7 @@ class CoSyNE(Strategy):
         kind, n = self.config.crossover, a.shape[0]
         if kind == "one-point" and n > 1:
             cut = int(self.rng.integers(1, n))
-            first = self.order[:cut]                 # genes before the cut come from the other parent
+            first = self.order[:cut]                 # c1: a's genes before the cut, b's after; c2 the reverse
             c1, c2 = b.copy(), a.copy()
             c1[first], c2[first] = a[first], b[first]
             return c1, c2
