@@ -136,11 +136,11 @@ def force_of(a, min_force):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
+def _episode(net_step, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
              restart):
     """Run network ``w`` on the cart from state ``s0`` (6,); returns (steps, jiggle, failures).
 
-    ``step0(L, 0, ...)`` then ``step1(L, 1, ...)`` is one network step (see :func:`episode`).
+    ``net_step(L, ix, fx, w, ws)`` is one network step (see :func:`episode`).
 
     At each step the network sees the scaled state (plus, when ``bias`` is not 0, the bias input
     ``bias`` in its last input), its first output becomes the force, and the cart moves 0.02 s. The step counts as balanced when
@@ -178,8 +178,7 @@ def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, fricti
                 ws[2] = s[4] / A_SCALE
         if bias != 0.0:
             ws[n_in - 1] = bias
-        step0(L, 0, ix, fx, w, ws)
-        step1(L, 1, ix, fx, w, ws)
+        net_step(L, ix, fx, w, ws)
         a = ws[yo]
         ok = math.isfinite(a)
         if ok:
@@ -206,23 +205,24 @@ def _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, fricti
 def episode(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps, restart):
     """:func:`_episode` compiled for one network: ``key`` (a compile-time literal) is
     :func:`evornn.nets.specialise.network_key` of ``L``; the loop then runs the network's cells
-    inlined, its layer table a constant (key 0: the generic step). Numba kernels only."""
+    inlined, its layer table a constant (one-core networks), or the steps of its own cells with
+    the run-time table (the others). Numba kernels only."""
     raise TypeError("pole_kernels.episode runs inside Numba kernels only; use PoleBalance.run")
 
 
 @overload(episode, jit_options={"cache": True, "error_model": "numpy"})
 def _episode_for(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
                  restart):
-    table, step0, step1 = loop_network(key)
+    table, net_step = loop_network(key)
     if table is None:
         def impl(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
                  restart):
-            return _episode(step0, step1, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias,
+            return _episode(net_step, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias,
                             min_force, max_steps, restart)
     else:
         def impl(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, bias, min_force, max_steps,
                  restart):
-            return _episode(step0, step1, table, ix, fx, w, ws, buf, s0, double, velocities, friction, bias,
+            return _episode(net_step, table, ix, fx, w, ws, buf, s0, double, velocities, friction, bias,
                             min_force, max_steps, restart)
     return impl
 

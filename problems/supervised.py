@@ -49,6 +49,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from evornn.nets import lanes
+from evornn.nets.specialise import call
 from evornn.problem import EvalResult, Problem, SolvedCheck
 
 from . import supervised_kernel as K
@@ -285,14 +287,29 @@ class SequenceProblem(Problem):
         sse, n_right = np.empty(P), np.empty(P, dtype=np.int64)
         seq_right, finite = np.empty((P, S), dtype=np.uint8), np.empty(P, dtype=np.uint8)
         fb_in, fb_out = (self._fb_in, self._fb_out) if data.free_runs else (self._fb_in[:0], self._fb_out[:0])
-        K.score_population(net.kind, net.L, net.ix, net.fx, W, net.ws_len, X, Y, starts, mask, free,
-                           fb_in, fb_out, self._mode, self._tol, self._thr, sse, n_right, seq_right, finite)
-        ok = finite.astype(bool)
+        self._score_kernel(net, W, X, Y, starts, mask, free, fb_in, fb_out, sse, n_right, seq_right, finite)
+        ok = finite.astype(bool) & np.isfinite(W).all(axis=1)
         mse = np.where(ok, sse / (data.n_scored * self.n_outputs), np.inf)
         fitness = np.where(np.isfinite(mse), 1.0 / (mse + EPS), 0.0)
         cols = [mse, n_right / data.n_scored]
         cols += [MEASURES[m](mse, seq_right.astype(bool), data) for m in self.measures]
         return EvalResult(fitness, np.stack(cols, axis=1))
+
+    def _score_kernel(self, net, W, X, Y, starts, mask, free, fb_in, fb_out, sse, n_right, seq_right, finite):
+        """Run the lanes kernel on the padded population and copy the first P rows of its outputs."""
+        dt = lanes.DTYPES[getattr(net, "dtype", "float64")]
+        Wb = lanes.pack(W, dt)
+        Pp = Wb.shape[0] * lanes.lanes_of_dtype(dt)
+        out = (np.empty(Pp), np.empty(Pp, dtype=np.int64), np.empty((Pp, seq_right.shape[1]), dtype=np.uint8),
+               np.empty(Pp, dtype=np.uint8))
+        # arrays from Ray's object store are read-only, another Numba type: copy to compile once
+        L, ix, fx = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx))
+        call(K.score_population_lanes, 1, net.key, L, ix, fx, Wb, int(net.ws_len),
+             np.ascontiguousarray(X, dtype=dt), Y, starts, mask, free, fb_in, fb_out,
+             self._mode, self._tol, self._thr, *out)
+        P = W.shape[0]
+        for dst, src in zip((sse, n_right, seq_right, finite), out):
+            dst[...] = src[:P]
 
     def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
         """The published criterion on the test split; ``info`` holds the test metrics.

@@ -1,7 +1,11 @@
 """The Numba kernel of supervised sequence problems: a population scored on a dataset in one call.
 
-Every individual (prange) runs every sequence of the dataset from the zero state, with its own
-workspace, and the errors are accumulated on the fly (no (P, T, n_out) output array):
+:func:`score_population_lanes` (the default) runs blocks of individuals in vector lanes
+(:mod:`evornn.nets.lanes`), compiled for the network's structure (its first argument, a literal
+key): every block (prange) runs every sequence of the dataset from the zero state, with its own
+workspace, and the errors are accumulated on the fly, in float64 whatever the network's dtype (no
+(P, T, n_out) output array). :func:`score_population` does the same one individual at a time with
+the generic network step (kept as the reference the lanes kernel is tested against).
 
 * sequential networks step with :func:`evornn.nets.kernels.net_step`; from the step ``free[s]``
   of sequence ``s`` on, the inputs ``fb_in`` are replaced by the network's previous outputs
@@ -18,10 +22,13 @@ scored output is NaN or Inf.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
 
-from evornn.nets.kernels import BIDIRECTIONAL, all_finite, net_step, run_sequence
+from evornn.nets.kernels import (BIDIRECTIONAL, _is_bidirectional, all_finite, net_step,
+                                 run_sequence, run_sequence_lanes, set_inputs)
+from evornn.nets.lanes import nlanes
 from evornn.nets.layer import NIN, NOUT, YOFF
+from evornn.nets.specialise import net_step_lanes
 
 TOLERANCE, THRESHOLD = 0, 1
 
@@ -126,3 +133,88 @@ def score_population(kind, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in
         sse[p] = e
         n_right[p] = r
         finite[p] = 1 if f and math.isfinite(e) else 0
+
+
+@njit(inline="always", error_model="numpy")
+def _score_lanes(src, off, Y, t, mode, tol, thr, sse, step_ok):
+    """Add step t's squared errors of every lane to ``sse`` (N,) and clear ``step_ok`` (N,) where a
+    lane's output is wrong or not finite; the outputs are src[off + j * N + l] (float64 or float32)."""
+    n = sse.shape[0]
+    for l in range(n):
+        step_ok[l] = 1
+    for j in range(Y.shape[1]):
+        target = Y[t, j]
+        above = target > thr
+        for l in range(n):
+            y = np.float64(src[off + j * n + l])
+            d = y - target
+            sse[l] += d * d
+            if mode == TOLERANCE:
+                ok = abs(d) <= tol                      # False for NaN and Inf
+            else:
+                ok = ((y > thr) == above) and abs(y) < np.inf
+            if not ok:
+                step_ok[l] = 0
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
+                           mode, tol, thr, sse, n_right, seq_right, finite):
+    """:func:`score_population` for blocks of individuals in vector lanes.
+
+    ``key``: the network's structure key, a literal (call through
+    :func:`evornn.nets.specialise.call`). Wb (B, n_params * N) and X (T, n_in) of the network's
+    dtype (:func:`evornn.nets.lanes.pack`); Y (T, n_out) float64. Outputs per individual of the
+    padded population (B * N rows): sse, n_right, seq_right (B * N, S), finite, as in
+    :func:`score_population`; ``finite`` is 0 when any scored output is NaN or Inf (the caller marks
+    chromosomes that are not finite).
+    """
+    literally(key)
+    n_in = L[0, NIN]
+    last = L.shape[0] - 1
+    n_out, y0 = L[last, NOUT], L[last, YOFF]
+    T = X.shape[0]
+    for b in prange(Wb.shape[0]):
+        n = nlanes(Wb)
+        w = Wb[b]
+        ws = np.empty(ws_len * n, dtype=Wb.dtype)
+        bidir = _is_bidirectional(key)
+        Yb = np.empty(T * n_out * n if bidir else 0, dtype=Wb.dtype)
+        Hf = np.empty((T if bidir else 0, L[0, NOUT] * n), dtype=Wb.dtype)
+        Hb = np.empty((T if bidir else 0, L[1 if bidir else 0, NOUT] * n), dtype=Wb.dtype)
+        acc = np.zeros(n)
+        right = np.zeros(n, dtype=np.int64)
+        step_ok = np.empty(n, dtype=np.uint8)
+        seq_ok = np.empty(n, dtype=np.uint8)
+        for s in range(starts.shape[0] - 1):
+            t0, t1 = starts[s], starts[s + 1]
+            for l in range(n):
+                seq_ok[l] = 1
+            if bidir:
+                run_sequence_lanes(key, L, ix, fx, w, ws, X, t0, t1, Yb, Hf, Hb)
+            else:
+                ws[:] = 0
+            for t in range(t0, t1):
+                if not bidir:
+                    set_inputs(ws, X, t, n_in)
+                    if t >= free[s] and t > t0:
+                        # rows y0.. still hold the outputs of step t-1 (inputs live in rows 0..n_in-1)
+                        for m in range(fb_in.shape[0]):
+                            for l in range(n):
+                                ws[fb_in[m] * n + l] = ws[(y0 + fb_out[m]) * n + l]
+                    net_step_lanes(key, L, ix, fx, w, ws)
+                if mask[t]:
+                    if bidir:
+                        _score_lanes(Yb, t * n_out * n, Y, t, mode, tol, thr, acc, step_ok)
+                    else:
+                        _score_lanes(ws, y0 * n, Y, t, mode, tol, thr, acc, step_ok)
+                    for l in range(n):
+                        right[l] += step_ok[l]
+                        seq_ok[l] &= step_ok[l]
+            for l in range(n):
+                seq_right[b * n + l, s] = seq_ok[l]
+        for l in range(n):
+            p = b * n + l
+            sse[p] = acc[l]
+            n_right[p] = right[l]
+            finite[p] = 1 if math.isfinite(acc[l]) else 0

@@ -1,53 +1,65 @@
-"""The Numba kernels that run a network: one layer step, one network step, a sequence, a population.
+"""The Numba kernels that run a network over sequences: a population per call.
 
-``layer_step`` dispatches on the layer's integer code (closures and jitted-function arguments
-would defeat ``cache=True``); every cell module exposes ``step(L, k, ix, fx, w, ws)``. Problems
-that put a network in a loop (pole balancing) call :func:`net_step` directly from their own
-kernels: write the inputs to ``ws[0:n_in]``, call it, read the outputs at ``ws[L[-1, YOFF]:]``.
+Two engines, both compiled per architecture (the first argument, a structure key of
+:mod:`evornn.nets.specialise`, is a compile-time literal, so a kernel holds only the cells its
+network uses):
+
+* :func:`run_population_lanes` (the default): blocks of 8 (float64) or 16 (float32) individuals
+  in the lanes of one vector (:mod:`evornn.nets.lanes`), each block over every sequence, blocks
+  in parallel (``prange``);
+* :func:`run_population` (``engine="scalar"``): one individual per iteration with the cells'
+  one-individual steps and libm's exp/tanh, float64; the same arithmetic as the closed-loop
+  (pole-balancing) kernels.
+
+Problems that put a network in a loop call a network step from their own kernels: write the
+inputs to ``ws[0:n_in]``, step, read the outputs at ``ws[L[-1, YOFF]:]``. The fast way is
+:func:`evornn.nets.specialise.net_step_keyed` (or the closed-loop specialisation of
+``problems/pole_kernels.py``); :func:`net_step` is the generic step for any network, which
+compiles every registered cell into the kernel that calls it.
 """
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
+from numba.extending import overload
 
-from .cells import dense, srn
-from .cells import ctrnn, esn, mtrnn, narx
-from .cells import gru, indrnn, jordan, lstm, second_order
-from .layer import NIN, NOUT, SOFF, SLEN, YOFF
-
-SEQUENTIAL, BIDIRECTIONAL = 0, 1
-
-
-@njit(cache=True, error_model="numpy")
-def layer_step(L, k, ix, fx, w, ws):
-    c = L[k, 0]
-    if c == dense.CODE:
-        dense.step(L, k, ix, fx, w, ws)
-    elif c == srn.CODE:
-        srn.step(L, k, ix, fx, w, ws)
-    elif c == ctrnn.CODE:
-        ctrnn.step(L, k, ix, fx, w, ws)
-    elif c == mtrnn.CODE:
-        mtrnn.step(L, k, ix, fx, w, ws)
-    elif c == esn.CODE:
-        esn.step(L, k, ix, fx, w, ws)
-    elif c == narx.CODE:
-        narx.step(L, k, ix, fx, w, ws)
-    elif c == jordan.CODE:
-        jordan.step(L, k, ix, fx, w, ws)
-    elif c == lstm.CODE:
-        lstm.step(L, k, ix, fx, w, ws)
-    elif c == gru.CODE:
-        gru.step(L, k, ix, fx, w, ws)
-    elif c == indrnn.CODE:
-        indrnn.step(L, k, ix, fx, w, ws)
-    elif c == second_order.CODE:
-        second_order.step(L, k, ix, fx, w, ws)
+from .cells import CELLS
+from .lanes import lcopy, nlanes
+from .layer import NIN, NOUT, SLEN, SOFF, YOFF
+from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_step_keyed,  # noqa: F401
+                         layer_step_lanes, net_step_keyed, net_step_lanes)
 
 
-@njit(cache=True, error_model="numpy")
+def _dispatch(codes):
+    """``layer_step(L, k, ix, fx, w, ws)``: the cell of layer k, by its code, among ``codes``."""
+    code, step = codes[0], CELLS[codes[0]].step
+    if len(codes) == 1:
+        @njit(error_model="numpy")
+        def f(L, k, ix, fx, w, ws):
+            if L[k, 0] == code:
+                step(L, k, ix, fx, w, ws)
+        return f
+    rest = _dispatch(codes[1:])
+
+    @njit(error_model="numpy")
+    def f(L, k, ix, fx, w, ws):
+        if L[k, 0] == code:
+            step(L, k, ix, fx, w, ws)
+        else:
+            rest(L, k, ix, fx, w, ws)
+    return f
+
+
+layer_step = _dispatch(tuple(sorted(CELLS)))
+
+
+@njit(error_model="numpy")
 def net_step(L, ix, fx, w, ws):
-    """One time step of a sequential network: input at ws[0:n_in], output at ws[L[-1, YOFF]:]."""
+    """One time step of any sequential network: input at ws[0:n_in], output at ws[L[-1, YOFF]:].
+
+    Generic (every registered cell is compiled in); kernels of one architecture are faster to
+    compile with :func:`evornn.nets.specialise.net_step_keyed`.
+    """
     for k in range(L.shape[0]):
         layer_step(L, k, ix, fx, w, ws)
 
@@ -61,24 +73,36 @@ def all_finite(w):
 
 
 @njit(cache=True, error_model="numpy")
-def _reset_layer(L, k, ws):
+def reset_layer(L, k, ws):
     s = L[k, SOFF]
     for j in range(L[k, SLEN]):
         ws[s + j] = 0.0
 
 
-@njit(cache=True, error_model="numpy")
-def run_sequence(kind, L, ix, fx, w, ws, X, t0, t1, Y):
-    """Run one sequence X[t0:t1] from a zero state, writing Y[t0:t1]."""
+def _is_bidirectional(key):
+    """True when structure ``key`` is a bidirectional network; Numba kernels only (a constant)."""
+    raise TypeError("runs inside Numba kernels only")
+
+
+@overload(_is_bidirectional, inline="always")
+def _is_bidirectional_impl(key):
+    value = kind_of(_literal(key)) == BIDIRECTIONAL
+    return lambda key: value
+
+
+# -- one individual at a time ----------------------------------------------------------------
+@njit(inline="always", error_model="numpy")
+def run_sequence(key, L, ix, fx, w, ws, X, t0, t1, Y):
+    """Run one sequence X[t0:t1] of the network of structure ``key`` from a zero state into Y[t0:t1]."""
     ws[:] = 0.0
     n_in = L[0, NIN]
     last = L.shape[0] - 1
     n_out, y = L[last, NOUT], L[last, YOFF]
-    if kind == SEQUENTIAL:
+    if L.shape[0] != 3 or not _is_bidirectional(key):
         for t in range(t0, t1):
             for j in range(n_in):
                 ws[j] = X[t, j]
-            net_step(L, ix, fx, w, ws)
+            net_step_keyed(key, L, ix, fx, w, ws)
             for j in range(n_out):
                 Y[t, j] = ws[y + j]
         return
@@ -91,13 +115,13 @@ def run_sequence(kind, L, ix, fx, w, ws, X, t0, t1, Y):
     for t in range(t0, t1):
         for j in range(n_in):
             ws[j] = X[t, j]
-        layer_step(L, 0, ix, fx, w, ws)
+        layer_step_keyed(key, 0, L, ix, fx, w, ws)
         for j in range(hf):
             Hf[t - t0, j] = ws[yf + j]
     for t in range(t1 - 1, t0 - 1, -1):
         for j in range(n_in):
             ws[j] = X[t, j]
-        layer_step(L, 1, ix, fx, w, ws)
+        layer_step_keyed(key, 1, L, ix, fx, w, ws)
         for j in range(hb):
             Hb[t - t0, j] = ws[yb + j]
     for t in range(t0, t1):
@@ -105,18 +129,20 @@ def run_sequence(kind, L, ix, fx, w, ws, X, t0, t1, Y):
             ws[yf + j] = Hf[t - t0, j]
         for j in range(hb):
             ws[yb + j] = Hb[t - t0, j]
-        layer_step(L, 2, ix, fx, w, ws)
+        layer_step_keyed(key, 2, L, ix, fx, w, ws)
         for j in range(n_out):
             Y[t, j] = ws[y + j]
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_population(kind, L, ix, fx, W, X, starts, ws_len, Y):
+def run_population(key, L, ix, fx, W, X, starts, ws_len, Y):
     """Y[p] = outputs of chromosome W[p] over every sequence X[starts[s]:starts[s+1]].
 
-    Parameters: W (P, n_params) float64; X (T, n_in) float64; starts (S+1,) int64; Y (P, T, n_out)
-    float64, written in place. A chromosome with a NaN or Inf gives NaN outputs.
+    ``key``: the network's structure key, a literal (call through
+    :func:`evornn.nets.specialise.call`). W (P, n_params) float64; X (T, n_in) float64; starts
+    (S+1,) int64; Y (P, T, n_out) float64, written. A chromosome with a NaN or Inf gives NaN outputs.
     """
+    literally(key)
     for p in prange(W.shape[0]):
         w = W[p]
         if not all_finite(w):
@@ -124,4 +150,85 @@ def run_population(kind, L, ix, fx, W, X, starts, ws_len, Y):
             continue
         ws = np.empty(ws_len)
         for s in range(starts.shape[0] - 1):
-            run_sequence(kind, L, ix, fx, w, ws, X, starts[s], starts[s + 1], Y[p])
+            run_sequence(key, L, ix, fx, w, ws, X, starts[s], starts[s + 1], Y[p])
+
+
+# -- blocks of individuals in vector lanes ---------------------------------------------------
+@njit(inline="always", error_model="numpy")
+def set_inputs(ws, X, t, n_in):
+    """Input rows 0..n_in-1 of every lane = X[t] (the same inputs for every individual)."""
+    n = nlanes(ws)
+    for j in range(n_in):
+        v = X[t, j]
+        for l in range(n):
+            ws[j * n + l] = v
+
+
+@njit(inline="always", error_model="numpy")
+def get_outputs(ws, y, n_out, Yb, t):
+    """Yb[((t * n_out) + j) * N + l] = ws[y + j, l] for every output j and lane l."""
+    n = nlanes(ws)
+    o = t * n_out * n
+    for i in range(n_out * n):
+        Yb[o + i] = ws[y * n + i]
+
+
+@njit(inline="always", error_model="numpy")
+def run_sequence_lanes(key, L, ix, fx, Wb, ws, X, t0, t1, Yb, Hf, Hb):
+    """Run one sequence X[t0:t1] for a block from a zero state; outputs into Yb (see get_outputs).
+
+    ``Hf``/``Hb``: per-block buffers ((T, hf * N), (T, hb * N)) of a bidirectional network's
+    forward and backward outputs (unused otherwise).
+    """
+    ws[:] = 0
+    n_in = L[0, NIN]
+    last = L.shape[0] - 1
+    n_out, y = L[last, NOUT], L[last, YOFF]
+    if L.shape[0] != 3 or not _is_bidirectional(key):
+        for t in range(t0, t1):
+            set_inputs(ws, X, t, n_in)
+            net_step_lanes(key, L, ix, fx, Wb, ws)
+            get_outputs(ws, y, n_out, Yb, t)
+        return
+    n = nlanes(ws)
+    hf, hb = L[0, NOUT], L[1, NOUT]
+    yf, yb = L[0, YOFF], L[1, YOFF]
+    for t in range(t0, t1):
+        set_inputs(ws, X, t, n_in)
+        layer_step_lanes(key, 0, L, ix, fx, Wb, ws)
+        for i in range(hf * n):
+            Hf[t - t0, i] = ws[yf * n + i]
+    for t in range(t1 - 1, t0 - 1, -1):
+        set_inputs(ws, X, t, n_in)
+        layer_step_lanes(key, 1, L, ix, fx, Wb, ws)
+        for i in range(hb * n):
+            Hb[t - t0, i] = ws[yb * n + i]
+    for t in range(t0, t1):
+        for i in range(hf * n):
+            ws[yf * n + i] = Hf[t - t0, i]
+        for i in range(hb * n):
+            ws[yb * n + i] = Hb[t - t0, i]
+        layer_step_lanes(key, 2, L, ix, fx, Wb, ws)
+        get_outputs(ws, y, n_out, Yb, t)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb):
+    """Yb[b] = outputs of block b of Wb (B, n_params * N) over every sequence of X (T, n_in).
+
+    ``key`` a literal structure key; Wb and X of one dtype (float64 or float32); Yb (B, T * n_out
+    * N) of that dtype, written (see :func:`evornn.nets.lanes.pack`/``unpack``).
+    """
+    literally(key)
+    bidir = _is_bidirectional(key)
+    T = X.shape[0]
+    for b in prange(Wb.shape[0]):
+        ws = np.empty(ws_len * nlanes(Wb), dtype=Wb.dtype)
+        Hf = np.empty((T if bidir else 0, L[0, NOUT] * nlanes(Wb)), dtype=Wb.dtype)
+        Hb = np.empty((T if bidir else 0, L[1 if bidir else 0, NOUT] * nlanes(Wb)), dtype=Wb.dtype)
+        for s in range(starts.shape[0] - 1):
+            run_sequence_lanes(key, L, ix, fx, Wb[b], ws, X, starts[s], starts[s + 1], Yb[b], Hf, Hb)
+
+
+__all__ = ["BIDIRECTIONAL", "SEQUENTIAL", "all_finite", "lcopy", "net_step", "run_population",
+           "run_population_lanes", "run_sequence", "run_sequence_lanes"]

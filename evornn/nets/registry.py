@@ -12,7 +12,8 @@ from typing import Callable
 from .cells import dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
-from .kernels import BIDIRECTIONAL
+from .lanes import DTYPES
+from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
 from .network import Network
 
@@ -52,8 +53,13 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
     """Build the network ``arch`` with ``n_inputs`` inputs and ``n_outputs`` outputs.
 
     Example: ``build("lstm", 3, 1, n_hidden=8)``. See :data:`ARCHS` for names and
-    ``evornn list`` for the options of each.
+    ``evornn list`` for the options of each. Every architecture also takes ``dtype``
+    ("float64", the default, or "float32"): the precision the sequence kernels compute in
+    (chromosomes stay float64; closed-loop problems such as pole balancing run in float64).
     """
+    dtype = options.pop("dtype", "float64")
+    if dtype not in DTYPES:
+        raise ValueError(f"{arch}: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     if arch not in ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(sorted(ARCHS))}")
     if int(n_inputs) < 1 or int(n_outputs) < 1:
@@ -66,6 +72,9 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
         raise ValueError(f"{arch}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed)}")
     net = fn(int(n_inputs), int(n_outputs), **options)
     net.spec = {"arch": arch, "n_inputs": int(n_inputs), "n_outputs": int(n_outputs), **options}
+    if dtype != "float64":
+        net.spec["dtype"] = dtype
+    net.dtype = dtype
     return net
 
 

@@ -1,19 +1,23 @@
-"""Network-in-the-loop kernels compiled for one network: the speed of a hand-written loop.
+"""Kernels compiled for the network they run: only its cells, as fast as a hand-written loop.
 
-A kernel that steps a network once per step of a long loop (pole balancing: 100,000 steps of a
-5-unit network and the cart physics) spends most of its time in the generic network step when
-that step is generic: ``net_step`` -> ``layer_step`` -> the cell, each call level passing the five
-arrays again, and every loop bound read from the layer table at run time (measured: 1.30 times a
-plain C program of the same workload, ``benchmarks/bench_pole.py``).
+A generic network step that reaches every cell through one dispatch chain compiles every cell into
+every kernel that calls it (137 s from an empty cache for the parallel supervised kernel, growing
+with each new cell), and pays for the chain at run time. Instead, each kernel takes a *key*, a
+compile-time literal (``numba.literally``) that names what it runs:
 
-Such a kernel can instead be compiled for the network it runs. :func:`network_key` gives every
-network whose layers are one cell, or a cell and a dense readout (every single-core architecture),
-a key: a hash of its layer table. A kernel takes the key as a compile-time literal
-(``numba.literally``); inside, :func:`loop_network` returns that layer table as a compile-time
-constant and the cell steps of its layers, inlined into the loop, so every size and offset is a
-constant, as in C (``#define H 5``). Each network then compiles its own loop once (about two
-seconds; Numba's cache keeps it across processes, the key being a hash of the table's contents).
-Other networks (stacked, rmlp) get key 0 and the generic step with the run-time table.
+* a **structure key** (:func:`structure_key`): the network's kind and the cell code of each layer,
+  e.g. (sequential, srn, dense) for every Elman network. The kernel then calls exactly those cells'
+  steps, the sizes read from the run-time layer table: one compile per architecture, whatever its
+  sizes. The sequence kernels (:mod:`evornn.nets.kernels`) use these.
+* a **table key** (:func:`network_key`): the whole layer table of a one-core network (a cell, or a
+  cell and a dense readout), which the loop then sees as a compile-time constant with the cells
+  inlined, so every size and offset is a constant, as in C. Worth it where a small network runs in
+  a long closed loop (pole balancing: 1.03x a C program against 1.30x for a generic step); each
+  network compiles its own loop (about two seconds) once. Other networks get their structure key.
+
+Keys are hashes of what they name, so Numba's on-disk cache finds the same compiled kernel in the
+next process. The cells come from the registry (:data:`evornn.nets.cells.CELLS`), so a new cell
+needs no change here.
 
 Called from Python, a kernel with literal arguments would be typed twice on every call (plain
 types, then literals): :func:`call` does that once per set of literal values and argument types,
@@ -27,61 +31,160 @@ import threading
 import numpy as np
 from numba import njit, types, typeof
 from numba.core import errors
+from numba.extending import overload
 
-from .cells import ctrnn, dense, esn, gru, indrnn, jordan, lstm, mtrnn, narx, second_order, srn
-from .kernels import net_step
+from .cells import CELLS, dense
+from .layer import CODE
 
-GENERIC = 0
-_CELLS = (dense, srn, ctrnn, mtrnn, esn, narx, jordan, lstm, gru, indrnn, second_order)
-# The cells' steps again, marked for inlining into the specialised loops only (the generic
-# layer_step keeps calling the cached functions; inlining all eleven there makes it slower).
-_INLINED = {m.CODE: njit(inline="always", error_model="numpy")(m.step.py_func) for m in _CELLS}
-_TABLES: dict[int, np.ndarray] = {}
+SEQUENTIAL, BIDIRECTIONAL = 0, 1
+_KEYS: dict[int, tuple] = {}          # key -> ("table", table) | ("cells", kind, codes)
 _ENTRIES: dict = {}
 _LOCK = threading.Lock()
+_INLINED: dict[int, object] = {}
+_CHAINS: dict[tuple, object] = {}
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def all_layers(L, k, ix, fx, w, ws):
-    """:func:`net_step` with a cell step's signature (``k`` unused): the generic network step,
-    inlined into the loop so that it adds no call level of its own."""
-    net_step(L, ix, fx, w, ws)
+def _key_of(what: bytes) -> int:
+    digest = hashlib.sha256(what).digest()
+    return int.from_bytes(digest[:8], "little") >> 2 or 1          # 1 .. 2**62 - 1
 
 
-@njit(cache=True, error_model="numpy")
-def skip(L, k, ix, fx, w, ws):
-    """A cell step's signature that does nothing (no second layer)."""
-
-
-def network_key(L: np.ndarray) -> int:
-    """The literal that specialises a kernel to the network of layer table ``L`` (0: generic)."""
-    n = L.shape[0]
-    if not (n == 1 or (n == 2 and int(L[1, 0]) == dense.CODE)) or int(L[0, 0]) not in _INLINED:
-        return GENERIC
-    table = np.ascontiguousarray(L, dtype=np.int64)
-    digest = hashlib.sha256(repr(table.shape).encode() + table.tobytes()).digest()
-    key = int.from_bytes(digest[:8], "little") >> 2 or 1          # 1 .. 2**62 - 1
+def structure_key(L: np.ndarray, kind: int = SEQUENTIAL) -> int:
+    """The literal that compiles a kernel for networks of this kind and these layer cells."""
+    codes = tuple(int(c) for c in L[:, CODE])
+    for c in codes:
+        if c not in CELLS:
+            raise ValueError(f"layer cell code {c} is not registered (evornn.nets.cells.CELLS)")
+    key = _key_of(repr(("cells", int(kind), codes)).encode())
     with _LOCK:
-        if key not in _TABLES:
-            frozen = table.copy()
-            frozen.flags.writeable = False
-            _TABLES[key] = frozen
+        _KEYS.setdefault(key, ("cells", int(kind), codes))
     return key
 
 
-def loop_network(key):
-    """``(table, step0, step1)`` for a kernel's ``@overload`` given the literal ``key`` (a Numba
-    type): the loop runs ``step0(table, 0, ix, fx, w, ws)`` then ``step1(table, 1, ix, fx, w, ws)``.
-    ``table`` is the layer table as a constant array, or None for :data:`GENERIC` (use the
-    kernel's run-time ``L`` and the generic step)."""
+def network_key(L: np.ndarray, kind: int = SEQUENTIAL) -> int:
+    """The literal for a closed-loop kernel: a table key for one-core networks, else the structure key."""
+    n = L.shape[0]
+    if kind != SEQUENTIAL or not (n == 1 or (n == 2 and int(L[1, CODE]) == dense.CODE)):
+        return structure_key(L, kind)
+    table = np.ascontiguousarray(L, dtype=np.int64)
+    key = _key_of(repr(table.shape).encode() + table.tobytes())
+    with _LOCK:
+        if key not in _KEYS:
+            frozen = table.copy()
+            frozen.flags.writeable = False
+            _KEYS[key] = ("table", frozen)
+    return key
+
+
+def _literal(key) -> int:
     if not isinstance(key, types.IntegerLiteral):
         raise errors.TypingError("the network key must be a compile-time literal (numba.literally)")
     k = key.literal_value
-    if k == GENERIC:
-        return None, all_layers, skip
-    table = _TABLES[k]
-    step1 = _INLINED[dense.CODE] if table.shape[0] == 2 else skip
-    return table, _INLINED[int(table[0, 0])], step1
+    if k not in _KEYS:
+        raise errors.TypingError(f"unknown network key {k}: make it with network_key or structure_key")
+    return k
+
+
+def _inlined(code: int):
+    """The cell's step marked for inlining into a specialised loop."""
+    if code not in _INLINED:
+        _INLINED[code] = njit(inline="always", error_model="numpy")(CELLS[code].step.py_func)
+    return _INLINED[code]
+
+
+def _chain(steps: tuple, first: int = 0):
+    """One function ``f(L, ix, fx, w, ws)`` running ``steps[j](L, first + j, ix, fx, w, ws)`` in order."""
+    key = (steps, first)
+    if key in _CHAINS:
+        return _CHAINS[key]
+    head = steps[0]
+    if len(steps) == 1:
+        @njit(inline="always", error_model="numpy")
+        def f(L, ix, fx, w, ws):
+            head(L, first, ix, fx, w, ws)
+    else:
+        rest = _chain(steps[1:], first + 1)
+
+        @njit(inline="always", error_model="numpy")
+        def f(L, ix, fx, w, ws):
+            head(L, first, ix, fx, w, ws)
+            rest(L, ix, fx, w, ws)
+    _CHAINS[key] = f
+    return f
+
+
+def layer_steps(key: int, lanes: bool) -> tuple:
+    """The step function of each layer of structure key ``key`` (lane or one-individual steps)."""
+    what = _KEYS[key]
+    codes = tuple(int(c) for c in what[1][:, CODE]) if what[0] == "table" else what[2]
+    return tuple(CELLS[c].step_lanes if lanes else CELLS[c].step for c in codes)
+
+
+def kind_of(key: int) -> int:
+    what = _KEYS[key]
+    return SEQUENTIAL if what[0] == "table" else what[1]
+
+
+def loop_network(key):
+    """``(table, step)`` for a closed-loop kernel's ``@overload`` given the literal ``key`` (a Numba
+    type): ``step(table, ix, fx, w, ws)`` is one network step. ``table`` is the layer table as a
+    constant array (table keys, cells inlined) or None (structure keys: use the kernel's run-time
+    ``L``; the chain calls only the network's own cells)."""
+    k = _literal(key)
+    what = _KEYS[k]
+    if what[0] == "table":
+        table = what[1]
+        return table, _chain(tuple(_inlined(int(c)) for c in table[:, CODE]))
+    if what[1] != SEQUENTIAL:
+        raise errors.TypingError("a closed loop needs a network that can step (not bidirectional)")
+    return None, _chain(layer_steps(k, lanes=False))
+
+
+# -- the network step of a structure key, for the sequence kernels ---------------------------
+def net_step_keyed(key, L, ix, fx, w, ws):
+    """One step of a sequential network of structure ``key`` (one individual); Numba kernels only."""
+    raise TypeError("net_step_keyed runs inside Numba kernels only")
+
+
+def net_step_lanes(key, L, ix, fx, W, ws):
+    """One step of a sequential network of structure ``key`` for a block of lanes; Numba only."""
+    raise TypeError("net_step_lanes runs inside Numba kernels only")
+
+
+def layer_step_keyed(key, j, L, ix, fx, w, ws):
+    """Layer ``j`` (a literal) of structure ``key`` for one individual; Numba kernels only."""
+    raise TypeError("layer_step_keyed runs inside Numba kernels only")
+
+
+def layer_step_lanes(key, j, L, ix, fx, W, ws):
+    """Layer ``j`` (a literal) of structure ``key`` for a block of lanes; Numba kernels only."""
+    raise TypeError("layer_step_lanes runs inside Numba kernels only")
+
+
+def _net_step_impl(lanes):
+    def typer(key, L, ix, fx, w, ws):
+        step = _chain(layer_steps(_literal(key), lanes))
+        return lambda key, L, ix, fx, w, ws: step(L, ix, fx, w, ws)
+    return typer
+
+
+def _layer_step_impl(lanes):
+    def typer(key, j, L, ix, fx, w, ws):
+        if not isinstance(j, types.IntegerLiteral):
+            raise errors.TypingError("the layer index must be a literal")
+        steps = layer_steps(_literal(key), lanes)
+        jj = j.literal_value
+        if jj >= len(steps):
+            return lambda key, j, L, ix, fx, w, ws: None
+        step = steps[jj]
+        return lambda key, j, L, ix, fx, w, ws: step(L, jj, ix, fx, w, ws)
+    return typer
+
+
+overload(net_step_keyed, inline="always")(_net_step_impl(False))
+overload(net_step_lanes, inline="always")(_net_step_impl(True))
+overload(layer_step_keyed, inline="always")(_layer_step_impl(False))
+overload(layer_step_lanes, inline="always")(_layer_step_impl(True))
 
 
 def call(kernel, n_literal: int, *args):
@@ -92,9 +195,10 @@ def call(kernel, n_literal: int, *args):
     entry = _ENTRIES.get(key)
     if entry is not None:
         return entry(*args)
+    sig = tuple(types.literal(v) for v in lits) + rest
     with _LOCK:
-        out = kernel(*args)                         # compiles (or loads from the cache) the specialisation
-        cres = kernel.overloads.get(tuple(types.literal(v) for v in lits) + rest)
-        if cres is not None:
-            _ENTRIES[key] = cres.entry_point
-    return out
+        # Compile (or load from the cache) the literal specialisation directly: a plain call would
+        # first type the kernel with non-literal arguments, only to be told to start again.
+        kernel.compile(sig)
+        entry = _ENTRIES[key] = kernel.overloads[sig].entry_point
+    return entry(*args)

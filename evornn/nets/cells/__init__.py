@@ -1,1 +1,48 @@
-"""One module per cell: its equations, its layer builder and its Numba step kernel."""
+"""The cells: one module each, and this registry, the one place that lists them.
+
+A cell module has a unique integer ``CODE`` (the layer table's first column), ``build(...)`` returning
+a :class:`~evornn.nets.layer.LayerSpec`, ``step(L, k, ix, fx, w, ws)`` (one individual; the pole
+kernels and every other closed loop) and ``step_lanes(L, k, ix, fx, W, ws)`` (a block of
+individuals in vector lanes, :mod:`evornn.nets.lanes`; the sequence kernels), and a docstring with
+its citation and equations. Adding a cell is its module plus one ``register`` line below: the
+kernels (:mod:`evornn.nets.specialise`) compile a network's steps from this table, only for the cells
+that network uses, and the tests check every registered cell against its NumPy oracle.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+CELLS: dict[int, ModuleType] = {}
+
+
+def register(module: ModuleType) -> ModuleType:
+    """Add a cell module to the registry (its ``CODE`` must be new)."""
+    for attr in ("CODE", "build", "step"):  # TODO(issue 14): step_lanes required once every cell has it
+        if not hasattr(module, attr):
+            raise TypeError(f"cell module {module.__name__} has no {attr!r}")
+    code = int(module.CODE)
+    if code < 1 or code in CELLS and CELLS[code] is not module:
+        raise ValueError(f"cell {module.__name__}: code {code} is taken by {CELLS[code].__name__}"
+                         if code in CELLS else f"cell {module.__name__}: code must be >= 1, got {code}")
+    CELLS[code] = module
+    return module
+
+
+def cell_name(code: int) -> str:
+    """The short name of the cell with ``code`` (its module's name)."""
+    return CELLS[int(code)].__name__.rsplit(".", 1)[-1]
+
+
+from . import dense, srn, ctrnn, mtrnn, esn, narx, jordan, lstm, gru, indrnn, second_order  # noqa: E402
+
+register(dense)
+register(srn)
+register(ctrnn)
+register(mtrnn)
+register(esn)
+register(narx)
+register(jordan)
+register(lstm)
+register(gru)
+register(indrnn)
+register(second_order)

@@ -7,6 +7,7 @@ from numba import njit
 
 from ..activations import activate
 from ..layer import ACT, NIN, NOUT, OPT1, POFF, XOFF, YOFF, Block, LayerSpec, dense_units
+from ..lanes import lane_acc, ldot, lfill, lload, lstore_act
 from ..linalg import dot
 
 CODE = 1
@@ -31,3 +32,20 @@ def step(L, k, ix, fx, w, ws):
         if bias:
             a += w[b + i]
         ws[y + i] = activate(act, a)
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes)."""
+    n_in, n_out, act = L[k, NIN], L[k, NOUT], L[k, ACT]
+    p, x, y = L[k, POFF], L[k, XOFF], L[k, YOFF]
+    bias = L[k, OPT1]
+    b = p + n_out * n_in
+    acc = lane_acc(ws)
+    for i in range(n_out):
+        if bias:
+            lload(acc, W, b + i)
+        else:
+            lfill(acc, 0)
+        ldot(acc, W, p + i * n_in, ws, x, n_in)
+        lstore_act(act, ws, y + i, acc)

@@ -14,6 +14,7 @@ from numba import njit
 
 from ..activations import activate
 from ..layer import ACT, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..lanes import lane_acc, lcopy, ldot, lfill, lload, lstore_act
 from ..linalg import copy, dot
 
 CODE = 2
@@ -47,3 +48,24 @@ def step(L, k, ix, fx, w, ws):
         ws[h_new + i] = activate(act, a)
     copy(ws, h_new, ws, s, H)
     copy(ws, s, ws, y, n_out)
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes)."""
+    n_in, H, n_out, act, bias = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT], L[k, OPT1]
+    p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
+    p_rec = p + H * n_in
+    p_b = p_rec + H * H
+    h_new = s + H
+    acc = lane_acc(ws)
+    for i in range(H):
+        if bias:
+            lload(acc, W, p_b + i)
+        else:
+            lfill(acc, 0)
+        ldot(acc, W, p + i * n_in, ws, x, n_in)
+        ldot(acc, W, p_rec + i * H, ws, s, H)
+        lstore_act(act, ws, h_new + i, acc)
+    lcopy(ws, h_new, s, H)
+    lcopy(ws, s, y, n_out)

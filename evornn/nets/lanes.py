@@ -1,0 +1,237 @@
+"""Several individuals in the lanes of one vector: the layout and the small loops of the SIMD cells.
+
+A *block* is ``N`` individuals run together over a whole sequence: ``N = 8`` in float64 (one
+AVX-512 vector, two AVX2 vectors) and ``N = 16`` in float32. Every array of a block is flat with
+the lane index last, so that the ``N`` values of one quantity are adjacent and each loop
+``for l in range(N)`` below becomes one vector instruction:
+
+* chromosomes ``Wb[(j * N) + l]``: parameter j of individual l of the block;
+* workspace ``ws[(r * N) + l]``: row r of the network's workspace (see :mod:`evornn.nets.layer`:
+  the same rows as the one-individual kernels, inputs at rows 0..n_in-1) for individual l.
+
+A cell's ``step_lanes(L, k, ix, fx, W, ws)`` is its ``step`` with every scalar turned into a row of
+N lanes: it reads its input rows, writes its output rows and keeps its state rows, exactly as
+``step`` does, using the helpers here. Accumulators live in :func:`lane_acc` (N values on the
+stack, which LLVM keeps in a vector register). Each lane does the same operations in the same
+order as every other lane, so an individual's result does not depend on its lane, its block, the
+number of blocks or threads (tests/test_lanes.py).
+"""
+import numpy as np
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
+
+from .layer import LINEAR, RELU, SIGMOID, TANH
+from .vmath import vsigmoid, vtanh
+
+LANES = {np.dtype(np.float64): 8, np.dtype(np.float32): 16}
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def lanes_of_dtype(dtype) -> int:
+    """Individuals per block for ``dtype`` (float64: 8, float32: 16)."""
+    return LANES[np.dtype(dtype)]
+
+
+def _n_of(dtype) -> int:
+    return 16 if dtype == types.float32 else 8
+
+
+@intrinsic
+def lane_acc(typingctx, like):
+    """A stack array of N values of ``like``'s dtype (N its lane count): an accumulator row."""
+    if not isinstance(like, types.Array):
+        return None
+    dt = like.dtype
+    n = _n_of(dt)
+    arrty = types.Array(dt, 1, "C")
+
+    def codegen(context, builder, sig, args):
+        ty = context.get_value_type(dt)
+        ptr = cgutils.alloca_once(builder, ty, size=n)
+        ary = context.make_array(arrty)(context, builder)
+        size = context.get_abi_sizeof(ty)
+        context.populate_array(ary, data=ptr, shape=[context.get_constant(types.intp, n)],
+                               strides=[context.get_constant(types.intp, size)],
+                               itemsize=context.get_constant(types.intp, size), meminfo=None)
+        return ary._getvalue()
+    return arrty(like), codegen
+
+
+def nlanes(a):
+    """The lane count of array ``a``'s dtype, a compile-time constant; Numba kernels only."""
+    raise TypeError("nlanes runs inside Numba kernels only")
+
+
+@overload(nlanes, inline="always")
+def _nlanes(a):
+    n = _n_of(a.dtype)
+    return lambda a: n
+
+
+def like(x, a):
+    """``x`` converted to the dtype of array ``a``; Numba kernels only."""
+    raise TypeError("like runs inside Numba kernels only")
+
+
+@overload(like, inline="always")
+def _like(x, a):
+    dt = a.dtype
+    return lambda x, a: dt(x)
+
+
+@njit(inline="always", error_model="numpy")
+def lact(code, v):
+    """Activation ``code`` of ``v`` with the vectorisable functions (NaN propagates)."""
+    if code == SIGMOID:
+        return vsigmoid(v)
+    if code == TANH:
+        return vtanh(v)
+    if code == RELU:
+        return v * 0 if v < 0 else v          # 0 of v's type; relu(NaN) is NaN
+    return v
+
+
+@njit(inline="always", error_model="numpy")
+def lload(acc, A, row):
+    """acc[l] = A[row, l] (a row of a block array: chromosome or workspace)."""
+    n = nlanes(A)
+    o = row * n
+    for l in range(n):
+        acc[l] = A[o + l]
+
+
+@njit(inline="always", error_model="numpy")
+def lfill(acc, v):
+    """acc[l] = v."""
+    for l in range(acc.shape[0]):
+        acc[l] = v
+
+
+@njit(inline="always", error_model="numpy")
+def ladd(acc, A, row):
+    """acc[l] += A[row, l]."""
+    n = nlanes(A)
+    o = row * n
+    for l in range(n):
+        acc[l] += A[o + l]
+
+
+@njit(inline="always", error_model="numpy")
+def ldot(acc, W, pw, ws, px, m):
+    """acc[l] += sum_j W[pw + j, l] * ws[px + j, l] for j < m (evolved weights times a state)."""
+    n = nlanes(ws)
+    for j in range(m):
+        ow = (pw + j) * n
+        ox = (px + j) * n
+        for l in range(n):
+            acc[l] += W[ow + l] * ws[ox + l]
+
+
+@njit(inline="always", error_model="numpy")
+def lmul(acc, W, row, ws, px):
+    """acc[l] += W[row, l] * ws[px, l] (one term)."""
+    n = nlanes(ws)
+    ow = row * n
+    ox = px * n
+    for l in range(n):
+        acc[l] += W[ow + l] * ws[ox + l]
+
+
+@njit(inline="always", error_model="numpy")
+def ldot_fixed(acc, c, pc, ws, px, m):
+    """acc[l] += sum_j c[pc + j] * ws[px + j, l] for j < m (fixed weights shared by all lanes)."""
+    n = nlanes(ws)
+    for j in range(m):
+        cj = like(c[pc + j], ws)
+        ox = (px + j) * n
+        for l in range(n):
+            acc[l] += cj * ws[ox + l]
+
+
+@njit(inline="always", error_model="numpy")
+def lstore(ws, row, acc):
+    """ws[row, l] = acc[l]."""
+    n = nlanes(ws)
+    o = row * n
+    for l in range(n):
+        ws[o + l] = acc[l]
+
+
+@njit(inline="always", error_model="numpy")
+def lstore_act(code, ws, row, acc):
+    """ws[row, l] = act(acc[l]) for activation ``code``."""
+    n = nlanes(ws)
+    o = row * n
+    if code == TANH:
+        for l in range(n):
+            ws[o + l] = vtanh(acc[l])
+    elif code == SIGMOID:
+        for l in range(n):
+            ws[o + l] = vsigmoid(acc[l])
+    elif code == RELU:
+        for l in range(n):
+            v = acc[l]
+            ws[o + l] = v * 0 if v < 0 else v
+    else:
+        for l in range(n):
+            ws[o + l] = acc[l]
+
+
+@njit(inline="always", error_model="numpy")
+def lact_rows(code, ws, row, m):
+    """ws[row + j, l] = act(ws[row + j, l]) for j < m, in place."""
+    n = nlanes(ws)
+    o = row * n
+    if code == TANH:
+        for i in range(m * n):
+            ws[o + i] = vtanh(ws[o + i])
+    elif code == SIGMOID:
+        for i in range(m * n):
+            ws[o + i] = vsigmoid(ws[o + i])
+    elif code == RELU:
+        for i in range(m * n):
+            v = ws[o + i]
+            ws[o + i] = v * 0 if v < 0 else v
+
+
+@njit(inline="always", error_model="numpy")
+def lcopy(ws, src, dst, m):
+    """Rows ws[dst:dst+m] = ws[src:src+m] (all lanes)."""
+    n = nlanes(ws)
+    so = src * n
+    do = dst * n
+    for i in range(m * n):
+        ws[do + i] = ws[so + i]
+
+
+@njit(inline="always", error_model="numpy")
+def lzero(ws, row, m):
+    """Rows ws[row:row+m] = 0."""
+    n = nlanes(ws)
+    o = row * n
+    for i in range(m * n):
+        ws[o + i] = 0
+
+
+# -- packing a population into blocks and back -----------------------------------------------
+def pack(W: np.ndarray, dtype) -> np.ndarray:
+    """Population W (P, n) -> blocks (B, n * N) of ``dtype``, the last block padded with zero rows.
+
+    Row p of W is lane p % N of block p // N. Padding with whole zero chromosomes (instead of a
+    scalar tail) keeps every individual in a vector lane doing the same arithmetic.
+    """
+    P, n = W.shape
+    N = lanes_of_dtype(dtype)
+    B = -(-P // N)
+    padded = np.zeros((B * N, n), dtype=dtype)
+    padded[:P] = W
+    return np.ascontiguousarray(padded.reshape(B, N, n).transpose(0, 2, 1)).reshape(B, n * N)
+
+
+def unpack(Yb: np.ndarray, P: int, T: int, n_out: int) -> np.ndarray:
+    """Block outputs (B, T * n_out * N) -> (P, T, n_out) float64."""
+    B = Yb.shape[0]
+    N = Yb.shape[1] // max(T * n_out, 1) if T * n_out else lanes_of_dtype(Yb.dtype)
+    Y = Yb.reshape(B, T, n_out, N).transpose(0, 3, 1, 2).reshape(B * N, T, n_out)[:P]
+    return np.ascontiguousarray(Y, dtype=np.float64)
