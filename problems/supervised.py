@@ -50,7 +50,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from evornn.nets import lanes
-from evornn.nets.specialise import call
+from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
 
 from . import supervised_kernel as K
@@ -296,7 +296,13 @@ class SequenceProblem(Problem):
         return EvalResult(fitness, np.stack(cols, axis=1))
 
     def _score_kernel(self, net, W, X, Y, starts, mask, free, fb_in, fb_out, sse, n_right, seq_right, finite):
-        """Run the lanes kernel on the padded population and copy the first P rows of its outputs."""
+        """Run the network's engine: the lanes kernel on the padded population (then the first P
+        rows of its outputs), or the one-individual kernel (``engine="scalar"``)."""
+        if getattr(net, "engine", "lanes") == "scalar":
+            run_rows(K.score_population, 1, W.shape[0], net.key, net.L, net.ix, net.fx, W, int(net.ws_len), X, Y,
+                     starts, mask, free, fb_in, fb_out, self._mode, self._tol, self._thr, sse, n_right,
+                     seq_right, finite)
+            return
         dt = lanes.DTYPES[getattr(net, "dtype", "float64")]
         Wb = lanes.pack(W, dt)
         Pp = Wb.shape[0] * lanes.lanes_of_dtype(dt)
@@ -304,9 +310,9 @@ class SequenceProblem(Problem):
                np.empty(Pp, dtype=np.uint8))
         # arrays from Ray's object store are read-only, another Numba type: copy to compile once
         L, ix, fx = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx))
-        call(K.score_population_lanes, 1, net.key, L, ix, fx, Wb, int(net.ws_len),
-             np.ascontiguousarray(X, dtype=dt), Y, starts, mask, free, fb_in, fb_out,
-             self._mode, self._tol, self._thr, *out)
+        run_rows(K.score_population_lanes, 1, Wb.shape[0], net.key, L, ix, fx, Wb, int(net.ws_len),
+                 np.ascontiguousarray(X, dtype=dt), Y, starts, mask, free, fb_in, fb_out,
+                 self._mode, self._tol, self._thr, *out)
         P = W.shape[0]
         for dst, src in zip((sse, n_right, seq_right, finite), out):
             dst[...] = src[:P]

@@ -2,10 +2,11 @@
 
 :func:`score_population_lanes` (the default) runs blocks of individuals in vector lanes
 (:mod:`evornn.nets.lanes`), compiled for the network's structure (its first argument, a literal
-key): every block (prange) runs every sequence of the dataset from the zero state, with its own
+key): every block runs every sequence of the dataset from the zero state, with its own
 workspace, and the errors are accumulated on the fly, in float64 whatever the network's dtype (no
 (P, T, n_out) output array). :func:`score_population` does the same one individual at a time with
-the generic network step (kept as the reference the lanes kernel is tested against).
+the cells' one-individual steps (``engine="scalar"``, the reference the lanes kernel is tested
+against). Both take a row range (``lo``, ``hi``) and run on :func:`evornn.nets.threads.run_rows`.
 
 * sequential networks step with :func:`evornn.nets.kernels.net_step`; from the step ``free[s]``
   of sequence ``s`` on, the inputs ``fb_in`` are replaced by the network's previous outputs
@@ -22,13 +23,13 @@ scored output is NaN or Inf.
 import math
 
 import numpy as np
-from numba import literally, njit, prange
+from numba import literally, njit
 
-from evornn.nets.kernels import (BIDIRECTIONAL, _is_bidirectional, all_finite, net_step,
-                                 run_sequence, run_sequence_lanes, set_inputs)
+from evornn.nets.kernels import (_is_bidirectional, all_finite, run_sequence, run_sequence_lanes,
+                                 set_inputs)
 from evornn.nets.lanes import nlanes
 from evornn.nets.layer import NIN, NOUT, YOFF
-from evornn.nets.specialise import net_step_lanes
+from evornn.nets.specialise import net_step_keyed, net_step_lanes
 
 TOLERANCE, THRESHOLD = 0, 1
 
@@ -58,8 +59,8 @@ def _score(out, Y, t, mode, tol, thr):
     return sse, right, finite
 
 
-@njit(cache=True)
-def _score_individual(kind, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
+@njit(inline="always", error_model="numpy")
+def _score_individual(key, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
                       mode, tol, thr, seq_right_p):
     """Run chromosome ``w`` over the dataset; returns (sse, n_right, finite), fills seq_right_p."""
     n_in = L[0, NIN]
@@ -70,16 +71,17 @@ def _score_individual(kind, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_i
     sse = 0.0
     n_right = 0
     finite = True
-    Yb = np.empty((X.shape[0] if kind == BIDIRECTIONAL else 0, n_out))
+    bidir = _is_bidirectional(key)
+    Yb = np.empty((X.shape[0] if bidir else 0, n_out))
     for s in range(starts.shape[0] - 1):
         t0, t1 = starts[s], starts[s + 1]
         seq_ok = True
-        if kind == BIDIRECTIONAL:
-            run_sequence(kind, L, ix, fx, w, ws, X, t0, t1, Yb)
+        if bidir:
+            run_sequence(key, L, ix, fx, w, ws, X, t0, t1, Yb)
         else:
             ws[:] = 0.0
         for t in range(t0, t1):
-            if kind == BIDIRECTIONAL:
+            if bidir:
                 for j in range(n_out):
                     out[j] = Yb[t, j]
             else:
@@ -89,7 +91,7 @@ def _score_individual(kind, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_i
                     # ws[y0:] still holds the outputs of step t-1 (inputs live at ws[0:n_in]).
                     for m in range(fb_in.shape[0]):
                         ws[fb_in[m]] = ws[y0 + fb_out[m]]
-                net_step(L, ix, fx, w, ws)
+                net_step_keyed(key, L, ix, fx, w, ws)
                 for j in range(n_out):
                     out[j] = ws[y0 + j]
             if mask[t]:
@@ -105,14 +107,14 @@ def _score_individual(kind, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_i
     return sse, n_right, finite
 
 
-@njit(cache=True, parallel=True)
-def score_population(kind, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
-                     mode, tol, thr, sse, n_right, seq_right, finite):
-    """Score every row of W on one dataset split, in parallel over individuals.
+@njit(cache=True, nogil=True, error_model="numpy")
+def score_population(key, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
+                     mode, tol, thr, sse, n_right, seq_right, finite, lo, hi):
+    """Score rows lo..hi-1 of W on one dataset split, one individual at a time.
 
     Parameters
     ----------
-    kind : int, SEQUENTIAL or BIDIRECTIONAL; L, ix, fx : the network's layer table and fixed data.
+    key : the network's structure key, a literal; L, ix, fx : its layer table and fixed data.
     W : (P, n_params) float64 chromosomes. ws_len : workspace length of the network.
     X : (T, n_in) float64 inputs; Y : (T, n_out) float64 targets; starts : (S+1,) int64.
     mask : (T,) uint8, 1 on scored steps. free : (S,) int64, first free-running step of each
@@ -120,7 +122,8 @@ def score_population(kind, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in
     fed from output columns while free-running. mode : TOLERANCE or THRESHOLD; tol, thr : float.
     sse (P,) float64, n_right (P,) int64, seq_right (P, S) uint8, finite (P,) uint8: written.
     """
-    for p in prange(W.shape[0]):
+    literally(key)
+    for p in range(lo, hi):
         w = W[p]
         if not all_finite(w):
             sse[p] = np.inf
@@ -128,7 +131,7 @@ def score_population(kind, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in
             seq_right[p, :] = 0
             finite[p] = 0
             continue
-        e, r, f = _score_individual(kind, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_in,
+        e, r, f = _score_individual(key, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_in,
                                     fb_out, mode, tol, thr, seq_right[p])
         sse[p] = e
         n_right[p] = r
@@ -157,13 +160,13 @@ def _score_lanes(src, off, Y, t, mode, tol, thr, sse, step_ok):
                 step_ok[l] = 0
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
-                           mode, tol, thr, sse, n_right, seq_right, finite):
+                           mode, tol, thr, sse, n_right, seq_right, finite, lo, hi):
     """:func:`score_population` for blocks of individuals in vector lanes.
 
     ``key``: the network's structure key, a literal (call through
-    :func:`evornn.nets.specialise.call`). Wb (B, n_params * N) and X (T, n_in) of the network's
+    :func:`evornn.nets.threads.run_rows`; blocks lo..hi-1). Wb (B, n_params * N) and X (T, n_in) of the network's
     dtype (:func:`evornn.nets.lanes.pack`); Y (T, n_out) float64. Outputs per individual of the
     padded population (B * N rows): sse, n_right, seq_right (B * N, S), finite, as in
     :func:`score_population`; ``finite`` is 0 when any scored output is NaN or Inf (the caller marks
@@ -174,7 +177,7 @@ def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free,
     last = L.shape[0] - 1
     n_out, y0 = L[last, NOUT], L[last, YOFF]
     T = X.shape[0]
-    for b in prange(Wb.shape[0]):
+    for b in range(lo, hi):
         n = nlanes(Wb)
         w = Wb[b]
         ws = np.empty(ws_len * n, dtype=Wb.dtype)

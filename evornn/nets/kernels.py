@@ -6,7 +6,7 @@ network uses):
 
 * :func:`run_population_lanes` (the default): blocks of 8 (float64) or 16 (float32) individuals
   in the lanes of one vector (:mod:`evornn.nets.lanes`), each block over every sequence, blocks
-  in parallel (``prange``);
+  in parallel (:func:`evornn.nets.threads.run_rows`);
 * :func:`run_population` (``engine="scalar"``): one individual per iteration with the cells'
   one-individual steps and libm's exp/tanh, float64; the same arithmetic as the closed-loop
   (pole-balancing) kernels.
@@ -20,11 +20,11 @@ compiles every registered cell into the kernel that calls it.
 import math
 
 import numpy as np
-from numba import literally, njit, prange
+from numba import literally, njit
 from numba.extending import overload
 
 from .cells import CELLS
-from .lanes import lcopy, nlanes
+from .lanes import U, lcopy, nlanes
 from .layer import NIN, NOUT, SLEN, SOFF, YOFF
 from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_step_keyed,  # noqa: F401
                          layer_step_lanes, net_step_keyed, net_step_lanes)
@@ -134,16 +134,16 @@ def run_sequence(key, L, ix, fx, w, ws, X, t0, t1, Y):
             Y[t, j] = ws[y + j]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def run_population(key, L, ix, fx, W, X, starts, ws_len, Y):
-    """Y[p] = outputs of chromosome W[p] over every sequence X[starts[s]:starts[s+1]].
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_population(key, L, ix, fx, W, X, starts, ws_len, Y, lo, hi):
+    """Y[p] = outputs of chromosome W[p] over every sequence X[starts[s]:starts[s+1]], lo <= p < hi.
 
-    ``key``: the network's structure key, a literal (call through
-    :func:`evornn.nets.specialise.call`). W (P, n_params) float64; X (T, n_in) float64; starts
+    ``key``: the network's structure key, a literal (run through
+    :func:`evornn.nets.threads.run_rows`). W (P, n_params) float64; X (T, n_in) float64; starts
     (S+1,) int64; Y (P, T, n_out) float64, written. A chromosome with a NaN or Inf gives NaN outputs.
     """
     literally(key)
-    for p in prange(W.shape[0]):
+    for p in range(lo, hi):
         w = W[p]
         if not all_finite(w):
             Y[p, :, :] = np.nan
@@ -160,17 +160,19 @@ def set_inputs(ws, X, t, n_in):
     n = nlanes(ws)
     for j in range(n_in):
         v = X[t, j]
-        for l in range(n):
-            ws[j * n + l] = v
+        o = U(j * n)
+        for l in range(U(n)):
+            ws[o + l] = v
 
 
 @njit(inline="always", error_model="numpy")
 def get_outputs(ws, y, n_out, Yb, t):
     """Yb[((t * n_out) + j) * N + l] = ws[y + j, l] for every output j and lane l."""
     n = nlanes(ws)
-    o = t * n_out * n
-    for i in range(n_out * n):
-        Yb[o + i] = ws[y * n + i]
+    o = U(t * n_out * n)
+    src = U(y * n)
+    for i in range(U(n_out * n)):
+        Yb[o + i] = ws[src + i]
 
 
 @njit(inline="always", error_model="numpy")
@@ -212,9 +214,9 @@ def run_sequence_lanes(key, L, ix, fx, Wb, ws, X, t0, t1, Yb, Hf, Hb):
         get_outputs(ws, y, n_out, Yb, t)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb):
-    """Yb[b] = outputs of block b of Wb (B, n_params * N) over every sequence of X (T, n_in).
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb, lo, hi):
+    """Yb[b] = outputs of block b of Wb (B, n_params * N) over every sequence of X (T, n_in), lo <= b < hi.
 
     ``key`` a literal structure key; Wb and X of one dtype (float64 or float32); Yb (B, T * n_out
     * N) of that dtype, written (see :func:`evornn.nets.lanes.pack`/``unpack``).
@@ -222,7 +224,7 @@ def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb):
     literally(key)
     bidir = _is_bidirectional(key)
     T = X.shape[0]
-    for b in prange(Wb.shape[0]):
+    for b in range(lo, hi):
         ws = np.empty(ws_len * nlanes(Wb), dtype=Wb.dtype)
         Hf = np.empty((T if bidir else 0, L[0, NOUT] * nlanes(Wb)), dtype=Wb.dtype)
         Hb = np.empty((T if bidir else 0, L[1 if bidir else 0, NOUT] * nlanes(Wb)), dtype=Wb.dtype)

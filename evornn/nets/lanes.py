@@ -12,11 +12,12 @@ the lane index last, so that the ``N`` values of one quantity are adjacent and e
 A cell's ``step_lanes(L, k, ix, fx, W, ws)`` is its ``step`` with every scalar turned into a row of
 N lanes: it reads its input rows, writes its output rows and keeps its state rows, exactly as
 ``step`` does, using the helpers here. Accumulators live in :func:`lane_acc` (N values on the
-stack, which LLVM keeps in a vector register). Each lane does the same operations in the same
+stack, which LLVM keeps in a vector register); indices are unsigned (:func:`U`). Each lane does the same operations in the same
 order as every other lane, so an individual's result does not depend on its lane, its block, the
 number of blocks or threads (tests/test_lanes.py).
 """
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
@@ -69,6 +70,13 @@ def _nlanes(a):
     return lambda a: n
 
 
+@njit(inline="always")
+def U(i):
+    """``i`` as an unsigned index: Numba then emits no negative-index wraparound, which would
+    keep LLVM from seeing that the lanes of a row are adjacent (and from vectorising)."""
+    return np.uint64(i)
+
+
 def like(x, a):
     """``x`` converted to the dtype of array ``a``; Numba kernels only."""
     raise TypeError("like runs inside Numba kernels only")
@@ -96,15 +104,15 @@ def lact(code, v):
 def lload(acc, A, row):
     """acc[l] = A[row, l] (a row of a block array: chromosome or workspace)."""
     n = nlanes(A)
-    o = row * n
-    for l in range(n):
+    o = U(row * n)
+    for l in range(U(n)):
         acc[l] = A[o + l]
 
 
 @njit(inline="always", error_model="numpy")
 def lfill(acc, v):
     """acc[l] = v."""
-    for l in range(acc.shape[0]):
+    for l in range(U(acc.shape[0])):
         acc[l] = v
 
 
@@ -112,29 +120,61 @@ def lfill(acc, v):
 def ladd(acc, A, row):
     """acc[l] += A[row, l]."""
     n = nlanes(A)
-    o = row * n
-    for l in range(n):
+    o = U(row * n)
+    for l in range(U(n)):
         acc[l] += A[o + l]
+
+
+@intrinsic
+def _vdot(typingctx, acc, W, ow, ws, ox, m):
+    """acc[:] += sum_j W[ow + j*N : ow + (j+1)*N] * ws[ox + j*N : ox + (j+1)*N] for j < m, written
+    with LLVM vector operations: LLVM's vectorisers do not turn this loop into vector code by
+    themselves (8 accumulators carried across iterations; ws may alias W as far as LLVM knows)."""
+    if not all(isinstance(a, types.Array) for a in (acc, W, ws)):
+        return None
+    dt = ws.dtype
+    n = _n_of(dt)
+
+    def codegen(context, builder, sig, args):
+        a_acc, a_w, v_ow, a_ws, v_ox, v_m = args
+        acc_arr = context.make_array(sig.args[0])(context, builder, a_acc)
+        w_arr = context.make_array(sig.args[1])(context, builder, a_w)
+        ws_arr = context.make_array(sig.args[3])(context, builder, a_ws)
+        vty = ir.VectorType(context.get_value_type(dt), n)
+        vptr = vty.as_pointer()
+        align = context.get_abi_sizeof(context.get_value_type(dt))
+        intp = context.get_value_type(types.intp)
+        ow = context.cast(builder, v_ow, sig.args[2], types.intp)
+        ox = context.cast(builder, v_ox, sig.args[4], types.intp)
+        m = context.cast(builder, v_m, sig.args[5], types.intp)
+        acc_p = builder.bitcast(acc_arr.data, vptr)
+        total = cgutils.alloca_once_value(builder, builder.load(acc_p, align=align))
+        step = ir.Constant(intp, n)
+        with cgutils.for_range(builder, m) as loop:
+            off = builder.mul(loop.index, step)
+            pw = builder.bitcast(builder.gep(w_arr.data, [builder.add(ow, off)]), vptr)
+            px = builder.bitcast(builder.gep(ws_arr.data, [builder.add(ox, off)]), vptr)
+            prod = builder.fmul(builder.load(pw, align=align), builder.load(px, align=align))
+            builder.store(builder.fadd(builder.load(total), prod), total)
+        builder.store(builder.load(total), acc_p, align=align)
+        return context.get_dummy_value()
+    return types.void(acc, W, ow, ws, ox, m), codegen
 
 
 @njit(inline="always", error_model="numpy")
 def ldot(acc, W, pw, ws, px, m):
     """acc[l] += sum_j W[pw + j, l] * ws[px + j, l] for j < m (evolved weights times a state)."""
     n = nlanes(ws)
-    for j in range(m):
-        ow = (pw + j) * n
-        ox = (px + j) * n
-        for l in range(n):
-            acc[l] += W[ow + l] * ws[ox + l]
+    _vdot(acc, W, pw * n, ws, px * n, m)
 
 
 @njit(inline="always", error_model="numpy")
 def lmul(acc, W, row, ws, px):
     """acc[l] += W[row, l] * ws[px, l] (one term)."""
     n = nlanes(ws)
-    ow = row * n
-    ox = px * n
-    for l in range(n):
+    ow = U(row * n)
+    ox = U(px * n)
+    for l in range(U(n)):
         acc[l] += W[ow + l] * ws[ox + l]
 
 
@@ -142,19 +182,20 @@ def lmul(acc, W, row, ws, px):
 def ldot_fixed(acc, c, pc, ws, px, m):
     """acc[l] += sum_j c[pc + j] * ws[px + j, l] for j < m (fixed weights shared by all lanes)."""
     n = nlanes(ws)
-    for j in range(m):
-        cj = like(c[pc + j], ws)
-        ox = (px + j) * n
-        for l in range(n):
+    ox = U(px * n)
+    for j in range(U(m)):
+        cj = like(c[U(pc) + j], ws)
+        for l in range(U(n)):
             acc[l] += cj * ws[ox + l]
+        ox += U(n)
 
 
 @njit(inline="always", error_model="numpy")
 def lstore(ws, row, acc):
     """ws[row, l] = acc[l]."""
     n = nlanes(ws)
-    o = row * n
-    for l in range(n):
+    o = U(row * n)
+    for l in range(U(n)):
         ws[o + l] = acc[l]
 
 
@@ -162,19 +203,19 @@ def lstore(ws, row, acc):
 def lstore_act(code, ws, row, acc):
     """ws[row, l] = act(acc[l]) for activation ``code``."""
     n = nlanes(ws)
-    o = row * n
+    o = U(row * n)
     if code == TANH:
-        for l in range(n):
+        for l in range(U(n)):
             ws[o + l] = vtanh(acc[l])
     elif code == SIGMOID:
-        for l in range(n):
+        for l in range(U(n)):
             ws[o + l] = vsigmoid(acc[l])
     elif code == RELU:
-        for l in range(n):
+        for l in range(U(n)):
             v = acc[l]
             ws[o + l] = v * 0 if v < 0 else v
     else:
-        for l in range(n):
+        for l in range(U(n)):
             ws[o + l] = acc[l]
 
 
@@ -182,15 +223,15 @@ def lstore_act(code, ws, row, acc):
 def lact_rows(code, ws, row, m):
     """ws[row + j, l] = act(ws[row + j, l]) for j < m, in place."""
     n = nlanes(ws)
-    o = row * n
+    o = U(row * n)
     if code == TANH:
-        for i in range(m * n):
+        for i in range(U(m * n)):
             ws[o + i] = vtanh(ws[o + i])
     elif code == SIGMOID:
-        for i in range(m * n):
+        for i in range(U(m * n)):
             ws[o + i] = vsigmoid(ws[o + i])
     elif code == RELU:
-        for i in range(m * n):
+        for i in range(U(m * n)):
             v = ws[o + i]
             ws[o + i] = v * 0 if v < 0 else v
 
@@ -199,9 +240,9 @@ def lact_rows(code, ws, row, m):
 def lcopy(ws, src, dst, m):
     """Rows ws[dst:dst+m] = ws[src:src+m] (all lanes)."""
     n = nlanes(ws)
-    so = src * n
-    do = dst * n
-    for i in range(m * n):
+    so = U(src * n)
+    do = U(dst * n)
+    for i in range(U(m * n)):
         ws[do + i] = ws[so + i]
 
 
@@ -209,8 +250,8 @@ def lcopy(ws, src, dst, m):
 def lzero(ws, row, m):
     """Rows ws[row:row+m] = 0."""
     n = nlanes(ws)
-    o = row * n
-    for i in range(m * n):
+    o = U(row * n)
+    for i in range(U(m * n)):
         ws[o + i] = 0
 
 

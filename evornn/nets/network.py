@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels, lanes
-from .specialise import call, structure_key
+from .specialise import structure_key
+from .threads import run_rows
 from .layer import (CODE, FOFF, IOFF, NCOL, NIN, NOUT, NUNITS, OPT1, POFF, SLEN, SOFF, XOFF, YOFF,
                     ACT, ACT2, Block, LayerSpec)
 from .kernels import BIDIRECTIONAL, SEQUENTIAL
@@ -24,6 +25,7 @@ class Network:
         if dtype not in lanes.DTYPES:
             raise ValueError(f"{name}: dtype must be one of {', '.join(lanes.DTYPES)}, got {dtype!r}")
         self.dtype = dtype
+        self.engine = "lanes"
         self.name = name
         self.layers = layers
         self.kind = kind
@@ -143,11 +145,11 @@ class Network:
         return self.run_population(self._check_chromosome(w)[None, :], X, starts)[0]
 
     def run_population(self, W: np.ndarray, X: np.ndarray, starts: np.ndarray | None = None,
-                       engine: str = "lanes") -> np.ndarray:
+                       engine: str | None = None) -> np.ndarray:
         """Outputs (P, T, n_out) float64 of every row of W (P, n_params) over inputs X (T, n_in).
 
-        ``engine="lanes"`` (default) runs blocks of individuals in vector lanes in the network's
-        ``dtype``; ``"scalar"`` runs one individual at a time in float64 with libm's exp/tanh (the
+        ``engine`` (default: the network's, "lanes" unless built with ``engine="scalar"``):
+        "lanes" runs blocks of individuals in vector lanes in the network's ``dtype``; "scalar" runs one individual at a time in float64 with libm's exp/tanh (the
         arithmetic of the closed-loop kernels). Both run blocks or individuals in parallel. A row
         with a NaN or Inf gives NaN outputs.
         """
@@ -156,17 +158,19 @@ class Network:
             raise ValueError(f"population must have shape (P, {self.n_params}) for {self.name}, got {W.shape}")
         X, starts = self.check_inputs(X, starts)
         P, T = W.shape[0], X.shape[0]
+        engine = engine or self.engine
         if engine == "scalar":
             Y = np.empty((P, T, self.n_outputs))
-            call(kernels.run_population, 1, self.key, self.L, self.ix, self.fx, W, X, starts, self.ws_len, Y)
+            run_rows(kernels.run_population, 1, P, self.key, self.L, self.ix, self.fx, W, X, starts,
+                     self.ws_len, Y)
             return Y
         if engine != "lanes":
             raise ValueError(f"engine must be 'lanes' or 'scalar', got {engine!r}")
         dt = lanes.DTYPES[self.dtype]
         Wb = lanes.pack(W, dt)
         Yb = np.empty((Wb.shape[0], T * self.n_outputs * lanes.lanes_of_dtype(dt)), dtype=dt)
-        call(kernels.run_population_lanes, 1, self.key, self.L, self.ix, self.fx, Wb,
-             np.ascontiguousarray(X, dtype=dt), starts, self.ws_len, Yb)
+        run_rows(kernels.run_population_lanes, 1, Wb.shape[0], self.key, self.L, self.ix, self.fx, Wb,
+                 np.ascontiguousarray(X, dtype=dt), starts, self.ws_len, Yb)
         Y = lanes.unpack(Yb, P, T, self.n_outputs)
         bad = ~np.isfinite(W).all(axis=1)
         if bad.any():

@@ -55,11 +55,18 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
     Example: ``build("lstm", 3, 1, n_hidden=8)``. See :data:`ARCHS` for names and
     ``evornn list`` for the options of each. Every architecture also takes ``dtype``
     ("float64", the default, or "float32"): the precision the sequence kernels compute in
-    (chromosomes stay float64; closed-loop problems such as pole balancing run in float64).
+    (chromosomes stay float64; closed-loop problems such as pole balancing run in float64), and
+    ``engine``: "lanes" (the default: blocks of individuals in SIMD lanes) or "scalar" (one
+    individual at a time, float64, libm's exp and tanh).
     """
     dtype = options.pop("dtype", "float64")
+    engine = options.pop("engine", "lanes")
     if dtype not in DTYPES:
         raise ValueError(f"{arch}: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    if engine not in ("lanes", "scalar"):
+        raise ValueError(f"{arch}: engine must be 'lanes' or 'scalar', got {engine!r}")
+    if engine == "scalar" and dtype != "float64":
+        raise ValueError(f"{arch}: the scalar engine runs in float64 only, got dtype {dtype!r}")
     if arch not in ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(sorted(ARCHS))}")
     if int(n_inputs) < 1 or int(n_outputs) < 1:
@@ -74,7 +81,9 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
     net.spec = {"arch": arch, "n_inputs": int(n_inputs), "n_outputs": int(n_outputs), **options}
     if dtype != "float64":
         net.spec["dtype"] = dtype
-    net.dtype = dtype
+    if engine != "lanes":
+        net.spec["engine"] = engine
+    net.dtype, net.engine = dtype, engine
     return net
 
 

@@ -92,25 +92,33 @@ def _inlined(code: int):
     return _INLINED[code]
 
 
-def _chain(steps: tuple, first: int = 0):
-    """One function ``f(L, ix, fx, w, ws)`` running ``steps[j](L, first + j, ix, fx, w, ws)`` in order."""
-    key = (steps, first)
-    if key in _CHAINS:
-        return _CHAINS[key]
+def _chain(steps: tuple):
+    """One function ``f(L, ix, fx, w, ws)`` running ``steps[k](L, k, ix, fx, w, ws)`` for every k."""
+    if steps in _CHAINS:
+        return _CHAINS[steps]
+    run = _links(steps)
+
+    @njit(inline="always", error_model="numpy")
+    def f(L, ix, fx, w, ws):
+        # A run-time 0, not a constant: a literal layer index would compile each cell's step once
+        # per position in the network.
+        run(L, L.shape[0] - L.shape[0], ix, fx, w, ws)
+    _CHAINS[steps] = f
+    return f
+
+
+def _links(steps: tuple):
+    """``g(L, k, ix, fx, w, ws)``: steps[0] on layer k, steps[1] on layer k + 1, ..."""
     head = steps[0]
     if len(steps) == 1:
-        @njit(inline="always", error_model="numpy")
-        def f(L, ix, fx, w, ws):
-            head(L, first, ix, fx, w, ws)
-    else:
-        rest = _chain(steps[1:], first + 1)
+        return head
+    rest = _links(steps[1:])
 
-        @njit(inline="always", error_model="numpy")
-        def f(L, ix, fx, w, ws):
-            head(L, first, ix, fx, w, ws)
-            rest(L, ix, fx, w, ws)
-    _CHAINS[key] = f
-    return f
+    @njit(inline="always", error_model="numpy")
+    def g(L, k, ix, fx, w, ws):
+        head(L, k, ix, fx, w, ws)
+        rest(L, k + 1, ix, fx, w, ws)
+    return g
 
 
 def layer_steps(key: int, lanes: bool) -> tuple:
@@ -177,7 +185,7 @@ def _layer_step_impl(lanes):
         if jj >= len(steps):
             return lambda key, j, L, ix, fx, w, ws: None
         step = steps[jj]
-        return lambda key, j, L, ix, fx, w, ws: step(L, jj, ix, fx, w, ws)
+        return lambda key, j, L, ix, fx, w, ws: step(L, L.shape[0] - L.shape[0] + jj, ix, fx, w, ws)
     return typer
 
 
@@ -189,16 +197,21 @@ overload(layer_step_lanes, inline="always")(_layer_step_impl(True))
 
 def call(kernel, n_literal: int, *args):
     """``kernel(*args)`` with its first ``n_literal`` arguments (ints or bools) compiled as literals."""
+    return entry(kernel, n_literal, *args)(*args)
+
+
+def entry(kernel, n_literal: int, *args):
+    """The compiled entry point of ``kernel`` for ``args``, its first ``n_literal`` as literals."""
     lits = args[:n_literal]
     rest = tuple(typeof(a) for a in args[n_literal:])
     key = (kernel, lits, tuple(type(v) for v in lits), rest)
-    entry = _ENTRIES.get(key)
-    if entry is not None:
-        return entry(*args)
+    found = _ENTRIES.get(key)
+    if found is not None:
+        return found
     sig = tuple(types.literal(v) for v in lits) + rest
     with _LOCK:
         # Compile (or load from the cache) the literal specialisation directly: a plain call would
         # first type the kernel with non-literal arguments, only to be told to start again.
         kernel.compile(sig)
-        entry = _ENTRIES[key] = kernel.overloads[sig].entry_point
-    return entry(*args)
+        found = _ENTRIES[key] = kernel.overloads[sig].entry_point
+    return found
