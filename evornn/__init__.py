@@ -1,7 +1,16 @@
 """evornn: training recurrent neural networks by neuroevolution and global optimisation."""
-from .api import make_network, make_runner, optimise, supervised_problem
-from .nets import ARCHS, Network, build
-from .problem import EvalResult, Problem, SolvedCheck
+import os as _os
+
+# Numba's OpenMP threads (the parallel kernels, e.g. pole balancing's) would otherwise spin after each
+# population evaluation, through the optimiser's Python step, taking the core the main thread needs
+# when other processes load the machine: measured on 2 busy cores, a warm
+# `evornn run ga --problem=pole-balance` took 1.6 times as long. A value set by the user is kept;
+# it must be set before the first parallel kernel runs.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .api import make_network, make_runner, optimise, supervised_problem  # noqa: E402
+from .nets import ARCHS, Network, build  # noqa: E402
+from .problem import EvalResult, Problem, SolvedCheck  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["ARCHS", "EvalResult", "Network", "Problem", "SolvedCheck", "__version__", "build",

@@ -1,4 +1,4 @@
-"""The ``evornn`` command: run, compare, resume, report, list, show.
+"""The ``evornn`` command: run, compare, resume, report, list, show, warmup.
 
 Bad input (arguments, config keys, types, values) ends with one line on stderr,
 ``evornn: error: ...``, exit code 2, and nothing written. ``EVORNN_DEBUG=1`` shows tracebacks.
@@ -58,6 +58,9 @@ def build_parser() -> Parser:
     sh = sub.add_parser("show", help="a run's summary, and its best network evaluated again")
     sh.add_argument("folder")
     sh.add_argument("--no-eval", action="store_true", help="do not re-evaluate the best network")
+
+    w = sub.add_parser("warmup", help="fill the Numba cache ahead of time (e.g. for Ray nodes or a container image)")
+    w.add_argument("arch", nargs="*", help="architectures to warm (default: all; evornn list)")
     return p
 
 
@@ -206,8 +209,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_warmup(args: argparse.Namespace) -> int:
+    from .warmup import PROBLEMS, check_archs, warm
+    archs = check_archs(args.arch)             # unknown names: one-line error before any compile
+    print(f"evornn: warming the Numba kernels of {len(archs)} architecture{'s' * (len(archs) != 1)} "
+          f"({', '.join(PROBLEMS)})", flush=True)
+    total = sum(seconds for _, seconds in warm(archs))
+    print(f"done in {total:.1f} s")
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "resume": cmd_resume, "report": cmd_report,
-            "list": cmd_list, "show": cmd_show}
+            "list": cmd_list, "show": cmd_show, "warmup": cmd_warmup}
 
 
 def _one_line(e: BaseException) -> str:

@@ -43,9 +43,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import InitFn, Strategy
-from .pso_topology import RAGGED, TOPOLOGIES, RandomTopology, Swarm
 
 PYRAMID_MAX_DIMS = 12
+# The keys of pso_topology.TOPOLOGIES (a test checks): that module imports pyswarms and SciPy, so it
+# is imported only when a swarm is made, not when the settings are read (``evornn list``, configs).
+TOPOLOGY_NAMES = ("star", "ring", "von-neumann", "pyramid", "random")
 
 
 def constriction(phi: float) -> float:
@@ -80,8 +82,8 @@ class PSOConfig:
             raise ValueError(f"{where}.{key} must be {rule}, got {getattr(self, key)!r}")
         if self.particles < 2:
             bad("particles", ">= 2")
-        if self.topology not in TOPOLOGIES:
-            bad("topology", f"one of {', '.join(TOPOLOGIES)}")
+        if self.topology not in TOPOLOGY_NAMES:
+            bad("topology", f"one of {', '.join(TOPOLOGY_NAMES)}")
         if self.topology == "ring" and not 1 <= self.k <= self.particles:
             bad("k", f"in 1..particles ({self.particles}) for the ring topology")
         if self.topology == "random" and not 1 <= self.k <= self.particles - 1:
@@ -127,8 +129,10 @@ class ParticleSwarm(Strategy):
         if triangulated and not 2 <= self.n_params <= PYRAMID_MAX_DIMS:
             raise ValueError(f"{self.name}: the pyramid topology triangulates the swarm in {self.n_params} "
                              f"dimensions: it needs 2 to {PYRAMID_MAX_DIMS}; use star, ring or von-neumann")
+        from .pso_topology import RAGGED, TOPOLOGIES, RandomTopology, Swarm
         topo = TOPOLOGIES[c.topology]
         self.topology = topo(c.static, rng) if topo is RandomTopology else topo(c.static)
+        self._random, self._ragged, self._swarm = topo is RandomTopology, c.topology in RAGGED, Swarm
         self._gbest_args = {"ring": {"p": c.p, "k": c.k}, "von-neumann": {"p": c.p, "r": c.r},
                             "random": {"k": c.k}}.get(c.topology, {})
         self.iteration = 0
@@ -155,7 +159,7 @@ class ParticleSwarm(Strategy):
         a = np.asarray(a if a is not None else np.zeros((0, 0)), dtype=np.int64)
         if a.size == 0:
             self.topology.neighbor_idx = None
-        elif self.config.topology in RAGGED:
+        elif self._ragged:
             self.topology.neighbor_idx = [row[row >= 0] for row in a]
         else:
             self.topology.neighbor_idx = a
@@ -212,10 +216,10 @@ class ParticleSwarm(Strategy):
     def neighbourhood_best(self, x: np.ndarray) -> np.ndarray:
         """(P, n) the best personal best of each particle's neighbourhood, via pyswarms' topology."""
         cost = -self.pbest_fit
-        if isinstance(self.topology, RandomTopology):
+        if self._random:
             self.topology.rng = self.rng   # the strategy's Generator, also after set_state
-        swarm = Swarm(position=x, velocity=self.velocity, pbest_pos=self.pbest_pos, pbest_cost=cost,
-                      best_cost=np.inf, best_pos=self.pbest_pos[int(np.argmin(cost))])
+        swarm = self._swarm(position=x, velocity=self.velocity, pbest_pos=self.pbest_pos, pbest_cost=cost,
+                            best_cost=np.inf, best_pos=self.pbest_pos[int(np.argmin(cost))])
         best_pos, _ = self.topology.compute_gbest(swarm, **self._gbest_args)
         return np.broadcast_to(best_pos, x.shape)
 
