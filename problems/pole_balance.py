@@ -42,6 +42,7 @@ import math
 import numpy as np
 
 from evornn.nets import specialise
+from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
 
 from . import pole_kernels as K
@@ -132,6 +133,12 @@ class PoleBalance(Problem):
         self.start = np.zeros((1, 6))
         self.start[0, 2] = math.radians(self.start_angle)
 
+    def check_network(self, net) -> None:
+        super().check_network(net)
+        if getattr(net, "dtype", "float64") != "float64":
+            raise ValueError(f"problem {self.name} runs its networks in float64 (closed loop, one "
+                             f"individual at a time); dtype {net.dtype!r} is for sequence problems")
+
     def params(self) -> dict:
         return {"poles": self.poles, "velocities": self.velocities, "fitness": self.fitness,
                 "start_angle": self.start_angle, "friction": self.friction, "max_steps": self.max_steps,
@@ -157,9 +164,9 @@ class PoleBalance(Problem):
         failures = np.zeros((P, S), dtype=np.int64)
         # arrays from Ray's object store are read-only, another Numba type: copy to compile once
         L, ix, fx, W = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx, W))
-        specialise.call(K.run_episodes, 5, specialise.network_key(L), self.poles == 2, bool(self.velocities),
-                        bool(self.friction), bool(restart), L, ix, fx, int(net.ws_len), W, starts, self.bias_input,
-                        float(self.min_force), int(max_steps), int(window), steps, jiggle, failures)
+        run_rows(K.run_episodes, 5, P * S, specialise.network_key(L), self.poles == 2, bool(self.velocities),
+                 bool(self.friction), bool(restart), L, ix, fx, int(net.ws_len), W, starts, self.bias_input,
+                 float(self.min_force), int(max_steps), int(window), steps, jiggle, failures)
         return steps, jiggle, failures
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:

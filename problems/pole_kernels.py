@@ -28,7 +28,7 @@ reference. With the network written out by hand, this physics loop runs as fast 
 import math
 
 import numpy as np
-from numba import literally, njit, prange
+from numba import literally, njit
 from numba.extending import overload
 
 from evornn.nets.kernels import all_finite
@@ -227,15 +227,16 @@ def _episode_for(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, b
     return impl
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def run_episodes(key, double, velocities, friction, restart, L, ix, fx, ws_len, W, S0, bias, min_force,
-                 max_steps, window, steps, jiggle, failures):
-    """Every chromosome W[p] (P, n_params) from every start S0[j] (S, 6), in parallel.
+                 max_steps, window, steps, jiggle, failures, lo, hi):
+    """Chromosome W[p] (P, n_params) from start S0[j] (S, 6) for the pairs k = p * S + j, lo <= k < hi.
 
-    The first five arguments are compile-time literals (call through
-    :func:`evornn.nets.specialise.call` with ``n_literal=5``): ``key =
-    evornn.nets.specialise.network_key(L)`` and the problem's switches, so that each network and
-    problem variant runs its own compiled loop. ``bias``: the bias input's value (0: none).
+    The first five arguments are compile-time literals (run through
+    :func:`evornn.nets.threads.run_rows` with ``n_literal=5``, which cuts 0..P*S-1 into chunks
+    for its threads): ``key = evornn.nets.specialise.network_key(L)`` and the problem's switches,
+    so that each network and problem variant runs its own compiled loop. ``bias``: the bias
+    input's value (0: none).
 
     Writes steps (P, S) int64, jiggle (P, S) float64 and failures (P, S) int64 (see
     :func:`episode`). A chromosome with a NaN or Inf balances 0 steps.
@@ -246,7 +247,7 @@ def run_episodes(key, double, velocities, friction, restart, L, ix, fx, ws_len, 
     literally(friction)
     literally(restart)
     S = S0.shape[0]
-    for k in prange(W.shape[0] * S):
+    for k in range(lo, hi):
         p = k // S
         j = k - p * S
         w = W[p]

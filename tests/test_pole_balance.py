@@ -247,7 +247,7 @@ ARCHS = ["frnn", "elman", "jordan", "lstm", "gru", "indrnn", "ctrnn", "mtrnn", "
 @pytest.mark.parametrize("arch", ARCHS)
 def test_every_architecture_equals_the_generic_network_step(arch):
     """The kernel compiles one loop per network (its cells inlined, its layer table a constant, see
-    evornn.nets.specialise); stacked and rmlp take the generic path."""
+    evornn.nets.specialise); stacked and rmlp one per structure (their own cells, run-time sizes)."""
     poles, velocities = (1, True) if arch in ("frnn", "mlp", "esn", "lstm") else (2, arch != "elman")
     prob = make_problem("pole-balance", poles=poles, velocities=velocities)
     opts = {"esn": {"n_hidden": 8}, "mlp": {}, "rmlp": {}, "stacked": {}}.get(arch, {"n_hidden": 3})
@@ -294,12 +294,15 @@ def test_bias_input_is_a_weight_on_a_constant_input(arch):
 
 
 def test_network_key_is_the_table_contents():
-    from evornn.nets.specialise import GENERIC, network_key
+    from evornn.nets.specialise import network_key, structure_key
     a, b = (evornn.build("frnn", 4, 1, n_hidden=5) for _ in range(2))
-    assert network_key(a.L) == network_key(b.L) != GENERIC          # same network, same compiled loop
+    assert network_key(a.L) == network_key(b.L) != structure_key(a.L)   # same network, same compiled loop
     assert network_key(evornn.build("frnn", 4, 1, n_hidden=4).L) != network_key(a.L)
-    assert network_key(evornn.build("elman", 4, 1, n_hidden=5).L) not in (network_key(a.L), GENERIC)
-    assert network_key(evornn.build("stacked", 4, 1).L) == GENERIC   # more than a cell and a readout
+    assert network_key(evornn.build("elman", 4, 1, n_hidden=5).L) != network_key(a.L)
+    # more than a cell and a readout: one loop per structure (its cells, any sizes)
+    s1, s2 = evornn.build("stacked", 4, 1), evornn.build("stacked", 4, 1, layers=[3, 7])
+    assert network_key(s1.L) == structure_key(s1.L) == network_key(s2.L)
+    assert network_key(evornn.build("stacked", 4, 1, cell="lstm").L) != network_key(s1.L)
 
 
 # --- interface ----------------------------------------------------------------------------------
