@@ -161,6 +161,109 @@ def _vdot(typingctx, acc, W, ow, ws, ox, m):
     return types.void(acc, W, ow, ws, ox, m), codegen
 
 
+@intrinsic
+def _vdot_rows(typingctx, acc, nrows, W, ow, rstride, ws, ox, m):
+    """For r < nrows (a literal): acc[r*N:(r+1)*N] += sum_j W[ow + r*rstride + j*N : ... + N] *
+    ws[ox + j*N : ox + (j+1)*N] for j < m. Several rows that read the same state run as independent
+    vector chains, so the latency of each addition is hidden behind the others (one chain alone
+    waits about four cycles per term); the terms of each row are added in the same order as
+    :func:`_vdot`, so the results are the same to the bit."""
+    if not isinstance(nrows, types.IntegerLiteral) or not all(isinstance(a, types.Array) for a in (acc, W, ws)):
+        return None
+    dt = ws.dtype
+    n = _n_of(dt)
+    k = nrows.literal_value
+
+    def codegen(context, builder, sig, args):
+        a_acc, _k, a_w, v_ow, v_rs, a_ws, v_ox, v_m = args
+        acc_arr = context.make_array(sig.args[0])(context, builder, a_acc)
+        w_arr = context.make_array(sig.args[2])(context, builder, a_w)
+        ws_arr = context.make_array(sig.args[5])(context, builder, a_ws)
+        vty = ir.VectorType(context.get_value_type(dt), n)
+        vptr = vty.as_pointer()
+        align = context.get_abi_sizeof(context.get_value_type(dt))
+        intp = context.get_value_type(types.intp)
+        ow = context.cast(builder, v_ow, sig.args[3], types.intp)
+        rs = context.cast(builder, v_rs, sig.args[4], types.intp)
+        ox = context.cast(builder, v_ox, sig.args[6], types.intp)
+        m = context.cast(builder, v_m, sig.args[7], types.intp)
+        acc_ps = [builder.bitcast(builder.gep(acc_arr.data, [ir.Constant(intp, r * n)]), vptr) for r in range(k)]
+        totals = [cgutils.alloca_once_value(builder, builder.load(p, align=align)) for p in acc_ps]
+        row_off = [builder.add(ow, builder.mul(rs, ir.Constant(intp, r))) for r in range(k)]
+        step = ir.Constant(intp, n)
+        with cgutils.for_range(builder, m) as loop:
+            off = builder.mul(loop.index, step)
+            x = builder.load(builder.bitcast(builder.gep(ws_arr.data, [builder.add(ox, off)]), vptr), align=align)
+            for r in range(k):
+                pw = builder.bitcast(builder.gep(w_arr.data, [builder.add(row_off[r], off)]), vptr)
+                prod = builder.fmul(builder.load(pw, align=align), x)
+                builder.store(builder.fadd(builder.load(totals[r]), prod), totals[r])
+        for r in range(k):
+            builder.store(builder.load(totals[r]), acc_ps[r], align=align)
+        return context.get_dummy_value()
+    return types.void(acc, nrows, W, ow, rstride, ws, ox, m), codegen
+
+
+@intrinsic
+def lane_accs(typingctx, like, nrows):
+    """A stack array of ``nrows`` (a literal) accumulator rows of N values: row r at [r*N, (r+1)*N)."""
+    if not isinstance(like, types.Array) or not isinstance(nrows, types.IntegerLiteral):
+        return None
+    dt = like.dtype
+    size = _n_of(dt) * nrows.literal_value
+    arrty = types.Array(dt, 1, "C")
+
+    def codegen(context, builder, sig, args):
+        ty = context.get_value_type(dt)
+        ptr = cgutils.alloca_once(builder, ty, size=size)
+        ary = context.make_array(arrty)(context, builder)
+        isz = context.get_abi_sizeof(ty)
+        context.populate_array(ary, data=ptr, shape=[context.get_constant(types.intp, size)],
+                               strides=[context.get_constant(types.intp, isz)],
+                               itemsize=context.get_constant(types.intp, isz), meminfo=None)
+        return ary._getvalue()
+    return arrty(like, nrows), codegen
+
+
+@njit(inline="always", error_model="numpy")
+def ldot_rows(acc, nrows, W, pw, row_stride, ws, px, m):
+    """For r < nrows (a literal): accumulator row r of ``acc`` += sum_j W[pw + r*row_stride + j, l] *
+    ws[px + j, l] for j < m: the dot products of ``nrows`` weight rows with one state, at once."""
+    n = nlanes(ws)
+    _vdot_rows(acc, nrows, W, pw * n, row_stride * n, ws, px * n, m)
+
+
+@njit(inline="always", error_model="numpy")
+def lload_row(acc, r, A, row):
+    """Accumulator row r of ``acc`` = A[row, :]."""
+    n = nlanes(A)
+    o = U(row * n)
+    a = U(r * n)
+    for l in range(U(n)):
+        acc[a + l] = A[o + l]
+
+
+@njit(inline="always", error_model="numpy")
+def lstore_act_row(code, ws, row, acc, r):
+    """ws[row, :] = act(accumulator row r of ``acc``)."""
+    n = nlanes(ws)
+    o = U(row * n)
+    a = U(r * n)
+    if code == TANH:
+        for l in range(U(n)):
+            ws[o + l] = vtanh(acc[a + l])
+    elif code == SIGMOID:
+        for l in range(U(n)):
+            ws[o + l] = vsigmoid(acc[a + l])
+    elif code == RELU:
+        for l in range(U(n)):
+            v = acc[a + l]
+            ws[o + l] = v * 0 if v < 0 else v
+    else:
+        for l in range(U(n)):
+            ws[o + l] = acc[a + l]
+
+
 @njit(inline="always", error_model="numpy")
 def ldot(acc, W, pw, ws, px, m):
     """acc[l] += sum_j W[pw + j, l] * ws[px + j, l] for j < m (evolved weights times a state)."""

@@ -15,8 +15,8 @@ compile-time literal (``numba.literally``) that names what it runs:
   a long closed loop (pole balancing: 1.03x a C program against 1.30x for a generic step); each
   network compiles its own loop (about two seconds) once. Other networks get their structure key.
 
-Keys are hashes of what they name, so Numba's on-disk cache finds the same compiled kernel in the
-next process. The cells come from the registry (:data:`evornn.nets.cells.CELLS`), so a new cell
+Keys are hashes of what they name (and of the cells' source, see :func:`_source_digest`), so
+Numba's on-disk cache finds the same compiled kernel in the next process, and never a stale one. The cells come from the registry (:data:`evornn.nets.cells.CELLS`), so a new cell
 needs no change here.
 
 Called from Python, a kernel with literal arguments would be typed twice on every call (plain
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from pathlib import Path
 
 import numpy as np
 from numba import njit, types, typeof
@@ -42,10 +43,27 @@ _ENTRIES: dict = {}
 _LOCK = threading.Lock()
 _INLINED: dict[int, object] = {}
 _CHAINS: dict[tuple, object] = {}
+_DIGEST: bytes | None = None
+
+
+def _source_digest() -> bytes:
+    """A digest of the source of the kernels' building blocks: this package and every registered
+    cell's module. Numba's cache checks only the file of the kernel it compiled, not the cells
+    compiled into it; with this digest in every key, editing a cell (or upgrading evornn) gives new
+    keys, so a kernel built from the old cells is never loaded again."""
+    global _DIGEST
+    if _DIGEST is None:
+        files = set(Path(__file__).parent.glob("*.py")) | set(Path(__file__).parent.glob("cells/*.py"))
+        files |= {Path(m.__file__) for m in CELLS.values() if getattr(m, "__file__", None)}
+        h = hashlib.sha256()
+        for f in sorted(files):
+            h.update(f.name.encode() + f.read_bytes())
+        _DIGEST = h.digest()
+    return _DIGEST
 
 
 def _key_of(what: bytes) -> int:
-    digest = hashlib.sha256(what).digest()
+    digest = hashlib.sha256(_source_digest() + what).digest()
     return int.from_bytes(digest[:8], "little") >> 2 or 1          # 1 .. 2**62 - 1
 
 

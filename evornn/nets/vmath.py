@@ -58,7 +58,7 @@ _MAXLOG = 709.78
 _MINLOG = -708.0
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _exp64(x):
     big = x > 709.782712893384              # e^x overflows
     tiny = x < _MINLOG                      # e^x < 3e-308: 0 (no subnormal results)
@@ -78,7 +78,7 @@ def _exp64(x):
     return 0.0 if tiny else e
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _tanh64(x):
     a = abs(x)
     z = x * x
@@ -110,7 +110,7 @@ _SMALL32, _CLAMP32 = _F(0.625), _F(20.0)
 _BIG32, _INF32 = _F(88.72283), _F(np.inf)
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _exp32(x):
     big = x > _BIG32
     tiny = x < _MINLOG32                    # e^x < 2e-38: 0 (no subnormal results)
@@ -127,7 +127,7 @@ def _exp32(x):
     return _ZERO32 if tiny else e
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _tanh32(x):
     a = abs(x)
     z = x * x
@@ -158,21 +158,21 @@ def _is32(x):
     return isinstance(x, types.Float) and x.bitwidth == 32
 
 
-@overload(vexp, inline="always", jit_options={"error_model": "numpy"})
+@overload(vexp, jit_options={"error_model": "numpy"})
 def _vexp(x):
     if _is32(x):
         return lambda x: _exp32(x)
     return lambda x: _exp64(x)
 
 
-@overload(vtanh, inline="always", jit_options={"error_model": "numpy"})
+@overload(vtanh, jit_options={"error_model": "numpy"})
 def _vtanh(x):
     if _is32(x):
         return lambda x: _tanh32(x)
     return lambda x: _tanh64(x)
 
 
-@overload(vsigmoid, inline="always", jit_options={"error_model": "numpy"})
+@overload(vsigmoid, jit_options={"error_model": "numpy"})
 def _vsigmoid(x):
     if _is32(x):
         return lambda x: _ONE32 / (_ONE32 + _exp32(-x))

@@ -14,7 +14,8 @@ from numba import njit
 
 from ..activations import activate
 from ..layer import ACT, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
-from ..lanes import lane_acc, lcopy, ldot, lfill, lload, lstore_act
+from ..lanes import (lane_accs, lcopy, ldot, ldot_rows, lfill, lload, lload_row, lstore_act,
+                     lstore_act_row, lzero)
 from ..linalg import copy, dot
 
 CODE = 2
@@ -52,14 +53,26 @@ def step(L, k, ix, fx, w, ws):
 
 @njit(cache=True, error_model="numpy")
 def step_lanes(L, k, ix, fx, W, ws):
-    """:func:`step` for a block of individuals (evornn.nets.lanes)."""
+    """:func:`step` for a block of individuals (evornn.nets.lanes), four units at a time."""
     n_in, H, n_out, act, bias = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT], L[k, OPT1]
     p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
     p_rec = p + H * n_in
     p_b = p_rec + H * H
     h_new = s + H
-    acc = lane_acc(ws)
-    for i in range(H):
+    acc = lane_accs(ws, 4)
+    i = 0
+    while i + 4 <= H:
+        for r in range(4):
+            if bias:
+                lload_row(acc, r, W, p_b + i + r)
+            else:
+                lzero(acc, r, 1)
+        ldot_rows(acc, 4, W, p + i * n_in, n_in, ws, x, n_in)
+        ldot_rows(acc, 4, W, p_rec + i * H, H, ws, s, H)
+        for r in range(4):
+            lstore_act_row(act, ws, h_new + i + r, acc, r)
+        i += 4
+    while i < H:
         if bias:
             lload(acc, W, p_b + i)
         else:
@@ -67,5 +80,6 @@ def step_lanes(L, k, ix, fx, W, ws):
         ldot(acc, W, p + i * n_in, ws, x, n_in)
         ldot(acc, W, p_rec + i * H, ws, s, H)
         lstore_act(act, ws, h_new + i, acc)
+        i += 1
     lcopy(ws, h_new, s, H)
     lcopy(ws, s, y, n_out)
