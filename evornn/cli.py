@@ -149,8 +149,13 @@ def cmd_list(args: argparse.Namespace) -> int:
                 print(f"  {'':<{width}}settings: {options}")
         print()
 
+    from .nets.cells import CELLS, cell_name
+    common = "dtype='float64' (or 'float32', sequence problems), engine='lanes' (or 'scalar')"
     section("architectures ([network] arch):",
-            [(n, d, _signature_defaults(fn, ("n_inputs", "n_outputs"))) for n, (fn, d) in ARCHS.items()])
+            [(n, d, ", ".join(filter(None, [_signature_defaults(fn, ("n_inputs", "n_outputs")), common])))
+             for n, (fn, d) in ARCHS.items()])
+    section("cells (the layer kernels architectures are made of; evornn.nets.cells):",
+            [(cell_name(c), _first_sentence(m.__doc__), f"code {c}") for c, m in sorted(CELLS.items())])
     section("problems ([problem] name):", [(n, problems.describe(n), _problem_options(n) if args.options else "")
                                            for n in problems.available()])
     section("optimisers ([optimiser] name):",
@@ -161,6 +166,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.options:
         section("run settings ([run] keys):", [(f.name, repr(f.default), "") for f in dataclasses.fields(RunSettings)])
     return 0
+
+
+def _first_sentence(doc: str | None, width: int = 100) -> str:
+    """The first sentence of a docstring's first paragraph, at most ``width`` characters."""
+    para = " ".join((doc or "").strip().split("\n\n")[0].split())
+    text = para.split(". ")[0].rstrip(".")
+    return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " ..."
 
 
 def _default(f: Any) -> Any:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import evornn
+from engines import ENGINES, error, tol
 import reference_cells_b as ref
 from evornn.nets.cells.esn import reservoir
 
@@ -66,7 +67,7 @@ COMPOSED = {
 # large unbounded values differ from the oracle's BLAS order by a few 1e-12 at T = 40)
 
 
-def _check(net, oracle, T, rng):
+def _check(net, oracle, T, rng, engine):
     for _ in range(3):
         w = rng.normal(0.0, 1.0, net.n_params)
         X = rng.normal(0.0, 1.0, (T, net.n_inputs))
@@ -74,35 +75,36 @@ def _check(net, oracle, T, rng):
         want = oracle(net.unflatten(w), X, net)
         assert got.shape == want.shape == (T, net.n_outputs)
         assert np.all(np.isfinite(got))
-        assert np.max(np.abs(got - want)) <= TOL
+        assert error(got, want, engine) <= tol(engine, TOL)
 
 
 @pytest.mark.parametrize("case", sorted(SINGLE))
 @pytest.mark.parametrize("T", LENGTHS)
-def test_single_core_matches_oracle(case, T, rng):
+def test_single_core_matches_oracle(case, T, engine, rng):
     arch, opts, oracle = SINGLE[case]
-    _check(evornn.build(arch, N_IN, N_OUT, **opts), oracle, T, rng)
+    _check(evornn.build(arch, N_IN, N_OUT, **opts, **ENGINES[engine]), oracle, T, rng, engine)
 
 
 @pytest.mark.parametrize("cell", sorted(COMPOSED))
 @pytest.mark.parametrize("T", LENGTHS)
-def test_stacked_matches_oracle(cell, T, rng):
-    net = evornn.build("stacked", N_IN, N_OUT, cell=cell, layers=[5, 4], **COMPOSED[cell])
+def test_stacked_matches_oracle(cell, T, engine, rng):
+    net = evornn.build("stacked", N_IN, N_OUT, cell=cell, layers=[5, 4], **COMPOSED[cell], **ENGINES[engine])
     core = _core(cell, net, COMPOSED[cell])
 
     def oracle(p, X, n):
         for k in range(2):
             X = core(p, f"layer{k}.", X)
         return ref.with_readout(p, X)
-    _check(net, oracle, T, rng)
+    _check(net, oracle, T, rng, engine)
 
 
 @pytest.mark.parametrize("cell", sorted(COMPOSED))
 @pytest.mark.parametrize("T", LENGTHS)
-def test_bidirectional_matches_oracle(cell, T, rng):
-    net = evornn.build("bidirectional", N_IN, N_OUT, cell=cell, n_hidden=5, activation=None, **COMPOSED[cell])
+def test_bidirectional_matches_oracle(cell, T, engine, rng):
+    net = evornn.build("bidirectional", N_IN, N_OUT, cell=cell, n_hidden=5, activation=None, **COMPOSED[cell],
+                       **ENGINES[engine])
     core = _core(cell, net, COMPOSED[cell])
-    _check(net, lambda p, X, n: ref.bidirectional(p, X, core), T, rng)
+    _check(net, lambda p, X, n: ref.bidirectional(p, X, core), T, rng, engine)
 
 
 def test_ctrnn_euler_step_is_clipped_at_one(rng):

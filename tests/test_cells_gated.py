@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import evornn
+from engines import ENGINES, error, tol
 import reference_gated as ref
 
 TOL = 1e-12
@@ -60,30 +61,30 @@ def _chromosome(net, rng):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("T", LENGTHS)
-def test_kernel_matches_numpy_oracle(case, T, rng):
+def test_kernel_matches_numpy_oracle(case, T, engine, rng):
     arch, kwargs, oracle = CASES[case]
-    net = evornn.build(arch, N_IN, N_OUT, **kwargs)
+    net = evornn.build(arch, N_IN, N_OUT, **kwargs, **ENGINES[engine])
     for _ in range(3):
         w = _chromosome(net, rng)
         X = rng.normal(0.0, 1.0, (T, N_IN))
         got = net.run(w, X)
         want = oracle(net.unflatten(w), X)
         assert got.shape == want.shape == (T, N_OUT)
-        assert np.max(np.abs(got - want)) <= TOL
+        assert error(got, want, engine) <= tol(engine, TOL)
 
 
 @pytest.mark.parametrize("case", ["lstm-peephole", "gru", "indrnn-tanh-none", "second-order", "jordan",
                                   "bidirectional-lstm"])
-def test_every_sequence_starts_from_the_zero_state(case, rng):
+def test_every_sequence_starts_from_the_zero_state(case, engine, rng):
     arch, kwargs, oracle = CASES[case]
-    net = evornn.build(arch, N_IN, N_OUT, **kwargs)
+    net = evornn.build(arch, N_IN, N_OUT, **kwargs, **ENGINES[engine])
     W = np.stack([_chromosome(net, rng) for _ in range(4)])
     X = rng.normal(0.0, 1.0, (12, N_IN))
     starts = np.array([0, 5, 6, 12])
     got = net.run_population(W, X, starts)
     for p in range(W.shape[0]):
         want = np.concatenate([oracle(net.unflatten(W[p]), X[a:b]) for a, b in zip(starts[:-1], starts[1:])])
-        assert np.max(np.abs(got[p] - want)) <= TOL
+        assert error(got[p], want, engine) <= tol(engine, TOL)
 
 
 def _dense(n_in, n_out):

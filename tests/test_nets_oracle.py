@@ -4,6 +4,7 @@ import pytest
 
 import evornn
 import reference_nets as ref
+from engines import ENGINES, error, tol
 
 TOL = 1e-12
 LENGTHS = (1, 7, 40)
@@ -26,13 +27,13 @@ def _arch(case):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("T", LENGTHS)
-def test_kernel_matches_numpy_oracle(case, T, rng):
+def test_kernel_matches_numpy_oracle(case, T, engine, rng):
     kwargs, oracle = CASES[case]
-    net = evornn.build(_arch(case), 3, 2, **kwargs)
+    net = evornn.build(_arch(case), 3, 2, **kwargs, **ENGINES[engine])
     for _ in range(3):
         w = rng.normal(0.0, 1.0, net.n_params)
         X = rng.normal(0.0, 1.0, (T, 3))
         got = net.run(w, X)
         want = oracle(net.unflatten(w), X, net)
         assert got.shape == want.shape == (T, 2)
-        assert np.max(np.abs(got - want)) <= TOL
+        assert error(got, want, engine) <= tol(engine, TOL)

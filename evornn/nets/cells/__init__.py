@@ -17,7 +17,7 @@ CELLS: dict[int, ModuleType] = {}
 
 def register(module: ModuleType) -> ModuleType:
     """Add a cell module to the registry (its ``CODE`` must be new)."""
-    for attr in ("CODE", "build", "step"):  # TODO(issue 14): step_lanes required once every cell has it
+    for attr in ("CODE", "build", "step", "step_lanes"):
         if not hasattr(module, attr):
             raise TypeError(f"cell module {module.__name__} has no {attr!r}")
     code = int(module.CODE)
