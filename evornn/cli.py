@@ -262,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``evornn`` console script; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
+        if not getattr(args, "quiet", False):
+            from .nets import specialise
+            specialise.on_compile = lambda line: print(f"evornn: {line}", file=sys.stderr, flush=True)
         return COMMANDS[args.command](args)
     except (UsageError, ValueError, KeyError, FileNotFoundError, NotADirectoryError) as e:
         if os.environ.get("EVORNN_DEBUG"):

@@ -164,7 +164,7 @@ class PoleBalance(Problem):
         failures = np.zeros((P, S), dtype=np.int64)
         # arrays from Ray's object store are read-only, another Numba type: copy to compile once
         L, ix, fx, W = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx, W))
-        run_rows(K.run_episodes, 5, P * S, specialise.network_key(L), self.poles == 2, bool(self.velocities),
+        run_rows(K.run_episodes, 5, P * S, specialise.network_key(L, label=net.name), self.poles == 2, bool(self.velocities),
                  bool(self.friction), bool(restart), L, ix, fx, int(net.ws_len), W, starts, self.bias_input,
                  float(self.min_force), int(max_steps), int(window), steps, jiggle, failures)
         return steps, jiggle, failures

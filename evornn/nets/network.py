@@ -72,7 +72,7 @@ class Network:
         self.ws_len = int(s)
         self.blocks = blocks
         self.n_params = int(p)
-        self.key = structure_key(L, kind)
+        self.key = structure_key(L, kind, name)
 
     # -- the chromosome ---------------------------------------------------------------------
     @property

@@ -26,8 +26,10 @@ then calls the compiled entry point directly.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from numba import njit, types, typeof
@@ -44,6 +46,14 @@ _LOCK = threading.Lock()
 _INLINED: dict[int, object] = {}
 _CHAINS: dict[tuple, object] = {}
 _DIGEST: bytes | None = None
+_LABELS: dict[int, str] = {}
+# What each kernel does, for the compile notice.
+KERNEL_ROLES: dict[str, str] = {"run_population_lanes": "sequence", "run_population": "sequence (scalar)",
+                                "score_population_lanes": "supervised", "score_population": "supervised (scalar)",
+                                "run_episodes": "pole-balance"}
+# Called with one line before a kernel is compiled (not when Numba's cache has it): the CLI prints
+# it; by default it goes to the "evornn" logger at INFO level.
+on_compile: Callable[[str], None] = logging.getLogger("evornn").info
 
 
 def _source_digest() -> bytes:
@@ -67,8 +77,9 @@ def _key_of(what: bytes) -> int:
     return int.from_bytes(digest[:8], "little") >> 2 or 1          # 1 .. 2**62 - 1
 
 
-def structure_key(L: np.ndarray, kind: int = SEQUENTIAL) -> int:
-    """The literal that compiles a kernel for networks of this kind and these layer cells."""
+def structure_key(L: np.ndarray, kind: int = SEQUENTIAL, label: str | None = None) -> int:
+    """The literal that compiles a kernel for networks of this kind and these layer cells
+    (``label``, e.g. the architecture's name, names it in the compile notice)."""
     codes = tuple(int(c) for c in L[:, CODE])
     for c in codes:
         if c not in CELLS:
@@ -76,14 +87,16 @@ def structure_key(L: np.ndarray, kind: int = SEQUENTIAL) -> int:
     key = _key_of(repr(("cells", int(kind), codes)).encode())
     with _LOCK:
         _KEYS.setdefault(key, ("cells", int(kind), codes))
+        if label:
+            _LABELS.setdefault(key, label)
     return key
 
 
-def network_key(L: np.ndarray, kind: int = SEQUENTIAL) -> int:
+def network_key(L: np.ndarray, kind: int = SEQUENTIAL, label: str | None = None) -> int:
     """The literal for a closed-loop kernel: a table key for one-core networks, else the structure key."""
     n = L.shape[0]
     if kind != SEQUENTIAL or not (n == 1 or (n == 2 and int(L[1, CODE]) == dense.CODE)):
-        return structure_key(L, kind)
+        return structure_key(L, kind, label)
     table = np.ascontiguousarray(L, dtype=np.int64)
     key = _key_of(repr(table.shape).encode() + table.tobytes())
     with _LOCK:
@@ -91,6 +104,8 @@ def network_key(L: np.ndarray, kind: int = SEQUENTIAL) -> int:
             frozen = table.copy()
             frozen.flags.writeable = False
             _KEYS[key] = ("table", frozen)
+        if label:
+            _LABELS.setdefault(key, label)
     return key
 
 
@@ -218,18 +233,64 @@ def call(kernel, n_literal: int, *args):
     return entry(kernel, n_literal, *args)(*args)
 
 
+def _arg_key(a):
+    """What Numba's type of argument ``a`` depends on, cheaply (``typeof`` costs ~30 us an array)."""
+    if isinstance(a, np.ndarray):
+        f = a.flags
+        return (a.dtype.num, a.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned)
+    return type(a)
+
+
 def entry(kernel, n_literal: int, *args):
     """The compiled entry point of ``kernel`` for ``args``, its first ``n_literal`` as literals."""
     lits = args[:n_literal]
-    rest = tuple(typeof(a) for a in args[n_literal:])
-    key = (kernel, lits, tuple(type(v) for v in lits), rest)
+    key = (kernel, lits, tuple(type(v) for v in lits), tuple(_arg_key(a) for a in args[n_literal:]))
     found = _ENTRIES.get(key)
     if found is not None:
         return found
+    sig = tuple(types.literal(v) for v in lits) + tuple(typeof(a) for a in args[n_literal:])
+    with _LOCK:
+        if sig not in kernel.overloads and not _load_cached(kernel, sig):
+            on_compile(_notice(kernel, lits))
+            # Compile the literal specialisation directly: a plain call would first type the
+            # kernel with non-literal arguments, only to be told to start again.
+            kernel.compile(sig)
+        found = _ENTRIES[key] = kernel.overloads[sig].entry_point
+    return found
     sig = tuple(types.literal(v) for v in lits) + rest
     with _LOCK:
+        if sig not in kernel.overloads and _not_cached(kernel, sig):
+            on_compile(_notice(kernel, lits))
         # Compile (or load from the cache) the literal specialisation directly: a plain call would
         # first type the kernel with non-literal arguments, only to be told to start again.
         kernel.compile(sig)
         found = _ENTRIES[key] = kernel.overloads[sig].entry_point
     return found
+
+
+def _load_cached(kernel, sig) -> bool:
+    """Load ``kernel`` for ``sig`` from Numba's on-disk cache into the dispatcher (as
+    ``Dispatcher.compile`` does first); False when the cache does not have it."""
+    cache = getattr(kernel, "_cache", None)
+    try:
+        cres = None if cache is None else cache.load_overload(sig, kernel.targetctx)
+    except Exception:                       # a damaged cache entry: Numba compiles again
+        return False
+    if cres is None:
+        return False
+    if not cres.objectmode:
+        kernel.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+    kernel.add_overload(cres)
+    return True
+
+
+def _notice(kernel, lits) -> str:
+    name = getattr(kernel, "__name__", "")
+    role = KERNEL_ROLES.get(name, name)
+    key = lits[0] if lits and isinstance(lits[0], int) and lits[0] in _KEYS else None
+    label = _LABELS.get(key) if key is not None else None
+    if label is None and key is not None:
+        what = _KEYS[key]
+        codes = what[1][:, CODE] if what[0] == "table" else what[2]
+        label = "+".join(CELLS[int(c)].__name__.rsplit(".", 1)[-1] for c in codes)
+    return f"compiling the {label + ' ' if label else ''}{role} kernel (first use only; cached afterwards)"

@@ -102,7 +102,7 @@ class CMAES(Strategy):
 
     # -- pycma runs -----------------------------------------------------------------------------
     def _start(self) -> None:
-        import cma
+        cma = _import_cma()
         c = self.config
         if c.x0 == "network":
             x0 = np.asarray(self.init(self.rng, 1), dtype=np.float64).reshape(-1)
@@ -198,3 +198,29 @@ class CMAES(Strategy):
 
 
 STRATEGY = CMAES
+
+
+def _import_cma():
+    """pycma, imported without the modules it loads only for plots and surrogate models.
+
+    ``import cma`` loads scipy.stats (for the Kendall tau of its surrogate fitness models, which
+    has a pure-Python fallback) and matplotlib.pyplot (for its plots): 1.3 s of a 3 s run of the
+    README's example, for nothing evornn uses. When neither is loaded yet, they are hidden while
+    cma imports (it catches the ImportError) and are importable again as soon as it is done.
+    """
+    import sys
+    import warnings
+    if "cma" in sys.modules:
+        return sys.modules["cma"]
+    hidden = [m for m in ("scipy.stats", "matplotlib", "matplotlib.pyplot", "matplotlib.pylab")
+              if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None                  # "import m" raises ImportError
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import cma
+    finally:
+        for m in hidden:
+            sys.modules.pop(m, None)
+    return cma
