@@ -61,6 +61,8 @@ def build_parser() -> Parser:
 
     w = sub.add_parser("warmup", help="fill the Numba cache ahead of time (e.g. for Ray nodes or a container image)")
     w.add_argument("arch", nargs="*", help="architectures to warm (default: all; evornn list)")
+    w.add_argument("--dtype", choices=("float64", "float32"), default=None,
+                   help="precision of the sequence kernels to warm (default float64; pole balancing is float64)")
     return p
 
 
@@ -226,7 +228,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     archs = check_archs(args.arch)             # unknown names: one-line error before any compile
     print(f"evornn: warming the Numba kernels of {len(archs)} architecture{'s' * (len(archs) != 1)} "
           f"({', '.join(PROBLEMS)})", flush=True)
-    total = sum(seconds for _, seconds in warm(archs))
+    total = sum(seconds for _, seconds in warm(archs, dtype=args.dtype))
     print(f"done in {total:.1f} s")
     return 0
 

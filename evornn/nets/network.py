@@ -74,6 +74,13 @@ class Network:
         self.n_params = int(p)
         self.key = structure_key(L, kind, name)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled (a Ray actor, a process pool): register the structure key in this process too."""
+        self.__dict__.update(state)
+        self.__dict__.setdefault("dtype", "float64")
+        self.__dict__.setdefault("engine", "lanes")
+        self.key = structure_key(self.L, self.kind, self.name)
+
     # -- the chromosome ---------------------------------------------------------------------
     @property
     def layout(self) -> dict[str, tuple[int, tuple[int, ...]]]:
