@@ -50,6 +50,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from evornn.nets import lanes
+from evornn.nets.specialise import BIDIRECTIONAL
 from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
 
@@ -310,7 +311,8 @@ class SequenceProblem(Problem):
                np.empty(Pp, dtype=np.uint8))
         # arrays from Ray's object store are read-only, another Numba type: copy to compile once
         L, ix, fx = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx))
-        run_rows(K.score_population_lanes, 1, Wb.shape[0], net.key, L, ix, fx, Wb, int(net.ws_len),
+        kernel = K.score_population_lanes_bidir if net.kind == BIDIRECTIONAL else K.score_population_lanes
+        run_rows(kernel, 1, Wb.shape[0], net.key, L, ix, fx, Wb, int(net.ws_len),
                  np.ascontiguousarray(X, dtype=dt), Y, starts, mask, free, fb_in, fb_out,
                  self._mode, self._tol, self._thr, *out)
         P = W.shape[0]

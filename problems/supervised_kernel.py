@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import literally, njit
 
-from evornn.nets.kernels import (_is_bidirectional, all_finite, run_sequence, run_sequence_lanes,
+from evornn.nets.kernels import (_is_bidirectional, all_finite, run_bidirectional_lanes, run_sequence,
                                  set_inputs)
 from evornn.nets.lanes import nlanes
 from evornn.nets.layer import NIN, NOUT, YOFF
@@ -138,86 +138,114 @@ def score_population(key, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in,
         finite[p] = 1 if f and math.isfinite(e) else 0
 
 
-@njit(inline="always", error_model="numpy")
-def _score_lanes(src, off, Y, t, mode, tol, thr, sse, step_ok):
-    """Add step t's squared errors of every lane to ``sse`` (N,) and clear ``step_ok`` (N,) where a
-    lane's output is wrong or not finite; the outputs are src[off + j * N + l] (float64 or float32)."""
+@njit(cache=True, error_model="numpy")
+def score_step_lanes(src, off, Y, t, mode, tol, thr, sse, right, seq_ok):
+    """Score step t for every lane: add its squared errors to ``sse`` (N,) float64, count it in
+    ``right`` (N,) when every output is right (and finite), clear ``seq_ok`` (N,) otherwise; the
+    outputs are src[off + j * N + l] (float64 or float32). Shared by every architecture's kernel."""
     n = sse.shape[0]
     for l in range(n):
-        step_ok[l] = 1
-    for j in range(Y.shape[1]):
-        target = Y[t, j]
-        above = target > thr
-        for l in range(n):
+        ok = True
+        for j in range(Y.shape[1]):
+            target = Y[t, j]
             y = np.float64(src[off + j * n + l])
             d = y - target
             sse[l] += d * d
             if mode == TOLERANCE:
-                ok = abs(d) <= tol                      # False for NaN and Inf
-            else:
-                ok = ((y > thr) == above) and abs(y) < np.inf
-            if not ok:
-                step_ok[l] = 0
+                if not abs(d) <= tol:                  # also for NaN and Inf
+                    ok = False
+            elif not ((y > thr) == (target > thr) and abs(y) < np.inf):
+                ok = False
+        if ok:
+            right[l] += 1
+        else:
+            seq_ok[l] = 0
+
+
+@njit(cache=True, error_model="numpy")
+def feed_back(ws, fb_in, fb_out, y0):
+    """Free-running: input rows fb_in = output rows y0 + fb_out (the outputs of the last step)."""
+    n = nlanes(ws)
+    for m in range(fb_in.shape[0]):
+        dst = fb_in[m] * n
+        src = (y0 + fb_out[m]) * n
+        for l in range(n):
+            ws[dst + l] = ws[src + l]
+
+
+@njit(cache=True, error_model="numpy")
+def store_block(b, sse, right, seq_right_b, out_sse, out_right, out_seq, out_finite):
+    """The block's tallies into the population's outputs (rows b * N ...)."""
+    n = sse.shape[0]
+    for l in range(n):
+        p = b * n + l
+        out_sse[p] = sse[l]
+        out_right[p] = right[l]
+        out_finite[p] = 1 if math.isfinite(sse[l]) else 0
+        for s in range(seq_right_b.shape[1]):
+            out_seq[p, s] = seq_right_b[l, s]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
                            mode, tol, thr, sse, n_right, seq_right, finite, lo, hi):
-    """:func:`score_population` for blocks of individuals in vector lanes.
+    """:func:`score_population` for blocks of individuals in vector lanes (sequential networks).
 
-    ``key``: the network's structure key, a literal (call through
-    :func:`evornn.nets.threads.run_rows`; blocks lo..hi-1). Wb (B, n_params * N) and X (T, n_in) of the network's
-    dtype (:func:`evornn.nets.lanes.pack`); Y (T, n_out) float64. Outputs per individual of the
-    padded population (B * N rows): sse, n_right, seq_right (B * N, S), finite, as in
-    :func:`score_population`; ``finite`` is 0 when any scored output is NaN or Inf (the caller marks
-    chromosomes that are not finite).
+    ``key``: the network's structure key, a literal (run through
+    :func:`evornn.nets.threads.run_rows`; blocks lo..hi-1). Wb (B, n_params * N) and X (T, n_in)
+    of the network's dtype (:func:`evornn.nets.lanes.pack`); Y (T, n_out) float64. Outputs per
+    individual of the padded population (B * N rows): sse, n_right, seq_right (B * N, S), finite,
+    as in :func:`score_population`; ``finite`` is 0 when any scored output is NaN or Inf (the
+    caller marks chromosomes that are not finite).
     """
     literally(key)
     n_in = L[0, NIN]
     last = L.shape[0] - 1
-    n_out, y0 = L[last, NOUT], L[last, YOFF]
-    T = X.shape[0]
+    y0 = L[last, YOFF]
+    S = starts.shape[0] - 1
     for b in range(lo, hi):
         n = nlanes(Wb)
         w = Wb[b]
         ws = np.empty(ws_len * n, dtype=Wb.dtype)
-        bidir = _is_bidirectional(key)
-        Yb = np.empty(T * n_out * n if bidir else 0, dtype=Wb.dtype)
-        Hf = np.empty((T if bidir else 0, L[0, NOUT] * n), dtype=Wb.dtype)
-        Hb = np.empty((T if bidir else 0, L[1 if bidir else 0, NOUT] * n), dtype=Wb.dtype)
         acc = np.zeros(n)
         right = np.zeros(n, dtype=np.int64)
-        step_ok = np.empty(n, dtype=np.uint8)
-        seq_ok = np.empty(n, dtype=np.uint8)
-        for s in range(starts.shape[0] - 1):
+        seq_ok = np.ones((n, S), dtype=np.uint8)
+        for s in range(S):
             t0, t1 = starts[s], starts[s + 1]
-            for l in range(n):
-                seq_ok[l] = 1
-            if bidir:
-                run_sequence_lanes(key, L, ix, fx, w, ws, X, t0, t1, Yb, Hf, Hb)
-            else:
-                ws[:] = 0
+            ws[:] = 0
             for t in range(t0, t1):
-                if not bidir:
-                    set_inputs(ws, X, t, n_in)
-                    if t >= free[s] and t > t0:
-                        # rows y0.. still hold the outputs of step t-1 (inputs live in rows 0..n_in-1)
-                        for m in range(fb_in.shape[0]):
-                            for l in range(n):
-                                ws[fb_in[m] * n + l] = ws[(y0 + fb_out[m]) * n + l]
-                    net_step_lanes(key, L, ix, fx, w, ws)
+                set_inputs(ws, X, t, n_in)
+                if t >= free[s] and t > t0:
+                    feed_back(ws, fb_in, fb_out, y0)
+                net_step_lanes(key, L, ix, fx, w, ws)
                 if mask[t]:
-                    if bidir:
-                        _score_lanes(Yb, t * n_out * n, Y, t, mode, tol, thr, acc, step_ok)
-                    else:
-                        _score_lanes(ws, y0 * n, Y, t, mode, tol, thr, acc, step_ok)
-                    for l in range(n):
-                        right[l] += step_ok[l]
-                        seq_ok[l] &= step_ok[l]
-            for l in range(n):
-                seq_right[b * n + l, s] = seq_ok[l]
-        for l in range(n):
-            p = b * n + l
-            sse[p] = acc[l]
-            n_right[p] = right[l]
-            finite[p] = 1 if math.isfinite(acc[l]) else 0
+                    score_step_lanes(ws, y0 * n, Y, t, mode, tol, thr, acc, right, seq_ok[:, s])
+        store_block(b, acc, right, seq_ok, sse, n_right, seq_right, finite)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def score_population_lanes_bidir(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
+                                 mode, tol, thr, sse, n_right, seq_right, finite, lo, hi):
+    """:func:`score_population_lanes` for bidirectional networks (no free-running: each sequence
+    runs whole, then its steps are scored)."""
+    literally(key)
+    n_out = L[2, NOUT]
+    T = X.shape[0]
+    S = starts.shape[0] - 1
+    for b in range(lo, hi):
+        n = nlanes(Wb)
+        w = Wb[b]
+        ws = np.empty(ws_len * n, dtype=Wb.dtype)
+        Yb = np.empty(T * n_out * n, dtype=Wb.dtype)
+        Hf = np.empty((T, L[0, NOUT] * n), dtype=Wb.dtype)
+        Hb = np.empty((T, L[1, NOUT] * n), dtype=Wb.dtype)
+        acc = np.zeros(n)
+        right = np.zeros(n, dtype=np.int64)
+        seq_ok = np.ones((n, S), dtype=np.uint8)
+        for s in range(S):
+            t0, t1 = starts[s], starts[s + 1]
+            run_bidirectional_lanes(key, L, ix, fx, w, ws, X, t0, t1, Yb, Hf, Hb)
+            for t in range(t0, t1):
+                if mask[t]:
+                    score_step_lanes(Yb, t * n_out * n, Y, t, mode, tol, thr, acc, right, seq_ok[:, s])
+        store_block(b, acc, right, seq_ok, sse, n_right, seq_right, finite)

@@ -154,7 +154,9 @@ def run_population(key, L, ix, fx, W, X, starts, ws_len, Y, lo, hi):
 
 
 # -- blocks of individuals in vector lanes ---------------------------------------------------
-@njit(inline="always", error_model="numpy")
+# The loops that do not depend on the network are compiled once (cached) and shared by every
+# architecture's kernel, which then compiles only its own loop over time and its cells' calls.
+@njit(cache=True, error_model="numpy")
 def set_inputs(ws, X, t, n_in):
     """Input rows 0..n_in-1 of every lane = X[t] (the same inputs for every individual)."""
     n = nlanes(ws)
@@ -165,7 +167,7 @@ def set_inputs(ws, X, t, n_in):
             ws[o + l] = v
 
 
-@njit(inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def get_outputs(ws, y, n_out, Yb, t):
     """Yb[((t * n_out) + j) * N + l] = ws[y + j, l] for every output j and lane l."""
     n = nlanes(ws)
@@ -175,41 +177,59 @@ def get_outputs(ws, y, n_out, Yb, t):
         Yb[o + i] = ws[src + i]
 
 
-@njit(inline="always", error_model="numpy")
-def run_sequence_lanes(key, L, ix, fx, Wb, ws, X, t0, t1, Yb, Hf, Hb):
-    """Run one sequence X[t0:t1] for a block from a zero state; outputs into Yb (see get_outputs).
+@njit(cache=True, error_model="numpy")
+def save_rows(ws, row, m, Hs, t):
+    """Hs[t] = rows row..row+m-1 of ws (every lane)."""
+    n = nlanes(ws)
+    src = U(row * n)
+    for i in range(U(m * n)):
+        Hs[t, i] = ws[src + i]
 
-    ``Hf``/``Hb``: per-block buffers ((T, hf * N), (T, hb * N)) of a bidirectional network's
-    forward and backward outputs (unused otherwise).
-    """
+
+@njit(cache=True, error_model="numpy")
+def load_rows(Hs, t, ws, row, m):
+    """Rows row..row+m-1 of ws = Hs[t]."""
+    n = nlanes(ws)
+    dst = U(row * n)
+    for i in range(U(m * n)):
+        ws[dst + i] = Hs[t, i]
+
+
+@njit(inline="always", error_model="numpy")
+def run_sequence_lanes(key, L, ix, fx, Wb, ws, X, t0, t1, Yb):
+    """Run one sequence X[t0:t1] for a block of a sequential network from a zero state; outputs
+    into Yb (see :func:`get_outputs`)."""
     ws[:] = 0
     n_in = L[0, NIN]
     last = L.shape[0] - 1
     n_out, y = L[last, NOUT], L[last, YOFF]
-    if L.shape[0] != 3 or not _is_bidirectional(key):
-        for t in range(t0, t1):
-            set_inputs(ws, X, t, n_in)
-            net_step_lanes(key, L, ix, fx, Wb, ws)
-            get_outputs(ws, y, n_out, Yb, t)
-        return
-    n = nlanes(ws)
+    for t in range(t0, t1):
+        set_inputs(ws, X, t, n_in)
+        net_step_lanes(key, L, ix, fx, Wb, ws)
+        get_outputs(ws, y, n_out, Yb, t)
+
+
+@njit(inline="always", error_model="numpy")
+def run_bidirectional_lanes(key, L, ix, fx, Wb, ws, X, t0, t1, Yb, Hf, Hb):
+    """:func:`run_sequence_lanes` for a bidirectional network (Schuster & Paliwal 1997): layer 0
+    forward and layer 1 backward over the sequence, into ``Hf``/``Hb`` ((T, hf * N), (T, hb * N)),
+    then the readout (layer 2) of both at every step."""
+    ws[:] = 0
+    n_in = L[0, NIN]
+    n_out, y = L[2, NOUT], L[2, YOFF]
     hf, hb = L[0, NOUT], L[1, NOUT]
     yf, yb = L[0, YOFF], L[1, YOFF]
     for t in range(t0, t1):
         set_inputs(ws, X, t, n_in)
         layer_step_lanes(key, 0, L, ix, fx, Wb, ws)
-        for i in range(hf * n):
-            Hf[t - t0, i] = ws[yf * n + i]
+        save_rows(ws, yf, hf, Hf, t - t0)
     for t in range(t1 - 1, t0 - 1, -1):
         set_inputs(ws, X, t, n_in)
         layer_step_lanes(key, 1, L, ix, fx, Wb, ws)
-        for i in range(hb * n):
-            Hb[t - t0, i] = ws[yb * n + i]
+        save_rows(ws, yb, hb, Hb, t - t0)
     for t in range(t0, t1):
-        for i in range(hf * n):
-            ws[yf * n + i] = Hf[t - t0, i]
-        for i in range(hb * n):
-            ws[yb * n + i] = Hb[t - t0, i]
+        load_rows(Hf, t - t0, ws, yf, hf)
+        load_rows(Hb, t - t0, ws, yb, hb)
         layer_step_lanes(key, 2, L, ix, fx, Wb, ws)
         get_outputs(ws, y, n_out, Yb, t)
 
@@ -218,19 +238,35 @@ def run_sequence_lanes(key, L, ix, fx, Wb, ws, X, t0, t1, Yb, Hf, Hb):
 def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb, lo, hi):
     """Yb[b] = outputs of block b of Wb (B, n_params * N) over every sequence of X (T, n_in), lo <= b < hi.
 
-    ``key`` a literal structure key; Wb and X of one dtype (float64 or float32); Yb (B, T * n_out
-    * N) of that dtype, written (see :func:`evornn.nets.lanes.pack`/``unpack``).
+    ``key`` a literal structure key of a sequential network; Wb and X of one dtype (float64 or
+    float32); Yb (B, T * n_out * N) of that dtype, written (see :func:`evornn.nets.lanes.pack`).
     """
     literally(key)
-    bidir = _is_bidirectional(key)
-    T = X.shape[0]
     for b in range(lo, hi):
         ws = np.empty(ws_len * nlanes(Wb), dtype=Wb.dtype)
-        Hf = np.empty((T if bidir else 0, L[0, NOUT] * nlanes(Wb)), dtype=Wb.dtype)
-        Hb = np.empty((T if bidir else 0, L[1 if bidir else 0, NOUT] * nlanes(Wb)), dtype=Wb.dtype)
         for s in range(starts.shape[0] - 1):
-            run_sequence_lanes(key, L, ix, fx, Wb[b], ws, X, starts[s], starts[s + 1], Yb[b], Hf, Hb)
+            run_sequence_lanes(key, L, ix, fx, Wb[b], ws, X, starts[s], starts[s + 1], Yb[b])
 
 
-__all__ = ["BIDIRECTIONAL", "SEQUENTIAL", "all_finite", "lcopy", "net_step", "run_population",
-           "run_population_lanes", "run_sequence", "run_sequence_lanes"]
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_population_lanes_bidir(key, L, ix, fx, Wb, X, starts, ws_len, Yb, lo, hi):
+    """:func:`run_population_lanes` for a bidirectional network."""
+    literally(key)
+    n = nlanes(Wb)
+    T = X.shape[0]
+    for b in range(lo, hi):
+        ws = np.empty(ws_len * n, dtype=Wb.dtype)
+        Hf = np.empty((T, L[0, NOUT] * n), dtype=Wb.dtype)
+        Hb = np.empty((T, L[1, NOUT] * n), dtype=Wb.dtype)
+        for s in range(starts.shape[0] - 1):
+            run_bidirectional_lanes(key, L, ix, fx, Wb[b], ws, X, starts[s], starts[s + 1], Yb[b], Hf, Hb)
+
+
+def lanes_kernel(kind: int):
+    """The population kernel of a network of ``kind`` (sequential or bidirectional)."""
+    return run_population_lanes_bidir if kind == BIDIRECTIONAL else run_population_lanes
+
+
+__all__ = ["BIDIRECTIONAL", "SEQUENTIAL", "all_finite", "lanes_kernel", "lcopy", "net_step",
+           "run_population", "run_population_lanes", "run_population_lanes_bidir", "run_sequence",
+           "run_sequence_lanes"]

@@ -176,7 +176,7 @@ class Network:
         dt = lanes.DTYPES[self.dtype]
         Wb = lanes.pack(W, dt)
         Yb = np.empty((Wb.shape[0], T * self.n_outputs * lanes.lanes_of_dtype(dt)), dtype=dt)
-        run_rows(kernels.run_population_lanes, 1, Wb.shape[0], self.key, self.L, self.ix, self.fx, Wb,
+        run_rows(kernels.lanes_kernel(self.kind), 1, Wb.shape[0], self.key, self.L, self.ix, self.fx, Wb,
                  np.ascontiguousarray(X, dtype=dt), starts, self.ws_len, Yb)
         Y = lanes.unpack(Yb, P, T, self.n_outputs)
         bad = ~np.isfinite(W).all(axis=1)
