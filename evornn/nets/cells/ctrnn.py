@@ -25,7 +25,9 @@ from numba import njit
 
 from ..activations import activate
 from ..layer import ACT, FOFF, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..lanes import U, lact_rows, lane_accs, ldot, ldot_rows, like, lzero, nlanes
 from ..linalg import dot
+from ..vmath import vexp
 from .options import activation, real
 
 CODE = 7
@@ -68,3 +70,58 @@ def step(L, k, ix, fx, w, ws):
         ws[s + i] += alpha * (drive - ws[s + i])
     for i in range(n_out):
         ws[y + i] = activate(act, ws[s + i] + w[p_th + i])
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def ldot_units(acc, c, W, pw, stride, ws, px, m):
+    """Accumulator rows r < c (c <= 4) of ``acc`` (:func:`~evornn.nets.lanes.lane_accs`) +=
+    sum_j W[pw + r*stride + j, l] * ws[px + j, l] for j < m: the dot products of c consecutive
+    units' weight rows with one state (four at once when c is 4; the same bits either way)."""
+    if c == 4:
+        ldot_rows(acc, 4, W, pw, stride, ws, px, m)
+    else:
+        n = nlanes(ws)
+        for r in range(c):
+            ldot(acc[U(r * n):], W, pw + r * stride, ws, px, m)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _act_theta(act, ws, dst, s, W, p_th, m):
+    """ws[dst + j, l] = act(ws[s + j, l] + W[p_th + j, l]) for j < m (flat loops over m rows: a
+    run-time trip count, so LLVM's loop vectoriser turns them into vector code)."""
+    n = nlanes(ws)
+    od, os_, ot = U(dst * n), U(s * n), U(p_th * n)
+    for e in range(U(m * n)):
+        ws[od + e] = ws[os_ + e] + W[ot + e]
+    lact_rows(act, ws, dst, m)
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes), four units at a time."""
+    n_in, H, n_out, act = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT]
+    p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
+    dt = like(fx[L[k, FOFF]], ws)
+    one = like(1.0, ws)
+    p_rec = p + H * n_in
+    p_th = p_rec + H * H
+    p_tau = p_th + H
+    o = s + H                                   # s(y_{t-1} + theta), read by every unit
+    n = nlanes(ws)
+    _act_theta(act, ws, o, s, W, p_th, H)
+    drive = lane_accs(ws, 4)                    # W_in x of units i..i+c-1
+    rec = lane_accs(ws, 4)                      # W_rec s(y + theta) of the same units
+    i = 0
+    while i < H:
+        c = min(4, H - i)
+        lzero(drive, 0, 4)
+        lzero(rec, 0, 4)
+        ldot_units(drive, c, W, p + i * n_in, n_in, ws, x, n_in)
+        ldot_units(rec, c, W, p_rec + i * H, H, ws, o, H)
+        os_, ot = U((s + i) * n), U((p_tau + i) * n)
+        for e in range(U(c * n)):               # alpha per lane: log_tau is evolved
+            alpha = dt * vexp(-W[ot + e])
+            alpha = one if alpha > one else alpha
+            ws[os_ + e] += alpha * ((drive[e] + rec[e]) - ws[os_ + e])
+        i += c
+    _act_theta(act, ws, y, s, W, p_th, n_out)

@@ -25,7 +25,9 @@ import numpy as np
 from numba import njit
 
 from ..layer import FOFF, IOFF, NIN, NUNITS, OPT1, SOFF, XOFF, YOFF, LayerSpec
+from ..lanes import U, lane_acc, lcopy, ldot_fixed, lfill, like, lstore, nlanes
 from ..linalg import copy
+from ..vmath import vtanh
 from .options import activation, integer, real
 
 CODE = 9
@@ -107,3 +109,38 @@ def step(L, k, ix, fx, w, ws):
         copy(ws, s, ws, y + n_in, H)
     else:
         copy(ws, s, ws, y, H)
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes): the reservoir's fixed weights are
+    the same for every lane; tanh and the leaky update run over all units at once."""
+    n_in, H, with_u = L[k, NIN], L[k, NUNITS], L[k, OPT1]
+    s, u, y, f, i0 = L[k, SOFF], L[k, XOFF], L[k, YOFF], L[k, FOFF], L[k, IOFF]
+    a = like(fx[f], ws)
+    keep = like(1.0 - fx[f], ws)
+    p_in = f + 1
+    p_b = p_in + H * n_in
+    p_v = p_b + H
+    c0 = i0 + H + 1
+    x_new = s + H
+    n = nlanes(ws)
+    z = lane_acc(ws)
+    for i in range(H):                          # z = W_in u + b + W_res x_{t-1} into row x_new + i
+        lfill(z, like(fx[p_b + i], ws))
+        ldot_fixed(z, fx, p_in + i * n_in, ws, u, n_in)
+        for e in range(ix[i0 + i], ix[i0 + i + 1]):
+            v = like(fx[p_v + e], ws)
+            o = U((s + ix[c0 + e]) * n)
+            for l in range(U(n)):
+                z[l] += v * ws[o + l]
+        lstore(ws, x_new + i, z)
+    on, os_ = U(x_new * n), U(s * n)
+    for e in range(U(H * n)):
+        ws[on + e] = keep * ws[os_ + e] + a * vtanh(ws[on + e])
+    lcopy(ws, x_new, s, H)
+    if with_u:
+        lcopy(ws, u, y, n_in)
+        lcopy(ws, s, y + n_in, H)
+    else:
+        lcopy(ws, s, y, H)

@@ -14,7 +14,9 @@ from numba import njit
 
 from ..activations import activate
 from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..lanes import U, lact_rows, lane_accs, lcopy, lzero, nlanes
 from ..linalg import copy, dot
+from .ctrnn import ldot_units
 
 CODE = 6
 
@@ -38,3 +40,25 @@ def step(L, k, ix, fx, w, ws):
         a = dot(w, p + i * n_in, ws, x, n_in) + w[p_u + i] * ws[s + i] + w[p_b + i]
         ws[s + i] = activate(act, a)
     copy(ws, s, ws, y, n_out)
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes), four units at a time."""
+    n_in, H, n_out, act = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT]
+    p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
+    p_u = p + H * n_in
+    p_b = p_u + H
+    n = nlanes(ws)
+    acc = lane_accs(ws, 4)
+    i = 0
+    while i < H:                                # pre-activations into h (unit i reads only h[i])
+        c = min(4, H - i)
+        lzero(acc, 0, 4)
+        ldot_units(acc, c, W, p + i * n_in, n_in, ws, x, n_in)
+        os_, ou, ob = U((s + i) * n), U((p_u + i) * n), U((p_b + i) * n)
+        for e in range(U(c * n)):
+            ws[os_ + e] = acc[e] + W[ou + e] * ws[os_ + e] + W[ob + e]
+        i += c
+    lact_rows(act, ws, s, H)
+    lcopy(ws, s, y, n_out)

@@ -22,7 +22,9 @@ from numba import njit
 
 from ..activations import activate
 from ..layer import ACT, FOFF, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..lanes import U, lact_rows, lane_accs, lcopy, like, lzero, nlanes
 from ..linalg import dot
+from .ctrnn import ldot_units
 from .options import activation, integer, real
 
 CODE = 8
@@ -70,3 +72,41 @@ def step(L, k, ix, fx, w, ws):
         ws[s + i] = (1.0 - r) * ws[s + i] + r * a
     for i in range(n_out):
         ws[y + i] = activate(act, ws[s + i])
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes), four units at a time."""
+    n_in, H, n_out, act, F = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT], L[k, OPT1]
+    p, s, x, y, f = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF], L[k, FOFF]
+    p_rec = p + F * n_in
+    p_b = p_rec + H * H
+    yp = s + H                                  # y_{t-1} = act(u_{t-1}), read by every unit
+    n = nlanes(ws)
+    lcopy(ws, s, yp, H)
+    lact_rows(act, ws, yp, H)
+    a = lane_accs(ws, 4)                        # W_rec y_{t-1} + b (+ W_in x) of units i..i+c-1
+    inp = lane_accs(ws, 4)                      # W_in x of the fast ones among them
+    i = 0
+    while i < H:
+        c = min(4, H - i)
+        c_in = min(c, F - i) if i < F else 0
+        lzero(a, 0, 4)
+        ldot_units(a, c, W, p_rec + i * H, H, ws, yp, H)
+        ob = U((p_b + i) * n)
+        for e in range(U(c * n)):
+            a[e] += W[ob + e]
+        if c_in > 0:
+            lzero(inp, 0, 4)
+            ldot_units(inp, c_in, W, p + i * n_in, n_in, ws, x, n_in)
+            for e in range(U(c_in * n)):
+                a[e] += inp[e]
+        for r in range(c):
+            rate = like(fx[f + i + r], ws)
+            keep = like(1.0 - fx[f + i + r], ws)
+            o, ar = U((s + i + r) * n), U(r * n)
+            for l in range(U(n)):
+                ws[o + l] = keep * ws[o + l] + rate * a[ar + l]
+        i += c
+    lcopy(ws, s, y, n_out)
+    lact_rows(act, ws, y, n_out)
