@@ -70,6 +70,22 @@ def _nlanes(a):
     return lambda a: n
 
 
+def rt_lanes(a):
+    """The lane count of array ``a`` as a value LLVM cannot see is constant.
+
+    Numba leaves LLVM's SLP vectoriser off (numba#8705), and a loop of a constant 8 or 16 steps is
+    unrolled into scalar code before the loop vectoriser sees it: lane loops run
+    ``range(rt_lanes(a))`` instead, ``min(N, len(a))``, which is N for every block array (at least
+    one row) but not known to be, so the loop vectoriser turns the loop into vector code."""
+    raise TypeError("rt_lanes runs inside Numba kernels only")
+
+
+@overload(rt_lanes, inline="always")
+def _rt_lanes(a):
+    n = _n_of(a.dtype)
+    return lambda a: min(n, a.shape[0])
+
+
 @njit(inline="always")
 def U(i):
     """``i`` as an unsigned index: Numba then emits no negative-index wraparound, which would
@@ -104,8 +120,9 @@ def lact(code, v):
 def lload(acc, A, row):
     """acc[l] = A[row, l] (a row of a block array: chromosome or workspace)."""
     n = nlanes(A)
+    nl = U(rt_lanes(A))
     o = U(row * n)
-    for l in range(U(n)):
+    for l in range(nl):
         acc[l] = A[o + l]
 
 
@@ -120,8 +137,9 @@ def lfill(acc, v):
 def ladd(acc, A, row):
     """acc[l] += A[row, l]."""
     n = nlanes(A)
+    nl = U(rt_lanes(A))
     o = U(row * n)
-    for l in range(U(n)):
+    for l in range(nl):
         acc[l] += A[o + l]
 
 
@@ -230,6 +248,7 @@ def ldot_rows(acc, nrows, W, pw, row_stride, ws, px, m):
     """For r < nrows (a literal): accumulator row r of ``acc`` += sum_j W[pw + r*row_stride + j, l] *
     ws[px + j, l] for j < m: the dot products of ``nrows`` weight rows with one state, at once."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     _vdot_rows(acc, nrows, W, pw * n, row_stride * n, ws, px * n, m)
 
 
@@ -237,9 +256,10 @@ def ldot_rows(acc, nrows, W, pw, row_stride, ws, px, m):
 def lload_row(acc, r, A, row):
     """Accumulator row r of ``acc`` = A[row, :]."""
     n = nlanes(A)
+    nl = U(rt_lanes(A))
     o = U(row * n)
     a = U(r * n)
-    for l in range(U(n)):
+    for l in range(nl):
         acc[a + l] = A[o + l]
 
 
@@ -247,20 +267,21 @@ def lload_row(acc, r, A, row):
 def lstore_act_row(code, ws, row, acc, r):
     """ws[row, :] = act(accumulator row r of ``acc``)."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     o = U(row * n)
     a = U(r * n)
     if code == TANH:
-        for l in range(U(n)):
+        for l in range(nl):
             ws[o + l] = vtanh(acc[a + l])
     elif code == SIGMOID:
-        for l in range(U(n)):
+        for l in range(nl):
             ws[o + l] = vsigmoid(acc[a + l])
     elif code == RELU:
-        for l in range(U(n)):
+        for l in range(nl):
             v = acc[a + l]
             ws[o + l] = v * 0 if v < 0 else v
     else:
-        for l in range(U(n)):
+        for l in range(nl):
             ws[o + l] = acc[a + l]
 
 
@@ -268,6 +289,7 @@ def lstore_act_row(code, ws, row, acc, r):
 def ldot(acc, W, pw, ws, px, m):
     """acc[l] += sum_j W[pw + j, l] * ws[px + j, l] for j < m (evolved weights times a state)."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     _vdot(acc, W, pw * n, ws, px * n, m)
 
 
@@ -275,9 +297,10 @@ def ldot(acc, W, pw, ws, px, m):
 def lmul(acc, W, row, ws, px):
     """acc[l] += W[row, l] * ws[px, l] (one term)."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     ow = U(row * n)
     ox = U(px * n)
-    for l in range(U(n)):
+    for l in range(nl):
         acc[l] += W[ow + l] * ws[ox + l]
 
 
@@ -285,10 +308,11 @@ def lmul(acc, W, row, ws, px):
 def ldot_fixed(acc, c, pc, ws, px, m):
     """acc[l] += sum_j c[pc + j] * ws[px + j, l] for j < m (fixed weights shared by all lanes)."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     ox = U(px * n)
     for j in range(U(m)):
         cj = like(c[U(pc) + j], ws)
-        for l in range(U(n)):
+        for l in range(nl):
             acc[l] += cj * ws[ox + l]
         ox += U(n)
 
@@ -297,8 +321,9 @@ def ldot_fixed(acc, c, pc, ws, px, m):
 def lstore(ws, row, acc):
     """ws[row, l] = acc[l]."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     o = U(row * n)
-    for l in range(U(n)):
+    for l in range(nl):
         ws[o + l] = acc[l]
 
 
@@ -306,19 +331,20 @@ def lstore(ws, row, acc):
 def lstore_act(code, ws, row, acc):
     """ws[row, l] = act(acc[l]) for activation ``code``."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     o = U(row * n)
     if code == TANH:
-        for l in range(U(n)):
+        for l in range(nl):
             ws[o + l] = vtanh(acc[l])
     elif code == SIGMOID:
-        for l in range(U(n)):
+        for l in range(nl):
             ws[o + l] = vsigmoid(acc[l])
     elif code == RELU:
-        for l in range(U(n)):
+        for l in range(nl):
             v = acc[l]
             ws[o + l] = v * 0 if v < 0 else v
     else:
-        for l in range(U(n)):
+        for l in range(nl):
             ws[o + l] = acc[l]
 
 
@@ -326,6 +352,7 @@ def lstore_act(code, ws, row, acc):
 def lact_rows(code, ws, row, m):
     """ws[row + j, l] = act(ws[row + j, l]) for j < m, in place."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     o = U(row * n)
     if code == TANH:
         for i in range(U(m * n)):
@@ -343,6 +370,7 @@ def lact_rows(code, ws, row, m):
 def lcopy(ws, src, dst, m):
     """Rows ws[dst:dst+m] = ws[src:src+m] (all lanes)."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     so = U(src * n)
     do = U(dst * n)
     for i in range(U(m * n)):
@@ -353,6 +381,7 @@ def lcopy(ws, src, dst, m):
 def lzero(ws, row, m):
     """Rows ws[row:row+m] = 0."""
     n = nlanes(ws)
+    nl = U(rt_lanes(ws))
     o = U(row * n)
     for i in range(U(m * n)):
         ws[o + i] = 0
