@@ -21,9 +21,11 @@ import math
 from numba import njit
 
 from ..activations import sigmoid
+from ..lanes import U, lane_accs, lcopy, ldot_rows, like, lload_row, nlanes, rt_lanes
 from ..layer import NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
 from ..linalg import copy
-from .lstm import check_fixed_activation, gate_sum, gate_units
+from ..vmath import vsigmoid, vtanh
+from .lstm import check_fixed_activation, gate_sum, gate_units, lgate_rows, lstore_row
 
 CODE = 5
 
@@ -54,3 +56,48 @@ def step(L, k, ix, fx, w, ws):
         ws[zh + i] = (1.0 - z) * n + z * ws[s + i]
     copy(ws, zh, ws, s, H)
     copy(ws, s, ws, y, n_out)
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes), several gate rows at once."""
+    n_in, H, n_out = L[k, NIN], L[k, NUNITS], L[k, NOUT]
+    p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
+    p_rec = p + 3 * H * n_in
+    p_b = p_rec + 3 * H * H
+    rh = s + H
+    zh = rh + H
+    n = nlanes(ws)
+    nl = U(rt_lanes(ws))                        # n, not known to LLVM: lane loops vectorise
+    one = like(1.0, ws)
+    acc = lane_accs(ws, 4)
+    ar, az = U(0), U(n)
+    for i in range(H):
+        lgate_rows(acc, W, p, p_rec, p_b, i, 2, H, n_in, ws, x, s)
+        oh = U((s + i) * n)
+        for l in range(nl):
+            acc[az + l] = vsigmoid(acc[az + l])
+            acc[ar + l] = vsigmoid(acc[ar + l]) * ws[oh + l]
+        lstore_row(ws, zh + i, acc, 1)
+        lstore_row(ws, rh + i, acc, 0)
+    pn_in, pn_rec, pn_b = p + 2 * H * n_in, p_rec + 2 * H * H, p_b + 2 * H
+    i = 0
+    while i < H:
+        if i + 4 <= H:                          # units i..i+3: W_n rows are consecutive
+            for r in range(4):
+                lload_row(acc, r, W, pn_b + i + r)
+            ldot_rows(acc, 4, W, pn_in + i * n_in, n_in, ws, x, n_in)
+            ldot_rows(acc, 4, W, pn_rec + i * H, H, ws, rh, H)
+            m = 4
+        else:
+            lgate_rows(acc, W, pn_in, pn_rec, pn_b, i, 1, H, n_in, ws, x, rh)
+            m = 1
+        for r in range(m):
+            oz, oh, a = U((zh + i + r) * n), U((s + i + r) * n), U(r * n)
+            for l in range(nl):
+                z = ws[oz + l]
+                acc[a + l] = (one - z) * vtanh(acc[a + l]) + z * ws[oh + l]
+            lstore_row(ws, zh + i + r, acc, r)
+        i += m
+    lcopy(ws, zh, s, H)
+    lcopy(ws, s, y, n_out)

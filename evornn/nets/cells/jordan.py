@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
+from ..lanes import U, lane_acc, lcopy, ldot, like, lload, lstore_act, nlanes, rt_lanes
 from ..layer import ACT, ACT2, FOFF, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, activation_code
 from ..linalg import copy, dot
 from . import options
@@ -72,3 +73,35 @@ def step(L, k, ix, fx, w, ws):
     for j in range(n_out):
         ws[y_prev + j] = activate(out_act, dot(w, p_out + j * H, ws, h, H) + w[p_bout + j])
     copy(ws, y_prev, ws, y, n_out)
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes)."""
+    n_in, H, n_out, act, out_act = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT], L[k, ACT2]
+    p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
+    mu = like(fx[L[k, FOFF]], ws)
+    p_ctx = p + H * n_in
+    p_b = p_ctx + H * n_out
+    p_out = p_b + H
+    p_bout = p_out + n_out * H
+    y_prev = s
+    c = s + n_out
+    h = c + n_out
+    n = nlanes(ws)
+    nl = U(rt_lanes(ws))                        # n, not known to LLVM: lane loops vectorise
+    for j in range(n_out):
+        oc, oy = U((c + j) * n), U((y_prev + j) * n)
+        for l in range(nl):
+            ws[oc + l] = mu * ws[oc + l] + ws[oy + l]
+    acc = lane_acc(ws)
+    for i in range(H):
+        lload(acc, W, p_b + i)
+        ldot(acc, W, p + i * n_in, ws, x, n_in)
+        ldot(acc, W, p_ctx + i * n_out, ws, c, n_out)
+        lstore_act(act, ws, h + i, acc)
+    for j in range(n_out):
+        lload(acc, W, p_bout + j)
+        ldot(acc, W, p_out + j * H, ws, h, H)
+        lstore_act(out_act, ws, y_prev + j, acc)
+    lcopy(ws, y_prev, y, n_out)

@@ -25,8 +25,10 @@ import numpy as np
 from numba import njit
 
 from ..activations import sigmoid
+from ..lanes import U, lane_accs, lcopy, ldot_rows, lload_row, lstore, nlanes, rt_lanes
 from ..layer import NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
 from ..linalg import copy, dot
+from ..vmath import vsigmoid, vtanh
 from . import options
 
 CODE = 4
@@ -99,3 +101,64 @@ def step(L, k, ix, fx, w, ws):
         ws[h_new + i] = sigmoid(a_o) * math.tanh(c_t)
     copy(ws, h_new, ws, s, H)
     copy(ws, s, ws, y, n_out)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def lgate_rows(acc, W, p_in, p_rec, p_b, i, G, H, n_in, ws, x, h):
+    """Accumulator row g (g < G, a literal) = pre-activation of gate g of unit i, for every lane:
+    b[g, i] + W_in[g, i] . x + W_rec[g, i] . ws[h:h+H] (:func:`gate_sum` of rows g * H + i), the G
+    gates' dot products in one pass over x and one over h."""
+    for g in range(G):
+        lload_row(acc, g, W, p_b + g * H + i)
+    ldot_rows(acc, G, W, p_in + i * n_in, H * n_in, ws, x, n_in)
+    ldot_rows(acc, G, W, p_rec + i * H, H * H, ws, h, H)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def lstore_row(ws, row, acc, r):
+    """ws[row, :] = accumulator row r of ``acc``."""
+    n = nlanes(ws)
+    o = U(row * n)
+    a = U(r * n)
+    for l in range(U(rt_lanes(ws))):
+        ws[o + l] = acc[a + l]
+
+
+# The lane loops run over rt_lanes (see evornn.nets.lanes) and write only accumulator rows (stack
+# memory, which aliases nothing) or read-modify-write one workspace row in place, so that LLVM
+# vectorises them without run-time overlap checks between the rows they read and write.
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes), the four gates of a unit at once."""
+    n_in, H, n_out, peep = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, OPT1]
+    p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
+    p_rec = p + 4 * H * n_in
+    p_b = p_rec + 4 * H * H
+    p_pe = p_b + 4 * H
+    c = s + H
+    h_new = c + H
+    n = nlanes(ws)
+    nl = U(rt_lanes(ws))                        # n, not known to LLVM: lane loops vectorise
+    acc = lane_accs(ws, 5)                      # rows: a_i (then h_t), a_f, a_g, a_o, p_o
+    ai, af, ag, ao, apo = U(0), U(n), U(2 * n), U(3 * n), U(4 * n)
+    for i in range(H):
+        lgate_rows(acc, W, p, p_rec, p_b, i, 4, H, n_in, ws, x, s)
+        oc = U((c + i) * n)
+        if peep:
+            pi, pf = U((p_pe + i) * n), U((p_pe + H + i) * n)
+            for l in range(nl):
+                acc[ai + l] += W[pi + l] * ws[oc + l]       # c_{t-1}
+                acc[af + l] += W[pf + l] * ws[oc + l]
+            lload_row(acc, 4, W, p_pe + 2 * H + i)
+            for l in range(nl):
+                c_t = vsigmoid(acc[af + l]) * ws[oc + l] + vsigmoid(acc[ai + l]) * vtanh(acc[ag + l])
+                ws[oc + l] = c_t            # only cell i reads c[i], so it is updated in place
+                acc[ai + l] = vsigmoid(acc[ao + l] + acc[apo + l] * c_t) * vtanh(c_t)
+        else:
+            for l in range(nl):
+                c_t = vsigmoid(acc[af + l]) * ws[oc + l] + vsigmoid(acc[ai + l]) * vtanh(acc[ag + l])
+                ws[oc + l] = c_t
+                acc[ai + l] = vsigmoid(acc[ao + l]) * vtanh(c_t)
+        lstore(ws, h_new + i, acc)
+    lcopy(ws, h_new, s, H)
+    lcopy(ws, s, y, n_out)

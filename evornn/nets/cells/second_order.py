@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
+from ..lanes import U, lane_acc, lcopy, ldot, lfill, lload, lstore_act, nlanes, rt_lanes
 from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
 from ..linalg import copy, dot
 
@@ -43,3 +44,27 @@ def step(L, k, ix, fx, w, ws):
         ws[h_new + i] = activate(act, a)
     copy(ws, h_new, ws, s, H)
     copy(ws, s, ws, y, n_out)
+
+
+@njit(cache=True, error_model="numpy")
+def step_lanes(L, k, ix, fx, W, ws):
+    """:func:`step` for a block of individuals (evornn.nets.lanes)."""
+    n_in, H, n_out, act = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, ACT]
+    p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
+    p_b = p + H * H * n_in
+    h_new = s + H
+    n = nlanes(ws)
+    nl = U(rt_lanes(ws))                        # n, not known to LLVM: lane loops vectorise
+    acc = lane_acc(ws)
+    d = lane_acc(ws)
+    for i in range(H):
+        lload(acc, W, p_b + i)
+        for j in range(H):
+            lfill(d, 0)
+            ldot(d, W, p + (i * H + j) * n_in, ws, x, n_in)
+            oh = U((s + j) * n)
+            for l in range(nl):
+                acc[l] += ws[oh + l] * d[l]
+        lstore_act(act, ws, h_new + i, acc)
+    lcopy(ws, h_new, s, H)
+    lcopy(ws, s, y, n_out)
