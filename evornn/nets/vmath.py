@@ -12,7 +12,7 @@ from the Cephes formulas (S. L. Moshier, Cephes Math Library, ``exp.c``/``tanh.c
   x is clamped to the finite range first (NaN passes through: comparisons with NaN are false);
   results below the smallest normal number (e^-708, float32 e^-87) are 0, not subnormal.
 * ``vtanh(x)``: x + x^3 P(x^2)/Q(x^2) for |x| < 0.625 (float32: a polynomial), else
-  sign(x) (1 - 2 / (e^{2|x|} + 1)).
+  sign(x) (1 - 2 / (e^{2|x|} + 1)); both branches share one division.
 * ``vsigmoid(x) = 1 / (1 + vexp(-x))``.
 
 Measured against NumPy over [-50, 50] and N(0, 1): float64 within 2 ulp of ``np.tanh``/``np.exp``
@@ -82,14 +82,16 @@ def _exp64(x):
 def _tanh64(x):
     a = abs(x)
     z = x * x
-    small = x + x * z * (((-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z
-                          - 1.61468768441708447952e3)
-                         / (((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z
-                            + 4.84406305325125486048e3))
+    small = a < 0.625
+    # small |x|: x + x z P(z)/Q(z); large: sign(x) (1 - 2 / (e^{2|x|} + 1)). One division serves
+    # both: its numerator and denominator are chosen first.
     e = _exp64(2.0 * (40.0 if a > 40.0 else a))        # NaN stays NaN
-    big = 1.0 - 2.0 / (e + 1.0)
+    num = x * z * ((-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3)
+    den = ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z + 4.84406305325125486048e3
+    q = (num if small else 2.0) / (den if small else e + 1.0)
+    big = 1.0 - q
     big = big if x >= 0.0 else -big
-    return small if a < 0.625 else big
+    return x + q if small else big
 
 
 # -- float32 (Cephes expf.c, tanhf.c) --------------------------------------------------------
