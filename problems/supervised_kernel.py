@@ -27,7 +27,7 @@ from numba import literally, njit
 
 from evornn.nets.kernels import (_is_bidirectional, all_finite, run_bidirectional_lanes, run_sequence,
                                  set_inputs)
-from evornn.nets.lanes import nlanes
+from evornn.nets.lanes import borrow, nlanes
 from evornn.nets.layer import NIN, NOUT, YOFF
 from evornn.nets.specialise import net_step_keyed, net_step_lanes
 
@@ -139,9 +139,9 @@ def score_population(key, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in,
 
 
 @njit(cache=True, error_model="numpy")
-def score_step_lanes(src, off, Y, t, mode, tol, thr, sse, right, seq_ok):
+def score_step_lanes(src, off, Y, t, mode, tol, thr, sse, right, seq_ok, s):
     """Score step t for every lane: add its squared errors to ``sse`` (N,) float64, count it in
-    ``right`` (N,) when every output is right (and finite), clear ``seq_ok`` (N,) otherwise; the
+    ``right`` (N,) when every output is right (and finite), clear ``seq_ok[:, s]`` otherwise; the
     outputs are src[off + j * N + l] (float64 or float32). Shared by every architecture's kernel."""
     n = sse.shape[0]
     for l in range(n):
@@ -159,7 +159,7 @@ def score_step_lanes(src, off, Y, t, mode, tol, thr, sse, right, seq_ok):
         if ok:
             right[l] += 1
         else:
-            seq_ok[l] = 0
+            seq_ok[l, s] = 0
 
 
 @njit(cache=True, error_model="numpy")
@@ -203,24 +203,26 @@ def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free,
     last = L.shape[0] - 1
     y0 = L[last, YOFF]
     S = starts.shape[0] - 1
+    # views without reference counts for the calls of every step (see evornn.nets.lanes.borrow)
+    Lb, ixb, fxb, Xb, Yt, fbi, fbo = borrow(L), borrow(ix), borrow(fx), borrow(X), borrow(Y), borrow(fb_in), borrow(fb_out)
     for b in range(lo, hi):
         n = nlanes(Wb)
-        w = Wb[b]
-        ws = np.empty(ws_len * n, dtype=Wb.dtype)
-        acc = np.zeros(n)
-        right = np.zeros(n, dtype=np.int64)
-        seq_ok = np.ones((n, S), dtype=np.uint8)
+        ws0 = np.empty(ws_len * n, dtype=Wb.dtype)
+        acc0 = np.zeros(n)
+        right0 = np.zeros(n, dtype=np.int64)
+        seq_ok0 = np.ones((n, S), dtype=np.uint8)
+        w, ws, acc, right, seq_ok = borrow(Wb[b]), borrow(ws0), borrow(acc0), borrow(right0), borrow(seq_ok0)
         for s in range(S):
             t0, t1 = starts[s], starts[s + 1]
             ws[:] = 0
             for t in range(t0, t1):
-                set_inputs(ws, X, t, n_in)
+                set_inputs(ws, Xb, t, n_in)
                 if t >= free[s] and t > t0:
-                    feed_back(ws, fb_in, fb_out, y0)
-                net_step_lanes(key, L, ix, fx, w, ws)
+                    feed_back(ws, fbi, fbo, y0)
+                net_step_lanes(key, Lb, ixb, fxb, w, ws)
                 if mask[t]:
-                    score_step_lanes(ws, y0 * n, Y, t, mode, tol, thr, acc, right, seq_ok[:, s])
-        store_block(b, acc, right, seq_ok, sse, n_right, seq_right, finite)
+                    score_step_lanes(ws, y0 * n, Yt, t, mode, tol, thr, acc, right, seq_ok, s)
+        store_block(b, acc0, right0, seq_ok0, sse, n_right, seq_right, finite)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -232,20 +234,22 @@ def score_population_lanes_bidir(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask,
     n_out = L[2, NOUT]
     T = X.shape[0]
     S = starts.shape[0] - 1
+    Lb, ixb, fxb, Xb, Yt = borrow(L), borrow(ix), borrow(fx), borrow(X), borrow(Y)
     for b in range(lo, hi):
         n = nlanes(Wb)
-        w = Wb[b]
-        ws = np.empty(ws_len * n, dtype=Wb.dtype)
-        Yb = np.empty(T * n_out * n, dtype=Wb.dtype)
-        Hf = np.empty((T, L[0, NOUT] * n), dtype=Wb.dtype)
-        Hb = np.empty((T, L[1, NOUT] * n), dtype=Wb.dtype)
-        acc = np.zeros(n)
-        right = np.zeros(n, dtype=np.int64)
-        seq_ok = np.ones((n, S), dtype=np.uint8)
+        ws0 = np.empty(ws_len * n, dtype=Wb.dtype)
+        Yb0 = np.empty(T * n_out * n, dtype=Wb.dtype)
+        Hf0 = np.empty((T, L[0, NOUT] * n), dtype=Wb.dtype)
+        Hb0 = np.empty((T, L[1, NOUT] * n), dtype=Wb.dtype)
+        acc0 = np.zeros(n)
+        right0 = np.zeros(n, dtype=np.int64)
+        seq_ok0 = np.ones((n, S), dtype=np.uint8)
+        w, ws, Yb, Hf, Hb = borrow(Wb[b]), borrow(ws0), borrow(Yb0), borrow(Hf0), borrow(Hb0)
+        acc, right, seq_ok = borrow(acc0), borrow(right0), borrow(seq_ok0)
         for s in range(S):
             t0, t1 = starts[s], starts[s + 1]
-            run_bidirectional_lanes(key, L, ix, fx, w, ws, X, t0, t1, Yb, Hf, Hb)
+            run_bidirectional_lanes(key, Lb, ixb, fxb, w, ws, Xb, t0, t1, Yb, Hf, Hb)
             for t in range(t0, t1):
                 if mask[t]:
-                    score_step_lanes(Yb, t * n_out * n, Y, t, mode, tol, thr, acc, right, seq_ok[:, s])
-        store_block(b, acc, right, seq_ok, sse, n_right, seq_right, finite)
+                    score_step_lanes(Yb, t * n_out * n, Yt, t, mode, tol, thr, acc, right, seq_ok, s)
+        store_block(b, acc0, right0, seq_ok0, sse, n_right, seq_right, finite)

@@ -24,7 +24,7 @@ from numba import literally, njit
 from numba.extending import overload
 
 from .cells import CELLS
-from .lanes import U, lcopy, nlanes
+from .lanes import U, borrow, lcopy, nlanes
 from .layer import NIN, NOUT, SLEN, SOFF, YOFF
 from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_step_keyed,  # noqa: F401
                          layer_step_lanes, net_step_keyed, net_step_lanes)
@@ -242,10 +242,12 @@ def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb, lo, hi):
     float32); Yb (B, T * n_out * N) of that dtype, written (see :func:`evornn.nets.lanes.pack`).
     """
     literally(key)
+    Lb, ixb, fxb, Xb = borrow(L), borrow(ix), borrow(fx), borrow(X)
     for b in range(lo, hi):
         ws = np.empty(ws_len * nlanes(Wb), dtype=Wb.dtype)
+        wsb, wb, yb = borrow(ws), borrow(Wb[b]), borrow(Yb[b])
         for s in range(starts.shape[0] - 1):
-            run_sequence_lanes(key, L, ix, fx, Wb[b], ws, X, starts[s], starts[s + 1], Yb[b])
+            run_sequence_lanes(key, Lb, ixb, fxb, wb, wsb, Xb, starts[s], starts[s + 1], yb)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -254,12 +256,14 @@ def run_population_lanes_bidir(key, L, ix, fx, Wb, X, starts, ws_len, Yb, lo, hi
     literally(key)
     n = nlanes(Wb)
     T = X.shape[0]
+    Lb, ixb, fxb, Xb = borrow(L), borrow(ix), borrow(fx), borrow(X)
     for b in range(lo, hi):
         ws = np.empty(ws_len * n, dtype=Wb.dtype)
         Hf = np.empty((T, L[0, NOUT] * n), dtype=Wb.dtype)
         Hb = np.empty((T, L[1, NOUT] * n), dtype=Wb.dtype)
+        wsb, wb, yb, hfb, hbb = borrow(ws), borrow(Wb[b]), borrow(Yb[b]), borrow(Hf), borrow(Hb)
         for s in range(starts.shape[0] - 1):
-            run_bidirectional_lanes(key, L, ix, fx, Wb[b], ws, X, starts[s], starts[s + 1], Yb[b], Hf, Hb)
+            run_bidirectional_lanes(key, Lb, ixb, fxb, wb, wsb, Xb, starts[s], starts[s + 1], yb, hfb, hbb)
 
 
 def lanes_kernel(kind: int):

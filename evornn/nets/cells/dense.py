@@ -7,7 +7,7 @@ from numba import njit
 
 from ..activations import activate
 from ..layer import ACT, NIN, NOUT, OPT1, POFF, XOFF, YOFF, Block, LayerSpec, dense_units
-from ..lanes import lane_acc, ldot, lfill, lload, lstore_act
+from ..lanes import lact_rows, lane_acc, ldot, lfill, lload, lstore
 from ..linalg import dot
 
 CODE = 1
@@ -48,4 +48,5 @@ def step_lanes(L, k, ix, fx, W, ws):
         else:
             lfill(acc, 0)
         ldot(acc, W, p + i * n_in, ws, x, n_in)
-        lstore_act(act, ws, y + i, acc)
+        lstore(ws, y + i, acc)
+    lact_rows(act, ws, y, n_out)          # one pass over every output row: a vector loop

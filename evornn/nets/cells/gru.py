@@ -21,11 +21,11 @@ import math
 from numba import njit
 
 from ..activations import sigmoid
-from ..lanes import U, lane_accs, lcopy, ldot_rows, like, lload_row, nlanes, rt_lanes
+from ..lanes import U, lane_accs, lcopy, ldot_rows, like, lload_row, lstore_row, nlanes, rt_lanes
 from ..layer import NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
 from ..linalg import copy
 from ..vmath import vsigmoid, vtanh
-from .lstm import check_fixed_activation, gate_sum, gate_units, lgate_rows, lstore_row
+from .lstm import check_fixed_activation, gate_sum, gate_units, lgate_rows
 
 CODE = 5
 

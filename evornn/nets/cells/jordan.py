@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..lanes import U, lane_acc, lcopy, ldot, like, lload, lstore_act, nlanes, rt_lanes
+from ..lanes import U, lact_rows, lane_acc, lcopy, ldot, like, lload, lstore, nlanes, rt_lanes
 from ..layer import ACT, ACT2, FOFF, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, activation_code
 from ..linalg import copy, dot
 from . import options
@@ -99,9 +99,11 @@ def step_lanes(L, k, ix, fx, W, ws):
         lload(acc, W, p_b + i)
         ldot(acc, W, p + i * n_in, ws, x, n_in)
         ldot(acc, W, p_ctx + i * n_out, ws, c, n_out)
-        lstore_act(act, ws, h + i, acc)
+        lstore(ws, h + i, acc)
+    lact_rows(act, ws, h, H)
     for j in range(n_out):
         lload(acc, W, p_bout + j)
         ldot(acc, W, p_out + j * H, ws, h, H)
-        lstore_act(out_act, ws, y_prev + j, acc)
+        lstore(ws, y_prev + j, acc)
+    lact_rows(out_act, ws, y_prev, n_out)
     lcopy(ws, y_prev, y, n_out)

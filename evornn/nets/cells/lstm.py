@@ -114,16 +114,6 @@ def lgate_rows(acc, W, p_in, p_rec, p_b, i, G, H, n_in, ws, x, h):
     ldot_rows(acc, G, W, p_rec + i * H, H * H, ws, h, H)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def lstore_row(ws, row, acc, r):
-    """ws[row, :] = accumulator row r of ``acc``."""
-    n = nlanes(ws)
-    o = U(row * n)
-    a = U(r * n)
-    for l in range(U(rt_lanes(ws))):
-        ws[o + l] = acc[a + l]
-
-
 # The lane loops run over rt_lanes (see evornn.nets.lanes) and write only accumulator rows (stack
 # memory, which aliases nothing) or read-modify-write one workspace row in place, so that LLVM
 # vectorises them without run-time overlap checks between the rows they read and write.

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..lanes import U, lane_acc, lcopy, ldot, lfill, lload, lstore_act, nlanes, rt_lanes
+from ..lanes import U, lact_rows, lane_acc, lcopy, ldot, lfill, lload, lstore, nlanes, rt_lanes
 from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
 from ..linalg import copy, dot
 
@@ -65,6 +65,7 @@ def step_lanes(L, k, ix, fx, W, ws):
             oh = U((s + j) * n)
             for l in range(nl):
                 acc[l] += ws[oh + l] * d[l]
-        lstore_act(act, ws, h_new + i, acc)
+        lstore(ws, h_new + i, acc)
+    lact_rows(act, ws, h_new, H)
     lcopy(ws, h_new, s, H)
     lcopy(ws, s, y, n_out)

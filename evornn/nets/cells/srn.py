@@ -14,8 +14,8 @@ from numba import njit
 
 from ..activations import activate
 from ..layer import ACT, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
-from ..lanes import (lane_accs, lcopy, ldot, ldot_rows, lfill, lload, lload_row, lstore_act,
-                     lstore_act_row, lzero)
+from ..lanes import (lact_rows, lane_accs, lcopy, ldot, ldot_rows, lfill, lload, lload_row, lstore,
+                     lstore_row, lzero)
 from ..linalg import copy, dot
 
 CODE = 2
@@ -70,7 +70,7 @@ def step_lanes(L, k, ix, fx, W, ws):
         ldot_rows(acc, 4, W, p + i * n_in, n_in, ws, x, n_in)
         ldot_rows(acc, 4, W, p_rec + i * H, H, ws, s, H)
         for r in range(4):
-            lstore_act_row(act, ws, h_new + i + r, acc, r)
+            lstore_row(ws, h_new + i + r, acc, r)
         i += 4
     while i < H:
         if bias:
@@ -79,7 +79,8 @@ def step_lanes(L, k, ix, fx, W, ws):
             lfill(acc, 0)
         ldot(acc, W, p + i * n_in, ws, x, n_in)
         ldot(acc, W, p_rec + i * H, ws, s, H)
-        lstore_act(act, ws, h_new + i, acc)
+        lstore(ws, h_new + i, acc)
         i += 1
+    lact_rows(act, ws, h_new, H)          # one pass over every unit: a vector loop
     lcopy(ws, h_new, s, H)
     lcopy(ws, s, y, n_out)
