@@ -25,7 +25,7 @@ from numba.extending import overload
 
 from .cells import CELLS
 from .lanes import U, borrow, lcopy, nlanes
-from .layer import NIN, NOUT, SLEN, SOFF, YOFF
+from .layer import NIN, NOUT, YOFF
 from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_step_keyed,  # noqa: F401
                          layer_step_lanes, net_step_keyed, net_step_lanes)
 
@@ -70,13 +70,6 @@ def all_finite(w):
         if not math.isfinite(w[j]):
             return False
     return True
-
-
-@njit(cache=True, error_model="numpy")
-def reset_layer(L, k, ws):
-    s = L[k, SOFF]
-    for j in range(L[k, SLEN]):
-        ws[s + j] = 0.0
 
 
 def _is_bidirectional(key):

@@ -22,7 +22,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-from .layer import LINEAR, RELU, SIGMOID, TANH
+from .layer import RELU, SIGMOID, TANH
 from .vmath import vsigmoid, vtanh
 
 LANES = {np.dtype(np.float64): 8, np.dtype(np.float32): 16}
@@ -140,16 +140,6 @@ def lfill(acc, v):
         acc[l] = v
 
 
-@njit(inline="always", error_model="numpy")
-def ladd(acc, A, row):
-    """acc[l] += A[row, l]."""
-    n = nlanes(A)
-    nl = U(rt_lanes(A))
-    o = U(row * n)
-    for l in range(nl):
-        acc[l] += A[o + l]
-
-
 @intrinsic
 def _vdot(typingctx, acc, W, ow, ws, ox, m):
     """acc[:] += sum_j W[ow + j*N : ow + (j+1)*N] * ws[ox + j*N : ox + (j+1)*N] for j < m, written
@@ -255,7 +245,6 @@ def ldot_rows(acc, nrows, W, pw, row_stride, ws, px, m):
     """For r < nrows (a literal): accumulator row r of ``acc`` += sum_j W[pw + r*row_stride + j, l] *
     ws[px + j, l] for j < m: the dot products of ``nrows`` weight rows with one state, at once."""
     n = nlanes(ws)
-    nl = U(rt_lanes(ws))
     _vdot_rows(acc, nrows, W, pw * n, row_stride * n, ws, px * n, m)
 
 
@@ -285,19 +274,7 @@ def lstore_row(ws, row, acc, r):
 def ldot(acc, W, pw, ws, px, m):
     """acc[l] += sum_j W[pw + j, l] * ws[px + j, l] for j < m (evolved weights times a state)."""
     n = nlanes(ws)
-    nl = U(rt_lanes(ws))
     _vdot(acc, W, pw * n, ws, px * n, m)
-
-
-@njit(inline="always", error_model="numpy")
-def lmul(acc, W, row, ws, px):
-    """acc[l] += W[row, l] * ws[px, l] (one term)."""
-    n = nlanes(ws)
-    nl = U(rt_lanes(ws))
-    ow = U(row * n)
-    ox = U(px * n)
-    for l in range(nl):
-        acc[l] += W[ow + l] * ws[ox + l]
 
 
 @njit(inline="always", error_model="numpy")
@@ -327,7 +304,6 @@ def lstore(ws, row, acc):
 def lact_rows(code, ws, row, m):
     """ws[row + j, l] = act(ws[row + j, l]) for j < m, in place."""
     n = nlanes(ws)
-    nl = U(rt_lanes(ws))
     o = U(row * n)
     if code == TANH:
         for i in range(U(m * n)):
@@ -345,7 +321,6 @@ def lact_rows(code, ws, row, m):
 def lcopy(ws, src, dst, m):
     """Rows ws[dst:dst+m] = ws[src:src+m] (all lanes)."""
     n = nlanes(ws)
-    nl = U(rt_lanes(ws))
     so = U(src * n)
     do = U(dst * n)
     for i in range(U(m * n)):
@@ -356,7 +331,6 @@ def lcopy(ws, src, dst, m):
 def lzero(ws, row, m):
     """Rows ws[row:row+m] = 0."""
     n = nlanes(ws)
-    nl = U(rt_lanes(ws))
     o = U(row * n)
     for i in range(U(m * n)):
         ws[o + i] = 0

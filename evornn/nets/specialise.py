@@ -257,15 +257,6 @@ def entry(kernel, n_literal: int, *args):
             kernel.compile(sig)
         found = _ENTRIES[key] = kernel.overloads[sig].entry_point
     return found
-    sig = tuple(types.literal(v) for v in lits) + rest
-    with _LOCK:
-        if sig not in kernel.overloads and _not_cached(kernel, sig):
-            on_compile(_notice(kernel, lits))
-        # Compile (or load from the cache) the literal specialisation directly: a plain call would
-        # first type the kernel with non-literal arguments, only to be told to start again.
-        kernel.compile(sig)
-        found = _ENTRIES[key] = kernel.overloads[sig].entry_point
-    return found
 
 
 def _load_cached(kernel, sig) -> bool:
