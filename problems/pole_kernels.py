@@ -34,6 +34,7 @@ from numba.extending import overload
 from evornn.nets.kernels import all_finite
 from evornn.nets.layer import NIN, YOFF
 from evornn.nets.specialise import loop_network
+from evornn.nets.threads import claim
 
 G = -9.8              # gravity, m/s^2 (sign built into the equations)
 MC = 1.0              # cart mass, kg
@@ -229,8 +230,8 @@ def _episode_for(key, L, ix, fx, w, ws, buf, s0, double, velocities, friction, b
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_episodes(key, double, velocities, friction, restart, L, ix, fx, ws_len, W, S0, bias, min_force,
-                 max_steps, window, steps, jiggle, failures, lo, hi):
-    """Chromosome W[p] (P, n_params) from start S0[j] (S, 6) for the pairs k = p * S + j, lo <= k < hi.
+                 max_steps, window, steps, jiggle, failures, rows, n_rows):
+    """Chromosome W[p] (P, n_params) from start S0[j] (S, 6) for every pair k = p * S + j.
 
     The first five arguments are compile-time literals (run through
     :func:`evornn.nets.threads.run_rows` with ``n_literal=5``, which cuts 0..P*S-1 into chunks
@@ -247,7 +248,10 @@ def run_episodes(key, double, velocities, friction, restart, L, ix, fx, ws_len, 
     literally(friction)
     literally(restart)
     S = S0.shape[0]
-    for k in range(lo, hi):
+    for _ in range(n_rows):
+        k = claim(rows, n_rows)        # the next row no thread has taken
+        if k >= n_rows:
+            break
         p = k // S
         j = k - p * S
         w = W[p]

@@ -30,6 +30,7 @@ from evornn.nets.kernels import (_is_bidirectional, all_finite, run_bidirectiona
 from evornn.nets.lanes import borrow, nlanes
 from evornn.nets.layer import NIN, NOUT, YOFF
 from evornn.nets.specialise import net_step_keyed, net_step_lanes
+from evornn.nets.threads import claim
 
 TOLERANCE, THRESHOLD = 0, 1
 
@@ -109,8 +110,8 @@ def _score_individual(key, L, ix, fx, w, ws_len, X, Y, starts, mask, free, fb_in
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def score_population(key, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
-                     mode, tol, thr, sse, n_right, seq_right, finite, lo, hi):
-    """Score rows lo..hi-1 of W on one dataset split, one individual at a time.
+                     mode, tol, thr, sse, n_right, seq_right, finite, rows, n_rows):
+    """Score every row of W on one dataset split, one individual at a time.
 
     Parameters
     ----------
@@ -123,7 +124,10 @@ def score_population(key, L, ix, fx, W, ws_len, X, Y, starts, mask, free, fb_in,
     sse (P,) float64, n_right (P,) int64, seq_right (P, S) uint8, finite (P,) uint8: written.
     """
     literally(key)
-    for p in range(lo, hi):
+    for _ in range(n_rows):
+        p = claim(rows, n_rows)        # the next row no thread has taken
+        if p >= n_rows:
+            break
         w = W[p]
         if not all_finite(w):
             sse[p] = np.inf
@@ -188,11 +192,11 @@ def store_block(b, sse, right, seq_right_b, out_sse, out_right, out_seq, out_fin
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
-                           mode, tol, thr, sse, n_right, seq_right, finite, lo, hi):
+                           mode, tol, thr, sse, n_right, seq_right, finite, rows, n_rows):
     """:func:`score_population` for blocks of individuals in vector lanes (sequential networks).
 
     ``key``: the network's structure key, a literal (run through
-    :func:`evornn.nets.threads.run_rows`; blocks lo..hi-1). Wb (B, n_params * N) and X (T, n_in)
+    :func:`evornn.nets.threads.run_rows`). Wb (B, n_params * N) and X (T, n_in)
     of the network's dtype (:func:`evornn.nets.lanes.pack`); Y (T, n_out) float64. Outputs per
     individual of the padded population (B * N rows): sse, n_right, seq_right (B * N, S), finite,
     as in :func:`score_population`; ``finite`` is 0 when any scored output is NaN or Inf (the
@@ -205,7 +209,10 @@ def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free,
     S = starts.shape[0] - 1
     # views without reference counts for the calls of every step (see evornn.nets.lanes.borrow)
     Lb, ixb, fxb, Xb, Yt, fbi, fbo = borrow(L), borrow(ix), borrow(fx), borrow(X), borrow(Y), borrow(fb_in), borrow(fb_out)
-    for b in range(lo, hi):
+    for _ in range(n_rows):
+        b = claim(rows, n_rows)        # the next row no thread has taken
+        if b >= n_rows:
+            break
         n = nlanes(Wb)
         ws0 = np.empty(ws_len * n, dtype=Wb.dtype)
         acc0 = np.zeros(n)
@@ -227,7 +234,7 @@ def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free,
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def score_population_lanes_bidir(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free, fb_in, fb_out,
-                                 mode, tol, thr, sse, n_right, seq_right, finite, lo, hi):
+                                 mode, tol, thr, sse, n_right, seq_right, finite, rows, n_rows):
     """:func:`score_population_lanes` for bidirectional networks (no free-running: each sequence
     runs whole, then its steps are scored)."""
     literally(key)
@@ -235,7 +242,10 @@ def score_population_lanes_bidir(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask,
     T = X.shape[0]
     S = starts.shape[0] - 1
     Lb, ixb, fxb, Xb, Yt = borrow(L), borrow(ix), borrow(fx), borrow(X), borrow(Y)
-    for b in range(lo, hi):
+    for _ in range(n_rows):
+        b = claim(rows, n_rows)        # the next row no thread has taken
+        if b >= n_rows:
+            break
         n = nlanes(Wb)
         ws0 = np.empty(ws_len * n, dtype=Wb.dtype)
         Yb0 = np.empty(T * n_out * n, dtype=Wb.dtype)

@@ -25,6 +25,7 @@ from numba.extending import overload
 
 from .cells import CELLS
 from .lanes import U, borrow, lcopy, nlanes
+from .threads import claim
 from .layer import NIN, NOUT, YOFF
 from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_step_keyed,  # noqa: F401
                          layer_step_lanes, net_step_keyed, net_step_lanes)
@@ -128,15 +129,18 @@ def run_sequence(key, L, ix, fx, w, ws, X, t0, t1, Y):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_population(key, L, ix, fx, W, X, starts, ws_len, Y, lo, hi):
-    """Y[p] = outputs of chromosome W[p] over every sequence X[starts[s]:starts[s+1]], lo <= p < hi.
+def run_population(key, L, ix, fx, W, X, starts, ws_len, Y, rows, n_rows):
+    """Y[p] = outputs of chromosome W[p] over every sequence X[starts[s]:starts[s+1]].
 
     ``key``: the network's structure key, a literal (run through
     :func:`evornn.nets.threads.run_rows`). W (P, n_params) float64; X (T, n_in) float64; starts
     (S+1,) int64; Y (P, T, n_out) float64, written. A chromosome with a NaN or Inf gives NaN outputs.
     """
     literally(key)
-    for p in range(lo, hi):
+    for _ in range(n_rows):
+        p = claim(rows, n_rows)        # the next row no thread has taken
+        if p >= n_rows:
+            break
         w = W[p]
         if not all_finite(w):
             Y[p, :, :] = np.nan
@@ -228,15 +232,18 @@ def run_bidirectional_lanes(key, L, ix, fx, Wb, ws, X, t0, t1, Yb, Hf, Hb):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb, lo, hi):
-    """Yb[b] = outputs of block b of Wb (B, n_params * N) over every sequence of X (T, n_in), lo <= b < hi.
+def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb, rows, n_rows):
+    """Yb[b] = outputs of block b of Wb (B, n_params * N) over every sequence of X (T, n_in).
 
     ``key`` a literal structure key of a sequential network; Wb and X of one dtype (float64 or
     float32); Yb (B, T * n_out * N) of that dtype, written (see :func:`evornn.nets.lanes.pack`).
     """
     literally(key)
     Lb, ixb, fxb, Xb = borrow(L), borrow(ix), borrow(fx), borrow(X)
-    for b in range(lo, hi):
+    for _ in range(n_rows):
+        b = claim(rows, n_rows)        # the next row no thread has taken
+        if b >= n_rows:
+            break
         ws = np.empty(ws_len * nlanes(Wb), dtype=Wb.dtype)
         wsb, wb, yb = borrow(ws), borrow(Wb[b]), borrow(Yb[b])
         for s in range(starts.shape[0] - 1):
@@ -244,13 +251,16 @@ def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb, lo, hi):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_population_lanes_bidir(key, L, ix, fx, Wb, X, starts, ws_len, Yb, lo, hi):
+def run_population_lanes_bidir(key, L, ix, fx, Wb, X, starts, ws_len, Yb, rows, n_rows):
     """:func:`run_population_lanes` for a bidirectional network."""
     literally(key)
     n = nlanes(Wb)
     T = X.shape[0]
     Lb, ixb, fxb, Xb = borrow(L), borrow(ix), borrow(fx), borrow(X)
-    for b in range(lo, hi):
+    for _ in range(n_rows):
+        b = claim(rows, n_rows)        # the next row no thread has taken
+        if b >= n_rows:
+            break
         ws = np.empty(ws_len * n, dtype=Wb.dtype)
         Hf = np.empty((T, L[0, NOUT] * n), dtype=Wb.dtype)
         Hb = np.empty((T, L[1, NOUT] * n), dtype=Wb.dtype)
