@@ -17,18 +17,19 @@ that all three computed the same trajectories.
 Population (issue 14): P = 256 different networks, one episode each of up to 1,000 steps that
 ends at the first failure, as in evolution, with the damping evaluation's 100-step window sum
 (the non-Markov task's ``fitness = "damping"``), 2 threads. evornn runs ``PoleBalance.run`` (the
-evaluation path: ``run_episodes``, a ``prange`` over the networks); C
-(benchmarks/dpole_population.c) an OpenMP ``parallel for schedule(dynamic)`` over them. One timing
+evaluation path: ``run_episodes`` on 2 threads that take the networks one at a time,
+``evornn.nets.threads``); C (benchmarks/dpole_population.c) an OpenMP
+``parallel for schedule(dynamic)`` over them. One timing
 evaluates the whole population ``--pop-reps`` times (20). The weights are a solved controller
 (below) plus normal(0, ``--sigma``) noise, so that the episodes last a mix of lengths as in an
 evolving population (mean about 350 steps; about one in five runs all 1,000). Time per network
 step counts every step computed, the failing one included. The C program is compiled with
 ``-ffp-contract=off``: gcc otherwise fuses a*b + c into FMA instructions, which round differently
 from Numba's separate multiply and add, and some episodes then end at another step; with it,
-steps and window sums agree exactly for every network (printed). It also prints how unevenly
-Numba's static ``prange`` split (one contiguous block of networks per thread) shares the steps out;
-``--ranked`` orders the networks longest episode first, as in a population sorted by fitness, and
-``--c-schedule static`` gives C the same split.
+steps and window sums agree exactly for every network (printed). It also prints how unevenly a
+static split (one contiguous block of networks per thread, as Numba's ``prange`` and
+``--c-schedule static`` deal them) would share the steps out; ``--ranked`` orders the networks
+longest episode first, as in a population sorted by fitness.
 
     python benchmarks/bench_pole.py [--steps 100000] [--episodes 20] [--repeat 5]
     python benchmarks/bench_pole.py --population [--pop 256] [--pop-steps 1000] [--pop-reps 20]
@@ -186,15 +187,15 @@ def population(args, problem: PoleBalance, net) -> None:
         best_c, best_nb = min(best_c, c_ns), min(best_nb, nb_ns)
         print(f"run {r + 1}: C {c_ns:6.1f}  evornn kernel {nb_ns:6.1f} ns/step   ratio {nb_ns / c_ns:.3f}"
               f"   ({c_s:.3f} s and {nb_s:.3f} s for {reps} x {P} episodes)")
-    # Numba's prange hands each thread one contiguous block of the networks (its default chunk size 0;
-    # with the OpenMP layer a smaller chunk size does not help, as libgomp deals the chunks out statically)
+    # what a static split (one contiguous block of networks per thread, as Numba's prange deals them
+    # out) would give the busiest thread; evornn's threads take the networks one at a time instead
     work = nb_steps + (nb_steps < T)
     busiest = max(b.sum() for b in np.array_split(work, args.threads)) * args.threads / work.sum()
     print(f"episodes: mean {nb_steps.mean():.1f} steps, median {np.median(nb_steps):.0f}, "
           f"{int(np.sum(nb_steps >= T))}/{P} balanced all {T}; C and evornn agree on the steps of "
-          f"{same_steps}/{P} networks and the window sums of {same_jig}/{P} (every run); numba threading "
-          f"layer {numba.threading_layer()}; split into {args.threads} contiguous blocks, the busiest thread "
-          f"has {busiest:.3f} x an even share of the steps")
+          f"{same_steps}/{P} networks and the window sums of {same_jig}/{P} (every run); a static split into "
+          f"{args.threads} contiguous blocks would give the busiest thread {busiest:.3f} x an even share "
+          f"of the steps")
     if same_steps != P:
         raise SystemExit("C and evornn disagree: the workloads are not the same")
     print(f"best of {args.repeat}: C {best_c:.1f} ns/step, evornn kernel {best_nb:.1f} ns/step, "
