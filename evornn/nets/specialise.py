@@ -16,12 +16,14 @@ compile-time literal (``numba.literally``) that names what it runs:
   network compiles its own loop (about two seconds) once. Other networks get their structure key.
 
 Keys are hashes of what they name (and of the cells' source, see :func:`_source_digest`), so
-Numba's on-disk cache finds the same compiled kernel in the next process, and never a stale one. The cells come from the registry (:data:`evornn.nets.cells.CELLS`), so a new cell
-needs no change here.
+Numba's on-disk cache finds the same compiled kernel in the next process, and never a stale one.
+The cells come from the registry (:data:`evornn.nets.cells.CELLS`), so a new cell needs no change
+here.
 
 Called from Python, a kernel with literal arguments would be typed twice on every call (plain
-types, then literals): :func:`call` does that once per set of literal values and argument types,
-then calls the compiled entry point directly.
+types, then literals): :func:`entry` compiles (or loads from the cache) the literal signature
+once per set of literal values and argument types, says so first through :data:`on_compile` when
+it compiles, and returns the compiled entry point; :func:`call` calls it.
 """
 from __future__ import annotations
 
@@ -48,9 +50,10 @@ _CHAINS: dict[tuple, object] = {}
 _DIGEST: bytes | None = None
 _LABELS: dict[int, str] = {}
 # What each kernel does, for the compile notice.
-KERNEL_ROLES: dict[str, str] = {"run_population_lanes": "sequence", "run_population": "sequence (scalar)",
-                                "score_population_lanes": "supervised", "score_population": "supervised (scalar)",
-                                "run_episodes": "pole-balance"}
+KERNEL_ROLES: dict[str, str] = {"run_population_lanes": "sequence", "run_population_lanes_bidir": "sequence",
+                                "run_population": "sequence (scalar)", "score_population_lanes": "supervised",
+                                "score_population_lanes_bidir": "supervised",
+                                "score_population": "supervised (scalar)", "run_episodes": "pole-balance"}
 # Called with one line before a kernel is compiled (not when Numba's cache has it): the CLI prints
 # it; by default it goes to the "evornn" logger at INFO level.
 on_compile: Callable[[str], None] = logging.getLogger("evornn").info
