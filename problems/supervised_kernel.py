@@ -27,7 +27,7 @@ from numba import literally, njit
 
 from evornn.nets.kernels import (_is_bidirectional, all_finite, run_bidirectional_lanes, run_sequence,
                                  set_inputs)
-from evornn.nets.lanes import borrow, nlanes
+from evornn.nets.lanes import borrow, keep, nlanes
 from evornn.nets.layer import NIN, NOUT, YOFF
 from evornn.nets.specialise import net_step_keyed, net_step_lanes
 from evornn.nets.threads import claim
@@ -230,6 +230,7 @@ def score_population_lanes(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask, free,
                 if mask[t]:
                     score_step_lanes(ws, y0 * n, Yt, t, mode, tol, thr, acc, right, seq_ok, s)
         store_block(b, acc0, right0, seq_ok0, sse, n_right, seq_right, finite)
+        keep(ws0)                              # alive as long as its borrowed view
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -263,3 +264,4 @@ def score_population_lanes_bidir(key, L, ix, fx, Wb, ws_len, X, Y, starts, mask,
                 if mask[t]:
                     score_step_lanes(Yb, t * n_out * n, Yt, t, mode, tol, thr, acc, right, seq_ok, s)
         store_block(b, acc0, right0, seq_ok0, sse, n_right, seq_right, finite)
+        keep(ws0) + keep(Yb0) + keep(Hf0) + keep(Hb0)   # alive as long as their borrowed views

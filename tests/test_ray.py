@@ -100,6 +100,19 @@ def test_equals_local_bit_for_bit(ev, name):
     assert np.array_equal(small.fitness, ref.fitness[:2])
 
 
+def test_an_actor_with_two_threads_equals_local(cluster):
+    """Two threads in one actor, a network big enough that its workspace is reused quickly: a kernel
+    that freed a workspace while its blocks still used it crashed here (heap corruption)."""
+    prob = make_problem("parity")
+    net = evornn.make_network(prob, "elman", n_hidden=64)
+    W, seeds = net.init(generator(4), 64), eval_seeds(0, 0, 64)
+    ref = LocalEvaluator()(prob, net, W, seeds)
+    with RayEvaluator(workers=1, threads_per_worker=2, cpus_per_worker=0.5) as e:
+        for _ in range(3):
+            assert _same(e(prob, net, W, seeds), ref)
+        assert e.stats["actors_lost"] == 0
+
+
 def test_runs_equal_local_runs_and_problem_shipped_once(ev):
     def run(evaluator):
         return evornn.make_runner("ga", ToyProblem(noise=True), seed=9, settings={"population": 20},

@@ -24,7 +24,7 @@ from numba import literally, njit
 from numba.extending import overload
 
 from .cells import CELLS
-from .lanes import U, borrow, lcopy, nlanes
+from .lanes import U, borrow, keep, lcopy, nlanes
 from .threads import claim
 from .layer import NIN, NOUT, YOFF
 from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_step_keyed,  # noqa: F401
@@ -248,6 +248,7 @@ def run_population_lanes(key, L, ix, fx, Wb, X, starts, ws_len, Yb, rows, n_rows
         wsb, wb, yb = borrow(ws), borrow(Wb[b]), borrow(Yb[b])
         for s in range(starts.shape[0] - 1):
             run_sequence_lanes(key, Lb, ixb, fxb, wb, wsb, Xb, starts[s], starts[s + 1], yb)
+        keep(ws)                               # alive as long as its borrowed view
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -267,6 +268,7 @@ def run_population_lanes_bidir(key, L, ix, fx, Wb, X, starts, ws_len, Yb, rows, 
         wsb, wb, yb, hfb, hbb = borrow(ws), borrow(Wb[b]), borrow(Yb[b]), borrow(Hf), borrow(Hb)
         for s in range(starts.shape[0] - 1):
             run_bidirectional_lanes(key, Lb, ixb, fxb, wb, wsb, Xb, starts[s], starts[s + 1], yb, hfb, hbb)
+        keep(ws) + keep(Hf) + keep(Hb)         # alive as long as their borrowed views
 
 
 def lanes_kernel(kind: int):
