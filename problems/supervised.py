@@ -299,8 +299,10 @@ class SequenceProblem(Problem):
     def _score_kernel(self, net, W, X, Y, starts, mask, free, fb_in, fb_out, sse, n_right, seq_right, finite):
         """Run the network's engine: the lanes kernel on the padded population (then the first P
         rows of its outputs), or the one-individual kernel (``engine="scalar"``)."""
+        # arrays from Ray's object store are read-only, another Numba type: copy to compile once
+        L, ix, fx = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx))
         if getattr(net, "engine", "lanes") == "scalar":
-            run_rows(K.score_population, 1, W.shape[0], net.key, net.L, net.ix, net.fx, W, int(net.ws_len), X, Y,
+            run_rows(K.score_population, 1, W.shape[0], net.key, L, ix, fx, W, int(net.ws_len), X, Y,
                      starts, mask, free, fb_in, fb_out, self._mode, self._tol, self._thr, sse, n_right,
                      seq_right, finite)
             return
@@ -309,8 +311,6 @@ class SequenceProblem(Problem):
         Pp = Wb.shape[0] * lanes.lanes_of_dtype(dt)
         out = (np.empty(Pp), np.empty(Pp, dtype=np.int64), np.empty((Pp, seq_right.shape[1]), dtype=np.uint8),
                np.empty(Pp, dtype=np.uint8))
-        # arrays from Ray's object store are read-only, another Numba type: copy to compile once
-        L, ix, fx = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx))
         kernel = K.score_population_lanes_bidir if net.kind == BIDIRECTIONAL else K.score_population_lanes
         run_rows(kernel, 1, Wb.shape[0], net.key, L, ix, fx, Wb, int(net.ws_len),
                  np.ascontiguousarray(X, dtype=dt), Y, starts, mask, free, fb_in, fb_out,

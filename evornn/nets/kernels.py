@@ -24,7 +24,7 @@ from numba import literally, njit
 from numba.extending import overload
 
 from .cells import CELLS
-from .lanes import U, borrow, keep, lcopy, nlanes
+from .lanes import U, borrow, keep, nlanes
 from .threads import claim
 from .layer import NIN, NOUT, YOFF
 from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_step_keyed,  # noqa: F401
@@ -92,7 +92,7 @@ def run_sequence(key, L, ix, fx, w, ws, X, t0, t1, Y):
     n_in = L[0, NIN]
     last = L.shape[0] - 1
     n_out, y = L[last, NOUT], L[last, YOFF]
-    if L.shape[0] != 3 or not _is_bidirectional(key):
+    if not _is_bidirectional(key):
         for t in range(t0, t1):
             for j in range(n_in):
                 ws[j] = X[t, j]
@@ -276,6 +276,6 @@ def lanes_kernel(kind: int):
     return run_population_lanes_bidir if kind == BIDIRECTIONAL else run_population_lanes
 
 
-__all__ = ["BIDIRECTIONAL", "SEQUENTIAL", "all_finite", "lanes_kernel", "lcopy", "net_step",
+__all__ = ["BIDIRECTIONAL", "SEQUENTIAL", "all_finite", "lanes_kernel", "net_step",
            "run_population", "run_population_lanes", "run_population_lanes_bidir", "run_sequence",
            "run_sequence_lanes"]

@@ -361,7 +361,6 @@ def pack(W: np.ndarray, dtype) -> np.ndarray:
 
 def unpack(Yb: np.ndarray, P: int, T: int, n_out: int) -> np.ndarray:
     """Block outputs (B, T * n_out * N) -> (P, T, n_out) float64."""
-    B = Yb.shape[0]
-    N = Yb.shape[1] // max(T * n_out, 1) if T * n_out else lanes_of_dtype(Yb.dtype)
+    B, N = Yb.shape[0], lanes_of_dtype(Yb.dtype)
     Y = Yb.reshape(B, T, n_out, N).transpose(0, 3, 1, 2).reshape(B * N, T, n_out)[:P]
     return np.ascontiguousarray(Y, dtype=np.float64)

@@ -20,11 +20,9 @@ class Network:
     """
 
     def __init__(self, name: str, layers: list[LayerSpec], prefixes: list[str],
-                 kind: int = SEQUENTIAL, spec: dict | None = None, readout: bool = False,
-                 dtype: str = "float64"):
-        if dtype not in lanes.DTYPES:
-            raise ValueError(f"{name}: dtype must be one of {', '.join(lanes.DTYPES)}, got {dtype!r}")
-        self.dtype = dtype
+                 kind: int = SEQUENTIAL, spec: dict | None = None, readout: bool = False):
+        # the sequence kernels' precision and engine: build() sets them from its options
+        self.dtype = "float64"
         self.engine = "lanes"
         self.name = name
         self.layers = layers
@@ -156,9 +154,9 @@ class Network:
         """Outputs (P, T, n_out) float64 of every row of W (P, n_params) over inputs X (T, n_in).
 
         ``engine`` (default: the network's, "lanes" unless built with ``engine="scalar"``):
-        "lanes" runs blocks of individuals in vector lanes in the network's ``dtype``; "scalar" runs one individual at a time in float64 with libm's exp/tanh (the
-        arithmetic of the closed-loop kernels). Both run blocks or individuals in parallel. A row
-        with a NaN or Inf gives NaN outputs.
+        "lanes" runs blocks of individuals in vector lanes in the network's ``dtype``; "scalar"
+        runs one individual at a time in float64 with libm's exp/tanh (the arithmetic of the
+        closed-loop kernels). Both run on all threads. A row with a NaN or Inf gives NaN outputs.
         """
         W = np.ascontiguousarray(W, dtype=np.float64)
         if W.ndim != 2 or W.shape[1] != self.n_params:

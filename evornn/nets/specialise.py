@@ -23,7 +23,7 @@ here.
 Called from Python, a kernel with literal arguments would be typed twice on every call (plain
 types, then literals): :func:`entry` compiles (or loads from the cache) the literal signature
 once per set of literal values and argument types, says so first through :data:`on_compile` when
-it compiles, and returns the compiled entry point; :func:`call` calls it.
+it compiles, and returns the compiled entry point.
 """
 from __future__ import annotations
 
@@ -229,11 +229,6 @@ overload(net_step_keyed, inline="always")(_net_step_impl(False))
 overload(net_step_lanes, inline="always")(_net_step_impl(True))
 overload(layer_step_keyed, inline="always")(_layer_step_impl(False))
 overload(layer_step_lanes, inline="always")(_layer_step_impl(True))
-
-
-def call(kernel, n_literal: int, *args):
-    """``kernel(*args)`` with its first ``n_literal`` arguments (ints or bools) compiled as literals."""
-    return entry(kernel, n_literal, *args)(*args)
 
 
 def _arg_key(a):

@@ -63,7 +63,7 @@ def run_rows(kernel, n_literal: int, n_rows: int, *args) -> None:
     """``kernel(*args, rows, n_rows)`` on up to ``numba.get_num_threads()`` threads at once.
 
     ``n_literal``: how many leading arguments are compile-time literals (see
-    :func:`evornn.nets.specialise.call`).
+    :func:`evornn.nets.specialise.entry`).
     """
     rows = np.zeros(1, dtype=np.int64)
     fn = entry(kernel, n_literal, *args, rows, n_rows)
