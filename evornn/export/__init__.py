@@ -7,6 +7,8 @@ made from. onnx (and onnxruntime to run the model) and torch are optional: ``pip
 """
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +68,14 @@ def export_run(folder: str | Path, format: str, out: str | Path | None = None) -
 
 
 __all__ = ["FORMATS", "build_from_json", "export", "export_run", "to_dict"]
+
+
+class _CallableModule(types.ModuleType):
+    """``evornn.export(net, w, ...)`` calls :func:`export`, while ``evornn.export`` stays this
+    package (so ``import evornn.export.onnx_format`` and the like keep working)."""
+
+    def __call__(self, net, w, format: str = "onnx", path=None):
+        return export(net, w, format, path)
+
+
+sys.modules[__name__].__class__ = _CallableModule
