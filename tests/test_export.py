@@ -22,6 +22,7 @@ import pytest
 
 import evornn
 from evornn import cli
+from evornn.export import to_dict
 from evornn.nets import ARCHS, build
 from evornn.nets.registry import CORES
 from evornn.problems.registry import make_problem
@@ -193,6 +194,52 @@ def test_onnx_model_is_float64_and_passes_the_checker(made):
     onnx.checker.check_model(model, full_check=True)
     assert all(i.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE for i in model.graph.input)
     assert [n.op_type for n in model.graph.node if n.op_type == "Scan"] == ["Scan"]
+
+
+def native_cases() -> list[tuple[str, dict]]:
+    """The cases with a layer that ONNX's own RNN, LSTM or GRU computes, where ONNX's reference
+    evaluator can check it (its RNN has Tanh only)."""
+    from evornn.export.onnx_format import native_op
+    out = []
+    for arch, opts in CASES:
+        net = build(arch, N_IN, N_OUT, **small(arch), **opts)
+        layers = to_dict(net, np.zeros(net.n_params))["layers"]
+        ops = [native_op(L) for L in layers]
+        if any(ops) and all(op != "RNN" or L["activation"] == "tanh" for op, L in zip(ops, layers)):
+            out.append((arch, opts))
+    return out
+
+
+NATIVE = native_cases() if HAVE_ONNX else []
+
+
+@needs_onnx
+@pytest.mark.parametrize("arch,opts", NATIVE, ids=[a + "".join(f"-{k}={v}" for k, v in o.items()) for a, o in NATIVE])
+def test_onnx_native_operators_compute_the_same_cells(arch, opts, made):
+    """native_ops: ONNX's own LSTM (peepholes too), GRU and RNN, in ONNX's float64 reference
+    evaluator (onnxruntime has no float64 kernels for them)."""
+    from onnx.reference import ReferenceEvaluator
+    net, w, X, Y = made(arch, opts)
+    model = evornn.export(net, w, format="onnx", native_ops=True)
+    assert {n.op_type for n in model.graph.node} & {"RNN", "LSTM", "GRU"}
+    ref = ReferenceEvaluator(model)
+    S = int({p.key: p.value for p in model.metadata_props}["state_size"])
+    if not S:
+        close(ref.run(["y"], {"x": X})[0], Y)
+        return
+    close(ref.run(["y"], {"x": X, "state": np.zeros((2, S))})[0], Y)
+    y1, s1 = ref.run(None, {"x": X[:, :20], "state": np.zeros((2, S))})
+    y2, _ = ref.run(None, {"x": X[:, 20:], "state": s1})
+    close(np.concatenate([y1, y2], axis=1), Y)
+
+
+@needs_onnx
+def test_onnx_native_rnn_takes_the_cores_activation(made):
+    net, w, _, _ = made("elman", {})
+    model = evornn.export(net, w, format="onnx", native_ops=True)
+    (rnn,) = [n for n in model.graph.node if n.op_type == "RNN"]
+    assert [a.strings for a in rnn.attribute if a.name == "activations"] == [[b"Sigmoid"]]
+    assert {n.op_type for n in evornn.export(*made("gru", {})[:2], format="onnx").graph.node} >= {"Scan"}
 
 
 # -- PyTorch ------------------------------------------------------------------------------------

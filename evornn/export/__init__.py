@@ -19,14 +19,17 @@ from .json_format import build_from_json, to_dict
 FORMATS = {"onnx": ".onnx", "torch": ".pt", "json": ".json"}
 
 
-def export(net, w: np.ndarray, format: str = "onnx", path: str | Path | None = None) -> Any:
+def export(net, w: np.ndarray, format: str = "onnx", path: str | Path | None = None, *,
+           native_ops: bool = False) -> Any:
     """Export network ``net`` with chromosome ``w`` (n_params,).
 
     format "json": the document (a dict); "onnx": the ``onnx.ModelProto``; "torch": a
     ``torch.nn.Module`` (float64) whose ``forward(x, state=None)`` returns ``(y, state)``. With
     ``path`` it is also written there (for torch: the state dict and the JSON document in one
     ``torch.save`` file that :func:`evornn.export.torch_format.load` reads back) and the path is
-    returned instead.
+    returned instead. ``native_ops`` (ONNX only): ONNX's own RNN/LSTM/GRU operators where they
+    compute the cell exactly (see :mod:`evornn.export.onnx_format`; onnxruntime cannot run them
+    in float64).
     """
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
@@ -41,7 +44,7 @@ def export(net, w: np.ndarray, format: str = "onnx", path: str | Path | None = N
         return write_doc(doc, path)
     if format == "onnx":
         from . import onnx_format
-        return onnx_format.build_model(doc) if path is None else onnx_format.write(doc, path)
+        return onnx_format.build_model(doc, native_ops) if path is None else onnx_format.write(doc, path, native_ops)
     from . import torch_format
     return torch_format.build_module(doc) if path is None else torch_format.write(doc, path)
 
@@ -74,8 +77,8 @@ class _CallableModule(types.ModuleType):
     """``evornn.export(net, w, ...)`` calls :func:`export`, while ``evornn.export`` stays this
     package (so ``import evornn.export.onnx_format`` and the like keep working)."""
 
-    def __call__(self, net, w, format: str = "onnx", path=None):
-        return export(net, w, format, path)
+    def __call__(self, net, w, format: str = "onnx", path=None, **options):
+        return export(net, w, format, path, **options)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -19,7 +19,10 @@ only an initial value; its GRU is ONNX's GRU with linear_before_reset = 0 and ga
 instead of rzn; the srn core with tanh, relu or sigmoid is ONNX's RNN), but onnxruntime (1.32,
 CPU) implements them in float only: "LSTM operator does not support double yet", the same for GRU,
 and no double kernel at all for RNN. A float64 model that runs in onnxruntime and reproduces the
-kernels to 1e-9 therefore uses Scan for every cell.
+kernels to 1e-9 therefore uses Scan for every cell. With ``native_ops=True`` the matching layers
+use those operators instead (the weights reordered to ONNX's gate orders); that model is checked
+against the kernels in ONNX's float64 reference evaluator (``onnx.reference``), for runtimes that
+have float64 recurrent kernels.
 """
 from __future__ import annotations
 
@@ -171,6 +174,52 @@ def _scan(g: Graph, k: int, L: dict, x: Value, states: list[Value], reverse: boo
     return res[-1], res[:-1]
 
 
+# ONNX's gate orders in terms of evornn's: LSTM iofc from ifgo, GRU zrh from rzn; peepholes P = [p_i, p_o, p_f]
+_GATES = {"lstm": [0, 3, 1, 2], "gru": [1, 0, 2]}
+_RNN_ACTS = {"tanh": "Tanh", "relu": "Relu", "sigmoid": "Sigmoid"}
+
+
+def native_op(L: dict) -> str | None:
+    """The ONNX operator that computes layer ``L`` exactly, or None."""
+    if L["cell"] == "lstm":
+        return "LSTM"
+    if L["cell"] == "gru":
+        return "GRU"
+    if L["cell"] == "srn" and L["activation"] in _RNN_ACTS:
+        return "RNN"
+    return None
+
+
+def _native(g: Graph, k: int, L: dict, x: Value, states: list[Value], reverse: bool = False):
+    """Layer ``k`` over x (B, T, n) as ONNX's own RNN, LSTM or GRU operator; (outputs, final states)."""
+    op, H, W = native_op(L), L["n_units"], L["weights"]
+    G = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
+    w_in = np.asarray(W["W_in"], dtype=np.float64).reshape(G, H, -1)
+    w_rec = np.asarray(W["W_rec"], dtype=np.float64).reshape(G, H, H)
+    b = np.asarray(W["b"], dtype=np.float64).reshape(G, H) if "b" in W else np.zeros((G, H))
+    order = _GATES.get(L["cell"], [0])
+    name = f"layer{k}."
+    ins = [g.node("Transpose", [x], perm=[1, 0, 2]),                               # (T, B, n)
+           g.const(w_in[order].reshape(1, G * H, -1), name + "W"),
+           g.const(w_rec[order].reshape(1, G * H, H), name + "R"),
+           g.const(np.concatenate([b[order].reshape(-1), np.zeros(G * H)])[None], name + "B"),
+           ""]                                                                     # sequence_lens
+    ins += [g.node("Unsqueeze", [s, g.ints([0])]) for s in states]                 # initial_h (, initial_c)
+    attrs = {"hidden_size": H, "direction": "reverse" if reverse else "forward"}
+    if op == "LSTM" and L["options"]["peephole"]:
+        peep = np.asarray(W["peep"], dtype=np.float64)
+        ins.append(g.const(peep[[0, 2, 1]].reshape(1, 3 * H), name + "P"))
+    if op == "GRU":
+        attrs["linear_before_reset"] = 0            # r * h before the product with U_n, as Cho et al.
+    if op == "RNN":
+        attrs["activations"] = [_RNN_ACTS[L["activation"]]]
+    outs = g.node(op, ins, n_out=1 + len(states), **attrs)
+    Y = g.node("Transpose", [g.node("Squeeze", [outs[0], g.ints([1])])], perm=[1, 0, 2])
+    if L["n_out"] < H:
+        Y = g.node("Slice", [Y, g.ints([0]), g.ints([L["n_out"]]), g.ints([-1])])
+    return Y, [g.node("Squeeze", [v, g.ints([0])]) for v in outs[1:]]
+
+
 def _zeros_like_batch(g: Graph, x: Value, size: int) -> Value:
     """A (B, size) zero tensor with x's batch size (bidirectional layers start from zero)."""
     batch = g.node("Slice", [g.node("Shape", [x]), g.ints([0]), g.ints([1])])
@@ -178,8 +227,13 @@ def _zeros_like_batch(g: Graph, x: Value, size: int) -> Value:
     return g.node("ConstantOfShape", [shape], value=_onnx()[2].from_array(np.zeros(1)))
 
 
-def build_model(doc: dict[str, Any]):
-    """The ONNX ModelProto of a network document (:func:`evornn.export.json_format.to_dict`)."""
+def build_model(doc: dict[str, Any], native_ops: bool = False):
+    """The ONNX ModelProto of a network document (:func:`evornn.export.json_format.to_dict`).
+
+    ``native_ops``: layers that ONNX's own operators compute exactly (:func:`native_op`) use them
+    instead of a Scan. Such a model is valid float64 ONNX and runs in ONNX's reference evaluator
+    (``onnx.reference``), but not in onnxruntime 1.32, which lacks their float64 kernels.
+    """
     onnx, helper, _, TP = _onnx()
     g = Graph("")
     x = Value(g, "x")
@@ -205,7 +259,8 @@ def build_model(doc: dict[str, Any]):
         for k, rev in ((0, False), (1, True)):
             L = layers[k]
             zero = [_zeros_like_batch(g, x, s) for _, s in L["state"]]
-            seqs.append(_scan(g, k, L, x, zero, reverse=rev)[0])
+            run = _native if native_ops and native_op(L) else _scan
+            seqs.append(run(g, k, L, x, zero, reverse=rev)[0])
         h = g.node("Concat", seqs, axis=-1)
         y = eq.dense(LayerOps(g, layers[2], "layer2."), layers[2], h)
     else:
@@ -214,7 +269,8 @@ def build_model(doc: dict[str, Any]):
             if L["cell"] == "dense":
                 h = eq.dense(LayerOps(g, L, f"layer{k}."), L, h)
             else:
-                h, fin = _scan(g, k, L, h, pieces(L))
+                run = _native if native_ops and native_op(L) else _scan
+                h, fin = run(g, k, L, h, pieces(L))
                 finals += fin
         y = h
     g.nodes.append(helper.make_node("Identity", [y.name], ["y"]))
@@ -232,7 +288,7 @@ def build_model(doc: dict[str, Any]):
     return model
 
 
-def write(doc: dict[str, Any], path: str | Path) -> Path:
+def write(doc: dict[str, Any], path: str | Path, native_ops: bool = False) -> Path:
     path = Path(path)
-    path.write_bytes(build_model(doc).SerializeToString())
+    path.write_bytes(build_model(doc, native_ops).SerializeToString())
     return path
