@@ -76,7 +76,7 @@ def _options(kind: str, lay, net, k: int) -> tuple[dict[str, Any], dict[str, Any
         res = reservoir(net, k)
         fixed = {"leak_rate": res["leak_rate"], "W_in": res["W_in"].tolist(), "b": res["b"].tolist(),
                  "W_res": res["W_res"].tolist()}
-        return {"readout_inputs": int(lay.opts[0]), **{kk: v for kk, v in lay.options.items()}}, fixed, [("x", H)]
+        return dict(lay.options), fixed, [("x", H)]     # seed, density, ..., readout_inputs
     if kind == "narx":
         du, dy = int(lay.opts[0]), int(lay.opts[1])
         state = ([("x_taps", du * n_in)] if du else []) + [("y_taps", dy * n_out)]
