@@ -125,6 +125,64 @@ def test_json_round_trip_rebuilds_the_same_network(arch, opts, made, tmp_path):
     assert np.array_equal(w3, w)
 
 
+class NumpyOps:
+    """The ops of evornn.export.equations in NumPy, reading nothing but one layer of the JSON file."""
+
+    def __init__(self, L):
+        from evornn.export.equations import fixed_arrays
+        self.L, self.fx = L, fixed_arrays(L)
+
+    def w(self, key, shape=None, rows=None):
+        a = np.asarray(self.L["weights"][key], dtype=np.float64)
+        a = a if rows is None else a[rows]
+        return a if shape is None else a.reshape(shape)
+
+    def fixed(self, key, shape=None):
+        return np.asarray(self.fx[key], dtype=np.float64)
+
+    def lin(self, x, W): return x @ W.T
+    def sigmoid(self, v): return 1.0 / (1.0 + np.exp(-v))
+    def tanh(self, v): return np.tanh(v)
+    def exp(self, v): return np.exp(v)
+    def min1(self, v): return np.minimum(v, 1.0)
+    def cols(self, v, a, b): return v[..., a:b]
+    def cat(self, vs): return np.concatenate(vs, axis=-1)
+    def outer(self, h, x): return (h[:, :, None] * x[:, None, :]).reshape(h.shape[0], -1)
+
+    def act(self, name, v):
+        return {"linear": v, "sigmoid": self.sigmoid(v), "tanh": np.tanh(v), "relu": np.where(v < 0.0, 0.0, v)}[name]
+
+
+def run_document(doc, X):
+    """The network of a JSON export over X (B, T, n_in), one step at a time, in NumPy."""
+    from evornn.export.equations import STEPS, dense
+    layers = doc["layers"]
+    B, T = X.shape[:2]
+
+    def over_time(k, seq, reverse=False):
+        L = layers[k]
+        if L["cell"] == "dense":
+            return dense(NumpyOps(L), L, seq)
+        state = [np.zeros((B, s)) for _, s in L["state"]]
+        ys = [None] * T
+        for t in (reversed(range(T)) if reverse else range(T)):
+            ys[t], state = STEPS[L["cell"]](NumpyOps(L), L, seq[:, t], state)
+        return np.stack(ys, axis=1)
+    if doc["topology"] == "bidirectional":
+        return over_time(2, np.concatenate([over_time(0, X), over_time(1, X, reverse=True)], axis=-1))
+    for k in range(len(layers)):
+        X = over_time(k, X)
+    return X
+
+
+@pytest.mark.parametrize("arch,opts", CASES, ids=IDS)
+def test_json_file_alone_is_enough_to_run_the_network(arch, opts, made, tmp_path):
+    """A rebuild from the file's numbers and equations only (NumPy, step by step, the state carried)."""
+    net, w, X, Y = made(arch, opts)
+    doc = json.loads(evornn.export(net, w, format="json", path=tmp_path / "net.json").read_text())
+    close(run_document(doc, X), Y)
+
+
 def test_json_blocks_are_nested_lists_in_their_shapes(made):
     net, w, _, _ = made("lstm", {"peephole": True})
     doc = evornn.export(net, w, format="json")
