@@ -4,6 +4,9 @@
 back into (net, w). The JSON document (:mod:`.json_format`) is the one description every format is
 made from. onnx (and onnxruntime to run the model) and torch are optional: ``pip install
 'evornn[export]'`` for ONNX; torch as you install it for your platform.
+
+The ONNX and torch models compute in float64: for a network built with ``dtype="float32"`` they
+give the float64 kernels' outputs (the float32 kernels differ from those by float32 rounding).
 """
 from __future__ import annotations
 
