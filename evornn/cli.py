@@ -54,6 +54,8 @@ def build_parser() -> Parser:
 
     ls = sub.add_parser("list", help="architectures, problems, optimisers and stopping criteria")
     ls.add_argument("--options", action="store_true", help="also show each one's settings and defaults")
+    ls.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                    help="also import this plugin module (as [run] plugins does; repeatable)")
 
     sh = sub.add_parser("show", help="a run's summary, and its best network evaluated again")
     sh.add_argument("folder")
@@ -136,37 +138,45 @@ def _signature_defaults(fn: Any, skip: tuple[str, ...]) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     import dataclasses
-    from .nets import ARCHS
-    from .optim import registry as optims
-    from .optim.stopping import CRITERIA
-    from .problems import registry as problems
     from .config import RunSettings
+    from .nets import ARCHS
+    from .nets.cells import CELLS, CODES
+    from .nets.registry import core_names
+    from .optim.registry import OPTIMISERS
+    from .problems import registry as problems
+    from .registry import load_plugins
+    from .stopping import CRITERIA
+    load_plugins(args.plugin)
 
-    def section(title: str, items: list[tuple[str, str, str]]) -> None:
+    def section(title: str, items: list[tuple[str, str, str]], registry=None) -> None:
         print(title)
-        width = max((len(n) for n, _, _ in items), default=0) + 2
+        missing = registry.unavailable() if registry is not None else {}
+        width = max([len(n) for n, _, _ in items] + [len(n) for n in missing], default=0) + 2
         for name, text, options in items:
             print(f"  {name:<{width}}{text}")
             if args.options and options:
                 print(f"  {'':<{width}}settings: {options}")
+        for name, why in missing.items():
+            print(f"  {name:<{width}}unavailable: {why}")
         print()
 
-    from .nets.cells import CELLS, cell_name
     common = "dtype='float64' (or 'float32', sequence problems), engine='lanes' (or 'scalar')"
     section("architectures ([network] arch):",
-            [(n, d, ", ".join(filter(None, [_signature_defaults(fn, ("n_inputs", "n_outputs")), common])))
-             for n, (fn, d) in ARCHS.items()])
+            [(n, ARCHS.description(n), ", ".join(filter(None, [_signature_defaults(fn, ("n_inputs", "n_outputs")), common])))
+             for n, fn in ARCHS.items()], ARCHS)
+    cores = set(core_names())
     section("cells (the layer kernels architectures are made of; evornn.nets.cells):",
-            [(cell_name(c), _first_sentence(m.__doc__), f"code {c}") for c, m in sorted(CELLS.items())])
+            [(n, _first_sentence(m.__doc__), f"code {m.CODE}" + (f", a core: [network] cell = \"{n}\"" if n in cores else ""))
+             for n, m in sorted(CELLS.items(), key=lambda nm: nm[1].CODE) if int(m.CODE) in CODES], CELLS)
     section("problems ([problem] name):", [(n, problems.describe(n), _problem_options(n) if args.options else "")
-                                           for n in problems.available()])
+                                           for n in problems.available()], problems.PROBLEMS)
     section("optimisers ([optimiser] name):",
-            [(n, optims.describe(n), ", ".join(f"{f.name}={_default(f)!r}" for f in
-                                               dataclasses.fields(optims.get_strategy(n).Config)))
-             for n in optims.available()])
+            [(n, OPTIMISERS.description(n), ", ".join(f"{f.name}={_default(f)!r}" for f in
+                                                      dataclasses.fields(cls.Config)))
+             for n, cls in OPTIMISERS.items()], OPTIMISERS)
     section("stopping criteria ([stop] keys; any that fires ends the run):", [(n, d, "") for n, d in CRITERIA.items()])
     if args.options:
-        section("run settings ([run] keys):", [(f.name, repr(f.default), "") for f in dataclasses.fields(RunSettings)])
+        section("run settings ([run] keys):", [(f.name, repr(_default(f)), "") for f in dataclasses.fields(RunSettings)])
     return 0
 
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .optim.base import make_config
-from .optim.stopping import StopConfig
+from .settings import check_call, check_value, make_config
+from .stopping import StopConfig
 
 SECTIONS = ("problem", "network", "optimiser", "stop", "run")
 BACKENDS = ("local", "ray")
@@ -44,6 +44,7 @@ class RunSettings:
     checkpoint_every: int = 10    # generations between checkpoints; 0 = none
     log_every: int = 0            # a progress line every k generations; 0 = about one a second
     ray_address: str = ""         # ray: "" starts Ray here; "auto" or host:port joins a cluster
+    plugins: tuple[str, ...] = ()  # modules to import first: they register their own pieces
 
     def validate(self, where: str = "run") -> None:
         if self.seed < 0:
@@ -141,6 +142,7 @@ def stop_config(values: dict[str, Any], where: str = "stop") -> StopConfig:
 def experiment(doc: dict[str, Any], where: str = "config") -> Experiment:
     """The Experiment a config document describes (unknown sections, keys or types raise)."""
     check_sections(doc, where)
+    load_run_plugins(doc)
     problem = dict(doc.get("problem", {}))
     network = dict(doc.get("network", {}))
     optimiser = dict(doc.get("optimiser", {}))
@@ -150,6 +152,16 @@ def experiment(doc: dict[str, Any], where: str = "config") -> Experiment:
     return Experiment(problem=pname, optimiser=oname, problem_params=problem, arch=arch, net_options=network,
                       settings=optimiser, stop=stop_config(doc.get("stop", {})),
                       run=make_config(RunSettings, dict(doc.get("run", {})), "run"))
+
+
+def load_run_plugins(doc: dict[str, Any]) -> None:
+    """Import the modules of ``[run] plugins`` (and the installed entry points) so that the names
+    they register can be used in the rest of ``doc``."""
+    from .registry import load_plugins
+    plugins = doc.get("run", {}).get("plugins", [])
+    if not isinstance(plugins, (list, tuple)):
+        raise ValueError(f"run.plugins must be a list of module names, got {plugins!r}")
+    load_plugins(list(plugins))
 
 
 # -- where the default configs live ---------------------------------------------------------------
@@ -189,35 +201,23 @@ def set_name(doc: dict[str, Any], section: str, key: str, value: str, source: st
 
 # -- network options: keys and types from the architecture's signature ----------------------------
 def check_net_options(arch: str, options: dict[str, Any]) -> None:
-    """Type-check ``options`` against the defaults in the signature of architecture ``arch``."""
+    """Keys and types of ``options`` against the signature of architecture ``arch`` (plus the
+    ``dtype`` and ``engine`` every architecture takes)."""
     from .nets import ARCHS
     if arch not in ARCHS:
         raise ValueError(f"network.arch: unknown architecture {arch!r}; choose one of {', '.join(sorted(ARCHS))}")
-    params = inspect.signature(ARCHS[arch][0]).parameters
-    for k, v in options.items():
-        p = params.get(k)
-        if p is None or p.default is inspect.Parameter.empty or p.default is None:
-            continue
-        d = p.default
-        if isinstance(d, bool):
-            ok = isinstance(v, bool)
-        elif isinstance(d, int):
-            ok = isinstance(v, int) and not isinstance(v, bool)
-        elif isinstance(d, float):
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        elif isinstance(d, (tuple, list)):
-            ok = isinstance(v, (tuple, list, int)) and not isinstance(v, bool)
-        else:
-            ok = isinstance(v, type(d))
-        if not ok:
-            raise ValueError(f"network.{k} must be {type(d).__name__}, got {v!r}")
+    common = {k: v for k, v in options.items() if k in ("dtype", "engine")}
+    for k, v in common.items():
+        check_value("network", k, v, "")
+    check_call(ARCHS.get(arch), {k: v for k, v in options.items() if k not in common}, "network",
+               skip=("n_inputs", "n_outputs"))
 
 
 def net_defaults(arch: str) -> dict[str, Any]:
     """The options of architecture ``arch`` that have a (non-None) default, as TOML can hold them."""
     from .nets import ARCHS
     out = {}
-    for k, p in inspect.signature(ARCHS[arch][0]).parameters.items():
+    for k, p in inspect.signature(ARCHS.get(arch)).parameters.items():
         if k in ("n_inputs", "n_outputs") or p.default in (inspect.Parameter.empty, None):
             continue
         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
