@@ -124,7 +124,7 @@ def test_cosyne_one_point_cut_in_neuron_order(rng):
         cut = int((c1 == 0).sum())
         assert 0 < cut < net.n_params and np.array_equal(c1 == 0, pos < cut) and np.array_equal(c2, 1 - c1)
     with pytest.raises(ValueError, match="neuron groups"):
-        CoSyNE(net.n_params, cfg, rng, net.init)
+        CoSyNE(net.n_params, cfg, rng, net.init).ask()   # the groups come from setup(problem, net)
     layout = CoSyNE(net.n_params, make_config(CoSyNE.Config, {"population": 8}, "cosyne"), rng)
     c1, _ = layout._crossover(a, b)
     assert np.array_equal(c1, np.r_[np.zeros(int((c1 == 0).sum())), np.ones(int((c1 == 1).sum()))])
@@ -164,7 +164,7 @@ def test_esp_neuron_fitness_is_the_average_of_its_trials(rng):
 
 def test_esp_requires_groups_and_make_runner_passes_them():
     with pytest.raises(ValueError, match="neuron groups"):
-        ESP(5, None, generator(0), None)
+        ESP(5, None, generator(0), None).ask()   # the groups come from setup(problem, net)
     r = evornn.make_runner("esp", "pole-balance", "frnn", net={"n_hidden": 2}, settings={"population": 4, "trials": 1},
                            stop={"max_generations": 1})
     assert len(r.strategy.groups) == 2
