@@ -29,8 +29,8 @@ def build_parser() -> Parser:
     r.add_argument("optimiser", help="optimiser name (evornn list)")
     r.add_argument("--problem", help="problem name (evornn list); default: the config's [problem] name")
     r.add_argument("--arch", help="network architecture (default: the config's, else the problem's)")
-    r.add_argument("--config", help="TOML config (default: configs/<optimiser>-<problem>.toml, "
-                                    "else configs/problems/<problem>.toml)")
+    r.add_argument("--config", help="TOML config: a file, or a shipped config by name (evornn list --configs); "
+                                    "default: <optimiser>-<problem>, else problems/<problem>")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one setting, e.g. optimiser.population=50 (repeatable)")
     r.add_argument("--seed", type=int, help="root seed ([run] seed)")
@@ -41,7 +41,7 @@ def build_parser() -> Parser:
     r.add_argument("--quiet", action="store_true", help="no progress lines")
 
     c = sub.add_parser("compare", help="several optimisers x several seeds on one problem, then a report")
-    c.add_argument("config", help="comparison TOML (see configs/compare-*.toml)")
+    c.add_argument("config", help="comparison TOML: a file, or a shipped one by name (compare-neuroevolution)")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one shared setting")
     c.add_argument("--out", help="folder for the comparison folder ([run] out)")
     c.add_argument("--quiet", action="store_true", help="one line per finished run only")
@@ -54,6 +54,7 @@ def build_parser() -> Parser:
 
     ls = sub.add_parser("list", help="architectures, problems, optimisers and stopping criteria")
     ls.add_argument("--options", action="store_true", help="also show each one's settings and defaults")
+    ls.add_argument("--configs", action="store_true", help="list the shipped configs (usable by name)")
     ls.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                     help="also import this plugin module (as [run] plugins does; repeatable)")
 
@@ -70,10 +71,10 @@ def build_parser() -> Parser:
 
 # -- commands ---------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
-    from .config import apply_sets, check_sections, default_config, experiment, load_toml, set_name
+    from .config import apply_sets, check_sections, default_config, experiment, find_config, load_toml, set_name
     from .runs import ProgressLines, prepare, start, summary_lines
     if args.config:
-        source, doc = f"--config {args.config}", load_toml(args.config)
+        source, doc = f"--config {args.config}", load_toml(find_config(args.config))
     elif not args.problem:
         raise UsageError("run: give --problem=<name> (evornn list shows them) or a --config file")
     else:
@@ -100,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import load_file, start_compare
-    comp = load_file(args.config, args.set)
+    from .config import find_config
+    comp = load_file(find_config(args.config), args.set)
     n = len(comp.entries) * len(comp.settings.seeds)
     print(f"evornn: comparing {', '.join(lb for lb, _ in comp.entries)} on {comp.entries[0][1].exp.problem}, "
           f"{len(comp.settings.seeds)} seeds ({n} runs)", flush=True)
@@ -147,6 +149,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     from .registry import load_plugins
     from .stopping import CRITERIA
     load_plugins(args.plugin)
+    if args.configs:
+        from .config import config_dir
+        d = config_dir()
+        for p in sorted(d.rglob("*.toml")):
+            print(p.relative_to(d).with_suffix("").as_posix())
+        return 0
 
     def section(title: str, items: list[tuple[str, str, str]], registry=None) -> None:
         print(title)

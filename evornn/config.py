@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib.resources
 import inspect
 import json
 import math
@@ -76,16 +77,24 @@ class Experiment:
 
 # -- reading ------------------------------------------------------------------------------------
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """The TOML document at ``path``; a missing file or a syntax error is a one-line error."""
+    """The TOML document at ``path``; a missing file or a syntax error is a one-line error. File
+    paths inside it (``[problem] path`` and keys ending in ``_path``) are taken relative to the
+    config file's folder."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"config file {path} not found")
     try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"{path}: {e}") from None
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a UTF-8 text file") from None
+    problem = doc.get("problem")
+    if isinstance(problem, dict):
+        for k, v in problem.items():
+            if (k == "path" or k.endswith("_path")) and isinstance(v, str) and v and not Path(v).is_absolute():
+                problem[k] = str((p.parent / v).resolve())
+    return doc
 
 
 def parse_value(raw: str) -> Any:
@@ -166,17 +175,30 @@ def load_run_plugins(doc: dict[str, Any]) -> None:
 
 # -- where the default configs live ---------------------------------------------------------------
 def config_dir() -> Path:
-    """$EVORNN_CONFIGS, else ./configs, else the configs installed with evornn (or its checkout's)."""
+    """$EVORNN_CONFIGS, else the configs shipped with evornn (package data, read through
+    importlib.resources), else a source checkout's configs/. The current folder shadows nothing."""
     env = os.environ.get("EVORNN_CONFIGS")
     if env:
         return Path(env)
-    here = Path("configs")
-    if here.is_dir():
-        return here
-    installed = Path(__file__).resolve().parent / "configs"      # package data of a wheel install
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[1] / "configs"       # an editable install's checkout
+    try:
+        shipped = importlib.resources.files("evornn.configs")
+    except ModuleNotFoundError:      # running from a source checkout without installing it
+        return Path(__file__).resolve().parents[1] / "configs"
+    return Path(str(shipped))
+
+
+def find_config(name_or_path: str | Path) -> Path:
+    """A config file: ``name_or_path`` if it is a file, else the shipped (or $EVORNN_CONFIGS) config
+    of that name (``compare-neuroevolution``, ``ga-parity.toml``, ``problems/sines``)."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    d = config_dir()
+    for c in (d / p, d / f"{p}.toml"):
+        if c.is_file() and not p.is_absolute():
+            return c
+    raise FileNotFoundError(f"config file {name_or_path} not found (neither a file nor a config in {d}; "
+                            f"evornn list --configs shows them)")
 
 
 def default_config(optimiser: str, problem: str) -> Path | None:
