@@ -43,18 +43,21 @@ def make_config(cls: type, values: dict[str, Any], where: str) -> Any:
     return cfg
 
 
-def check_call(fn: Callable, values: dict[str, Any], where: str, skip: tuple[str, ...] = ()) -> None:
-    """Check ``values`` against the keyword parameters of ``fn`` (a problem's factory, an
-    architecture): unknown keys (unless it takes ``**options``) and types (from the defaults)."""
+def check_call(fn: Callable, values: dict[str, Any], where: str, skip: tuple[str, ...] = (),
+               owner: str = "") -> None:
+    """Check ``values`` against the keyword parameters of ``fn`` (a problem's factory or class, an
+    architecture; ``owner`` names it in errors): unknown keys (unless it takes ``**options``) and
+    types (from the defaults, or the annotations where the default is None)."""
     params = {k: p for k, p in inspect.signature(fn).parameters.items()
               if k not in skip and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
     open_ended = any(p.kind == p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
-    hints = _hints(fn)
+    hints = _hints(fn.__init__ if isinstance(fn, type) else fn)
     for k, v in values.items():
         p = params.get(k)
         if p is None:
             if not open_ended:
-                raise ValueError(f"{where}: unknown setting {k!r}; allowed: {', '.join(params)}")
+                of = f" of {owner}" if owner else ""
+                raise ValueError(f"{where}: unknown setting {k!r}{of}; allowed: {', '.join(params)}")
             check_value(where, k, v, _EMPTY, None)        # still no NaN/Inf, no huge integers
             continue
         check_value(where, k, v, p.default, hints.get(k))

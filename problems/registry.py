@@ -1,7 +1,7 @@
 """Problems by registry name: :data:`PROBLEMS`, each a factory (lazy "module:make") that returns a
 :class:`~evornn.problem.Problem` from keyword parameters.
 
-A factory may take the registered name as its ``name`` parameter (one module, several problems:
+A factory (a function, or the Problem class itself) may take the registered name as its ``name`` parameter (one module, several problems:
 anbn and anbncn). Adding a problem: its module (``make`` and ``DESCRIPTION``) plus one line below,
 or, outside evornn, ``PROBLEMS.register("my-task", "mymodule:make", "what it is")`` in a plugin.
 """
@@ -11,9 +11,10 @@ import inspect
 import sys
 
 from evornn.registry import Registry
+from evornn.settings import check_call
 
 PROBLEMS = Registry("problem")
-PROBLEMS.register("pole-balance", "evornn.problems.pole_balance:make")
+PROBLEMS.register("pole-balance", "evornn.problems.pole_balance:PoleBalance")
 PROBLEMS.register("reber", "evornn.problems.reber:make")
 PROBLEMS.register("anbn", "evornn.problems.counting:make")
 PROBLEMS.register("anbncn", "evornn.problems.counting:make")
@@ -45,8 +46,10 @@ def factory_parameters(name: str) -> dict[str, inspect.Parameter]:
 
 
 def make_problem(name: str, **params):
-    """Make the problem ``name`` with its parameters; unknown names or parameters raise ValueError."""
+    """Make the problem ``name`` with its parameters; unknown names, unknown parameters and values
+    of the wrong type (NaN and Inf included) raise a one-line ValueError (:mod:`evornn.settings`)."""
     make = PROBLEMS.get(name)
+    check_call(make, params, "problem", skip=("name",), owner=name)
     if "name" in inspect.signature(make).parameters:
         return make(name=name, **params)
     return make(**params)

@@ -6,7 +6,6 @@ stay fast. Every run uses pole balancing with a fully recurrent network (one com
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import signal

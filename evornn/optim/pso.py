@@ -187,7 +187,7 @@ class ParticleSwarm(Strategy):
         return self.config.population
 
     def update(self, x: np.ndarray, fit: np.ndarray) -> None:
-        c, P = self.config, self.config.population
+        c = self.config
         if self.velocity is None:   # told before any ask: these are the initial positions
             self.velocity = np.zeros_like(x)
         if self.pbest_pos is None:
