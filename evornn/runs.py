@@ -23,7 +23,7 @@ from .api import make_network, make_runner
 from .config import Experiment, RunSettings, check_net_options, dumps, experiment, load_toml, net_defaults, \
     settings_dict
 from .nets import Network
-from .settings import check_call, make_config
+from .settings import make_config
 from .optim.registry import get_strategy
 from .problem import Problem
 from .records import CONFIG, ENV, RunRecord, environment, read_json
@@ -45,7 +45,6 @@ def make_problem_checked(name: str, params: dict[str, Any]) -> Problem:
     from .problems import registry
     if name not in registry.PROBLEMS:
         raise ValueError(f"problem.name: unknown problem {name!r}; choose one of {', '.join(registry.available())}")
-    check_call(registry.PROBLEMS.get(name), params, "problem", skip=("name",))
     try:
         return registry.make_problem(name, **params)
     except TypeError as e:
