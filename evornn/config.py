@@ -5,8 +5,8 @@ A config file has five sections, each mapped onto a typed setting with defaults:
     [problem]    name = "pole-balance", then the problem's parameters (poles = 2, ...)
     [network]    arch = "elman" (default: the problem's own network), then the architecture's options
     [optimiser]  name = "ga", then the optimiser's Config keys (population = 50, ...)
-    [stop]       StopConfig keys (max_generations, solved, target_mse, ...)
-    [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, log_every)
+    [stop]       StopConfig keys (max_generations, solved, at_most = {mse = 1e-3}, ...)
+    [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, log_every, plugins)
 
 Every error is one line naming the key (``optimiser.population must be >= 1, got -5``) and is raised
 as ValueError (or FileNotFoundError) before anything is written.

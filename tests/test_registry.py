@@ -114,3 +114,28 @@ def test_cmaes_without_restarts_ends_when_pycma_stops():
 def test_other_optimisers_do_not_stop_runs_themselves(name):
     cls = get_strategy(name)
     assert cls.stop is evornn.optim.Strategy.stop or name in ("bptt", "rtrl")
+
+
+def test_entry_points_register_once_per_process(monkeypatch):
+    import importlib.metadata
+
+    from evornn import registry
+    calls = []
+    ep = importlib.metadata.EntryPoint("mine", "test_registry:_register_by_entry_point", "evornn.problems")
+    monkeypatch.setattr(registry.importlib.metadata, "entry_points",
+                        lambda group: [ep] if group == "evornn.problems" else [])
+    monkeypatch.setattr(registry, "_LOADED", set())
+    monkeypatch.setattr(sys.modules[__name__], "_CALLS", calls, raising=False)
+    registry.load_plugins()
+    registry.load_plugins()
+    assert calls == ["called"]
+    bad = importlib.metadata.EntryPoint("broken", "no_such_module_xyz:f", "evornn.problems")
+    monkeypatch.setattr(registry.importlib.metadata, "entry_points",
+                        lambda group: [bad] if group == "evornn.problems" else [])
+    monkeypatch.setattr(registry, "_LOADED", set())
+    with pytest.raises(ValueError, match="plugin broken .* cannot be loaded"):
+        registry.load_plugins()
+
+
+def _register_by_entry_point():
+    _CALLS.append("called")   # noqa: F821 (set by the test)
