@@ -57,6 +57,14 @@ class RunSettings:
                 raise ValueError(f"{where}.{k} must be >= 0, got {getattr(self, k)}")
         if self.ray_address and self.backend != "ray":
             raise ValueError(f"{where}.ray_address needs backend = ray, got backend {self.backend!r}")
+        if self.ray_address and (not self.ray_address.strip() or any(c.isspace() for c in self.ray_address.strip())):
+            raise ValueError(f"{where}.ray_address must be 'auto', 'local' or host:port, got {self.ray_address!r}")
+        if self.backend == "local":
+            import numba
+            most = numba.config.NUMBA_NUM_THREADS
+            if self.workers > most:
+                raise ValueError(f"{where}.workers must be in 0..{most} for backend local (0: all cores), "
+                                 f"got {self.workers}")
         if not self.out:
             raise ValueError(f"{where}.out must name a folder")
 

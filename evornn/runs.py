@@ -52,18 +52,10 @@ def make_problem_checked(name: str, params: dict[str, Any]) -> Problem:
 
 
 def make_evaluator(run: RunSettings):
-    """The evaluator [run] asks for: local Numba threads or Ray actors (Ray itself starts at the
-    first evaluation, so making one to check the settings costs nothing)."""
+    """The evaluator [run] asks for (its values are checked by RunSettings.validate): local Numba
+    threads or Ray actors (Ray itself starts at the first evaluation, so making one costs nothing)."""
     from .evaluators.factory import make_evaluator as factory
-    return _run_error(factory, run.backend, run.workers or None, run.ray_address or None)
-
-
-def _run_error(make: Callable, *args: Any) -> Any:
-    try:
-        return make(*args)
-    except ValueError as e:
-        msg = str(e)
-        raise ValueError(f"run.{msg}" if msg.startswith("workers") else f"run: {msg}") from None
+    return factory(run.backend, run.workers or None, run.ray_address.strip() or None)
 
 
 def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
