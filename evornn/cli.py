@@ -260,14 +260,6 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(msg).split()) or type(e).__name__
 
 
-def _stopped_workers() -> tuple[type, ...]:
-    try:
-        from .evaluators.ray_evaluator import NoWorkersLeft
-    except ImportError:
-        return ()
-    return (NoWorkersLeft,)
-
-
 def _resume_folder(e: BaseException) -> str:
     """The folder to resume after ``e``: the run's, or its comparison's when it is one of its runs."""
     from pathlib import Path
@@ -280,6 +272,7 @@ def _resume_folder(e: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``evornn`` console script; returns the exit code."""
+    from .evaluators.ray_evaluator import NoWorkersLeft   # does not import Ray
     try:
         args = build_parser().parse_args(argv)
         if not getattr(args, "quiet", False):
@@ -291,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"evornn: error: {_one_line(e)}", file=sys.stderr)
         return 2
-    except _stopped_workers() as e:    # e.g. every Ray actor lost: the last generation is checkpointed
+    except NoWorkersLeft as e:         # e.g. every Ray actor lost: the last generation is checkpointed
         print(f"evornn: error: {_one_line(e)}; continue with: evornn resume {_resume_folder(e)}", file=sys.stderr)
         return 1
     except OSError as e:
