@@ -73,7 +73,7 @@ class Registry:
         return len(self._entries)
 
     def missing(self, name: str) -> str | None:
-        """Why ``name`` cannot be used ("needs cma (pip install 'evornn[cmaes]')"), or None."""
+        """Why ``name`` cannot be used ("needs fancy_dep (pip install 'evornn[fancy]')"), or None."""
         e = self._entry(name)
         gone = [m for m in e.requires if importlib.util.find_spec(m) is None]
         if not gone and not e.loaded:
@@ -81,10 +81,7 @@ class Registry:
                 self.get(name)
             except _Missing as m:
                 gone = [m.module]
-        if not gone:
-            return None
-        how = f"pip install 'evornn[{e.extra}]'" if e.extra else f"pip install {gone[0]}"
-        return f"needs {gone[0]} ({how})"
+        return f"needs {gone[0]} ({_how(e, gone[0])})" if gone else None
 
     def available(self) -> list[str]:
         """The names whose dependencies are installed."""
@@ -106,17 +103,19 @@ class Registry:
         e = self._entry(name)
         for m in e.requires:
             if importlib.util.find_spec(m) is None:
-                raise _Missing(m, f"{self.kind} {name!r} needs {m}, which is not installed"
-                               + (f" (pip install 'evornn[{e.extra}]')" if e.extra else f" (pip install {m})"))
+                raise _Missing(m, f"{self.kind} {name!r} needs {m}, which is not installed ({_how(e, m)})")
         if not e.loaded:
             module, _, attr = e.target.partition(":")
             try:
                 mod = importlib.import_module(module)
             except ModuleNotFoundError as err:
-                if err.name and not module.startswith(err.name) and not err.name.startswith(module):
-                    raise _Missing(err.name, f"{self.kind} {name!r} needs {err.name}, which is not installed"
-                                   + (f" (pip install 'evornn[{e.extra}]')" if e.extra else "")) from None
-                raise
+                gone = err.name or module
+                if module == gone or module.startswith(gone + "."):      # the entry's own module
+                    raise ValueError(f"{self.kind} {name!r}: cannot import {module} (registered as {e.target!r})") from None
+                raise _Missing(gone, f"{self.kind} {name!r} needs {gone}, which is not installed "
+                                     f"({_how(e, gone)})") from None
+            if not hasattr(mod, attr):
+                raise ValueError(f"{self.kind} {name!r}: {module} has no {attr!r} (registered as {e.target!r})")
             e.target, e.loaded = getattr(mod, attr), True
         return e.target
 
@@ -132,6 +131,10 @@ class Registry:
         if e is None:
             raise ValueError(f"unknown {self.kind} {name!r}; choose one of {', '.join(self.available())}")
         return e
+
+
+def _how(e: Entry, module: str) -> str:
+    return f"pip install 'evornn[{e.extra}]'" if e.extra else f"pip install {module}"
 
 
 class _Missing(ValueError):
