@@ -54,7 +54,7 @@ VARIANTS = {"lstm": [{"peephole": True}], "elman": [{"activation": "tanh"}, {"ac
 
 def small(arch: str) -> dict:
     """Small sizes for ``arch``, from its builder's signature."""
-    params = inspect.signature(ARCHS[arch][0]).parameters
+    params = inspect.signature(ARCHS[arch]).parameters
     if "n_hidden" in params:
         return {"n_hidden": 12 if arch == "esn" else 4}
     if "layers" in params:
@@ -67,7 +67,7 @@ def small(arch: str) -> dict:
 def cases() -> list[tuple[str, dict]]:
     out = []
     for arch in ARCHS:
-        params = inspect.signature(ARCHS[arch][0]).parameters
+        params = inspect.signature(ARCHS[arch]).parameters
         if "cell" in params:                     # stacked, bidirectional: every core
             out += [(arch, {"cell": c}) for c in CORES]
             out += [(arch, {"cell": "lstm", "peephole": True})]
