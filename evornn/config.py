@@ -6,7 +6,7 @@ A config file has five sections, each mapped onto a typed setting with defaults:
     [network]    arch = "elman" (default: the problem's own network), then the architecture's options
     [optimiser]  name = "ga", then the optimiser's Config keys (population = 50, ...)
     [stop]       StopConfig keys (max_generations, solved, target_mse, ...)
-    [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, log_every)
+    [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, keep_checkpoints, ...)
 
 Every error is one line naming the key (``optimiser.population must be >= 1, got -5``) and is raised
 as ValueError (or FileNotFoundError) before anything is written.
@@ -42,6 +42,7 @@ class RunSettings:
     workers: int = 0              # threads (local) or actors (ray); 0 = all cores
     out: str = "results"          # folder that receives the run folders
     checkpoint_every: int = 10    # generations between checkpoints; 0 = none
+    keep_checkpoints: int = 2     # checkpoints kept (resume falls back to an older one if the newest is damaged)
     log_every: int = 0            # a progress line every k generations; 0 = about one a second
     ray_address: str = ""         # ray: "" starts Ray here; "auto" or host:port joins a cluster
 
@@ -53,6 +54,8 @@ class RunSettings:
         for k in ("workers", "checkpoint_every", "log_every"):
             if getattr(self, k) < 0:
                 raise ValueError(f"{where}.{k} must be >= 0, got {getattr(self, k)}")
+        if self.keep_checkpoints < 1:
+            raise ValueError(f"{where}.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
         if self.ray_address and self.backend != "ray":
             raise ValueError(f"{where}.ray_address needs backend = ray, got backend {self.backend!r}")
         if not self.out:

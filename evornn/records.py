@@ -7,7 +7,8 @@ A run folder holds::
     metrics.csv       one row per generation (the runner's log row)
     best.npy          the best chromosome; network.json: the spec, evornn.build(**spec) rebuilds it
     summary.json      why the run stopped, evaluations, wall time, best scores (written last)
-    checkpoints/      gen-NNNNNN.npz (arrays) + gen-NNNNNN.json (metadata), the latest one kept
+    checkpoints/      gen-NNNNNN.npz (arrays) + gen-NNNNNN.json (metadata and the arrays' checksum),
+                      the last [run] keep_checkpoints kept (see evornn.checkpoints)
 
 Whole files are written to a temporary file in the same folder and moved into place with
 ``os.replace``. metrics.csv is appended to with a single ``write`` per complete row (O_APPEND), so
@@ -53,6 +54,14 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_temporary(folder: str | Path) -> None:
+    """Remove the temporary files :func:`write_atomic` leaves when killed, in ``folder`` and its
+    sub-folders (the run folder and its checkpoints)."""
+    for tmp in Path(folder).rglob(".*.tmp"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
 
 
 def _jsonable(o: Any) -> Any:
@@ -224,26 +233,14 @@ class RunRecord:
         return (self.path / SUMMARY).exists()
 
     # checkpoints
-    def save_checkpoint(self, generation: int, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        d = self.path / CHECKPOINTS
-        d.mkdir(exist_ok=True)
-        stem = f"gen-{generation:06d}"
-        write_atomic(d / f"{stem}.npz", npz_bytes(arrays))
-        write_json(d / f"{stem}.json", {"generation": generation, "state": meta})
-        for old in d.glob("gen-*.*"):           # the new one is complete: drop the older ones
-            if old.stem != stem and old.suffix in (".json", ".npz"):
-                old.unlink(missing_ok=True)
+    def save_checkpoint(self, generation: int, arrays: dict[str, np.ndarray], meta: dict[str, Any],
+                        keep: int = 2) -> None:
+        from . import checkpoints
+        checkpoints.save(self.path / CHECKPOINTS, generation, arrays, meta, keep)
 
-    def latest_checkpoint(self) -> tuple[int, dict[str, np.ndarray], dict[str, Any]] | None:
-        """(generation, arrays, meta) of the newest complete checkpoint, or None."""
-        d = self.path / CHECKPOINTS
-        done = sorted(d.glob("gen-*.json")) if d.is_dir() else []
-        for js in reversed(done):
-            npz = js.with_suffix(".npz")
-            if not npz.exists():
-                continue
-            doc = read_json(js)
-            with np.load(npz, allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-            return int(doc["generation"]), arrays, doc["state"]
-        return None
+    def latest_checkpoint(self, warn=None) -> tuple[int, dict[str, np.ndarray], dict[str, Any]] | None:
+        """(generation, arrays, meta) of the newest usable checkpoint, or None when there is none;
+        newer damaged ones are reported through ``warn``; all damaged: ValueError naming them."""
+        from . import checkpoints
+        ck = checkpoints.newest(self.path / CHECKPOINTS, warn)
+        return None if ck is None else (ck.generation, ck.arrays, ck.meta)
