@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .files import check_file
 from .records import dumps_json, npz_bytes, read_json, write_atomic
 
 NAME = re.compile(r"gen-(\d{6,})\.(json|npz)")
@@ -78,16 +79,16 @@ def save(folder: Path, generation: int, arrays: dict[str, np.ndarray], meta: dic
 def load(folder: Path, generation: int) -> Checkpoint:
     """Checkpoint ``generation``, read back and verified; :class:`Damaged` names the file and the fault."""
     js, npz = folder / f"{stem(generation)}.json", folder / f"{stem(generation)}.npz"
-    if not js.is_file():
-        raise Damaged(f"{js}: missing (the checkpoint was not finished)")
     try:
-        doc = read_json(js)
+        doc = read_json(js)            # its messages name the file
     except (OSError, ValueError) as e:
-        raise Damaged(f"{js}: {_why(e)}") from None
+        raise Damaged(_why(e)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("state"), dict) or doc.get("generation") != generation:
         raise Damaged(f"{js}: not a checkpoint of generation {generation}")
-    if not npz.is_file():
-        raise Damaged(f"{npz}: missing")
+    try:
+        check_file(npz)
+    except (OSError, ValueError) as e:
+        raise Damaged(_why(e)) from None
     try:
         with np.load(npz, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}

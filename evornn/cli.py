@@ -194,11 +194,12 @@ def _problem_options(name: str) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .config import load_toml
+    from .config import check_sections, load_toml
     from .records import CONFIG, RunRecord
     from .runs import reevaluate, summary_lines
     record = RunRecord.open(args.folder)
     cfg = load_toml(record.path / CONFIG)
+    check_sections(cfg, str(record.path / CONFIG))
     prob, net, opt = cfg.get("problem", {}), cfg.get("network", {}), cfg.get("optimiser", {})
     print(f"run {record.path}: {opt.get('name')} on {prob.get('name')} "
           f"({', '.join(f'{k}={v}' for k, v in prob.items() if k != 'name')}), network {net.get('arch')}, "

@@ -79,15 +79,11 @@ class Experiment:
 # -- reading ------------------------------------------------------------------------------------
 def load_toml(path: str | Path) -> dict[str, Any]:
     """The TOML document at ``path``; a missing file or a syntax error is a one-line error."""
+    from .files import read_toml
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise FileNotFoundError(f"config file {path} not found")
-    try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path}: {e}") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a UTF-8 text file") from None
+    return read_toml(p)      # a folder, unreadable or not TOML: one line naming the path
 
 
 def parse_value(raw: str) -> Any:

@@ -32,6 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from . import files
+from .files import check_folder, read_text, read_vector
+
 CONFIG, ENV, METRICS, BEST, NETWORK, SUMMARY = ("config.toml", "environment.json", "metrics.csv", "best.npy",
                                                 "network.json", "summary.json")
 CHECKPOINTS = "checkpoints"
@@ -81,7 +84,8 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The JSON object in ``path``; damaged, empty or not an object: one line naming the path."""
+    return files.read_json(path)
 
 
 def npy_bytes(a: np.ndarray) -> bytes:
@@ -115,7 +119,7 @@ def _parse(s: str) -> float | int:
 
 def read_metrics(path: str | Path) -> list[dict[str, float | int]]:
     """The complete rows of a metrics.csv (a partial last line is ignored), numbers parsed exactly."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_text(path, empty_ok=True)     # empty: killed before its first row
     lines = text.split("\n")
     if not text.endswith("\n"):
         lines = lines[:-1]          # a row cut short
@@ -123,7 +127,16 @@ def read_metrics(path: str | Path) -> list[dict[str, float | int]]:
     if not lines:
         return []
     header = lines[0].split(",")
-    return [dict(zip(header, map(_parse, ln.split(",")))) for ln in lines[1:]]
+    rows = []
+    for n, ln in enumerate(lines[1:], start=2):
+        cells = ln.split(",")
+        try:
+            if len(cells) != len(header):
+                raise ValueError
+            rows.append(dict(zip(header, map(_parse, cells))))
+        except ValueError:
+            raise ValueError(f"{path}: line {n} is not a row of {len(header)} numbers (damaged?)") from None
+    return rows
 
 
 # -- the environment ------------------------------------------------------------------------------
@@ -174,10 +187,13 @@ class RunRecord:
 
     @classmethod
     def open(cls, path: str | Path) -> "RunRecord":
-        rec = cls(path)
-        if not rec.path.is_dir():
-            raise FileNotFoundError(f"{path}: no such folder")
-        if not (rec.path / CONFIG).is_file():
+        rec = cls(check_folder(path))
+        if (rec.path / "compare.toml").is_file():
+            inner = sorted(p.name for p in (rec.path / "runs").glob("*") if (p / CONFIG).is_file())
+            raise ValueError(f"{path} is a comparison folder, not a run folder; its runs are in {rec.path / 'runs'}"
+                             + (f" ({len(inner)}, e.g. evornn show {rec.path / 'runs' / inner[0]})" if inner
+                                else " (none has started yet)"))
+        if not (rec.path / CONFIG).exists():
             raise ValueError(f"{path} is not a run folder (it has no {CONFIG})")
         return rec
 
@@ -206,7 +222,7 @@ class RunRecord:
         path = self.path / METRICS
         if not path.exists():
             return
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, empty_ok=True)
         lines = text.split("\n")[:-1]   # only lines that ended with a newline
         keep = lines[:1 + n_rows] if n_rows else []
         write_atomic(path, "".join(ln + "\n" for ln in keep))
@@ -216,7 +232,7 @@ class RunRecord:
         write_atomic(self.path / BEST, npy_bytes(np.asarray(x, dtype=np.float64)))
 
     def best(self) -> np.ndarray:
-        return np.load(self.path / BEST, allow_pickle=False)
+        return read_vector(self.path / BEST)
 
     def network_spec(self) -> dict[str, Any]:
         return read_json(self.path / NETWORK)

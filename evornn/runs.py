@@ -269,16 +269,21 @@ def resume(path: str | Path, progress_prefix: str = "", quiet: bool = False,
     prep = prepare(experiment(load_toml(record.path / CONFIG), str(record.path / CONFIG)))
     ck = record.latest_checkpoint(warn=lambda line: print(f"evornn: {line}", file=sys.stderr, flush=True))
     generation, state = (0, None) if ck is None else (ck[0], (ck[1], ck[2]))
-    remove_temporary(record.path)
+    env_path = record.path / ENV
+    label = label or (read_json(env_path).get("label") if env_path.exists() else None) or prep.exp.optimiser
+    record.metrics()                   # damaged rows: one line naming metrics.csv
+    remove_temporary(record.path)      # the first change to the folder: everything read is usable
     record.truncate_metrics(generation)
     if ck is None or "best_x" not in ck[1]:
         (record.path / "best.npy").unlink(missing_ok=True)
     else:   # best.npy as it was at that checkpoint (a newer, damaged one may have moved it on)
         record.write_best(ck[1]["best_x"], prep.net.spec)
     progress = None if quiet else ProgressLines(prep.exp.run.log_every, progress_prefix)
-    env_path = record.path / ENV
-    label = label or (read_json(env_path).get("label") if env_path.is_file() else None) or prep.exp.optimiser
     return record, execute(prep, record, label, state, progress)
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
 
 
 def with_run(exp: Experiment, **changes: Any) -> Experiment:
@@ -292,8 +297,11 @@ def reevaluate(record: RunRecord) -> dict[str, Any]:
     from .nets import build
     from .seeding import eval_seeds
     prep = prepare(experiment(load_toml(record.path / CONFIG), str(record.path / CONFIG)))
-    w = record.best()
-    net = build(**record.network_spec())
+    w, spec = record.best(), record.network_spec()
+    try:
+        net = build(**spec)
+    except (TypeError, ValueError, KeyError) as e:
+        raise ValueError(f"{record.path / 'network.json'}: not a network evornn can build ({_one_line(e)})") from None
     if net.n_params != w.shape[0]:
         raise ValueError(f"{record.path}: best.npy has {w.shape[0]} parameters, network.json {net.n_params}")
     seed = int(eval_seeds(prep.exp.run.seed, 0, 1)[0])
