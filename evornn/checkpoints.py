@@ -3,14 +3,15 @@
 A checkpoint is two files in a run's ``checkpoints/`` folder: ``gen-NNNNNN.npz`` (the arrays) and
 ``gen-NNNNNN.json`` (``{"generation", "checksum", "state"}``). Both are written whole (temporary
 file, ``os.replace``), the .npz first: the .json is what makes a checkpoint count. The checksum is
-a SHA-256 over every array's name, dtype, shape and bytes, so a truncated, cut or altered .npz (or
-a .json from another checkpoint) is recognised. :func:`newest` returns the newest checkpoint that
+a SHA-256 over every array's name, dtype, shape and bytes and over the state's JSON, so a
+truncated, cut or altered .npz or .json (or a .json of another checkpoint) is recognised. :func:`newest` returns the newest checkpoint that
 reads back whole and matches its checksum, and says in one line each why the newer ones were
 skipped; when checkpoints exist but none is usable it raises one line naming them all.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -37,9 +38,11 @@ class Checkpoint:
     path: Path            # the .json
 
 
-def checksum(arrays: dict[str, np.ndarray]) -> str:
-    """``sha256:<hex>`` over the arrays' names, dtypes, shapes and bytes, in name order."""
+def checksum(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> str:
+    """``sha256:<hex>`` over the arrays' names, dtypes, shapes and bytes, in name order, then the
+    JSON of ``meta`` (keys sorted; ``meta`` as read back from JSON)."""
     h = hashlib.sha256()
+    h.update(json.dumps(meta, sort_keys=True).encode())
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
         h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
@@ -66,8 +69,9 @@ def save(folder: Path, generation: int, arrays: dict[str, np.ndarray], meta: dic
     generations (from a run resumed at an earlier one) are dropped."""
     folder.mkdir(exist_ok=True)
     s = stem(generation)
+    meta = json.loads(dumps_json(meta))       # as it will read back
     write_atomic(folder / f"{s}.npz", npz_bytes(arrays))
-    write_atomic(folder / f"{s}.json", dumps_json({"generation": generation, "checksum": checksum(arrays),
+    write_atomic(folder / f"{s}.json", dumps_json({"generation": generation, "checksum": checksum(arrays, meta),
                                                    "state": meta}))
     older = [g for g in generations(folder) if g < generation]
     drop = older[:max(len(older) - (keep - 1), 0)] + [g for g in generations(folder) if g > generation]
@@ -95,8 +99,8 @@ def load(folder: Path, generation: int) -> Checkpoint:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
         raise Damaged(f"{npz}: unreadable ({_why(e)})") from None
     expected = doc.get("checksum")
-    if expected is not None and checksum(arrays) != expected:     # checkpoints before checksums have none
-        raise Damaged(f"{npz}: its arrays do not match the checksum in {js.name}")
+    if expected is not None and checksum(arrays, doc["state"]) != expected:   # older checkpoints have none
+        raise Damaged(f"{npz.name} and {js}: the arrays or the state do not match the checksum")
     return Checkpoint(generation, arrays, doc["state"], js)
 
 

@@ -2,6 +2,7 @@
 is reported and the one before it used, and the resumed run ends as the uninterrupted one."""
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_the_last_two_are_kept_each_with_its_checksum(tmp_path):
     assert sorted(p.name for p in ck.iterdir()) == ["gen-000004.json", "gen-000004.npz",
                                                     "gen-000006.json", "gen-000006.npz"]
     found = checkpoints.load(ck, 6)
-    assert read_json(ck / "gen-000006.json")["checksum"] == checkpoints.checksum(found.arrays)
+    assert read_json(ck / "gen-000006.json")["checksum"] == checkpoints.checksum(found.arrays, found.meta)
 
 
 def test_keep_checkpoints_is_a_run_setting(tmp_path):
@@ -93,12 +94,20 @@ def _other_arrays(path):
     path.write_bytes(npz_bytes(arrays))
 
 
+def _other_state(path):
+    """Valid JSON whose state is not the one the checksum was taken of (one digit changed)."""
+    doc = read_json(path)
+    doc["state"]["progress"]["evaluations"] += 1
+    path.write_text(json.dumps(doc))
+
+
 def _empty(path):
     path.write_bytes(b"")
 
 
 DAMAGE = {"truncated-npz": ("npz", _truncate), "truncated-json": ("json", _truncate),
           "flipped-npz": ("npz", _flip), "flipped-json": ("json", _flip), "other-arrays": ("npz", _other_arrays),
+          "other-state": ("json", _other_state),
           "empty-npz": ("npz", _empty), "missing-npz": ("npz", lambda p: p.unlink())}
 
 
