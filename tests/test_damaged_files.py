@@ -118,6 +118,14 @@ def test_show_on_a_comparison_folder_points_at_its_runs(finished, tmp_path, caps
     assert f"its runs are in {comp / 'runs'}" in line and f"evornn show {comp / 'runs' / 'ga-seed0'}" in line
 
 
+def test_a_summary_without_its_fields(finished, tmp_path, capsys):
+    folder = tmp_path / "run"
+    shutil.copytree(finished, folder)
+    (folder / "summary.json").write_text('{"label": "ga"}\n')
+    assert cli.main(["show", str(folder), "--no-eval"]) == 2
+    assert f"{folder / 'summary.json'}: not a run summary" in one_error_line(capsys)
+
+
 def test_a_network_json_that_does_not_build(finished, tmp_path, capsys):
     folder = tmp_path / "run"
     shutil.copytree(finished, folder)
