@@ -166,8 +166,8 @@ def main() -> int:
     root = Path(args.out)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    totals = dict(runs=0, killed_runs=0, kills=0, resumes=0, restarts=0, mismatches=0, damaged=0, tmp_files=0,
-                  tmp_left=0)
+    totals = dict(runs=0, killed_runs=0, kills=0, resumes=0, restarts=0, empty_folders=0, mismatches=0, damaged=0,
+                  tmp_files=0, tmp_left=0)
     docs = []
     t0 = time.monotonic()
     for i in range(args.runs):
@@ -187,6 +187,7 @@ def main() -> int:
             folder = the_folder(out)
             if folder is None:                  # killed before its folder was written: start again
                 totals["restarts"] += 1
+                totals["empty_folders"] += len([p for p in out.iterdir() if p.is_dir()]) if out.is_dir() else 0
                 shutil.rmtree(out, ignore_errors=True)
                 killed = run_and_maybe_kill(["run", opt, f"--config={path}", f"--out={out}"], out, rng,
                                             kills < 4 and rng.random() < 0.3, gens)
@@ -220,7 +221,8 @@ def main() -> int:
             shutil.rmtree(out)
     minutes = (time.monotonic() - t0) / 60
     print(f"\n{totals['runs']} runs in {minutes:.1f} min: {totals['killed_runs']} killed ({totals['kills']} kills, "
-          f"{totals['resumes']} resumes, {totals['restarts']} restarted before their folder existed), "
+          f"{totals['resumes']} resumes, {totals['restarts']} restarted before their folder had its config.toml, "
+          f"leaving {totals['empty_folders']} empty folders), "
           f"{totals['mismatches']} mismatches with the uninterrupted twin, {totals['damaged']} damaged folders "
           f"after a kill, {totals['tmp_files']} temporary files seen after kills, {totals['tmp_left']} left at the end")
 
