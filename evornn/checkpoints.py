@@ -107,6 +107,8 @@ def load(folder: Path, generation: int) -> Checkpoint:
 def newest(folder: Path, warn: Callable[[str], None] | None = None) -> Checkpoint | None:
     """The newest usable checkpoint in ``folder``, or None when there is none at all. Each newer
     damaged one is reported through ``warn`` (one line); when all are damaged, :class:`Damaged`."""
+    if folder.exists() and not folder.is_dir():
+        raise Damaged(f"{folder}: is a file, expected a folder of checkpoints")
     faults: list[tuple[int, str]] = []
     for g in reversed(generations(folder, complete=True)):
         try:

@@ -135,6 +135,19 @@ def test_no_usable_checkpoint_is_one_line_exit_2_and_nothing_changes(tmp_path, c
     assert {p: (p.read_bytes() if p.is_file() else None) for p in folder.rglob("*")} == before
 
 
+def test_a_checkpoints_file_instead_of_the_folder(tmp_path, capsys):
+    folder = crashed(tmp_path)
+    ck = folder / "checkpoints"
+    for p in ck.iterdir():
+        p.unlink()
+    ck.rmdir()
+    ck.write_text("x")
+    before = {p: (p.read_bytes() if p.is_file() else None) for p in folder.rglob("*")}
+    assert cli.main(["resume", str(folder), "--quiet"]) == 2
+    assert f"{ck}: is a file, expected a folder of checkpoints" in capsys.readouterr().err
+    assert {p: (p.read_bytes() if p.is_file() else None) for p in folder.rglob("*")} == before
+
+
 def test_resume_from_the_older_one_then_killed_again(whole, tmp_path):
     """After a fallback the run's later checkpoints replace the damaged one, and a second
     interruption resumes from them."""
