@@ -194,6 +194,9 @@ class RunRecord:
                              + (f" ({len(inner)}, e.g. evornn show {rec.path / 'runs' / inner[0]})" if inner
                                 else " (none has started yet)"))
         if not (rec.path / CONFIG).exists():
+            if not any(rec.path.iterdir()):
+                raise ValueError(f"{path} is an empty folder, not a run folder (a run killed as it started "
+                                 "leaves one: remove it)")
             raise ValueError(f"{path} is not a run folder (it has no {CONFIG})")
         return rec
 

@@ -106,6 +106,12 @@ def test_folders_given_as_files_and_files_as_folders(finished, tmp_path, capsys)
     assert not (tmp_path / "o").exists()
 
 
+def test_an_empty_folder_is_not_a_run_folder(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["resume", str(tmp_path / "empty")]) == 2
+    assert "is an empty folder, not a run folder" in one_error_line(capsys)
+
+
 def test_show_on_a_comparison_folder_points_at_its_runs(finished, tmp_path, capsys):
     comp = tmp_path / "compare-x"
     (comp / "runs").mkdir(parents=True)
