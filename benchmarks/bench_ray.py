@@ -9,6 +9,13 @@ off: one node with ``CPUS`` CPUs (one actor per core with 1 Numba thread, 1 to 4
 per generation; or one actor per node with all the threads), then two nodes with CPUS / 2 each
 (one actor per core). "overhead/gen" is the time of a Ray generation of one cheap individual per
 chunk: the fixed cost a generation pays on Ray, whatever the fitness.
+
+    NUMBA_CACHE_DIR=/tmp/numba-ray python benchmarks/bench_ray.py --scaling [--rounds 3]
+
+The scale-out figure: Mackey-Glass (4,000 training steps) with a 64-unit Elman network (a few
+milliseconds per individual), 64 individuals, on a cluster of one 1-CPU node and then of two 1-CPU nodes (one actor
+of one thread per node); the ratio of their generation times (ideal 2). Rounds alternate the two
+set-ups so that a change in the machine's load hits both; each round prints its ratio.
 """
 from __future__ import annotations
 
@@ -41,15 +48,20 @@ def workloads() -> dict[str, tuple]:
     return out
 
 
-def per_generation(ev, prob, net, W, reps: int) -> float:
-    """Median seconds of one generation (one warm-up call first)."""
+def generation_times(ev, prob, net, W, reps: int) -> list[float]:
+    """Seconds of ``reps`` generations (one warm-up call first)."""
     ev(prob, net, W, eval_seeds(0, 0, W.shape[0]))
     times = []
     for g in range(reps):
         t = time.perf_counter()
         ev(prob, net, W, eval_seeds(0, g + 1, W.shape[0]))
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
+
+
+def per_generation(ev, prob, net, W, reps: int) -> float:
+    """Median seconds of one generation (one warm-up call first)."""
+    return statistics.median(generation_times(ev, prob, net, W, reps))
 
 
 def ray_rows(label: str, evaluators: list[tuple[str, dict]], loads: dict, reps: int, ref: dict) -> list:
@@ -70,11 +82,65 @@ def ray_rows(label: str, evaluators: list[tuple[str, dict]], loads: dict, reps: 
     return rows
 
 
+def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: int) -> list[float]:
+    """Seconds of ``reps`` generations on a fresh cluster of ``nodes`` 1-CPU nodes, one actor each."""
+    from ray.cluster_utils import Cluster
+    import ray
+    cluster = Cluster(initialize_head=True, connect=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        for _ in range(nodes - 1):
+            cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        with RayEvaluator(workers=nodes, cpus_per_worker=1) as ev:
+            t = generation_times(ev, prob, net, W, reps)
+            assert np.array_equal(ev(prob, net, W, eval_seeds(0, 0, W.shape[0])).fitness, ref), "differs from local"
+            assert len(ev.last_nodes) == nodes, f"work reached {len(ev.last_nodes)} of {nodes} nodes"
+        return t
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+def scaling(reps: int, rounds: int, steps: int) -> None:
+    prob = make_problem("mackey-glass", n_train=steps)
+    net = evornn.make_network(prob, "elman", n_hidden=64)
+    W = net.init(generator(7), 64)
+    ref = LocalEvaluator(threads=1)(prob, net, W, eval_seeds(0, 0, W.shape[0])).fitness
+    t = time.perf_counter()
+    LocalEvaluator(threads=1)(prob, net, W, eval_seeds(0, 1, W.shape[0]))
+    each = (time.perf_counter() - t) / W.shape[0]
+    print(f"Mackey-Glass ({steps} training steps), Elman 64 units, {W.shape[0]} individuals: "
+          f"{1e3 * each:.2f} ms per individual "
+          "on one local thread")
+    ratios, fastest = [], []
+    for r in range(rounds):
+        one = cluster_times(1, prob, net, W, ref, reps)
+        two = cluster_times(2, prob, net, W, ref, reps)
+        m1, m2 = statistics.median(one), statistics.median(two)
+        ratios.append(m1 / m2)
+        fastest.append(min(one) / min(two))
+        # the machine's own ceiling at this moment: local threads, 2 against 1 (other jobs share the cores)
+        ceiling = (per_generation(LocalEvaluator(threads=1), prob, net, W, reps)
+                   / per_generation(LocalEvaluator(threads=2), prob, net, W, reps))
+        print(f"round {r + 1}: median generation 1 node {1e3 * m1:.1f} ms, 2 nodes {1e3 * m2:.1f} ms, "
+              f"ratio {m1 / m2:.2f}x; fastest generation {1e3 * min(one):.1f} and {1e3 * min(two):.1f} ms, "
+              f"ratio {fastest[-1]:.2f}x; local 2 threads against 1 meanwhile {ceiling:.2f}x", flush=True)
+    print(f"scale-out, two 1-CPU nodes against one (ideal 2): median-generation ratio best {max(ratios):.2f}x, "
+          f"median {statistics.median(ratios):.2f}x; fastest-generation ratio best {max(fastest):.2f}x, "
+          f"median {statistics.median(fastest):.2f}x; {rounds} rounds, {reps} generations each")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("--scaling", action="store_true", help="only the scale-out figure: 2 nodes against 1")
+    ap.add_argument("--rounds", type=int, default=3, help="--scaling: alternating rounds")
+    ap.add_argument("--steps", type=int, default=4000, help="--scaling: Mackey-Glass training steps (the cost)")
     args = ap.parse_args()
     reps = 5 if args.quick else 15
+    if args.scaling:
+        scaling(reps, args.rounds, args.steps)
+        return
     loads = workloads()
     ref = {wl: LocalEvaluator()(p, n, W, eval_seeds(0, 0, W.shape[0])).fitness for wl, (p, n, W) in loads.items()}
     rows = []

@@ -39,16 +39,19 @@ def build_parser() -> Parser:
     r.add_argument("--ray-address", help="with --backend=ray: 'auto' or host:port of a cluster ([run] ray_address)")
     r.add_argument("--out", help="folder for the run folder ([run] out, default results/)")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
+    r.add_argument("--verbose", action="store_true", help="also Ray's own log lines (--backend=ray)")
 
     c = sub.add_parser("compare", help="several optimisers x several seeds on one problem, then a report")
     c.add_argument("config", help="comparison TOML: a file, or a shipped one by name (compare-neuroevolution)")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one shared setting")
     c.add_argument("--out", help="folder for the comparison folder ([run] out)")
     c.add_argument("--quiet", action="store_true", help="one line per finished run only")
+    c.add_argument("--verbose", action="store_true", help="also Ray's own log lines (backend = ray)")
 
     s = sub.add_parser("resume", help="continue a run (or a comparison) from its last checkpoint")
     s.add_argument("folder")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--verbose", action="store_true", help="also Ray's own log lines (backend = ray)")
 
     sub.add_parser("report", help="write report.md and report.html for a run or comparison folder").add_argument("folder")
 
@@ -218,18 +221,23 @@ def _problem_options(name: str) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .config import load_toml
+    from .config import check_sections, load_toml
     from .records import CONFIG, RunRecord
     from .runs import reevaluate, summary_lines
     record = RunRecord.open(args.folder)
     cfg = load_toml(record.path / CONFIG)
+    check_sections(cfg, str(record.path / CONFIG))
     prob, net, opt = cfg.get("problem", {}), cfg.get("network", {}), cfg.get("optimiser", {})
     print(f"run {record.path}: {opt.get('name')} on {prob.get('name')} "
           f"({', '.join(f'{k}={v}' for k, v in prob.items() if k != 'name')}), network {net.get('arch')}, "
           f"seed {cfg.get('run', {}).get('seed')}")
     summary = record.summary()
     if summary is not None:
-        print("\n".join(summary_lines(summary)))
+        try:
+            lines = summary_lines(summary)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ValueError(f"{record.path / 'summary.json'}: not a run summary (missing or wrong {e})") from None
+        print("\n".join(lines))
     else:
         ck = record.latest_checkpoint()
         where = f"its last checkpoint is generation {ck[0]}" if ck else "it has no checkpoint yet"
@@ -294,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "quiet", False):
             from .nets import specialise
             specialise.on_compile = lambda line: print(f"evornn: {line}", file=sys.stderr, flush=True)
+        if getattr(args, "verbose", False):
+            import logging
+            from .evaluators import ray_evaluator
+            ray_evaluator.RAY_LOG_LEVEL = logging.INFO
         return COMMANDS[args.command](args)
     except (UsageError, ValueError, KeyError, FileNotFoundError, NotADirectoryError) as e:
         if os.environ.get("EVORNN_DEBUG"):

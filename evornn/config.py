@@ -6,7 +6,8 @@ A config file has five sections, each mapped onto a typed setting with defaults:
     [network]    arch = "elman" (default: the problem's own network), then the architecture's options
     [optimiser]  name = "ga", then the optimiser's Config keys (population = 50, ...)
     [stop]       StopConfig keys (max_generations, solved, at_most = {mse = 1e-3}, ...)
-    [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, log_every, plugins)
+    [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, keep_checkpoints, log_every,
+                 plugins)
 
 Every error is one line naming the key (``optimiser.population must be >= 1, got -5``) and is raised
 as ValueError (or FileNotFoundError) before anything is written.
@@ -43,6 +44,7 @@ class RunSettings:
     workers: int = 0              # threads (local) or actors (ray); 0 = all cores
     out: str = "results"          # folder that receives the run folders
     checkpoint_every: int = 10    # generations between checkpoints; 0 = none
+    keep_checkpoints: int = 2     # checkpoints kept (resume falls back to an older one if the newest is damaged)
     log_every: int = 0            # a progress line every k generations; 0 = about one a second
     ray_address: str = ""         # ray: "" starts Ray here; "auto" or host:port joins a cluster
     plugins: tuple[str, ...] = ()  # modules to import first: they register their own pieces
@@ -55,6 +57,8 @@ class RunSettings:
         for k in ("workers", "checkpoint_every", "log_every"):
             if getattr(self, k) < 0:
                 raise ValueError(f"{where}.{k} must be >= 0, got {getattr(self, k)}")
+        if self.keep_checkpoints < 1:
+            raise ValueError(f"{where}.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
         if self.ray_address and self.backend != "ray":
             raise ValueError(f"{where}.ray_address needs backend = ray, got backend {self.backend!r}")
         if self.ray_address and (not self.ray_address.strip() or any(c.isspace() for c in self.ray_address.strip())):
@@ -85,18 +89,14 @@ class Experiment:
 
 # -- reading ------------------------------------------------------------------------------------
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """The TOML document at ``path``; a missing file or a syntax error is a one-line error. File
-    paths inside it (``[problem] path`` and keys ending in ``_path``) are taken relative to the
-    config file's folder."""
+    """The TOML document at ``path``; a missing file, a folder, an unreadable file or a syntax error
+    is a one-line error naming the path. File paths inside it (``[problem] path`` and keys ending in
+    ``_path``) are taken relative to the config file's folder."""
+    from .files import read_toml
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise FileNotFoundError(f"config file {path} not found")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path}: {e}") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a UTF-8 text file") from None
+    doc = read_toml(p)       # a folder, unreadable or not TOML: one line naming the path
     problem = doc.get("problem")
     if isinstance(problem, dict):
         for k, v in problem.items():
@@ -199,7 +199,7 @@ def find_config(name_or_path: str | Path) -> Path:
     """A config file: ``name_or_path`` if it is a file, else the shipped (or $EVORNN_CONFIGS) config
     of that name (``compare-neuroevolution``, ``ga-parity.toml``, ``problems/sines``)."""
     p = Path(name_or_path)
-    if p.is_file():
+    if p.exists():           # a file; a folder is reported as such when it is read
         return p
     d = config_dir()
     for c in (d / p, d / f"{p}.toml"):

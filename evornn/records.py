@@ -7,7 +7,8 @@ A run folder holds::
     metrics.csv       one row per generation (the runner's log row)
     best.npy          the best chromosome; network.json: the spec, evornn.build(**spec) rebuilds it
     summary.json      why the run stopped, evaluations, wall time, best scores (written last)
-    checkpoints/      gen-NNNNNN.npz (arrays) + gen-NNNNNN.json (metadata), the latest one kept
+    checkpoints/      gen-NNNNNN.npz (arrays) + gen-NNNNNN.json (metadata and the arrays' checksum),
+                      the last [run] keep_checkpoints kept (see evornn.checkpoints)
 
 Whole files are written to a temporary file in the same folder and moved into place with
 ``os.replace``. metrics.csv is appended to with a single ``write`` per complete row (O_APPEND), so
@@ -30,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from . import files
+from .files import check_folder, read_text, read_vector
 
 CONFIG, ENV, METRICS, BEST, NETWORK, SUMMARY = ("config.toml", "environment.json", "metrics.csv", "best.npy",
                                                 "network.json", "summary.json")
@@ -55,6 +59,14 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
         raise
 
 
+def remove_temporary(folder: str | Path) -> None:
+    """Remove the temporary files :func:`write_atomic` leaves when killed, in ``folder`` and its
+    sub-folders (the run folder and its checkpoints)."""
+    for tmp in Path(folder).rglob(".*.tmp"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+
+
 def _jsonable(o: Any) -> Any:
     if isinstance(o, np.generic):
         return o.item()
@@ -72,7 +84,8 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The JSON object in ``path``; damaged, empty or not an object: one line naming the path."""
+    return files.read_json(path)
 
 
 def npy_bytes(a: np.ndarray) -> bytes:
@@ -106,7 +119,7 @@ def _parse(s: str) -> float | int:
 
 def read_metrics(path: str | Path) -> list[dict[str, float | int]]:
     """The complete rows of a metrics.csv (a partial last line is ignored), numbers parsed exactly."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_text(path, empty_ok=True)     # empty: killed before its first row
     lines = text.split("\n")
     if not text.endswith("\n"):
         lines = lines[:-1]          # a row cut short
@@ -114,7 +127,16 @@ def read_metrics(path: str | Path) -> list[dict[str, float | int]]:
     if not lines:
         return []
     header = lines[0].split(",")
-    return [dict(zip(header, map(_parse, ln.split(",")))) for ln in lines[1:]]
+    rows = []
+    for n, ln in enumerate(lines[1:], start=2):
+        cells = ln.split(",")
+        try:
+            if len(cells) != len(header):
+                raise ValueError
+            rows.append(dict(zip(header, map(_parse, cells))))
+        except ValueError:
+            raise ValueError(f"{path}: line {n} is not a row of {len(header)} numbers (damaged?)") from None
+    return rows
 
 
 # -- the environment ------------------------------------------------------------------------------
@@ -165,10 +187,16 @@ class RunRecord:
 
     @classmethod
     def open(cls, path: str | Path) -> "RunRecord":
-        rec = cls(path)
-        if not rec.path.is_dir():
-            raise FileNotFoundError(f"{path}: no such folder")
-        if not (rec.path / CONFIG).is_file():
+        rec = cls(check_folder(path))
+        if (rec.path / "compare.toml").is_file():
+            inner = sorted(p.name for p in (rec.path / "runs").glob("*") if (p / CONFIG).is_file())
+            raise ValueError(f"{path} is a comparison folder, not a run folder; its runs are in {rec.path / 'runs'}"
+                             + (f" ({len(inner)}, e.g. evornn show {rec.path / 'runs' / inner[0]})" if inner
+                                else " (none has started yet)"))
+        if not (rec.path / CONFIG).exists():
+            if not any(rec.path.iterdir()):
+                raise ValueError(f"{path} is an empty folder, not a run folder (a run killed as it started "
+                                 "leaves one: remove it)")
             raise ValueError(f"{path} is not a run folder (it has no {CONFIG})")
         return rec
 
@@ -197,7 +225,7 @@ class RunRecord:
         path = self.path / METRICS
         if not path.exists():
             return
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, empty_ok=True)
         lines = text.split("\n")[:-1]   # only lines that ended with a newline
         keep = lines[:1 + n_rows] if n_rows else []
         write_atomic(path, "".join(ln + "\n" for ln in keep))
@@ -207,7 +235,7 @@ class RunRecord:
         write_atomic(self.path / BEST, npy_bytes(np.asarray(x, dtype=np.float64)))
 
     def best(self) -> np.ndarray:
-        return np.load(self.path / BEST, allow_pickle=False)
+        return read_vector(self.path / BEST)
 
     def network_spec(self) -> dict[str, Any]:
         return read_json(self.path / NETWORK)
@@ -224,26 +252,14 @@ class RunRecord:
         return (self.path / SUMMARY).exists()
 
     # checkpoints
-    def save_checkpoint(self, generation: int, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        d = self.path / CHECKPOINTS
-        d.mkdir(exist_ok=True)
-        stem = f"gen-{generation:06d}"
-        write_atomic(d / f"{stem}.npz", npz_bytes(arrays))
-        write_json(d / f"{stem}.json", {"generation": generation, "state": meta})
-        for old in d.glob("gen-*.*"):           # the new one is complete: drop the older ones
-            if old.stem != stem and old.suffix in (".json", ".npz"):
-                old.unlink(missing_ok=True)
+    def save_checkpoint(self, generation: int, arrays: dict[str, np.ndarray], meta: dict[str, Any],
+                        keep: int = 2) -> None:
+        from . import checkpoints
+        checkpoints.save(self.path / CHECKPOINTS, generation, arrays, meta, keep)
 
-    def latest_checkpoint(self) -> tuple[int, dict[str, np.ndarray], dict[str, Any]] | None:
-        """(generation, arrays, meta) of the newest complete checkpoint, or None."""
-        d = self.path / CHECKPOINTS
-        done = sorted(d.glob("gen-*.json")) if d.is_dir() else []
-        for js in reversed(done):
-            npz = js.with_suffix(".npz")
-            if not npz.exists():
-                continue
-            doc = read_json(js)
-            with np.load(npz, allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-            return int(doc["generation"]), arrays, doc["state"]
-        return None
+    def latest_checkpoint(self, warn=None) -> tuple[int, dict[str, np.ndarray], dict[str, Any]] | None:
+        """(generation, arrays, meta) of the newest usable checkpoint, or None when there is none;
+        newer damaged ones are reported through ``warn``; all damaged: ValueError naming them."""
+        from . import checkpoints
+        ck = checkpoints.newest(self.path / CHECKPOINTS, warn)
+        return None if ck is None else (ck.generation, ck.arrays, ck.meta)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .config import load_toml
+from .files import check_folder
 from .records import CONFIG, RunRecord, write_atomic
 
 PLOTS = ("fitness.png", "outcomes.png")
@@ -56,9 +57,7 @@ class RunData:
 
 def find_runs(root: str | Path) -> list[RunData]:
     """The run folders at or below ``root``, in comparison order (compare.toml) or by path."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such folder")
+    root = check_folder(root)
     paths = [root] if (root / CONFIG).is_file() else sorted(p.parent for p in root.rglob(CONFIG))
     runs = []
     for p in paths:

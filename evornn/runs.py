@@ -26,7 +26,7 @@ from .nets import Network
 from .settings import make_config
 from .optim.registry import get_strategy
 from .problem import Problem
-from .records import CONFIG, ENV, RunRecord, environment, read_json
+from .records import CONFIG, ENV, RunRecord, environment, read_json, remove_temporary
 from .runner import Runner
 
 
@@ -126,7 +126,8 @@ def summary_lines(s: dict[str, Any], where: Path | None = None) -> list[str]:
 
 
 # -- running and recording ---------------------------------------------------------------------
-def _recorder(record: RunRecord, net: Network, every: int, keep_last: bool = False) -> Callable[[Runner, dict], None]:
+def _recorder(record: RunRecord, net: Network, every: int, keep_last: bool = False,
+              keep: int = 2) -> Callable[[Runner, dict], None]:
     """Append each generation's row and checkpoint every ``every`` generations. ``keep_last``: also
     hold a copy of the last finished generation's state (a generation that fails half-way has
     already advanced the optimiser), which ``cb.save_last()`` writes as a checkpoint."""
@@ -141,7 +142,7 @@ def _recorder(record: RunRecord, net: Network, every: int, keep_last: bool = Fal
         if due:
             if runner.best_x is not None:
                 record.write_best(runner.best_x, net.spec)
-            record.save_checkpoint(row["generation"], arrays, meta)
+            record.save_checkpoint(row["generation"], arrays, meta, keep)
             last.clear()
         else:
             last.update(generation=row["generation"], arrays={k: np.array(v, copy=True) for k, v in arrays.items()},
@@ -151,7 +152,7 @@ def _recorder(record: RunRecord, net: Network, every: int, keep_last: bool = Fal
         if last:
             if last["best"] is not None:
                 record.write_best(last["best"], net.spec)
-            record.save_checkpoint(last["generation"], last["arrays"], last["meta"])
+            record.save_checkpoint(last["generation"], last["arrays"], last["meta"], keep)
             last.clear()
     cb.save_last = save_last   # type: ignore[attr-defined]
     return cb
@@ -164,7 +165,8 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
     t0 = time.perf_counter()
     exp = prep.exp
     evaluator = make_evaluator(exp.run)
-    recorder = _recorder(record, prep.net, exp.run.checkpoint_every, keep_last=exp.run.backend == "ray")
+    recorder = _recorder(record, prep.net, exp.run.checkpoint_every, keep_last=exp.run.backend == "ray",
+                         keep=exp.run.keep_checkpoints)
     callbacks = (recorder,) + ((progress,) if progress else ())
     runner = make_runner(exp.optimiser, prep.problem, prep.net, settings=dict(exp.settings), stop=exp.stop,
                          seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks)
@@ -219,20 +221,31 @@ def start(prep: Prepared, root: str | Path | None = None, name: str | None = Non
 
 def resume(path: str | Path, progress_prefix: str = "", quiet: bool = False,
            label: str | None = None) -> tuple[RunRecord, dict[str, Any]]:
-    """Continue the run in folder ``path`` from its newest checkpoint (or from the start if none)."""
+    """Continue the run in folder ``path`` from its newest usable checkpoint (or from the start if
+    none was written): the folder is put back as it was when that checkpoint was written. A damaged
+    newest checkpoint is reported on stderr and the one before it used; none usable: ValueError,
+    and nothing in the folder changed."""
     record = RunRecord.open(path)
     if record.finished:
         raise ValueError(f"{path} has already finished (see its summary.json)")
     prep = prepare(experiment(load_toml(record.path / CONFIG), str(record.path / CONFIG)))
-    ck = record.latest_checkpoint()
+    ck = record.latest_checkpoint(warn=lambda line: print(f"evornn: {line}", file=sys.stderr, flush=True))
     generation, state = (0, None) if ck is None else (ck[0], (ck[1], ck[2]))
-    record.truncate_metrics(generation)
-    if ck is None:
-        (record.path / "best.npy").unlink(missing_ok=True)
-    progress = None if quiet else ProgressLines(prep.exp.run.log_every, progress_prefix)
     env_path = record.path / ENV
-    label = label or (read_json(env_path).get("label") if env_path.is_file() else None) or prep.exp.optimiser
+    label = label or (read_json(env_path).get("label") if env_path.exists() else None) or prep.exp.optimiser
+    record.metrics()                   # damaged rows: one line naming metrics.csv
+    remove_temporary(record.path)      # the first change to the folder: everything read is usable
+    record.truncate_metrics(generation)
+    if ck is None or "best_x" not in ck[1]:
+        (record.path / "best.npy").unlink(missing_ok=True)
+    else:   # best.npy as it was at that checkpoint (a newer, damaged one may have moved it on)
+        record.write_best(ck[1]["best_x"], prep.net.spec)
+    progress = None if quiet else ProgressLines(prep.exp.run.log_every, progress_prefix)
     return record, execute(prep, record, label, state, progress)
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
 
 
 def with_run(exp: Experiment, **changes: Any) -> Experiment:
@@ -246,8 +259,11 @@ def reevaluate(record: RunRecord) -> dict[str, Any]:
     from .nets import build
     from .seeding import eval_seeds
     prep = prepare(experiment(load_toml(record.path / CONFIG), str(record.path / CONFIG)))
-    w = record.best()
-    net = build(**record.network_spec())
+    w, spec = record.best(), record.network_spec()
+    try:
+        net = build(**spec)
+    except (TypeError, ValueError, KeyError) as e:
+        raise ValueError(f"{record.path / 'network.json'}: not a network evornn can build ({_one_line(e)})") from None
     if net.n_params != w.shape[0]:
         raise ValueError(f"{record.path}: best.npy has {w.shape[0]} parameters, network.json {net.n_params}")
     seed = int(eval_seeds(prep.exp.run.seed, 0, 1)[0])

@@ -16,6 +16,7 @@ short for the split, window and washout raise a one-line ValueError naming the p
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
@@ -30,11 +31,16 @@ def read_column(path: str | Path, column: str | None, name: str = "timeseries",
                 delimiter: str = ",") -> tuple[np.ndarray, str]:
     """The values (float64) of ``column`` in the CSV file ``path`` (header row first), and the
     column's name (the only column when ``column`` is None)."""
+    from ..files import read_text
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ValueError(f"problem {name}: no such file {str(p)!r}")
-    with p.open(newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f, delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO(read_text(p, empty_ok=True), newline=""), delimiter=delimiter))
+    except ValueError as e:                  # a folder, unreadable, not text: the message names the path
+        raise ValueError(f"problem {name}: {e}") from None
+    except csv.Error as e:
+        raise ValueError(f"problem {name}: {str(p)!r} is not a CSV file ({e})") from None
     if not rows:
         raise ValueError(f"problem {name}: {str(p)!r} is empty")
     header = [h.strip() for h in rows[0]]

@@ -3,6 +3,10 @@
 Ray starts once for the whole session: one ``ray.cluster_utils.Cluster`` on this machine (head
 node, 2 logical CPUs, dashboard off); tests that need a second node add one with a custom resource
 and remove it when done. Actors take half a CPU each so that several fit on a 2-core machine.
+
+The fault tests run with every core kept busy by background processes (the ``busy`` fixture), as
+on a loaded shared machine, and wait for events (an actor reported dead, a node reported dead, a
+generation held open by a gate file) with generous deadlines, never for a fixed time.
 """
 from __future__ import annotations
 
@@ -26,13 +30,24 @@ from evornn.records import RunRecord, read_metrics  # noqa: E402
 from evornn.problems.registry import make_problem  # noqa: E402
 from evornn.problems.supervised import supervised_problem  # noqa: E402
 from evornn.seeding import eval_seeds, generator  # noqa: E402
-from toy_problem import ToyProblem  # noqa: E402
+from toy_problem import GatedProblem, ToyProblem  # noqa: E402
 
 os.environ.setdefault("NUMBA_CACHE_DIR", "/tmp/numba-ray")
 TESTS = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = str(Path(TESTS).parent / "configs")
 FAST_FAILURE = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 500,
                 "health_check_failure_threshold": 3}
+EVENT_DEADLINE = 120.0     # seconds to wait for an event (a death, a start) before failing
+
+
+@pytest.fixture
+def busy():
+    """Every core busy with a background process for the test's duration (a loaded machine)."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+    yield
+    for p in procs:
+        p.kill()
+        p.wait()
 
 
 @pytest.fixture(scope="session")
@@ -130,13 +145,28 @@ def test_runs_equal_local_runs_and_problem_shipped_once(ev):
     assert ev._config[0] is ref                        # ... once
 
 
-def test_actor_killed_during_a_generation(ev):
-    prob = make_problem("mackey-glass")
-    net = evornn.make_network(prob, "elman", n_hidden=16)
+def test_actor_killed_during_a_generation(ev, busy, tmp_path):
+    """An actor killed while it holds chunks: they go to the other actors and a replacement starts.
+    The generation is held open (every evaluation waits for a gate file) until Ray reports the
+    actor dead, so the kill lands mid-generation however slow the machine is."""
+    gate = tmp_path / "gate"
+    prob = GatedProblem(str(gate))
+    net = evornn.make_network(prob)
     W, seeds = net.init(generator(2), 60), eval_seeds(1, 0, 60)
+    gate.touch()
     ref = LocalEvaluator()(prob, net, W, seeds)
+    ev(prob, net, W[:2], seeds[:2])                    # ship the problem (the actors' warm-up passes the gate)
+    gate.unlink()
     before, lost, started = ev.stats["resubmitted"], ev.stats["actors_lost"], ev.stats["actors_started"]
-    ev._on_submitted = lambda e: ray.kill(e.actors[0], no_restart=True)
+
+    def kill_one(e):
+        victim = e.actors[0]
+        ray.kill(victim, no_restart=True)
+        # queued behind its gated chunks: it returns (with an error) only once the actor is dead
+        dead, _ = ray.wait([victim.__ray_ready__.remote()], timeout=EVENT_DEADLINE)
+        assert dead, f"the killed actor was not reported dead within {EVENT_DEADLINE:g} s"
+        gate.touch()
+    ev._on_submitted = kill_one
     res = ev(prob, net, W, seeds)
     assert _same(res, ref)
     assert ev.stats["resubmitted"] > before and ev.stats["actors_lost"] == lost + 1
@@ -144,7 +174,7 @@ def test_actor_killed_during_a_generation(ev):
     assert _same(ev(prob, net, W, seeds), ref)
 
 
-def _wait_dead(node_id: str, timeout: float = 30.0) -> None:
+def _wait_dead(node_id: str, timeout: float = EVENT_DEADLINE) -> None:
     """Wait until Ray reports the node dead (its actors' processes may outlive the raylet a while)."""
     t = time.monotonic()
     while any(n["NodeID"] == node_id and n["Alive"] for n in ray.nodes()):
@@ -161,7 +191,7 @@ class CrashOn999(ToyProblem):
         return super().evaluate(net, W, seeds)
 
 
-def test_a_chunk_that_kills_workers_stops_the_run(ev):
+def test_a_chunk_that_kills_workers_stops_the_run(ev, busy):
     prob = CrashOn999()
     net = evornn.make_network(prob)
     W, seeds = net.init(generator(3), 12), eval_seeds(0, 0, 12)
@@ -176,7 +206,7 @@ def _side_node(cluster, side: float = 2.0):
     return cluster.add_node(num_cpus=2, resources={"side": side})
 
 
-def test_two_nodes_and_a_node_removed_mid_run(cluster):
+def test_two_nodes_and_a_node_removed_mid_run(cluster, busy):
     node = _side_node(cluster)
     prob = make_problem("sines")
     net = evornn.make_network(prob, "elman", n_hidden=12)
@@ -191,7 +221,7 @@ def test_two_nodes_and_a_node_removed_mid_run(cluster):
         return evornn.make_runner("ga", prob, net, seed=4, settings={"population": 40},
                                   stop={"max_generations": 4}, evaluator=evaluator)
     ref = make(LocalEvaluator()).run()
-    evaluator = RayEvaluator(workers=4, cpus_per_worker=0.5, replace_timeout=30)
+    evaluator = RayEvaluator(workers=4, cpus_per_worker=0.5, replace_timeout=EVENT_DEADLINE)
     try:
         runner = make(evaluator)
         runner.step()
@@ -210,10 +240,10 @@ def test_two_nodes_and_a_node_removed_mid_run(cluster):
             cluster.remove_node(node)
 
 
-def test_no_workers_left(cluster):
+def test_no_workers_left(cluster, busy):
     node = _side_node(cluster, side=1.0)
     prob, net, W, seeds = _population("pole1-elman", 16)
-    evaluator = RayEvaluator(workers=2, cpus_per_worker=0.5, resources={"side": 0.5})
+    evaluator = RayEvaluator(workers=2, cpus_per_worker=0.5, resources={"side": 0.5}, replace_timeout=EVENT_DEADLINE)
     try:
         assert np.array_equal(evaluator(prob, net, W, seeds).fitness, LocalEvaluator()(prob, net, W, seeds).fitness)
         evaluator.replace_timeout = 2.0     # short once started (start-up may take longer on a busy machine)
@@ -299,6 +329,7 @@ def test_cli_ray_backend_equals_local_listens_on_loopback_and_shuts_ray_down(tmp
         time.sleep(0.1)
     out = proc.communicate()[0]
     assert proc.returncode == 0, out
+    assert "Token authentication" not in out and "Started a local Ray" not in out, out   # Ray's notices: --verbose
     names = {n for n, _ in seen}
     assert {"gcs_server", "raylet"} <= names and any("_Worker" in n for n in names), seen   # saw Ray up
     assert all(_loopback(ip) for _, ip in seen), f"not on the loopback: {sorted(seen)}"
@@ -336,7 +367,8 @@ class _DiesAtCall(RayEvaluator):
         return super().__call__(problem, net, W, seeds)
 
 
-def test_cli_no_workers_left_stops_with_a_checkpoint_and_resume_finishes(cluster, tmp_path, monkeypatch, capsys):
+def test_cli_no_workers_left_stops_with_a_checkpoint_and_resume_finishes(cluster, busy, tmp_path, monkeypatch,
+                                                                         capsys):
     """Every worker lost in generation 4: one error line naming the folder, exit code 1, generation
     3 checkpointed (before the first regular checkpoint), evaluator closed and the session's Ray
     left running; ``evornn resume`` then ends with the same results as an uninterrupted run."""
@@ -348,7 +380,8 @@ def test_cli_no_workers_left_stops_with_a_checkpoint_and_resume_finishes(cluster
 
     def dying(backend, workers=None, address=None):
         assert backend == "ray"
-        made.append(_DiesAtCall(cluster, node, 4, workers=2, cpus_per_worker=0.5, resources={"side": 0.5}))
+        made.append(_DiesAtCall(cluster, node, 4, workers=2, cpus_per_worker=0.5, resources={"side": 0.5},
+                                replace_timeout=EVENT_DEADLINE))
         return made[-1]
     monkeypatch.setattr(factory, "make_evaluator", dying)
     capsys.readouterr()

@@ -50,3 +50,23 @@ class DelayProblem(Problem):
         out = net.run_population(W, self.X)
         mse = np.mean((out - self.Y[None]) ** 2, axis=(1, 2))
         return EvalResult(-mse, mse[:, None])
+
+
+class GatedProblem(ToyProblem):
+    """ToyProblem whose evaluations wait until the file ``gate`` exists (at most ``limit`` seconds):
+    a test holds a generation open until it has done what it wants (killed an actor, say), so the
+    outcome does not depend on how fast a busy machine computes."""
+
+    def __init__(self, gate: str, limit: float = 300.0):
+        super().__init__(noise=True)
+        self.gate, self.limit = gate, limit
+
+    def evaluate(self, net, W, seeds):
+        import os
+        import time
+        t = time.monotonic()
+        while not os.path.exists(self.gate):
+            if time.monotonic() - t > self.limit:
+                raise TimeoutError(f"gate {self.gate} not opened within {self.limit} s")
+            time.sleep(0.005)
+        return super().evaluate(net, W, seeds)

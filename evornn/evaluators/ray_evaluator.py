@@ -74,6 +74,9 @@ from ..problem import EvalResult, Problem
 log = logging.getLogger(__name__)
 CHUNKS_PER_WORKER = 2
 INFLIGHT = 2
+# Ray's own log lines in this process (its token-authentication notice, "Started a local Ray
+# instance", ...): errors only; ``evornn ... --verbose`` sets logging.INFO, Ray's default.
+RAY_LOG_LEVEL = logging.ERROR
 
 
 class NoWorkersLeft(RuntimeError):
@@ -300,14 +303,15 @@ class RayEvaluator:
             where = self.address or os.environ["RAY_ADDRESS"]
             auth_error = getattr(ray.exceptions, "AuthenticationError", ConnectionError)
             try:
-                ray.init(address=self.address or "auto", runtime_env=env, log_to_driver=True)
+                ray.init(address=self.address or "auto", runtime_env=env, log_to_driver=True,
+                         logging_level=RAY_LOG_LEVEL)
             except (ConnectionError, auth_error) as e:
                 raise ConnectionError(_join_error(where, e)) from None
         else:
             ncpu = None if self.workers is None else max(1, math.ceil(self.workers * self.cpus))
             with _loopback_node():
                 ray.init(address="local", num_cpus=ncpu, include_dashboard=False, _node_ip_address="127.0.0.1",
-                         runtime_env=env)
+                         runtime_env=env, logging_level=RAY_LOG_LEVEL)
         self._started_ray = True
 
     def _ensure(self, problem: Problem, net) -> None:
