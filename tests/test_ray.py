@@ -71,7 +71,8 @@ def cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ev(cluster):
     """Three actors on the head node; the toy problem's module is importable by them."""
-    e = RayEvaluator(workers=3, cpus_per_worker=0.5, runtime_env={"env_vars": {"PYTHONPATH": TESTS}})
+    e = RayEvaluator(workers=3, cpus_per_worker=0.5, runtime_env={"env_vars": {"PYTHONPATH": TESTS}},
+                     replace_timeout=EVENT_DEADLINE)
     yield e
     e.close()
 
@@ -122,7 +123,7 @@ def test_an_actor_with_two_threads_equals_local(cluster):
     net = evornn.make_network(prob, "elman", n_hidden=64)
     W, seeds = net.init(generator(4), 64), eval_seeds(0, 0, 64)
     ref = LocalEvaluator()(prob, net, W, seeds)
-    with RayEvaluator(workers=1, threads_per_worker=2, cpus_per_worker=0.5) as e:
+    with RayEvaluator(workers=1, threads_per_worker=2, cpus_per_worker=0.5, replace_timeout=EVENT_DEADLINE) as e:
         for _ in range(3):
             assert _same(e(prob, net, W, seeds), ref)
         assert e.stats["actors_lost"] == 0
@@ -401,7 +402,8 @@ def test_cli_no_workers_left_stops_with_a_checkpoint_and_resume_finishes(cluster
     assert ray.is_initialized()                                                      # ... not Ray's own
 
     monkeypatch.setattr(factory, "make_evaluator",
-                        lambda backend, workers=None, address=None: RayEvaluator(workers=1, cpus_per_worker=0.5))
+                        lambda backend, workers=None, address=None: RayEvaluator(workers=1, cpus_per_worker=0.5,
+                                                                                     replace_timeout=EVENT_DEADLINE))
     assert cli.main(["resume", str(folder), "--quiet"]) == 0
     best, rows = _cli_results(tmp_path / "ray")
     ref_best, ref_rows = _cli_results(tmp_path / "local")
