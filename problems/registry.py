@@ -13,6 +13,8 @@ _MODULES = {
     "parity": "parity",
     "adding": "adding",
     "timeseries": "timeseries",
+    "hopfield-recall": "hopfield_recall",
+    "bam-recall": "bam_recall",
 }
 
 

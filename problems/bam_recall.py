@@ -1,0 +1,83 @@
+"""BAM recall: hetero-associative memory of random bipolar pairs (Kosko 1988).
+
+``pairs`` random pairs (A_k, B_k) of ``n`` and ``p`` bits (+1/-1, drawn from ``seed``) are to be
+stored. Each A_k is given as a cue ``probes`` times with exactly round(noise * n) bits flipped;
+the network (a ``bam`` with ``outputs = "ab"``, or any network with n inputs and n + p outputs)
+must return A_k and B_k, read by sign. Fitness is the fraction of the bits of A and B recalled
+right; metrics: ``bits`` (the same), ``exact_a``, ``exact_b`` and ``exact`` (fractions of cues
+whose A, B, both came back exactly) and ``fixed`` (1 when every clean A_k recalls its pair).
+
+Solved: every pair recalled from its clean cue and from each of ``test_probes`` fresh noisy cues.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from evornn.problem import EvalResult, Problem, SolvedCheck
+from evornn.seeding import generator
+
+from .hopfield_recall import flip, recall
+from .supervised import reject_unknown
+
+DESCRIPTION = "recall of stored random bipolar pairs (A, B) from noisy cues of A (Kosko 1988)"
+
+
+def score(S: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
+    """(P_pop, 4): recalled-bit fraction, exact A, exact B, exact both."""
+    right = S == target[None]
+    a, b = right[:, :, :n].all(axis=2), right[:, :, n:].all(axis=2)
+    return np.column_stack([right.mean(axis=(1, 2)), a.mean(axis=1), b.mean(axis=1), (a & b).mean(axis=1)])
+
+
+class BamRecall(Problem):
+    metric_names = ("bits", "exact_a", "exact_b", "exact", "fixed")
+    output_activation = "linear"
+    solved_description = "every pair recalled exactly from its clean cue and from every fresh noisy test cue"
+
+    def __init__(self, name: str, n: int, p: int, pairs: int, noise: float, probes: int, test_probes: int,
+                 seed: int):
+        self.name, self.description = name, DESCRIPTION
+        self.n_inputs, self.n_outputs = n, n + p
+        self.default_net = {"arch": "bam", "outputs": "ab"}
+        self._params = {"n": n, "p": p, "pairs": pairs, "noise": noise, "probes": probes,
+                        "test_probes": test_probes, "seed": seed}
+        rng = generator(seed, 0)
+        self.A = rng.choice([-1.0, 1.0], size=(pairs, n))
+        self.B = rng.choice([-1.0, 1.0], size=(pairs, p))
+        self.n_flip = int(round(noise * n))
+        self.cues = flip(self.A, self.n_flip, probes, generator(seed, 1))
+        self.targets = np.repeat(np.hstack([self.A, self.B]), probes, axis=0)
+        self.test = flip(self.A, self.n_flip, test_probes, generator(seed, 2))
+        self.episode_length = self.cues.shape[0] + pairs
+
+    def params(self) -> dict:
+        return dict(self._params)
+
+    def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
+        S = recall(net, W, np.vstack([self.cues, self.A]))
+        k = self.cues.shape[0]
+        m = score(S[:, :k], self.targets, self.n_inputs)
+        fixed = (S[:, k:] == np.hstack([self.A, self.B])[None]).all(axis=(1, 2)).astype(np.float64)
+        return EvalResult(m[:, 0].copy(), np.column_stack([m, fixed]))
+
+    def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
+        if result_row[self.metric_names.index("fixed")] < 1.0:
+            return SolvedCheck(False)
+        S = recall(net, np.asarray(w, dtype=np.float64)[None, :], self.test)
+        target = np.repeat(np.hstack([self.A, self.B]), self._params["test_probes"], axis=0)
+        exact = score(S, target, self.n_inputs)[0, 3]
+        return SolvedCheck(bool(exact == 1.0), test_episodes=self.test.shape[0], info={"test_exact": float(exact)})
+
+
+def make(name: str = "bam-recall", n: int = 32, p: int = 32, pairs: int = 4, noise: float = 0.1,
+         probes: int = 4, test_probes: int = 10, seed: int = 0, **unknown) -> BamRecall:
+    """``pairs`` random pairs of ``n`` and ``p`` bits; ``probes`` noisy cues of each A for training."""
+    reject_unknown(name, unknown, make)
+    for key, v in {"n": n, "p": p, "pairs": pairs, "probes": probes, "test_probes": test_probes}.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"problem {name}: {key} must be an integer >= 1, got {v!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= 0.5:
+        raise ValueError(f"problem {name}: noise must be a fraction of flipped bits in [0, 0.5], got {noise!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"problem {name}: seed must be an integer >= 0, got {seed!r}")
+    return BamRecall(name, int(n), int(p), int(pairs), float(noise), int(probes), int(test_probes), int(seed))

@@ -1,0 +1,101 @@
+"""Hopfield recall: content-addressable memory of random bipolar patterns (Hopfield 1982).
+
+``patterns`` random patterns of ``n_units`` bits (+1/-1, drawn from ``seed``) are to be stored in
+the network. Each is probed ``probes`` times with exactly round(noise * n_units) bits flipped
+(bits chosen at random from the seed, fixed for the problem): the network gets the probe as its
+input (one probe per one-step sequence) and its output is read by sign. Fitness is the fraction
+of probe bits recalled right (the recalled bits); metrics: ``bits`` (the same), ``exact``
+(fraction of probes recalled exactly), ``overlap`` (mean (1/N) sum_i xi_i sgn(y_i)) and ``fixed``
+(1 when every stored pattern, given unchanged, comes back unchanged: all are fixed points).
+
+Solved: every stored pattern a fixed point and every one of ``test_probes`` fresh probes per
+pattern (other flipped bits, same noise) recalled exactly.
+
+Any architecture with n_units inputs and outputs can be evolved on it; ``hopfield`` is the
+default, and the ``storage-rule`` optimiser stores the patterns in closed form (Hebbian, Storkey,
+pseudo-inverse) to compare against.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from evornn.problem import EvalResult, Problem, SolvedCheck
+from evornn.seeding import generator
+
+from .supervised import reject_unknown
+
+DESCRIPTION = "recall of stored random bipolar patterns from noisy probes (Hopfield 1982)"
+
+
+def flip(patterns: np.ndarray, n_flip: int, copies: int, rng: np.random.Generator) -> np.ndarray:
+    """``copies`` probes per pattern (row), each with exactly ``n_flip`` bits flipped: (P * copies, N)."""
+    P, N = patterns.shape
+    X = np.repeat(patterns, copies, axis=0)
+    for r in range(X.shape[0]):
+        X[r, rng.choice(N, n_flip, replace=False)] *= -1.0
+    return X
+
+
+def recall(net, W: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """The recalled states sgn(y) (P_pop, k, N) of every row of W for every probe (k, N)."""
+    starts = np.arange(probes.shape[0] + 1, dtype=np.int64)       # each probe its own sequence
+    return np.sign(net.run_population(W, probes, starts))
+
+
+def score(S: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(recalled-bit fraction, exact-recall fraction, mean overlap) per individual."""
+    right = S == target[None]
+    return right.mean(axis=(1, 2)), right.all(axis=2).mean(axis=1), (S * target[None]).mean(axis=(1, 2))
+
+
+class HopfieldRecall(Problem):
+    metric_names = ("bits", "exact", "overlap", "fixed")
+    output_activation = "linear"
+    solved_description = "every stored pattern a fixed point and every fresh test probe recalled exactly"
+
+    def __init__(self, name: str, n_units: int, patterns: int, noise: float, probes: int, test_probes: int,
+                 seed: int):
+        self.name, self.description = name, DESCRIPTION
+        self.n_inputs = self.n_outputs = n_units
+        self.default_net = {"arch": "hopfield"}
+        self._params = {"n_units": n_units, "patterns": patterns, "noise": noise, "probes": probes,
+                        "test_probes": test_probes, "seed": seed}
+        self.n_flip = int(round(noise * n_units))
+        self.patterns = generator(seed, 0).choice([-1.0, 1.0], size=(patterns, n_units))
+        self.probes = flip(self.patterns, self.n_flip, probes, generator(seed, 1))
+        self.targets = np.repeat(self.patterns, probes, axis=0)
+        self.test = flip(self.patterns, self.n_flip, test_probes, generator(seed, 2))
+        self.episode_length = self.probes.shape[0] + patterns
+
+    def params(self) -> dict:
+        return dict(self._params)
+
+    def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
+        S = recall(net, W, np.vstack([self.probes, self.patterns]))
+        k = self.probes.shape[0]
+        bits, exact, overlap = score(S[:, :k], self.targets)
+        fixed = (S[:, k:] == self.patterns[None]).all(axis=(1, 2)).astype(np.float64)
+        return EvalResult(bits.copy(), np.column_stack([bits, exact, overlap, fixed]))
+
+    def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
+        if result_row[self.metric_names.index("fixed")] < 1.0:
+            return SolvedCheck(False)
+        S = recall(net, np.asarray(w, dtype=np.float64)[None, :], self.test)
+        _, exact, _ = score(S, np.repeat(self.patterns, self._params["test_probes"], axis=0))
+        return SolvedCheck(bool(exact[0] == 1.0), test_episodes=self.test.shape[0],
+                           info={"test_exact": float(exact[0])})
+
+
+def make(name: str = "hopfield-recall", n_units: int = 64, patterns: int = 8, noise: float = 0.1,
+         probes: int = 4, test_probes: int = 10, seed: int = 0, **unknown) -> HopfieldRecall:
+    """``patterns`` random patterns of ``n_units`` bits; ``probes`` noisy probes of each for training."""
+    reject_unknown(name, unknown, make)
+    ints = {"n_units": n_units, "patterns": patterns, "probes": probes, "test_probes": test_probes}
+    for key, v in ints.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"problem {name}: {key} must be an integer >= 1, got {v!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= 0.5:
+        raise ValueError(f"problem {name}: noise must be a fraction of flipped bits in [0, 0.5], got {noise!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"problem {name}: seed must be an integer >= 0, got {seed!r}")
+    return HopfieldRecall(name, int(n_units), int(patterns), float(noise), int(probes), int(test_probes), int(seed))
