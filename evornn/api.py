@@ -1,6 +1,7 @@
 """The Python API in one call: :func:`optimise`."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .nets import Network, build
@@ -41,7 +42,7 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
         stop = make_config(StopConfig, stop, "stop")
     # strategies that evolve neurons (esp) get the network's per-neuron index groups
     extra = {"groups": cls.groups_for(network)} if hasattr(cls, "groups_for") else {}
-    strategy = cls(network.n_params, cfg, generator(seed), network.init, **extra)
+    strategy = cls(network.n_params, cfg, generator(seed), functools.partial(problem.initial, network), **extra)
     if hasattr(strategy, "attach"):          # gradient trainers (bptt, rtrl, esn-ridge) take the data and the net
         strategy.attach(problem, network)
     return Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)

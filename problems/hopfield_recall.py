@@ -12,13 +12,18 @@ Solved: every stored pattern a fixed point and every one of ``test_probes`` fres
 pattern (other flipped bits, same noise) recalled exactly.
 
 Any architecture with n_units inputs and outputs can be evolved on it; ``hopfield`` is the
-default, and the ``storage-rule`` optimiser stores the patterns in closed form (Hebbian, Storkey,
-pseudo-inverse) to compare against.
+default. The storage rules of :mod:`evornn.nets.associative` (Hebbian, Storkey, pseudo-inverse)
+store the patterns in closed form to compare against.
+
+``init``: where the optimisers start: "random" (the network's initialiser) or "hebbian" (a
+``hopfield`` or ``hopfield-continuous`` network only): the Hebbian weights plus normal noise of
+``init_sigma`` times their root mean square, every parameter (thresholds included).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from evornn.nets.associative import HOPFIELDS, hebbian
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
@@ -54,12 +59,12 @@ class HopfieldRecall(Problem):
     solved_description = "every stored pattern a fixed point and every fresh test probe recalled exactly"
 
     def __init__(self, name: str, n_units: int, patterns: int, noise: float, probes: int, test_probes: int,
-                 seed: int):
+                 seed: int, init: str = "random", init_sigma: float = 0.5):
         self.name, self.description = name, DESCRIPTION
         self.n_inputs = self.n_outputs = n_units
         self.default_net = {"arch": "hopfield"}
         self._params = {"n_units": n_units, "patterns": patterns, "noise": noise, "probes": probes,
-                        "test_probes": test_probes, "seed": seed}
+                        "test_probes": test_probes, "seed": seed, "init": init, "init_sigma": init_sigma}
         self.n_flip = int(round(noise * n_units))
         self.patterns = generator(seed, 0).choice([-1.0, 1.0], size=(patterns, n_units))
         self.probes = flip(self.patterns, self.n_flip, probes, generator(seed, 1))
@@ -70,12 +75,27 @@ class HopfieldRecall(Problem):
     def params(self) -> dict:
         return dict(self._params)
 
+    def initial(self, net, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
+        if self._params["init"] == "random":
+            return net.init(rng, n)
+        w = hebbian(net, self.patterns)
+        scale = self._params["init_sigma"] * np.sqrt(np.mean(w ** 2))
+        W = w + rng.normal(0.0, 1.0, (1 if n is None else n, w.size)) * scale
+        return W[0] if n is None else W
+
+    def check_network(self, net) -> None:
+        super().check_network(net)
+        if self._params["init"] == "hebbian" and net.name not in HOPFIELDS:
+            raise ValueError(f"problem {self.name}: init 'hebbian' needs a hopfield or hopfield-continuous "
+                             f"network, got {net.name}")
+
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
         S = recall(net, W, np.vstack([self.probes, self.patterns]))
         k = self.probes.shape[0]
         bits, exact, overlap = score(S[:, :k], self.targets)
         fixed = (S[:, k:] == self.patterns[None]).all(axis=(1, 2)).astype(np.float64)
-        return EvalResult(bits.copy(), np.column_stack([bits, exact, overlap, fixed]))
+        fit = bits.copy() if self._params.get("fitness", "bits") == "bits" else exact + 0.01 * bits
+        return EvalResult(fit, np.column_stack([bits, exact, overlap, fixed]))
 
     def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
         if result_row[self.metric_names.index("fixed")] < 1.0:
@@ -87,7 +107,8 @@ class HopfieldRecall(Problem):
 
 
 def make(name: str = "hopfield-recall", n_units: int = 64, patterns: int = 8, noise: float = 0.1,
-         probes: int = 4, test_probes: int = 10, seed: int = 0, **unknown) -> HopfieldRecall:
+         probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5,
+         **unknown) -> HopfieldRecall:
     """``patterns`` random patterns of ``n_units`` bits; ``probes`` noisy probes of each for training."""
     reject_unknown(name, unknown, make)
     ints = {"n_units": n_units, "patterns": patterns, "probes": probes, "test_probes": test_probes}
@@ -98,4 +119,9 @@ def make(name: str = "hopfield-recall", n_units: int = 64, patterns: int = 8, no
         raise ValueError(f"problem {name}: noise must be a fraction of flipped bits in [0, 0.5], got {noise!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"problem {name}: seed must be an integer >= 0, got {seed!r}")
-    return HopfieldRecall(name, int(n_units), int(patterns), float(noise), int(probes), int(test_probes), int(seed))
+    if init not in ("random", "hebbian"):
+        raise ValueError(f"problem {name}: init must be 'random' or 'hebbian', got {init!r}")
+    if isinstance(init_sigma, bool) or not isinstance(init_sigma, (int, float)) or not 0.0 <= init_sigma < np.inf:
+        raise ValueError(f"problem {name}: init_sigma must be a finite number >= 0, got {init_sigma!r}")
+    return HopfieldRecall(name, int(n_units), int(patterns), float(noise), int(probes), int(test_probes), int(seed),
+                          init, float(init_sigma))
