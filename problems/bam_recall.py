@@ -8,11 +8,16 @@ right; metrics: ``bits`` (the same), ``exact_a``, ``exact_b`` and ``exact`` (fra
 whose A, B, both came back exactly) and ``fixed`` (1 when every clean A_k recalls its pair).
 
 Solved: every pair recalled from its clean cue and from each of ``test_probes`` fresh noisy cues.
+
+``init``: where the optimisers start: "random" (the network's initialiser) or "correlation" (a
+``bam`` network only): Kosko's correlation matrix plus normal noise of ``init_sigma`` times its
+root mean square, every parameter.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from evornn.nets.associative import correlation
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
@@ -35,12 +40,12 @@ class BamRecall(Problem):
     solved_description = "every pair recalled exactly from its clean cue and from every fresh noisy test cue"
 
     def __init__(self, name: str, n: int, p: int, pairs: int, noise: float, probes: int, test_probes: int,
-                 seed: int):
+                 seed: int, init: str = "random", init_sigma: float = 0.5):
         self.name, self.description = name, DESCRIPTION
         self.n_inputs, self.n_outputs = n, n + p
         self.default_net = {"arch": "bam", "outputs": "ab"}
         self._params = {"n": n, "p": p, "pairs": pairs, "noise": noise, "probes": probes,
-                        "test_probes": test_probes, "seed": seed}
+                        "test_probes": test_probes, "seed": seed, "init": init, "init_sigma": init_sigma}
         rng = generator(seed, 0)
         self.A = rng.choice([-1.0, 1.0], size=(pairs, n))
         self.B = rng.choice([-1.0, 1.0], size=(pairs, p))
@@ -52,6 +57,19 @@ class BamRecall(Problem):
 
     def params(self) -> dict:
         return dict(self._params)
+
+    def initial(self, net, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
+        if self._params["init"] == "random":
+            return net.init(rng, n)
+        w = correlation(net, self.A, self.B)
+        scale = self._params["init_sigma"] * np.sqrt(np.mean(w ** 2))
+        W = w + rng.normal(0.0, 1.0, (1 if n is None else n, w.size)) * scale
+        return W[0] if n is None else W
+
+    def check_network(self, net) -> None:
+        super().check_network(net)
+        if self._params["init"] == "correlation" and net.name != "bam":
+            raise ValueError(f"problem {self.name}: init 'correlation' needs a bam network, got {net.name}")
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
         S = recall(net, W, np.vstack([self.cues, self.A]))
@@ -70,7 +88,8 @@ class BamRecall(Problem):
 
 
 def make(name: str = "bam-recall", n: int = 32, p: int = 32, pairs: int = 4, noise: float = 0.1,
-         probes: int = 4, test_probes: int = 10, seed: int = 0, **unknown) -> BamRecall:
+         probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5,
+         **unknown) -> BamRecall:
     """``pairs`` random pairs of ``n`` and ``p`` bits; ``probes`` noisy cues of each A for training."""
     reject_unknown(name, unknown, make)
     for key, v in {"n": n, "p": p, "pairs": pairs, "probes": probes, "test_probes": test_probes}.items():
@@ -80,4 +99,9 @@ def make(name: str = "bam-recall", n: int = 32, p: int = 32, pairs: int = 4, noi
         raise ValueError(f"problem {name}: noise must be a fraction of flipped bits in [0, 0.5], got {noise!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"problem {name}: seed must be an integer >= 0, got {seed!r}")
-    return BamRecall(name, int(n), int(p), int(pairs), float(noise), int(probes), int(test_probes), int(seed))
+    if init not in ("random", "correlation"):
+        raise ValueError(f"problem {name}: init must be 'random' or 'correlation', got {init!r}")
+    if isinstance(init_sigma, bool) or not isinstance(init_sigma, (int, float)) or not 0.0 <= init_sigma < np.inf:
+        raise ValueError(f"problem {name}: init_sigma must be a finite number >= 0, got {init_sigma!r}")
+    return BamRecall(name, int(n), int(p), int(pairs), float(noise), int(probes), int(test_probes), int(seed),
+                     init, float(init_sigma))

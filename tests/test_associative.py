@@ -264,3 +264,28 @@ def test_every_optimiser_evolves_on_hopfield_recall(opt):
     r2 = evornn.optimise(opt, "hopfield-recall", **kw)
     assert np.array_equal(r1.best_chromosome, r2.best_chromosome) and r1.best_fitness == r2.best_fitness
     assert 0.0 < r1.best_fitness <= 1.0
+
+
+@pytest.mark.parametrize("name, init, rule", [("hopfield-recall", "hebbian", "hebbian"),
+                                               ("bam-recall", "correlation", "correlation")])
+def test_optimisers_can_start_from_the_closed_form_solution(name, init, rule):
+    prob = make_problem(name, **SMALL[name], init=init, init_sigma=0.0)
+    net = evornn.api.make_network(prob)
+    w = A.hebbian(net, prob.patterns) if rule == "hebbian" else A.correlation(net, prob.A, prob.B)
+    assert np.array_equal(prob.initial(net, np.random.default_rng(0), 3), np.stack([w] * 3))
+    noisy = make_problem(name, **SMALL[name], init=init, init_sigma=0.5).initial(net, np.random.default_rng(0))
+    assert noisy.shape == w.shape and 0 < np.sqrt(np.mean((noisy - w) ** 2)) < np.sqrt(np.mean(w ** 2))
+    r = evornn.optimise("ga", prob, stop={"max_generations": 1, "solved": False}, seed=0)
+    assert r.best_metrics["bits"] == 1.0                     # the stored solution is in the first generation
+    with pytest.raises(ValueError, match=f"init '{init}' needs"):
+        evornn.optimise("ga", prob, arch="elman", stop={"max_generations": 1}, seed=0)
+    with pytest.raises(ValueError, match="init must be"):
+        make_problem(name, init="zeros")
+
+
+def test_exact_fitness_ranks_exact_recall_first():
+    prob = make_problem("hopfield-recall", **SMALL["hopfield-recall"], fitness="exact")
+    net = evornn.api.make_network(prob)
+    W = np.random.default_rng(2).normal(0.0, 1.0, (8, net.n_params))
+    res = prob.evaluate(net, W, None)
+    assert np.array_equal(res.fitness, res.metrics[:, 1] + 0.01 * res.metrics[:, 0])
