@@ -9,9 +9,11 @@ import os as _os
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .api import make_network, make_runner, optimise, supervised_problem  # noqa: E402
+from . import export  # noqa: E402  (a callable module: evornn.export(net, w, format=...))
+from .export import build_from_json  # noqa: E402
 from .nets import ARCHS, Network, build  # noqa: E402
 from .problem import EvalResult, Problem, SolvedCheck  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["ARCHS", "EvalResult", "Network", "Problem", "SolvedCheck", "__version__", "build",
-           "make_network", "make_runner", "optimise", "supervised_problem"]
+           "build_from_json", "export", "make_network", "make_runner", "optimise", "supervised_problem"]

@@ -1,4 +1,4 @@
-"""The ``evornn`` command: run, compare, resume, report, list, show, warmup.
+"""The ``evornn`` command: run, compare, resume, report, list, show, export, warmup.
 
 Bad input (arguments, config keys, types, values) ends with one line on stderr,
 ``evornn: error: ...``, exit code 2, and nothing written. ``EVORNN_DEBUG=1`` shows tracebacks.
@@ -58,6 +58,12 @@ def build_parser() -> Parser:
     sh = sub.add_parser("show", help="a run's summary, and its best network evaluated again")
     sh.add_argument("folder")
     sh.add_argument("--no-eval", action="store_true", help="do not re-evaluate the best network")
+
+    e = sub.add_parser("export", help="the best network of a run as an ONNX model, a PyTorch module or plain JSON")
+    e.add_argument("folder", help="run folder (with best.npy and network.json)")
+    e.add_argument("--format", required=True, choices=("onnx", "torch", "json"),
+                   help="onnx (needs onnx: pip install 'evornn[export]'), torch (needs torch) or json")
+    e.add_argument("--out", help="file to write (default: best.onnx, best.pt or best.json in the run folder)")
 
     w = sub.add_parser("warmup", help="fill the Numba cache ahead of time (e.g. for Ray nodes or a container image)")
     w.add_argument("arch", nargs="*", help="architectures to warm (default: all; evornn list)")
@@ -223,6 +229,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_run
+    try:
+        path = export_run(args.folder, args.format, args.out)
+    except ImportError as e:
+        raise UsageError(f"export: {e}") from None
+    print(path)
+    return 0
+
+
 def cmd_warmup(args: argparse.Namespace) -> int:
     from .warmup import PROBLEMS, check_archs, warm
     archs = check_archs(args.arch)             # unknown names: one-line error before any compile
@@ -234,7 +250,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "resume": cmd_resume, "report": cmd_report,
-            "list": cmd_list, "show": cmd_show, "warmup": cmd_warmup}
+            "list": cmd_list, "show": cmd_show, "export": cmd_export, "warmup": cmd_warmup}
 
 
 def _one_line(e: BaseException) -> str:

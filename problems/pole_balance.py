@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -168,6 +169,51 @@ class PoleBalance(Problem):
                  bool(self.friction), bool(restart), L, ix, fx, int(net.ws_len), W, starts, self.bias_input,
                  float(self.min_force), int(max_steps), int(window), steps, jiggle, failures)
         return steps, jiggle, failures
+
+    def observation(self, state) -> np.ndarray:
+        """The network's input (n_inputs,) at cart state ``state`` (6,), scaled as the kernels
+        scale it: x/4.8, xdot/2, theta1/0.52, theta1dot/2[, theta2/0.52, theta2dot/2] (positions
+        only without velocities), then the bias input when ``bias_input`` is not 0."""
+        s = state
+        if self.velocities:
+            v = [s[0] / K.X_SCALE, s[1] / K.V_SCALE, s[2] / K.A_SCALE, s[3] / K.V_SCALE]
+            if self.poles == 2:
+                v += [s[4] / K.A_SCALE, s[5] / K.V_SCALE]
+        else:
+            v = [s[0] / K.X_SCALE, s[2] / K.A_SCALE] + ([s[4] / K.A_SCALE] if self.poles == 2 else [])
+        if self.bias_input != 0.0:
+            v.append(self.bias_input)
+        return np.array(v, dtype=np.float64)
+
+    def closed_loop(self, policy: Callable[[np.ndarray], float], start=None, max_steps: int | None = None,
+                    states: list | None = None) -> int:
+        """Steps balanced by any controller: ``policy(observation) -> a``, called once a step with the
+        network's input (:meth:`observation`), returns what the network's first output would be.
+
+        The episode is the evaluation's (the same physics, :func:`pole_kernels.control_step`; the
+        same force mapping, :func:`pole_kernels.force_of`, and failure limits): from ``start``
+        (default: the problem's start state, (6,)) for at most ``max_steps`` (default: the
+        problem's). A policy with memory (an exported recurrent network) starts from its zero
+        state. ``states``, a list, receives the cart state after every balanced step.
+        """
+        s = tuple(float(v) for v in (self.start[0] if start is None else np.asarray(start, dtype=np.float64)))
+        if len(s) != 6:
+            raise ValueError(f"pole-balance: start must have 6 values, got {len(s)}")
+        max_steps = self.max_steps if max_steps is None else _integer("max_steps", max_steps, 0)
+        double = self.poles == 2
+        lim = K.ANGLE_LIMIT_DOUBLE if double else K.ANGLE_LIMIT_SINGLE
+        t = 0
+        while t < max_steps:
+            a = float(policy(self.observation(s)))
+            if not math.isfinite(a):
+                break
+            s = K.control_step(K.force_of(a, self.min_force), s, double, self.friction)
+            if not (abs(s[0]) <= K.X_LIMIT and abs(s[2]) <= lim and abs(s[4]) <= lim):
+                break
+            if states is not None:
+                states.append(s)
+            t += 1
+        return t
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
         """One episode per row of W from the start state; no randomness (``seeds`` unused)."""

@@ -1,0 +1,154 @@
+"""The forward pass of an exported network, written once over a few array operations.
+
+The exporters (:mod:`evornn.export.onnx_format`, :mod:`evornn.export.torch_format`) build their
+models from the JSON document (:mod:`evornn.export.json_format`) and these functions: one
+``step`` per cell, the equations of the cell modules in :mod:`evornn.nets.cells`, written with
+``+``, ``-``, ``*`` and the methods of a small *ops* object that each exporter provides for its
+own arrays (a torch tensor, an ONNX graph value) with a leading batch axis:
+
+    o.w(name, shape=None, rows=None)     an evolved weight block of the layer (rows: a slice of its
+                                         first axis, taken before the reshape)
+    o.fixed(name, shape=None)            the layer's fixed data (an echo state reservoir, 1/tau)
+    o.lin(x, W)                          x W^T  (W two-dimensional)
+    o.act(name, v), o.sigmoid(v), o.tanh(v), o.exp(v), o.min1(v)   (min1: min(v, 1))
+    o.cols(v, a, b)                      v[..., a:b]
+    o.cat([u, v, ...])                   concatenation along the last axis
+    o.outer(h, x)                        (B, len(h) * len(x)): h_j x_k at j * len(x) + k
+
+A step takes the layer document, the input x_t (B, n_in) and the state pieces (the layer's
+``state`` list, each (B, size)) and returns (y_t, new state pieces). Dense layers have no state
+and are applied to the whole sequence at once.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def dense(o, L: dict[str, Any], x):
+    a = o.lin(x, o.w("W"))
+    if L["options"]["bias"]:
+        a = a + o.w("b")
+    return o.act(L["activation"], a)
+
+
+def srn(o, L, x, state):
+    (h,) = state
+    a = o.lin(x, o.w("W_in")) + o.lin(h, o.w("W_rec"))
+    if L["options"]["bias"]:
+        a = a + o.w("b")
+    h = o.act(L["activation"], a)
+    return o.cols(h, 0, L["n_out"]), [h]
+
+
+def ctrnn(o, L, x, state):
+    (y,) = state
+    theta = o.w("theta")
+    out = o.act(L["activation"], y + theta)
+    alpha = o.min1(o.exp(-o.w("log_tau")) * L["options"]["dt"])
+    y = y + alpha * ((o.lin(x, o.w("W_in")) + o.lin(out, o.w("W_rec"))) - y)
+    return o.act(L["activation"], o.cols(y, 0, L["n_out"]) + o.cols(theta, 0, L["n_out"])), [y]
+
+
+def mtrnn(o, L, x, state):
+    (u,) = state
+    r = o.fixed("inv_tau")
+    a = o.lin(o.act(L["activation"], u), o.w("W_rec")) + o.w("b")
+    # W_in reaches the fast units only: its input term, padded with zeros for the slow units
+    a = a + o.lin(o.lin(x, o.w("W_in")), o.fixed("fast"))
+    u = (1.0 - r) * u + r * a
+    return o.act(L["activation"], o.cols(u, 0, L["n_out"])), [u]
+
+
+def esn(o, L, x, state):
+    (s,) = state
+    a = L["fixed"]["leak_rate"]
+    z = o.lin(x, o.fixed("W_in")) + o.fixed("b") + o.lin(s, o.fixed("W_res"))
+    s = s * (1.0 - a) + o.tanh(z) * a
+    return (o.cat([x, s]) if L["options"]["readout_inputs"] else s), [s]
+
+
+def narx(o, L, x, state):
+    du, n_in, n_out = L["options"]["input_delays"], L["n_in"], L["n_out"]
+    x_taps, y_taps = (state if du else [None, state[0]])
+    xt = o.cat([x, x_taps]) if du else x
+    h = o.act(L["activation"], o.lin(xt, o.w("W_x")) + o.lin(y_taps, o.w("W_y")) + o.w("b"))
+    y = o.act(L["output_activation"], o.lin(h, o.w("W_out")) + o.w("b_out"))
+    ny = L["options"]["output_delays"] * n_out
+    y_taps = o.cols(o.cat([y, y_taps]), 0, ny)
+    return y, ([o.cols(xt, 0, du * n_in), y_taps] if du else [y_taps])
+
+
+def jordan(o, L, x, state):
+    y_prev, c = state
+    c = c * L["options"]["context_decay"] + y_prev
+    h = o.act(L["activation"], o.lin(x, o.w("W_in")) + o.lin(c, o.w("W_ctx")) + o.w("b"))
+    y = o.act(L["output_activation"], o.lin(h, o.w("W_out")) + o.w("b_out"))
+    return y, [y, c]
+
+
+def lstm(o, L, x, state):
+    h, c = state
+    H, n_in = L["n_units"], L["n_in"]
+    a = o.lin(x, o.w("W_in", (4 * H, n_in))) + o.lin(h, o.w("W_rec", (4 * H, H))) + o.w("b", (4 * H,))
+    a_i, a_f, a_g, a_o = (o.cols(a, g * H, (g + 1) * H) for g in range(4))
+    if L["options"]["peephole"]:
+        a_i = a_i + o.w("peep", (H,), rows=slice(0, 1)) * c
+        a_f = a_f + o.w("peep", (H,), rows=slice(1, 2)) * c
+    c = o.sigmoid(a_f) * c + o.sigmoid(a_i) * o.tanh(a_g)
+    if L["options"]["peephole"]:
+        a_o = a_o + o.w("peep", (H,), rows=slice(2, 3)) * c
+    h = o.sigmoid(a_o) * o.tanh(c)
+    return o.cols(h, 0, L["n_out"]), [h, c]
+
+
+def gru(o, L, x, state):
+    (h,) = state
+    H, n_in = L["n_units"], L["n_in"]
+    a = (o.lin(x, o.w("W_in", (2 * H, n_in), rows=slice(0, 2))) + o.lin(h, o.w("W_rec", (2 * H, H), rows=slice(0, 2)))
+         + o.w("b", (2 * H,), rows=slice(0, 2)))
+    r, z = o.sigmoid(o.cols(a, 0, H)), o.sigmoid(o.cols(a, H, 2 * H))
+    n = o.tanh(o.lin(x, o.w("W_in", (H, n_in), rows=slice(2, 3))) + o.lin(r * h, o.w("W_rec", (H, H), rows=slice(2, 3)))
+               + o.w("b", (H,), rows=slice(2, 3)))
+    h = (1.0 - z) * n + z * h
+    return o.cols(h, 0, L["n_out"]), [h]
+
+
+def indrnn(o, L, x, state):
+    (h,) = state
+    h = o.act(L["activation"], o.lin(x, o.w("W_in")) + o.w("u") * h + o.w("b"))
+    return o.cols(h, 0, L["n_out"]), [h]
+
+
+def second_order(o, L, x, state):
+    (h,) = state
+    H, n_in = L["n_units"], L["n_in"]
+    h = o.act(L["activation"], o.lin(o.outer(h, x), o.w("W", (H, H * n_in))) + o.w("b"))
+    return o.cols(h, 0, L["n_out"]), [h]
+
+
+STEPS: dict[str, Callable] = {"srn": srn, "ctrnn": ctrnn, "mtrnn": mtrnn, "esn": esn, "narx": narx,
+                              "jordan": jordan, "lstm": lstm, "gru": gru, "indrnn": indrnn,
+                              "second_order": second_order}
+
+
+def fixed_arrays(L: dict[str, Any]) -> dict[str, Any]:
+    """The layer's fixed data as the steps read them (nested lists; numpy converts them)."""
+    import numpy as np
+    f = {k: v for k, v in L["fixed"].items() if k != "leak_rate"}
+    if L["cell"] == "mtrnn":
+        F, H = L["options"]["n_fast"], L["n_units"]
+        f["fast"] = np.eye(H)[:, :F].tolist()     # (H, F): lin(v, fast) = [v, 0]
+    return f
+
+
+def state_layout(doc: dict[str, Any]) -> list[tuple[int, str, int]]:
+    """(layer, piece name, size) of every state piece, in the order of the flat state vector."""
+    return [(k, n, s) for k, L in enumerate(doc["layers"]) for n, s in L["state"]]
+
+
+def state_size(doc: dict[str, Any]) -> int:
+    """The length of the flat state vector; 0 for networks without recurrent state and for
+    bidirectional networks (whole-sequence only: the backward pass needs the whole sequence)."""
+    if doc["topology"] == "bidirectional":
+        return 0
+    return sum(s for _, _, s in state_layout(doc))
