@@ -49,7 +49,23 @@ N_IN, N_OUT, T = 3, 2, 50
 # option variants worth a case of their own (each architecture also runs with its defaults)
 VARIANTS = {"lstm": [{"peephole": True}], "elman": [{"activation": "tanh"}, {"activation": "relu"}],
             "narx": [{"input_delays": 0, "output_delays": 1}], "esn": [{"readout_inputs": False, "leak_rate": 0.5}],
-            "frnn": [{"bias": False}], "mtrnn": [{"readout": "none"}]}
+            "frnn": [{"bias": False}], "mtrnn": [{"readout": "none"}],
+            "hopfield": [{"update": "sync"}, {"update": "sync", "max_sweeps": 3}, {"max_sweeps": 1, "order_seed": 3}],
+            "hopfield-continuous": [{"dt": 0.2, "gain": 2.0, "n_steps": 9}],
+            "bam": [{"outputs": "ab", "max_passes": 4}, {"max_passes": 1}]}
+# the associative memories recall probes of more units (and bam's outputs "ab" are A then B)
+ASSOCIATIVE = ("hopfield", "hopfield-continuous", "bam")
+
+
+def sizes(arch: str, opts: dict) -> tuple[int, int]:
+    """(n_inputs, n_outputs) of a case."""
+    if arch == "hopfield":
+        return 8, 5
+    if arch == "hopfield-continuous":
+        return 6, 4
+    if arch == "bam":
+        return (5, 5 + 3) if opts.get("outputs") == "ab" else (5, 3)
+    return N_IN, N_OUT
 
 
 def small(arch: str) -> dict:
@@ -89,9 +105,9 @@ def made():
         key = (arch, json.dumps(opts, sort_keys=True))
         if key not in cache:
             rng = np.random.default_rng(zlib.crc32((arch + key[1]).encode()))
-            net = build(arch, N_IN, N_OUT, **small(arch), **opts)
+            net = build(arch, *sizes(arch, opts), **small(arch), **opts)
             w = net.init(rng) + rng.normal(0.0, 0.2, net.n_params)    # biases and peepholes not 0
-            X = rng.normal(size=(2, T, N_IN))                        # a batch of two sequences
+            X = rng.normal(size=(2, T, net.n_inputs))                # a batch of two sequences
             cache[key] = net, w, X, np.stack([net.run(w, X[0]), net.run(w, X[1])])
         return cache[key]
     return get
@@ -151,6 +167,35 @@ class NumpyOps:
 
     def act(self, name, v):
         return {"linear": v, "sigmoid": self.sigmoid(v), "tanh": np.tanh(v), "relu": np.where(v < 0.0, 0.0, v)}[name]
+
+    def symmetric(self, w, N):
+        from evornn.nets.associative import symmetric
+        return symmetric(w, N)
+
+    def T(self, W): return W.T
+    def zeros(self, x, n): return np.zeros((x.shape[0], n))
+    def bipolar(self, x): return np.where(x >= 0.0, 1.0, -1.0)
+    def sgn(self, h, old): return np.where(h > 0.0, 1.0, np.where(h < 0.0, -1.0, old))
+    def at(self, v, i): return v[..., i:i + 1]
+    def row(self, W, i): return W[i:i + 1]
+
+    def set(self, v, i, u):
+        v = v.copy()
+        v[:, i:i + 1] = u
+        return v
+
+    def repeat(self, n, f, vs, until_fixed=False):
+        for _ in range(n):
+            new = f(vs)
+            if until_fixed and all(np.array_equal(a, b) for a, b in zip(new, vs)):
+                break
+            vs = new
+        return vs
+
+    def each(self, order, f, vs):
+        for i in order:
+            vs = f(i, vs)
+        return vs
 
 
 def run_document(doc, X):
@@ -260,7 +305,7 @@ def native_cases() -> list[tuple[str, dict]]:
     from evornn.export.onnx_format import native_op
     out = []
     for arch, opts in CASES:
-        net = build(arch, N_IN, N_OUT, **small(arch), **opts)
+        net = build(arch, *sizes(arch, opts), **small(arch), **opts)
         layers = to_dict(net, np.zeros(net.n_params))["layers"]
         ops = [native_op(L) for L in layers]
         if any(ops) and all(op != "RNN" or L["activation"] == "tanh" for op, L in zip(ops, layers)):
