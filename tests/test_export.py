@@ -3,7 +3,9 @@
 For every registered architecture (and, for stacked and bidirectional networks, every registered
 core) with random weights: the ONNX model in onnxruntime, the torch module and the network rebuilt
 from its JSON export give the kernel's outputs to 1e-9 over a random 50-step float64 sequence,
-whole-sequence and step by step with the state carried. Then the command on a real run folder,
+whole-sequence and step by step with the state carried (the associative memories, hopfield,
+hopfield-continuous and bam, have no state: each step is one recall; their exports also on one
+step at a time, on exact-zero fields and on a synchronous 2-cycle). Then the command on a real run folder,
 its bad input, and an exported pole controller in a closed loop. The ONNX and torch tests skip
 when their packages are missing (CI installs them: the test extra and .ci/run).
 """
@@ -343,6 +345,80 @@ def test_onnx_native_rnn_takes_the_cores_activation(made):
     (rnn,) = [n for n in model.graph.node if n.op_type == "RNN"]
     assert [a.strings for a in rnn.attribute if a.name == "activations"] == [[b"Sigmoid"]]
     assert {n.op_type for n in evornn.export(*made("gru", {})[:2], format="onnx").graph.node} >= {"Scan"}
+
+
+# -- the associative memories: one recall per step -----------------------------------------------
+ASSOC_CASES = [(a, o) for a, o in CASES if a in ASSOCIATIVE]
+ASSOC_IDS = [a + "".join(f"-{k}={v}" for k, v in o.items()) for a, o in ASSOC_CASES]
+
+
+def exported_outputs(net, w, X) -> dict:
+    """The outputs of every available export of (net, w) on X (B, T, n_in)."""
+    out = {"json": run_document(evornn.export(net, w, format="json"), X)}
+    if HAVE_ONNX:
+        out["onnx"] = onnx_session(evornn.export(net, w, format="onnx")).run(["y"], {"x": X})[0]
+    if HAVE_TORCH:
+        import torch
+        with torch.no_grad():
+            out["torch"] = evornn.export(net, w, format="torch")(torch.tensor(X))[0].numpy()
+    return out
+
+
+@pytest.mark.parametrize("arch,opts", ASSOC_CASES, ids=ASSOC_IDS)
+def test_associative_exports_recall_one_step_at_a_time_too(arch, opts, made):
+    """No state: a call on one time step gives that step's recall (no state input or output)."""
+    net, w, X, Y = made(arch, opts)
+    for t in (0, 17, T - 1):
+        for fmt, y in exported_outputs(net, w, X[:, t:t + 1]).items():
+            np.testing.assert_allclose(y, Y[:, t:t + 1], rtol=1e-9, atol=1e-9, err_msg=fmt)
+
+
+def test_associative_exports_keep_the_state_on_a_zero_field():
+    """All-zero weights: every field is exactly 0, so the probe's signs stay (hopfield) and B stays
+    at its start, 0 (bam), in every format as in the kernel."""
+    X = np.random.default_rng(5).normal(size=(2, 4, 6))
+    for arch, n_out, opts in (("hopfield", 6, {}), ("hopfield", 6, {"update": "sync"}), ("bam", 4, {}),
+                              ("bam", 10, {"outputs": "ab"})):
+        net = build(arch, 6, n_out, **opts)
+        w = np.zeros(net.n_params)
+        Y = np.stack([net.run(w, x) for x in X])
+        probe = np.where(X >= 0, 1.0, -1.0)
+        b0 = np.zeros((2, 4, 4))
+        want = {"hopfield": probe, "bam": np.concatenate([probe, b0], axis=-1) if opts else b0}[arch]
+        assert np.array_equal(Y, want), (arch, opts)
+        for fmt, y in exported_outputs(net, w, X).items():
+            assert np.array_equal(y, Y), (arch, opts, fmt)
+
+
+def test_associative_exports_run_a_synchronous_two_cycle_to_the_limit():
+    """W_01 = -1: a synchronous update flips both units, for ever; the recall is the state after
+    max_sweeps sweeps, so odd and even limits give opposite outputs, in every format."""
+    for sweeps in (1, 2, 5, 6):
+        net = build("hopfield", 2, 2, update="sync", max_sweeps=sweeps)
+        w = net.flatten({"W": np.array([-1.0]), "theta": np.zeros(2)})
+        X = np.array([[[1.0, 1.0], [-1.0, -1.0], [0.5, -0.5]]])
+        Y = net.run(w, X[0])[None]
+        flip = -1.0 if sweeps % 2 else 1.0
+        assert np.array_equal(Y[0, :2], flip * np.where(X[0, :2] >= 0, 1.0, -1.0))
+        assert np.array_equal(Y[0, 2], [1.0, -1.0])            # a fixed point: [1, -1] stays
+        for fmt, y in exported_outputs(net, w, X).items():
+            assert np.array_equal(y, Y), (sweeps, fmt)
+
+
+@needs_onnx
+def test_associative_onnx_graphs_loop_instead_of_unrolling():
+    """The sweeps are a Loop (the asynchronous order a Loop inside it): the graph's size does not
+    grow with max_sweeps or the number of units."""
+    def nodes(g):
+        return [n.op_type for n in g.node] + [t for n in g.node for a in n.attribute if a.type == a.GRAPH
+                                              for t in nodes(a.g)]
+    sizes_ = {}
+    for N, sweeps in ((4, 2), (40, 200)):
+        net = build("hopfield", N, 2, max_sweeps=sweeps)
+        ops = nodes(evornn.export(net, np.zeros(net.n_params), format="onnx").graph)
+        assert ops.count("Loop") == 2 and "Scan" not in ops
+        sizes_[N] = len(ops)
+    assert sizes_[4] == sizes_[40] < 60
 
 
 # -- PyTorch ------------------------------------------------------------------------------------

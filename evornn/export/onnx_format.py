@@ -11,7 +11,13 @@ Construction: each recurrent layer is a ``Scan`` over time whose body is the cel
 primitive operators (:mod:`evornn.export.equations`: MatMul, Add, Mul, Sub, Neg, Exp, Min, Tanh,
 Sigmoid, Relu, Slice, Concat, Reshape, Unsqueeze); dense layers are one MatMul over the whole
 sequence; the backward core of a bidirectional network is a Scan with reversed input and output
-directions. All tensors are float64.
+directions. All tensors are float64. The associative memories (hopfield, hopfield-continuous,
+bam) have no state across steps: every time step is one recall, so they run on all (batch x
+time) rows at once, their sweeps (passes, Euler steps) a ``Loop`` that stops once every row is
+at a fixed point (Equal, Not, Cast, ReduceSum, Greater), the asynchronous Hopfield sweep a nested
+``Loop`` over the fixed unit order (Gather, ScatterElements), ties kept with Where; the loop
+bodies read the weights from the model's graph (outer scope). The graph does not grow with
+max_sweeps or the number of units.
 
 Why not ONNX's own ``RNN``, ``LSTM`` and ``GRU`` operators: the cells match them (evornn's LSTM is
 ONNX's LSTM with gate order iofc instead of ifgo, peepholes P = [p_i, p_o, p_f], the forget bias
