@@ -15,7 +15,9 @@ directions. All tensors are float64. The associative memories (hopfield, hopfiel
 bam) have no state across steps: every time step is one recall, so they run on all (batch x
 time) rows at once, their sweeps (passes, Euler steps) a ``Loop`` that stops once every row is
 at a fixed point (Equal, Not, Cast, ReduceSum, Greater), the asynchronous Hopfield sweep a nested
-``Loop`` over the fixed unit order (Gather, ScatterElements), ties kept with Where; the loop
+``Loop`` over the fixed unit order (Gather, ScatterElements), ties kept with Where, the fields
+the last element of a ``CumSum`` (added in the kernels' order, see
+:mod:`evornn.export.equations`: a MatMul could break their exact ties); the loop
 bodies read the weights from the model's graph (outer scope). The graph does not grow with
 max_sweeps or the number of units.
 
@@ -142,8 +144,6 @@ class LayerOps:
         return self._array(self.fixed_data, "f", key, shape, None)
 
     def lin(self, x: Value, W: Value) -> Value:
-        if W.array is None:                 # computed in the graph (a row gathered in a Loop)
-            return self.g.node("MatMul", [x, self.g.node("Transpose", [W])])
         return self.g.node("MatMul", [x, self.T(W)])
 
     def T(self, W: Value) -> Value:
@@ -181,6 +181,12 @@ class LayerOps:
         if ck not in self._cache:
             self._cache[ck] = self.root.const(symmetric(w.array, N), w.name + "_sym")
         return self._cache[ck]
+
+    def field(self, s: Value, M: Value) -> Value:
+        """(B, m): the last element of the running sum (CumSum) of s_j M_ij over j."""
+        prod = self.g.node("Mul", [self.g.node("Unsqueeze", [s, self.g.ints([1])]), M])     # (B, m, n)
+        last = self.g.node("Gather", [self.g.node("CumSum", [prod, self.g.ints(-1)]), self.g.ints([-1])], axis=-1)
+        return self.g.node("Squeeze", [last, self.g.ints([-1])])
 
     def zeros(self, x: Value, n: int) -> Value:
         batch = self.g.node("Slice", [self.g.node("Shape", [x]), self.g.ints([0]), self.g.ints([1])])

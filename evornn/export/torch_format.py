@@ -84,6 +84,7 @@ def build_module(doc: dict[str, Any]):
             return M + M.T
 
         def T(self, W): return W.T
+        def field(self, s, M): return torch.cumsum(s.unsqueeze(1) * M, dim=-1)[..., -1]   # left to right
         def zeros(self, x, n): return x.new_zeros(x.shape[0], n)
         def bipolar(self, x): return torch.where(x >= 0.0, 1.0, -1.0).to(x.dtype)
 
