@@ -59,13 +59,15 @@ EQUATIONS = {
     "hopfield": "one recall per step, no state across steps: M = symmetric(W) (W its upper triangle row by row, "
                 "zero diagonal); s = +1 where x >= 0 else -1; up to max_sweeps sweeps, stopping after one that "
                 "changes nothing: async: for i in fixed.order: h = sum_j M_ij s_j - theta_i; sync: every h from "
-                "the previous s at once; s_i = +1 if h > 0, -1 if h < 0, unchanged if h = 0; y = s[:n_out]",
+                "the previous s at once; s_i = +1 if h > 0, -1 if h < 0, unchanged if h = 0; y = s[:n_out]; "
+                "every sum adds j = 0, 1, .. in turn (float64; another order can break exact ties)",
     "hopfield_continuous": "one recall per step, no state across steps: M = symmetric(W) (upper triangle, zero "
                            "diagonal); u = x; n_steps times: V = tanh(gain u); u = u + (dt / tau) (M V + I - u); "
                            "y = tanh(gain u)[:n_out]",
     "bam": "one recall per step, no state across steps: a = +1 where x >= 0 else -1; b = 0; up to max_passes "
            "passes, stopping after one that changes nothing: b = sgn(W^T a - theta_b; b); a = sgn(W b - theta_a; a) "
-           "(sgn(h; old) = +1 if h > 0, -1 if h < 0, old if h = 0); y = b, or [a; b] if outputs = 'ab'",
+           "(sgn(h; old) = +1 if h > 0, -1 if h < 0, old if h = 0); y = b, or [a; b] if outputs = 'ab'; "
+           "every sum adds its terms in increasing index order (float64; another order can break exact ties)",
 }
 
 
