@@ -65,7 +65,7 @@ seqs = [rng.uniform(-1, 1, (20, 1)) for _ in range(30)]
 pairs = [(x, np.vstack([np.zeros((1, 1)), x[:-1]])) for x in seqs]   # echo the input one step late
 problem = evornn.supervised_problem(pairs[:20], pairs[20:], tolerance=0.1)
 result = evornn.optimise("cmaes", problem, arch="elman", net={"n_hidden": 3, "activation": "tanh"},
-                         stop={"max_evaluations": 40000, "learnt_fraction": 0.95}, seed=0)
+                         stop={"max_evaluations": 40000, "at_least": {"learnt": 0.95}}, seed=0)
 print(result.stop_reason, result.best_metrics)   # 95% of the training data learnt, mse ~0.003
 """
 

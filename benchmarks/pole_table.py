@@ -59,14 +59,14 @@ METHODS = {
         "population": 50, "init": "uniform", "init_range": 10.0,
         "mutation_args": {"sigma": 2.0, "indpb": 0.3}}},
     "sa": {"arch": "frnn", "hidden": SMALL, "settings": {
-        "chains": 10, "step": 4.0, "step_max": 20.0, "restart_after": 30, "restart_from": "random"}},
-    "pso": {"arch": "frnn", "hidden": SMALL, "settings": {"particles": 30}},
+        "population": 10, "step": 4.0, "step_max": 20.0, "restart_after": 30, "restart_from": "random"}},
+    "pso": {"arch": "frnn", "hidden": SMALL, "settings": {"population": 30}},
     # ESP: one trial per neuron and generation (the paper's 10 made every generation 10 times dearer
     # here: 16,820 evaluations on the double pole); chosen on seeds 8000-8419, not the table's.
     "esp": {"arch": "frnn", "hidden": {"single": 3, "double": 3, "nonmarkov": 5}, "settings": {
-        "neurons": 20, "trials": 1, "init_range": 5.0, "mutation_scale": 2.0, "burst_scale": 2.0,
+        "population": 20, "trials": 1, "init_range": 5.0, "mutation_scale": 2.0, "burst_scale": 2.0,
         "mutation_rate": 1.0},
-        "nonmarkov": {"neurons": 20, "trials": 1, "init_range": 1.0, "mutation_scale": 1.0, "burst_scale": 1.0,
+        "nonmarkov": {"population": 20, "trials": 1, "init_range": 1.0, "mutation_scale": 1.0, "burst_scale": 1.0,
                       "mutation_rate": 1.0}},
     # CoSyNE: single-layer perceptrons (sigmoid output, no recurrence, no bias input: the unit's own
     # bias is the one bias weight, as in Gomez's networks) for the Markov tasks, a fully recurrent

@@ -5,9 +5,9 @@ import functools
 from typing import Any
 
 from .nets import Network, build
-from .optim.base import make_config
+from .settings import make_config
 from .optim.registry import get_strategy
-from .optim.stopping import StopConfig
+from .stopping import StopConfig
 from .problem import Problem
 from .runner import Runner, RunResult
 from .seeding import generator
@@ -40,11 +40,7 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
         stop = StopConfig(max_generations=1000)
     elif isinstance(stop, dict):
         stop = make_config(StopConfig, stop, "stop")
-    # strategies that evolve neurons (esp) get the network's per-neuron index groups
-    extra = {"groups": cls.groups_for(network)} if hasattr(cls, "groups_for") else {}
-    strategy = cls(network.n_params, cfg, generator(seed), functools.partial(problem.initial, network), **extra)
-    if hasattr(strategy, "attach"):          # gradient trainers (bptt, rtrl, esn-ridge) take the data and the net
-        strategy.attach(problem, network)
+    strategy = cls(network.n_params, cfg, generator(seed), functools.partial(problem.initial, network))
     return Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
 
 
@@ -54,7 +50,7 @@ def optimise(optimiser: str, problem: str | Problem, arch: str | Network | None 
     ``problem``: a registered name (with ``problem_params``) or your own :class:`Problem`;
     ``arch``: an architecture name (options in ``net``), a built network, or None for the problem's
     default; ``settings``: the optimiser's config keys; ``stop``: stopping criteria
-    (:class:`~evornn.optim.stopping.StopConfig` keys, default 1,000 generations or solved);
+    (:class:`~evornn.stopping.StopConfig` keys, default 1,000 generations or solved);
     ``seed``: the root seed (same seed, same result); ``evaluator``: local threads by default.
     """
     return make_runner(optimiser, problem, arch, **kwargs).run()

@@ -29,8 +29,8 @@ def build_parser() -> Parser:
     r.add_argument("optimiser", help="optimiser name (evornn list)")
     r.add_argument("--problem", help="problem name (evornn list); default: the config's [problem] name")
     r.add_argument("--arch", help="network architecture (default: the config's, else the problem's)")
-    r.add_argument("--config", help="TOML config (default: configs/<optimiser>-<problem>.toml, "
-                                    "else configs/problems/<problem>.toml)")
+    r.add_argument("--config", help="TOML config: a file, or a shipped config by name (evornn list --configs); "
+                                    "default: <optimiser>-<problem>, else problems/<problem>")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one setting, e.g. optimiser.population=50 (repeatable)")
     r.add_argument("--seed", type=int, help="root seed ([run] seed)")
@@ -41,7 +41,7 @@ def build_parser() -> Parser:
     r.add_argument("--quiet", action="store_true", help="no progress lines")
 
     c = sub.add_parser("compare", help="several optimisers x several seeds on one problem, then a report")
-    c.add_argument("config", help="comparison TOML (see configs/compare-*.toml)")
+    c.add_argument("config", help="comparison TOML: a file, or a shipped one by name (compare-neuroevolution)")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one shared setting")
     c.add_argument("--out", help="folder for the comparison folder ([run] out)")
     c.add_argument("--quiet", action="store_true", help="one line per finished run only")
@@ -54,6 +54,9 @@ def build_parser() -> Parser:
 
     ls = sub.add_parser("list", help="architectures, problems, optimisers and stopping criteria")
     ls.add_argument("--options", action="store_true", help="also show each one's settings and defaults")
+    ls.add_argument("--configs", action="store_true", help="list the shipped configs (usable by name)")
+    ls.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                    help="also import this plugin module (as [run] plugins does; repeatable)")
 
     sh = sub.add_parser("show", help="a run's summary, and its best network evaluated again")
     sh.add_argument("folder")
@@ -74,10 +77,10 @@ def build_parser() -> Parser:
 
 # -- commands ---------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
-    from .config import apply_sets, check_sections, default_config, experiment, load_toml, set_name
+    from .config import apply_sets, check_sections, default_config, experiment, find_config, load_toml, set_name
     from .runs import ProgressLines, prepare, start, summary_lines
     if args.config:
-        source, doc = f"--config {args.config}", load_toml(args.config)
+        source, doc = f"--config {args.config}", load_toml(find_config(args.config))
     elif not args.problem:
         raise UsageError("run: give --problem=<name> (evornn list shows them) or a --config file")
     else:
@@ -104,7 +107,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import load_file, start_compare
-    comp = load_file(args.config, args.set)
+    from .config import find_config
+    comp = load_file(find_config(args.config), args.set)
     n = len(comp.entries) * len(comp.settings.seeds)
     print(f"evornn: comparing {', '.join(lb for lb, _ in comp.entries)} on {comp.entries[0][1].exp.problem}, "
           f"{len(comp.settings.seeds)} seeds ({n} runs)", flush=True)
@@ -142,37 +146,51 @@ def _signature_defaults(fn: Any, skip: tuple[str, ...]) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     import dataclasses
-    from .nets import ARCHS
-    from .optim import registry as optims
-    from .optim.stopping import CRITERIA
-    from .problems import registry as problems
     from .config import RunSettings
+    from .nets import ARCHS
+    from .nets.cells import CELLS, CODES
+    from .nets.registry import core_names
+    from .optim.registry import OPTIMISERS
+    from .problems import registry as problems
+    from .registry import load_plugins
+    from .stopping import CRITERIA
+    load_plugins(args.plugin)
+    if args.configs:
+        from .config import config_dir
+        d = config_dir()
+        for p in sorted(d.rglob("*.toml")):
+            print(p.relative_to(d).with_suffix("").as_posix())
+        return 0
 
-    def section(title: str, items: list[tuple[str, str, str]]) -> None:
+    def section(title: str, items: list[tuple[str, str, str]], registry=None) -> None:
         print(title)
-        width = max((len(n) for n, _, _ in items), default=0) + 2
+        missing = registry.unavailable() if registry is not None else {}
+        width = max([len(n) for n, _, _ in items] + [len(n) for n in missing], default=0) + 2
         for name, text, options in items:
             print(f"  {name:<{width}}{text}")
             if args.options and options:
                 print(f"  {'':<{width}}settings: {options}")
+        for name, why in missing.items():
+            print(f"  {name:<{width}}unavailable: {why}")
         print()
 
-    from .nets.cells import CELLS, cell_name
     common = "dtype='float64' (or 'float32', sequence problems), engine='lanes' (or 'scalar')"
     section("architectures ([network] arch):",
-            [(n, d, ", ".join(filter(None, [_signature_defaults(fn, ("n_inputs", "n_outputs")), common])))
-             for n, (fn, d) in ARCHS.items()])
+            [(n, ARCHS.description(n), ", ".join(filter(None, [_signature_defaults(fn, ("n_inputs", "n_outputs")), common])))
+             for n, fn in ARCHS.items()], ARCHS)
+    cores = set(core_names())
     section("cells (the layer kernels architectures are made of; evornn.nets.cells):",
-            [(cell_name(c), _first_sentence(m.__doc__), f"code {c}") for c, m in sorted(CELLS.items())])
+            [(n, _first_sentence(m.__doc__), f"code {m.CODE}" + (f", a core: [network] cell = \"{n}\"" if n in cores else ""))
+             for n, m in sorted(CELLS.items(), key=lambda nm: nm[1].CODE) if int(m.CODE) in CODES], CELLS)
     section("problems ([problem] name):", [(n, problems.describe(n), _problem_options(n) if args.options else "")
-                                           for n in problems.available()])
+                                           for n in problems.available()], problems.PROBLEMS)
     section("optimisers ([optimiser] name):",
-            [(n, optims.describe(n), ", ".join(f"{f.name}={_default(f)!r}" for f in
-                                               dataclasses.fields(optims.get_strategy(n).Config)))
-             for n in optims.available()])
+            [(n, OPTIMISERS.description(n), ", ".join(f"{f.name}={_default(f)!r}" for f in
+                                                      dataclasses.fields(cls.Config)))
+             for n, cls in OPTIMISERS.items()], OPTIMISERS)
     section("stopping criteria ([stop] keys; any that fires ends the run):", [(n, d, "") for n, d in CRITERIA.items()])
     if args.options:
-        section("run settings ([run] keys):", [(f.name, repr(f.default), "") for f in dataclasses.fields(RunSettings)])
+        section("run settings ([run] keys):", [(f.name, repr(_default(f)), "") for f in dataclasses.fields(RunSettings)])
     return 0
 
 
@@ -258,14 +276,6 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(msg).split()) or type(e).__name__
 
 
-def _stopped_workers() -> tuple[type, ...]:
-    try:
-        from .evaluators.ray_evaluator import NoWorkersLeft
-    except ImportError:
-        return ()
-    return (NoWorkersLeft,)
-
-
 def _resume_folder(e: BaseException) -> str:
     """The folder to resume after ``e``: the run's, or its comparison's when it is one of its runs."""
     from pathlib import Path
@@ -278,6 +288,7 @@ def _resume_folder(e: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``evornn`` console script; returns the exit code."""
+    from .evaluators.ray_evaluator import NoWorkersLeft   # does not import Ray
     try:
         args = build_parser().parse_args(argv)
         if not getattr(args, "quiet", False):
@@ -289,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"evornn: error: {_one_line(e)}", file=sys.stderr)
         return 2
-    except _stopped_workers() as e:    # e.g. every Ray actor lost: the last generation is checkpointed
+    except NoWorkersLeft as e:         # e.g. every Ray actor lost: the last generation is checkpointed
         print(f"evornn: error: {_one_line(e)}; continue with: evornn resume {_resume_folder(e)}", file=sys.stderr)
         return 1
     except OSError as e:

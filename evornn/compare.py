@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import RunSettings, apply_sets, check_sections, dumps, experiment, load_toml, settings_dict
-from .optim.base import make_config
+from .settings import make_config
 from .records import RunRecord, environment, write_atomic
 from .report import write_report
 from .runs import Prepared, ProgressLines, prepare, resume, start, with_run

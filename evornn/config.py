@@ -5,8 +5,8 @@ A config file has five sections, each mapped onto a typed setting with defaults:
     [problem]    name = "pole-balance", then the problem's parameters (poles = 2, ...)
     [network]    arch = "elman" (default: the problem's own network), then the architecture's options
     [optimiser]  name = "ga", then the optimiser's Config keys (population = 50, ...)
-    [stop]       StopConfig keys (max_generations, solved, target_mse, ...)
-    [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, log_every)
+    [stop]       StopConfig keys (max_generations, solved, at_most = {mse = 1e-3}, ...)
+    [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, log_every, plugins)
 
 Every error is one line naming the key (``optimiser.population must be >= 1, got -5``) and is raised
 as ValueError (or FileNotFoundError) before anything is written.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib.resources
 import inspect
 import json
 import math
@@ -24,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .optim.base import make_config
-from .optim.stopping import StopConfig
+from .settings import check_call, check_value, make_config
+from .stopping import StopConfig
 
 SECTIONS = ("problem", "network", "optimiser", "stop", "run")
 BACKENDS = ("local", "ray")
@@ -44,6 +45,7 @@ class RunSettings:
     checkpoint_every: int = 10    # generations between checkpoints; 0 = none
     log_every: int = 0            # a progress line every k generations; 0 = about one a second
     ray_address: str = ""         # ray: "" starts Ray here; "auto" or host:port joins a cluster
+    plugins: tuple[str, ...] = ()  # modules to import first: they register their own pieces
 
     def validate(self, where: str = "run") -> None:
         if self.seed < 0:
@@ -55,6 +57,14 @@ class RunSettings:
                 raise ValueError(f"{where}.{k} must be >= 0, got {getattr(self, k)}")
         if self.ray_address and self.backend != "ray":
             raise ValueError(f"{where}.ray_address needs backend = ray, got backend {self.backend!r}")
+        if self.ray_address and (not self.ray_address.strip() or any(c.isspace() for c in self.ray_address.strip())):
+            raise ValueError(f"{where}.ray_address must be 'auto', 'local' or host:port, got {self.ray_address!r}")
+        if self.backend == "local":
+            import numba
+            most = numba.config.NUMBA_NUM_THREADS
+            if self.workers > most:
+                raise ValueError(f"{where}.workers must be in 0..{most} for backend local (0: all cores), "
+                                 f"got {self.workers}")
         if not self.out:
             raise ValueError(f"{where}.out must name a folder")
 
@@ -75,16 +85,24 @@ class Experiment:
 
 # -- reading ------------------------------------------------------------------------------------
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """The TOML document at ``path``; a missing file or a syntax error is a one-line error."""
+    """The TOML document at ``path``; a missing file or a syntax error is a one-line error. File
+    paths inside it (``[problem] path`` and keys ending in ``_path``) are taken relative to the
+    config file's folder."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"config file {path} not found")
     try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"{path}: {e}") from None
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a UTF-8 text file") from None
+    problem = doc.get("problem")
+    if isinstance(problem, dict):
+        for k, v in problem.items():
+            if (k == "path" or k.endswith("_path")) and isinstance(v, str) and v and not Path(v).is_absolute():
+                problem[k] = str((p.parent / v).resolve())
+    return doc
 
 
 def parse_value(raw: str) -> Any:
@@ -141,6 +159,7 @@ def stop_config(values: dict[str, Any], where: str = "stop") -> StopConfig:
 def experiment(doc: dict[str, Any], where: str = "config") -> Experiment:
     """The Experiment a config document describes (unknown sections, keys or types raise)."""
     check_sections(doc, where)
+    load_run_plugins(doc)
     problem = dict(doc.get("problem", {}))
     network = dict(doc.get("network", {}))
     optimiser = dict(doc.get("optimiser", {}))
@@ -152,19 +171,42 @@ def experiment(doc: dict[str, Any], where: str = "config") -> Experiment:
                       run=make_config(RunSettings, dict(doc.get("run", {})), "run"))
 
 
+def load_run_plugins(doc: dict[str, Any]) -> None:
+    """Import the modules of ``[run] plugins`` (and the installed entry points) so that the names
+    they register can be used in the rest of ``doc``."""
+    from .registry import load_plugins
+    plugins = doc.get("run", {}).get("plugins", [])
+    if not isinstance(plugins, (list, tuple)):
+        raise ValueError(f"run.plugins must be a list of module names, got {plugins!r}")
+    load_plugins(list(plugins))
+
+
 # -- where the default configs live ---------------------------------------------------------------
 def config_dir() -> Path:
-    """$EVORNN_CONFIGS, else ./configs, else the configs installed with evornn (or its checkout's)."""
+    """$EVORNN_CONFIGS, else the configs shipped with evornn (package data, read through
+    importlib.resources), else a source checkout's configs/. The current folder shadows nothing."""
     env = os.environ.get("EVORNN_CONFIGS")
     if env:
         return Path(env)
-    here = Path("configs")
-    if here.is_dir():
-        return here
-    installed = Path(__file__).resolve().parent / "configs"      # package data of a wheel install
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[1] / "configs"       # an editable install's checkout
+    try:
+        shipped = importlib.resources.files("evornn.configs")
+    except ModuleNotFoundError:      # running from a source checkout without installing it
+        return Path(__file__).resolve().parents[1] / "configs"
+    return Path(str(shipped))
+
+
+def find_config(name_or_path: str | Path) -> Path:
+    """A config file: ``name_or_path`` if it is a file, else the shipped (or $EVORNN_CONFIGS) config
+    of that name (``compare-neuroevolution``, ``ga-parity.toml``, ``problems/sines``)."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    d = config_dir()
+    for c in (d / p, d / f"{p}.toml"):
+        if c.is_file() and not p.is_absolute():
+            return c
+    raise FileNotFoundError(f"config file {name_or_path} not found (neither a file nor a config in {d}; "
+                            f"evornn list --configs shows them)")
 
 
 def default_config(optimiser: str, problem: str) -> Path | None:
@@ -189,35 +231,23 @@ def set_name(doc: dict[str, Any], section: str, key: str, value: str, source: st
 
 # -- network options: keys and types from the architecture's signature ----------------------------
 def check_net_options(arch: str, options: dict[str, Any]) -> None:
-    """Type-check ``options`` against the defaults in the signature of architecture ``arch``."""
+    """Keys and types of ``options`` against the signature of architecture ``arch`` (plus the
+    ``dtype`` and ``engine`` every architecture takes)."""
     from .nets import ARCHS
     if arch not in ARCHS:
         raise ValueError(f"network.arch: unknown architecture {arch!r}; choose one of {', '.join(sorted(ARCHS))}")
-    params = inspect.signature(ARCHS[arch][0]).parameters
-    for k, v in options.items():
-        p = params.get(k)
-        if p is None or p.default is inspect.Parameter.empty or p.default is None:
-            continue
-        d = p.default
-        if isinstance(d, bool):
-            ok = isinstance(v, bool)
-        elif isinstance(d, int):
-            ok = isinstance(v, int) and not isinstance(v, bool)
-        elif isinstance(d, float):
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        elif isinstance(d, (tuple, list)):
-            ok = isinstance(v, (tuple, list, int)) and not isinstance(v, bool)
-        else:
-            ok = isinstance(v, type(d))
-        if not ok:
-            raise ValueError(f"network.{k} must be {type(d).__name__}, got {v!r}")
+    common = {k: v for k, v in options.items() if k in ("dtype", "engine")}
+    for k, v in common.items():
+        check_value("network", k, v, "")
+    check_call(ARCHS.get(arch), {k: v for k, v in options.items() if k not in common}, "network",
+               skip=("n_inputs", "n_outputs"))
 
 
 def net_defaults(arch: str) -> dict[str, Any]:
     """The options of architecture ``arch`` that have a (non-None) default, as TOML can hold them."""
     from .nets import ARCHS
     out = {}
-    for k, p in inspect.signature(ARCHS[arch][0]).parameters.items():
+    for k, p in inspect.signature(ARCHS.get(arch)).parameters.items():
         if k in ("n_inputs", "n_outputs") or p.default in (inspect.Parameter.empty, None):
             continue
         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):

@@ -22,7 +22,6 @@ import numpy as np
 from .config import load_toml
 from .records import CONFIG, RunRecord, write_atomic
 
-GOALS = ("solved", "target_mse", "learnt_fraction", "target_fitness")   # criteria that mean success
 PLOTS = ("fitness.png", "outcomes.png")
 
 
@@ -42,7 +41,7 @@ class RunData:
     @property
     def success(self) -> bool:
         if self.summary is not None:
-            return any(r["criterion"] in GOALS for r in self.summary["stop_reasons"]) or bool(self.summary["solved"])
+            return any(r.get("success") for r in self.summary["stop_reasons"]) or bool(self.summary["solved"])
         return bool(self.last.get("solved", 0))
 
     @property

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .evaluators import LocalEvaluator
-from .optim.stopping import Progress, StopConfig, StopReason, check
+from .stopping import Progress, StopConfig, StopReason, check
 from .problem import Problem
 from .seeding import eval_seeds
 
@@ -52,6 +52,8 @@ class Runner:
         if strategy.n_params != net.n_params:
             raise ValueError(f"optimiser has {strategy.n_params} parameters, network {net.n_params}")
         stop.validate()
+        stop.check_metrics(problem)
+        strategy.setup(problem, net)
         self.problem, self.net, self.strategy, self.stop = problem, net, strategy, stop
         self.evaluator = evaluator or LocalEvaluator()
         self.seed = int(seed)
@@ -75,8 +77,7 @@ class Runner:
         i = int(np.argmax(fit))
         gen_metrics = {n: float(res.metrics[i, j]) for j, n in enumerate(names)}
         p.generation += 1
-        counted = getattr(self.strategy, "evaluations_counted", None)
-        batch = int(counted(pop)) if counted is not None else pop.shape[0]
+        batch = int(self.strategy.evaluations_counted(pop))
         p.evaluations += batch
         if fit[i] > p.best_fitness:
             p.best_fitness, p.since_improvement = float(fit[i]), 0
@@ -110,11 +111,15 @@ class Runner:
             cb(self, row)
         return row
 
+    def reasons(self) -> list[StopReason]:
+        """Why the run ends now: the stopping criteria that fire, then the optimiser's own reasons."""
+        return check(self.stop, self.progress) + list(self.strategy.stop())
+
     def run(self) -> RunResult:
-        reasons: list[StopReason] = check(self.stop, self.progress) if self.progress.generation else []
+        reasons: list[StopReason] = self.reasons() if self.progress.generation else []
         while not reasons:
             self.step()
-            reasons = check(self.stop, self.progress)
+            reasons = self.reasons()
         return RunResult(self.best_x, self.progress.best_fitness, dict(self.best_metrics), reasons,
                          self.progress, self.history, self.solved_info)
 

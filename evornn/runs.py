@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 import sys
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from .api import make_network, make_runner
 from .config import Experiment, RunSettings, check_net_options, dumps, experiment, load_toml, net_defaults, \
     settings_dict
 from .nets import Network
-from .optim.base import make_config
+from .settings import make_config
 from .optim.registry import get_strategy
 from .problem import Problem
 from .records import CONFIG, ENV, RunRecord, environment, read_json
@@ -44,56 +43,19 @@ class Prepared:
 def make_problem_checked(name: str, params: dict[str, Any]) -> Problem:
     """The registered problem ``name``; unknown or mistyped parameters are one-line errors."""
     from .problems import registry
-    if name not in registry.available():
+    if name not in registry.PROBLEMS:
         raise ValueError(f"problem.name: unknown problem {name!r}; choose one of {', '.join(registry.available())}")
-    mod = sys.modules.get(f"evornn.problems.{registry._MODULES[name]}")   # imported by available()
-    sig = inspect.signature(mod.make).parameters if mod is not None else {}
-    named = {k: p for k, p in sig.items() if k != "name" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
-    open_ended = any(p.kind == p.VAR_KEYWORD for p in sig.values())
-    for k, v in params.items():
-        if k not in named:
-            if sig and not open_ended:
-                raise ValueError(f"problem.{k}: unknown parameter of {name}; allowed: {', '.join(named)}")
-            continue   # the problem checks the keys its make() takes as **params
-        d = named[k].default
-        if isinstance(d, (bool, int, float, str)) and not _same_kind(v, d):
-            raise ValueError(f"problem.{k} must be {type(d).__name__}, got {v!r}")
     try:
         return registry.make_problem(name, **params)
     except TypeError as e:
         raise ValueError(f"problem {name}: {e}") from None
 
 
-def _same_kind(v: Any, d: Any) -> bool:
-    if isinstance(d, bool) or isinstance(v, bool):
-        return isinstance(v, bool) and isinstance(d, bool)
-    if isinstance(d, float):
-        return isinstance(v, (int, float))
-    return isinstance(v, type(d))
-
-
 def make_evaluator(run: RunSettings):
-    """The evaluator [run] asks for: local Numba threads, or Ray actors when that backend exists
-    (Ray itself starts at the first evaluation, so making one to check the settings costs nothing)."""
-    try:
-        from .evaluators.factory import make_evaluator as factory
-    except ModuleNotFoundError:
-        factory = None
-    if factory is None:
-        if run.backend == "ray":
-            raise ValueError("run.backend: the Ray evaluator is not available yet (a later issue); "
-                             "use backend = local")
-        from .evaluators import LocalEvaluator
-        return _run_error(LocalEvaluator, run.workers or None)
-    return _run_error(factory, run.backend, run.workers or None, run.ray_address or None)
-
-
-def _run_error(make: Callable, *args: Any) -> Any:
-    try:
-        return make(*args)
-    except ValueError as e:
-        msg = str(e)
-        raise ValueError(f"run.{msg}" if msg.startswith("workers") else f"run: {msg}") from None
+    """The evaluator [run] asks for (its values are checked by RunSettings.validate): local Numba
+    threads or Ray actors (Ray itself starts at the first evaluation, so making one costs nothing)."""
+    from .evaluators.factory import make_evaluator as factory
+    return factory(run.backend, run.workers or None, run.ray_address.strip() or None)
 
 
 def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:

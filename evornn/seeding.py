@@ -3,13 +3,12 @@
 The optimiser draws from ``numpy.random.Generator(PCG64(SeedSequence(root)))``. Any randomness in
 an evaluation comes from ``eval_seeds(root, generation, n)[i]``, a splitmix64 hash of
 (root, generation, i): the same whether one thread, many threads or many Ray actors compute it,
-and the same in a resumed run. Kernels draw from such a seed with :func:`splitmix64` and
-:func:`uniform01`; never ``np.random`` inside a kernel.
+and the same in a resumed run. A kernel that needs random numbers derives them from such a seed;
+never ``np.random`` inside a kernel.
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -35,20 +34,3 @@ def eval_seeds(root: int, generation: int, n: int, first: int = 0) -> np.ndarray
 def generator(root: int, *stream: int) -> np.random.Generator:
     """The Generator of a named stream of a run (e.g. ``generator(seed)`` for the optimiser)."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(root), *map(int, stream)])))
-
-
-@njit(cache=True)
-def splitmix64(state):
-    """Advance a uint64 state; returns (new_state, random uint64)."""
-    state = state + np.uint64(0x9E3779B97F4A7C15)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return state, z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True)
-def uniform01(state):
-    """Advance a uint64 state; returns (new_state, a float64 uniform on [0, 1))."""
-    state, z = splitmix64(state)
-    return state, (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)

@@ -17,7 +17,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData, SequenceProblem, reject_unknown
+from .supervised import SequenceData, SequenceProblem
 
 DESCRIPTION = "adding problem: sum of the two marked values at the end of a long sequence (Hochreiter & Schmidhuber 1997)"
 
@@ -47,9 +47,8 @@ def dataset(n: int, length: int, rng: np.random.Generator) -> SequenceData:
 
 
 def make(name: str = "adding", length: int = 50, n_train: int = 100, n_test: int = 256,
-         tolerance: float = 0.16, seed: int = 0, **unknown) -> SequenceProblem:
+         tolerance: float = 0.16, seed: int = 0) -> SequenceProblem:
     """The adding problem with minimum sequence length ``length``."""
-    reject_unknown(name, unknown, make)
     length, n_train, n_test = int(length), int(n_train), int(n_test)
     if length < 4 or n_train < 1 or n_test < 1:
         raise ValueError(f"problem {name}: need length >= 4, n_train and n_test >= 1, got {length}, {n_train}, {n_test}")

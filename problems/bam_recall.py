@@ -22,7 +22,6 @@ from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
 from .hopfield_recall import flip, recall
-from .supervised import reject_unknown
 
 DESCRIPTION = "recall of stored random bipolar pairs (A, B) from noisy cues of A (Kosko 1988)"
 
@@ -88,10 +87,8 @@ class BamRecall(Problem):
 
 
 def make(name: str = "bam-recall", n: int = 32, p: int = 32, pairs: int = 4, noise: float = 0.1,
-         probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5,
-         **unknown) -> BamRecall:
+         probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5) -> BamRecall:
     """``pairs`` random pairs of ``n`` and ``p`` bits; ``probes`` noisy cues of each A for training."""
-    reject_unknown(name, unknown, make)
     for key, v in {"n": n, "p": p, "pairs": pairs, "probes": probes, "test_probes": test_probes}.items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"problem {name}: {key} must be an integer >= 1, got {v!r}")

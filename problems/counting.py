@@ -16,7 +16,7 @@ target_n): the test could not pass.
 """
 from __future__ import annotations
 
-from .supervised import SequenceProblem, reject_unknown
+from .supervised import SequenceProblem
 from .symbols import next_symbol_data
 
 DESCRIPTION = "counting languages a^n b^n and a^n b^n c^n: next-symbol set prediction, generalisation in n (Gers & Schmidhuber 2001)"
@@ -52,10 +52,9 @@ def data(ns, language: str):
 
 
 def make(name: str = "anbn", train_max_n: int = 10, test_max_n: int = 100, target_n: int = 20,
-         seed: int = 0, **unknown) -> SequenceProblem:
+         seed: int = 0) -> SequenceProblem:
     """``anbn`` or ``anbncn``. The data are the definition (no randomness; ``seed`` is accepted
     for a uniform interface)."""
-    reject_unknown(name, unknown, make)
     if name not in ALPHABETS:
         raise ValueError(f"problem {name}: counting languages are {', '.join(ALPHABETS)}")
     train_max_n, test_max_n, target_n = int(train_max_n), int(test_max_n), int(target_n)

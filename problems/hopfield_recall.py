@@ -28,7 +28,6 @@ from evornn.nets.associative import HOPFIELDS, hebbian
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
-from .supervised import reject_unknown
 
 DESCRIPTION = "recall of stored random bipolar patterns from noisy probes (Hopfield 1982)"
 
@@ -110,9 +109,8 @@ class HopfieldRecall(Problem):
 
 def make(name: str = "hopfield-recall", n_units: int = 64, patterns: int = 8, noise: float = 0.1,
          probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5,
-         fitness: str = "bits", **unknown) -> HopfieldRecall:
+         fitness: str = "bits") -> HopfieldRecall:
     """``patterns`` random patterns of ``n_units`` bits; ``probes`` noisy probes of each for training."""
-    reject_unknown(name, unknown, make)
     ints = {"n_units": n_units, "patterns": patterns, "probes": probes, "test_probes": test_probes}
     for key, v in ints.items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:

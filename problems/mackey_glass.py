@@ -23,7 +23,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData, SequenceProblem, reject_unknown
+from .supervised import SequenceData, SequenceProblem
 
 DESCRIPTION = "Mackey-Glass series (tau=17): next-step prediction, NRMSE 84 free-running steps ahead (Jaeger 2001)"
 TRANSIENT = 1000     # samples of the system's own start-up dropped before any data is taken
@@ -54,9 +54,8 @@ def squash(y: np.ndarray) -> np.ndarray:
 
 def make(name: str = "mackey-glass", washout: int = 100, n_train: int = 1000, test_forced: int = 1000,
          horizon: int = 84, n_runs: int = 10, tau: float = 17.0, y0: float = 1.2,
-         tolerance: float = 0.01, target_nrmse: float = 1.9e-3, seed: int = 0, **unknown) -> SequenceProblem:
+         tolerance: float = 0.01, target_nrmse: float = 1.9e-3, seed: int = 0) -> SequenceProblem:
     """The Mackey-Glass problem; ``tolerance``: |error| under which a training step counts as learnt."""
-    reject_unknown(name, unknown, make)
     washout, n_train, test_forced, horizon, n_runs = map(int, (washout, n_train, test_forced, horizon, n_runs))
     if not (0 <= washout < n_train and test_forced >= 1 and horizon >= 1 and n_runs >= 1 and tau > 0):
         raise ValueError(f"problem {name}: need 0 <= washout < n_train, test_forced, horizon, n_runs >= 1 "

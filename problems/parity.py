@@ -17,7 +17,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData, SequenceProblem, reject_unknown
+from .supervised import SequenceData, SequenceProblem
 
 DESCRIPTION = "temporal parity of a bit sequence, answered at the last step (Bengio et al. 1994)"
 
@@ -50,9 +50,8 @@ def dataset(bits: np.ndarray) -> SequenceData:
 
 
 def make(name: str = "parity", length: int = 10, n_train: int = 128, n_test: int = 256,
-         seed: int = 0, **unknown) -> SequenceProblem:
+         seed: int = 0) -> SequenceProblem:
     """Parity of ``length``-bit sequences; training and test strings drawn apart from ``seed``."""
-    reject_unknown(name, unknown, make)
     length, n_train, n_test = int(length), int(n_train), int(n_test)
     if length < 1 or n_train < 1 or n_test < 1:
         raise ValueError(f"problem {name}: length, n_train and n_test must be >= 1, got {length}, {n_train}, {n_test}")

@@ -259,29 +259,17 @@ def damping_fitness(steps: np.ndarray, jiggle: np.ndarray, max_steps: int):
     return t / max_steps, f2, jig
 
 
-def make(name: str = "pole-balance", **params) -> PoleBalance:
-    """The registry's constructor: ``make("pole-balance", poles=1, velocities=False, ...)``."""
-    allowed = ("poles", "velocities", "fitness", "start_angle", "friction", "max_steps", "min_force", "test_steps",
-               "bias_input")
-    for k in params:
-        if k not in allowed:
-            raise ValueError(f"pole-balance: unknown parameter {k!r}; allowed: {', '.join(allowed)}")
-    return PoleBalance(**params)
-
-
-# -- parameter parsing (values may come from TOML or the command line as strings) ----------------
+# -- parameter checks (the types are checked by evornn.settings before the constructor runs) ------
 def _poles(v) -> int:
-    if isinstance(v, bool) or str(v).strip() not in ("1", "2"):
+    if isinstance(v, bool) or v not in (1, 2):
         raise ValueError(f"pole-balance: poles must be 1 or 2, got {v!r}")
-    return int(str(v).strip())
+    return int(v)
 
 
 def _flag(name: str, v) -> bool:
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
-        return v.strip().lower() == "true"
-    raise ValueError(f"pole-balance: {name} must be true or false, got {v!r}")
+    if not isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"pole-balance: {name} must be true or false, got {v!r}")
+    return bool(v)
 
 
 def _number(name: str, v, lo: float, hi: float, unit: str, open_: bool = False) -> float:

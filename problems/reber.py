@@ -19,7 +19,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceProblem, reject_unknown
+from .supervised import SequenceProblem
 from .symbols import next_symbol_data
 
 DESCRIPTION = "embedded Reber grammar: predict the set of possible next symbols (Hochreiter & Schmidhuber 1997)"
@@ -63,10 +63,9 @@ def strings(n: int, rng: np.random.Generator) -> list[str]:
     return [embedded_string(rng) for _ in range(n)]
 
 
-def make(name: str = "reber", n_train: int = 256, n_test: int = 256, seed: int = 0, **unknown) -> SequenceProblem:
+def make(name: str = "reber", n_train: int = 256, n_test: int = 256, seed: int = 0) -> SequenceProblem:
     """The embedded Reber problem with ``n_train`` training and ``n_test`` test strings drawn from
     separate streams of ``seed``."""
-    reject_unknown(name, unknown, make)
     if int(n_train) < 1 or int(n_test) < 1:
         raise ValueError(f"problem {name}: n_train and n_test must be >= 1, got {n_train} and {n_test}")
     train = next_symbol_data(strings(int(n_train), generator(seed, 0)), SYMBOLS, next_sets)

@@ -1,42 +1,57 @@
-"""Problems by registry name. Each problem module defines ``DESCRIPTION`` and ``make(**params)``."""
+"""Problems by registry name: :data:`PROBLEMS`, each a factory (lazy "module:make") that returns a
+:class:`~evornn.problem.Problem` from keyword parameters.
+
+A factory (a function, or the Problem class itself) may take the registered name as its ``name`` parameter (one module, several problems:
+anbn and anbncn). Adding a problem: its module (``make`` and ``DESCRIPTION``) plus one line below,
+or, outside evornn, ``PROBLEMS.register("my-task", "mymodule:make", "what it is")`` in a plugin.
+"""
 from __future__ import annotations
 
-import importlib
+import inspect
+import sys
 
-_MODULES = {
-    "pole-balance": "pole_balance",
-    "reber": "reber",
-    "anbn": "counting",
-    "anbncn": "counting",
-    "mackey-glass": "mackey_glass",
-    "sines": "sines",
-    "parity": "parity",
-    "adding": "adding",
-    "timeseries": "timeseries",
-    "hopfield-recall": "hopfield_recall",
-    "bam-recall": "bam_recall",
-}
+from evornn.registry import Registry
+from evornn.settings import check_call
+
+PROBLEMS = Registry("problem")
+PROBLEMS.register("pole-balance", "evornn.problems.pole_balance:PoleBalance")
+PROBLEMS.register("reber", "evornn.problems.reber:make")
+PROBLEMS.register("anbn", "evornn.problems.counting:make")
+PROBLEMS.register("anbncn", "evornn.problems.counting:make")
+PROBLEMS.register("mackey-glass", "evornn.problems.mackey_glass:make")
+PROBLEMS.register("sines", "evornn.problems.sines:make")
+PROBLEMS.register("parity", "evornn.problems.parity:make")
+PROBLEMS.register("adding", "evornn.problems.adding:make")
+PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
+PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
+PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
 
 
 def available() -> list[str]:
-    """Names of the problems whose modules are present."""
-    out = []
-    for name, mod in _MODULES.items():
-        try:
-            importlib.import_module(f"evornn.problems.{mod}")
-        except ModuleNotFoundError:
-            continue
-        out.append(name)
-    return out
+    """Names of the problems whose modules and dependencies are present."""
+    return PROBLEMS.available()
 
 
 def describe(name: str) -> str:
-    return importlib.import_module(f"evornn.problems.{_MODULES[name]}").DESCRIPTION
+    """The registered description, else the factory's module's ``DESCRIPTION``, else its docstring."""
+    text = PROBLEMS.description(name)
+    if text:
+        return text
+    make = PROBLEMS.get(name)
+    return getattr(sys.modules.get(make.__module__), "DESCRIPTION", "") or (make.__doc__ or "").strip().split("\n")[0]
+
+
+def factory_parameters(name: str) -> dict[str, inspect.Parameter]:
+    """The keyword parameters the factory of ``name`` takes (without ``name``)."""
+    sig = inspect.signature(PROBLEMS.get(name)).parameters
+    return {k: p for k, p in sig.items() if k != "name"}
 
 
 def make_problem(name: str, **params):
-    """Make the problem ``name`` with its parameters; unknown names or parameters raise ValueError."""
-    if name not in _MODULES:
-        raise ValueError(f"unknown problem {name!r}; choose one of {', '.join(available())}")
-    mod = importlib.import_module(f"evornn.problems.{_MODULES[name]}")
-    return mod.make(name, **params)
+    """Make the problem ``name`` with its parameters; unknown names, unknown parameters and values
+    of the wrong type (NaN and Inf included) raise a one-line ValueError (:mod:`evornn.settings`)."""
+    make = PROBLEMS.get(name)
+    check_call(make, params, "problem", skip=("name",), owner=name)
+    if "name" in inspect.signature(make).parameters:
+        return make(name=name, **params)
+    return make(**params)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .supervised import SequenceData, SequenceProblem, reject_unknown
+from .supervised import SequenceData, SequenceProblem
 
 DESCRIPTION = "superimposed sine waves (k = 2..5): generation after a teacher-forced washout (Evolino, Wierstra et al. 2005)"
 FREQUENCIES = (0.2, 0.311, 0.42, 0.51, 0.74)
@@ -42,9 +42,8 @@ def split(lo: float, hi: float, k: int, washout: int, free: bool, var: float) ->
 
 
 def make(name: str = "sines", k: int = 2, washout: int = 100, free_run_train: bool = True,
-         tolerance: float = 0.1, target_nrmse: float = 0.05, seed: int = 0, **unknown) -> SequenceProblem:
+         tolerance: float = 0.1, target_nrmse: float = 0.05, seed: int = 0) -> SequenceProblem:
     """Sum of ``k`` sines; ``washout`` teacher-forced steps before free-running."""
-    reject_unknown(name, unknown, make)
     k, washout = int(k), int(washout)
     if not 1 <= k <= len(FREQUENCIES):
         raise ValueError(f"problem {name}: k must be in 1..{len(FREQUENCIES)}, got {k}")

@@ -43,7 +43,6 @@ individual's evaluation is 0.1-2 ms.
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -57,14 +56,6 @@ from evornn.problem import EvalResult, Problem, SolvedCheck
 from . import supervised_kernel as K
 
 EPS = 1e-12
-
-
-def reject_unknown(name: str, unknown: dict, make: Callable) -> None:
-    """Raise a one-line ValueError naming problem ``name`` when ``unknown`` parameters were given."""
-    if unknown:
-        allowed = [p.name for p in inspect.signature(make).parameters.values()
-                   if p.name != "name" and p.kind != p.VAR_KEYWORD]
-        raise ValueError(f"problem {name}: unknown parameter {next(iter(unknown))!r}; allowed: {', '.join(allowed)}")
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .supervised import SequenceData, SequenceProblem, reject_unknown
+from .supervised import SequenceData, SequenceProblem
 
 DESCRIPTION = "next-step prediction of a series from your CSV file (column by name, train/test split, input window)"
 
@@ -68,9 +68,8 @@ def windows(v: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
 
 def make(name: str = "timeseries", path: str | None = None, column: str | None = None, split: float = 0.8,
          window: int = 1, washout: int = 10, tolerance: float = 0.1, target_nrmse: float = 0.1,
-         delimiter: str = ",", seed: int = 0, **unknown) -> SequenceProblem:
+         delimiter: str = ",", seed: int = 0) -> SequenceProblem:
     """Your series as a problem (no randomness: ``seed`` is accepted for a uniform interface)."""
-    reject_unknown(name, unknown, make)
     if path is None:
         raise ValueError(f"problem {name}: give the CSV file with path=... (and the column with column=...)")
     window, washout, split = int(window), int(washout), float(split)

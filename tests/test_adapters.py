@@ -8,7 +8,7 @@ import pytest
 from deap import algorithms, base, tools
 
 from evornn import build
-from evornn.adapters import DeapEvaluator, PySwarmsObjective
+from evornn.evaluators.adapters import DeapEvaluator, PySwarmsObjective
 from toy_problem import DelayProblem
 from evornn.seeding import eval_seeds
 

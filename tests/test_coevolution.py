@@ -5,11 +5,11 @@ import pytest
 import evornn
 from evornn.evaluators import LocalEvaluator
 from evornn.nets import build
-from evornn.optim.base import make_config
+from evornn.settings import make_config
 from evornn.optim.cosyne import CoSyNE, permutation_probabilities, permute_marked
 from evornn.optim.esp import ESP
 from evornn.optim.registry import get_strategy
-from evornn.optim.stopping import StopConfig
+from evornn.stopping import StopConfig
 from evornn.runner import Runner
 from evornn.seeding import generator
 
@@ -124,7 +124,7 @@ def test_cosyne_one_point_cut_in_neuron_order(rng):
         cut = int((c1 == 0).sum())
         assert 0 < cut < net.n_params and np.array_equal(c1 == 0, pos < cut) and np.array_equal(c2, 1 - c1)
     with pytest.raises(ValueError, match="neuron groups"):
-        CoSyNE(net.n_params, cfg, rng, net.init)
+        CoSyNE(net.n_params, cfg, rng, net.init).ask()   # the groups come from setup(problem, net)
     layout = CoSyNE(net.n_params, make_config(CoSyNE.Config, {"population": 8}, "cosyne"), rng)
     c1, _ = layout._crossover(a, b)
     assert np.array_equal(c1, np.r_[np.zeros(int((c1 == 0).sum())), np.ones(int((c1 == 1).sum()))])
@@ -133,7 +133,7 @@ def test_cosyne_one_point_cut_in_neuron_order(rng):
 # -- ESP ---------------------------------------------------------------------------------------
 def _esp(rng, **settings):
     net = build("elman", 3, 1, n_hidden=3)
-    cfg = make_config(ESP.Config, {"neurons": 6, "trials": 4, **settings}, "esp")
+    cfg = make_config(ESP.Config, {"population": 6, "trials": 4, **settings}, "esp")
     return net, ESP(net.n_params, cfg, rng, net.init, groups=ESP.groups_for(net))
 
 
@@ -164,8 +164,8 @@ def test_esp_neuron_fitness_is_the_average_of_its_trials(rng):
 
 def test_esp_requires_groups_and_make_runner_passes_them():
     with pytest.raises(ValueError, match="neuron groups"):
-        ESP(5, None, generator(0), None)
-    r = evornn.make_runner("esp", "pole-balance", "frnn", net={"n_hidden": 2}, settings={"neurons": 4, "trials": 1},
+        ESP(5, None, generator(0), None).ask()   # the groups come from setup(problem, net)
+    r = evornn.make_runner("esp", "pole-balance", "frnn", net={"n_hidden": 2}, settings={"population": 4, "trials": 1},
                            stop={"max_generations": 1})
     assert len(r.strategy.groups) == 2
 
@@ -198,7 +198,7 @@ def _solve(name, settings, poles, velocities, fitness, arch, hidden, budget, see
 
 
 COSYNE_POLE = {"population": 20, "init_range": 3.0, "mutation_scale": 1.0}
-ESP_POLE = {"neurons": 8, "trials": 3, "init_range": 5.0, "mutation_scale": 2.0, "burst_scale": 2.0,
+ESP_POLE = {"population": 8, "trials": 3, "init_range": 5.0, "mutation_scale": 2.0, "burst_scale": 2.0,
             "mutation_rate": 0.8}
 
 

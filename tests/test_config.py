@@ -29,3 +29,31 @@ def test_set_values_parse_as_toml_or_as_a_bare_string(raw, value):
 def test_stop_gets_a_budget_only_when_it_names_none():
     assert config.stop_config({}).max_generations == config.DEFAULT_MAX_GENERATIONS
     assert config.stop_config({"max_evaluations": 500}).max_generations == 0
+
+
+# -- where configs come from ----------------------------------------------------------------------
+def test_the_current_folder_shadows_no_shipped_config(tmp_path, monkeypatch):
+    from pathlib import Path
+    monkeypatch.delenv("EVORNN_CONFIGS", raising=False)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "ga-pole-balance.toml").write_text("not toml at all [\n")
+    monkeypatch.chdir(tmp_path)
+    shipped = config.default_config("ga", "pole-balance")
+    assert shipped is not None and shipped.resolve() != (tmp_path / "configs" / "ga-pole-balance.toml").resolve()
+    assert config.load_toml(shipped)["optimiser"]["name"] == "ga"
+    monkeypatch.setenv("EVORNN_CONFIGS", str(tmp_path / "configs"))      # unless EVORNN_CONFIGS says so
+    assert config.default_config("ga", "pole-balance") == Path(tmp_path / "configs" / "ga-pole-balance.toml")
+
+
+def test_a_shipped_config_by_name_and_its_data_path_from_any_folder(tmp_path, monkeypatch):
+    from evornn import runs
+    monkeypatch.delenv("EVORNN_CONFIGS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert config.find_config("compare-neuroevolution").name == "compare-neuroevolution.toml"
+    assert config.find_config("problems/sines.toml").is_file()
+    with pytest.raises(FileNotFoundError, match="nope"):
+        config.find_config("nope")
+    doc = config.load_toml(config.default_config("ga", "timeseries"))
+    assert doc["problem"]["path"].endswith("example-series.csv") and tmp_path.as_posix() not in doc["problem"]["path"]
+    doc["optimiser"] = {"name": "rwg"}
+    assert runs.prepare(config.experiment(doc)).problem.name == "timeseries"

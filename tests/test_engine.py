@@ -12,7 +12,7 @@ import test_associative
 import test_cells_gated
 import test_nets_oracle
 from evornn.nets import cells as cell_registry
-from evornn.nets.cells import CELLS
+from evornn.nets.cells import CODES as CELLS   # the kernel index: code -> cell module
 from evornn.nets.layer import CODE
 from evornn.nets.specialise import layer_steps, structure_key
 from evornn.nets.vmath import vexp, vsigmoid, vtanh

@@ -72,7 +72,7 @@ def sizes(arch: str, opts: dict) -> tuple[int, int]:
 
 def small(arch: str) -> dict:
     """Small sizes for ``arch``, from its builder's signature."""
-    params = inspect.signature(ARCHS[arch][0]).parameters
+    params = inspect.signature(ARCHS[arch]).parameters
     if "n_hidden" in params:
         return {"n_hidden": 12 if arch == "esn" else 4}
     if "layers" in params:
@@ -85,7 +85,7 @@ def small(arch: str) -> dict:
 def cases() -> list[tuple[str, dict]]:
     out = []
     for arch in ARCHS:
-        params = inspect.signature(ARCHS[arch][0]).parameters
+        params = inspect.signature(ARCHS[arch]).parameters
         if "cell" in params:                     # stacked, bidirectional: every core
             out += [(arch, {"cell": c}) for c in CORES]
             out += [(arch, {"cell": "lstm", "peephole": True})]

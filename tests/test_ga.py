@@ -11,10 +11,10 @@ from deap import tools
 
 from evornn import build
 from evornn.optim import deap_ops
-from evornn.optim.base import make_config
+from evornn.settings import make_config
 from evornn.optim.ga import GeneticAlgorithm
 from evornn.optim.registry import get_strategy
-from evornn.optim.stopping import StopConfig
+from evornn.stopping import StopConfig
 from toy_problem import DelayProblem
 from evornn.runner import Runner
 from evornn.seeding import eval_seeds, generator

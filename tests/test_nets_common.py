@@ -208,7 +208,7 @@ def test_non_finite_chromosomes_give_non_finite_outputs(arch, rng):
 
 @pytest.mark.parametrize("arch", sorted(evornn.ARCHS))
 def test_bad_options_raise_value_errors_naming_them(arch):
-    params = inspect.signature(evornn.ARCHS[arch][0]).parameters
+    params = inspect.signature(evornn.ARCHS[arch]).parameters
     bad = [(dict(no_such_option=1), "no_such_option")]
     if "activation" in params:
         bad.append((dict(activation="swish"), "swish"))

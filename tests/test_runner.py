@@ -7,7 +7,7 @@ import pytest
 
 import evornn
 from evornn.optim import registry
-from evornn.optim.stopping import Progress, StopConfig, check
+from evornn.stopping import Progress, StopConfig, check
 from toy_problem import ToyProblem
 
 SMALL = {"ga": {"population": 8}, "sa": {}, "pso": {}, "rwg": {"population": 8}, "cosyne": {},
@@ -71,8 +71,8 @@ def test_one_thread_equals_all_threads():
 @pytest.mark.parametrize("cfg,progress,reason", [
     (dict(max_generations=5), dict(generation=5), "max_generations"),
     (dict(max_evaluations=100), dict(evaluations=120), "max_evaluations"),
-    (dict(max_generations=9, target_mse=0.01), dict(best_metrics={"mse": 0.005}), "target_mse"),
-    (dict(max_generations=9, learnt_fraction=0.9), dict(best_metrics={"learnt": 0.95}), "learnt_fraction"),
+    (dict(max_generations=9, at_most={"mse": 0.01}), dict(best_metrics={"mse": 0.005}), "at_most.mse"),
+    (dict(max_generations=9, at_least={"learnt": 0.9}), dict(best_metrics={"learnt": 0.95}), "at_least.learnt"),
     (dict(max_generations=9, target_fitness=10.0), dict(best_fitness=11.0), "target_fitness"),
     (dict(max_generations=9), dict(solved=True), "solved"),
     (dict(max_generations=9, stagnation=3), dict(since_improvement=3), "stagnation"),
@@ -98,7 +98,7 @@ def test_stop_config_rejects_bad_values():
     with pytest.raises(ValueError, match="max_generations"):
         _run(stop={"max_generations": -1})
     with pytest.raises(ValueError, match="at least one"):
-        _run(stop={"target_mse": 0.1})
+        _run(stop={"at_most": {"mse": 0.1}})
     with pytest.raises(ValueError, match="unknown setting 'bogus'"):
         _run(stop={"max_generations": 2, "bogus": 1})
     with pytest.raises(ValueError, match="unknown optimiser"):

@@ -14,10 +14,11 @@ from scipy.spatial import Delaunay
 
 from evornn import build
 from evornn.evaluators import LocalEvaluator
-from evornn.optim import get_strategy, make_config
+from evornn.optim import get_strategy
+from evornn.settings import make_config
 from evornn.optim.pso import ParticleSwarm, PSOConfig, constriction
 from evornn.optim.sa import SAConfig, SimulatedAnnealing, temperature
-from evornn.optim.stopping import StopConfig
+from evornn.stopping import StopConfig
 from evornn.problem import EvalResult, Problem
 from evornn.runner import Runner
 from evornn.seeding import generator
@@ -63,7 +64,7 @@ def sphere(X):
 # -- simulated annealing -------------------------------------------------------------------------
 @pytest.mark.parametrize("settings", [{"t0": 0.0}, {"schedule": "linear", "t0": 5.0, "cooling_steps": 6}])
 def test_sa_never_accepts_a_worse_state_at_zero_temperature(settings):
-    sa = make_strategy("sa", {"chains": 6, "step": 0.5, **settings}, 4)
+    sa = make_strategy("sa", {"population": 6, "step": 0.5, **settings}, 4)
     noise = np.random.default_rng(7)
     sa.tell(sa.ask(), noise.normal(size=6))
     worse_accepted_hot = accepted_cold = 0
@@ -88,7 +89,7 @@ def test_sa_never_accepts_a_worse_state_at_zero_temperature(settings):
     ("logarithmic", lambda k: 2.0 / math.log(k + math.e)),
 ])
 def test_sa_cooling_schedules(schedule, expected):
-    settings = {"chains": 5, "schedule": schedule, "t0": 2.0, "alpha": 0.8, "cooling_steps": 10}
+    settings = {"population": 5, "schedule": schedule, "t0": 2.0, "alpha": 0.8, "cooling_steps": 10}
     sa = make_strategy("sa", settings, 3)
     X0 = sa.ask()
     sa.tell(X0, sphere(X0))
@@ -100,7 +101,7 @@ def test_sa_cooling_schedules(schedule, expected):
     assert temperature("geometric", 2.0, 3, alpha=0.8) == pytest.approx(1.024)
     assert temperature("linear", 2.0, [0, 5, 10, 20], cooling_steps=10) == pytest.approx([2.0, 1.0, 0.0, 0.0])
     assert temperature("logarithmic", 2.0, 0) == pytest.approx(2.0)
-    absolute = make_strategy("sa", {"chains": 5, "temperature_unit": "absolute", "t0": 2.0}, 3)
+    absolute = make_strategy("sa", {"population": 5, "temperature_unit": "absolute", "t0": 2.0}, 3)
     absolute.tell(X0, sphere(X0))
     np.testing.assert_array_equal(absolute.temperatures(), 2.0)
 
@@ -108,7 +109,7 @@ def test_sa_cooling_schedules(schedule, expected):
 @pytest.mark.parametrize("step", [1e-3, 1e3])
 def test_sa_adaptive_step_moves_acceptance_to_target(step):
     def acceptance(adapt: bool) -> float:
-        sa = make_strategy("sa", {"chains": 8, "t0": 1.0, "alpha": 1.0, "temperature_unit": "absolute",
+        sa = make_strategy("sa", {"population": 8, "t0": 1.0, "alpha": 1.0, "temperature_unit": "absolute",
                                   "step": step, "step_max": 1e4, "adapt": adapt}, 5)
         X = sa.ask()
         sa.tell(X, sphere(X))
@@ -124,7 +125,7 @@ def test_sa_adaptive_step_moves_acceptance_to_target(step):
 
 
 def test_sa_restarts_after_stalling_from_random_points():
-    sa = make_strategy("sa", {"chains": 3, "restart_after": 4, "restart_from": "random"}, 2)
+    sa = make_strategy("sa", {"population": 3, "restart_after": 4, "restart_from": "random"}, 2)
     counts = []
     for _ in range(16):
         X = sa.ask()
@@ -138,7 +139,7 @@ def test_sa_restarts_after_stalling_from_random_points():
 
 
 def test_sa_restarts_from_the_best_state():
-    sa = make_strategy("sa", {"chains": 4, "t0": 0.0, "restart_after": 3, "step": 0.3}, 2)
+    sa = make_strategy("sa", {"population": 4, "t0": 0.0, "restart_after": 3, "step": 0.3}, 2)
     X0 = sa.ask()
     sa.tell(X0, np.arange(4.0))
     for g in range(3):
@@ -151,7 +152,7 @@ def test_sa_restarts_from_the_best_state():
 
 
 def test_sa_restarts_below_minimum_temperature():
-    settings = {"chains": 2, "schedule": "linear", "t0": 1.0, "cooling_steps": 10, "t_min": 0.35}
+    settings = {"population": 2, "schedule": "linear", "t0": 1.0, "cooling_steps": 10, "t_min": 0.35}
     sa = make_strategy("sa", settings, 2)
     X = sa.ask()
     sa.tell(X, sphere(X))
@@ -164,7 +165,7 @@ def test_sa_restarts_below_minimum_temperature():
 
 # -- particle swarm ------------------------------------------------------------------------------
 def test_pso_personal_bests_never_get_worse():
-    pso = make_strategy("pso", {"particles": 10, "topology": "ring", "k": 3}, 5)
+    pso = make_strategy("pso", {"population": 10, "topology": "ring", "k": 3}, 5)
     noise = np.random.default_rng(1)
     seen = set()
     prev_fit = prev_pos = None
@@ -185,7 +186,7 @@ def test_pso_personal_bests_never_get_worse():
 
 
 def _swarm_after_one_step(topology: str, n: int = 3, P: int = 12, **kw) -> tuple[ParticleSwarm, np.ndarray]:
-    pso = make_strategy("pso", {"particles": P, "topology": topology, **kw}, n, seed=4)
+    pso = make_strategy("pso", {"population": P, "topology": topology, **kw}, n, seed=4)
     X = pso.ask()
     pso.tell(X, np.random.default_rng(2).normal(size=P))
     return pso, X
@@ -225,7 +226,7 @@ def test_pso_random_topology_draws_from_the_generator():
 @pytest.mark.parametrize("topology", ["star", "ring", "von-neumann", "pyramid", "random"])
 @pytest.mark.parametrize("static", [False, True])
 def test_pso_each_topology_runs(topology, static):
-    result = make_runner("pso", {"particles": 8, "topology": topology, "static": static, "k": 2},
+    result = make_runner("pso", {"population": 8, "topology": topology, "static": static, "k": 2},
                          generations=5).run()
     assert len(result.history) == 5 and np.isfinite(result.best_fitness)
 
@@ -243,7 +244,7 @@ def test_pso_constriction_factor():
 ])
 def test_pso_velocity_update_equations(settings):
     c1, c2 = settings["c1"], settings["c2"]
-    pso = make_strategy("pso", {"particles": 6, "boundary": "none", "v_max": 0.0, **settings}, 3, seed=9)
+    pso = make_strategy("pso", {"population": 6, "boundary": "none", "v_max": 0.0, **settings}, 3, seed=9)
     fit = np.random.default_rng(3)
     for it in range(3):
         X, v, pbest, pfit = pso.ask(), pso.velocity.copy(), pso.pbest_pos, pso.pbest_fit
@@ -268,7 +269,7 @@ def test_pso_velocity_update_equations(settings):
 
 @pytest.mark.parametrize("boundary", ["clip", "reflect", "none"])
 def test_pso_bounds_and_velocity_clamp(boundary):
-    pso = make_strategy("pso", {"particles": 10, "bound": 1.0, "boundary": boundary, "v_max": 0.3}, 4)
+    pso = make_strategy("pso", {"population": 10, "bound": 1.0, "boundary": boundary, "v_max": 0.3}, 4)
     outside = 0
     for _ in range(30):
         X = pso.ask()
@@ -283,10 +284,10 @@ def test_pso_bounds_and_velocity_clamp(boundary):
 
 
 # -- both: determinism, global state, checkpoints -------------------------------------------------
-CASES = [("sa", {"chains": 5, "restart_after": 2, "restart_from": "random"}),
-         ("sa", {"chains": 4, "schedule": "linear", "cooling_steps": 3, "t_min": 0.5}),
-         ("pso", {"particles": 6, "topology": "random", "k": 2, "static": True}),
-         ("pso", {"particles": 6, "topology": "ring", "k": 3, "inertia": "linear", "boundary": "reflect"})]
+CASES = [("sa", {"population": 5, "restart_after": 2, "restart_from": "random"}),
+         ("sa", {"population": 4, "schedule": "linear", "cooling_steps": 3, "t_min": 0.5}),
+         ("pso", {"population": 6, "topology": "random", "k": 2, "static": True}),
+         ("pso", {"population": 6, "topology": "ring", "k": 3, "inertia": "linear", "boundary": "reflect"})]
 
 
 def _rows(history):
@@ -347,16 +348,16 @@ def test_registry_and_config_errors():
         make_config(PSOConfig, {"topology": "wheel"}, "pso")
     for n in (1, 20):
         with pytest.raises(ValueError, match="pyramid"):
-            ParticleSwarm(n, PSOConfig(particles=30, topology="pyramid"), np.random.default_rng(0), None)
+            ParticleSwarm(n, PSOConfig(population=30, topology="pyramid"), np.random.default_rng(0), None)
 
 
 # -- pole balancing with velocities (Markov): each solved with a fixed seed ----------------------
-SA_POLE = {"chains": 10, "step": 4.0, "step_max": 20.0, "restart_after": 30, "restart_from": "random"}
+SA_POLE = {"population": 10, "step": 4.0, "step_max": 20.0, "restart_after": 30, "restart_from": "random"}
 
 
 @pytest.mark.parametrize("name, settings, poles, budget", [
     ("sa", SA_POLE, 1, 10_000), ("sa", SA_POLE, 2, 40_000),
-    ("pso", {"particles": 20}, 1, 10_000), ("pso", {"particles": 30}, 2, 40_000)])
+    ("pso", {"population": 20}, 1, 10_000), ("pso", {"population": 30}, 2, 40_000)])
 def test_solves_pole_balancing_with_velocities(name, settings, poles, budget):
     from evornn.problems.registry import make_problem
     problem = make_problem("pole-balance", poles=poles, velocities=True)

@@ -11,7 +11,7 @@ With a sigmoid or tanh output the targets are mapped through the inverse activat
 
 As a strategy (``esn-ridge``) the fit happens once, when the run is set up: every generation
 evaluates the fitted chromosome, the first counts the training sequences as presentations, and
-one generation is all a run needs (``max_generations = 1``).
+the strategy ends the run after that one generation (:meth:`EsnRidge.stop`).
 """
 from __future__ import annotations
 
@@ -73,15 +73,16 @@ class EsnRidge(Strategy):
     description = "echo state network readout by ridge regression (Jaeger 2001): one fit, one generation; esn only"
     Config = RidgeConfig
     needs_sequence_data = True      # fits a supervised problem's data (evornn.problems.supervised)
-    state_fields = ("w", "presented")
+    state_fields = ("w", "presented", "generations")
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
         super().__init__(n_params, config, rng, init)
         self.w = np.asarray(init(rng, 1), dtype=np.float64)[0].copy()
         self.presented = 0           # sequences presented by the fit, counted in the first generation
         self.fitted = False
+        self.generations = 0         # tells so far: one is all the fit needs
 
-    def attach(self, problem, net) -> None:
+    def setup(self, problem, net) -> None:
         data = getattr(problem, "train", None)
         if data is None or not hasattr(data, "mask"):
             raise ValueError(f"esn-ridge fits a supervised sequence problem's data; problem "
@@ -93,15 +94,21 @@ class EsnRidge(Strategy):
     def ask(self) -> np.ndarray:
         if not self.fitted:
             raise ValueError("esn-ridge needs the problem's data: build the run with evornn.make_runner/optimise, "
-                             "or call attach(problem, net) first")
+                             "or call setup(problem, net) first")
         return self.w[None, :].copy()
 
-    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        self._track_best(population, fitness)
+    def expected_rows(self) -> int:
+        return 1
+
+    def update(self, population: np.ndarray, fitness: np.ndarray) -> None:
+        self.generations = int(self.generations or 0) + 1
+
+    def stop(self) -> list:
+        from evornn.stopping import StopReason
+        if not self.generations:
+            return []
+        return [StopReason("esn-ridge", 1.0, 1.0, "the readout is fitted and evaluated (esn-ridge needs one generation)")]
 
     def evaluations_counted(self, population: np.ndarray) -> int:
         n, self.presented = self.presented, 0
         return int(n)
-
-
-STRATEGY = EsnRidge

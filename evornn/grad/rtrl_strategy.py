@@ -39,6 +39,3 @@ class RTRLStrategy(GradientStrategy):
         self.last_loss, w_new = rtrl.online(self.net, w, self.data, order, self.config.learning_rate,
                                             self.config.clip_norm)
         return w_new if np.all(np.isfinite(w_new)) else w
-
-
-STRATEGY = RTRLStrategy

@@ -10,8 +10,8 @@ scores with the problem's own ``evaluate`` (so the metrics and stopping criteria
 ``tell`` then takes one epoch of gradient steps over the problem's training sequences (teacher
 forced). Evaluations are counted as sequence presentations: ``evaluations_counted`` returns the
 number of training sequences the epoch presented, which the runner adds to its count. The
-trainer gets the problem's training data and the network through :meth:`attach`, which
-:func:`evornn.api.make_runner` calls.
+trainer gets the problem's training data and the network through :meth:`setup`, which the runner
+calls.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class GradientStrategy(Strategy):
         self.net = None
         self.data = None
 
-    def attach(self, problem, net) -> None:
+    def setup(self, problem, net) -> None:
         """Give the trainer the problem's training split and the network it trains."""
         data = getattr(problem, "train", None)
         if data is None or not all(hasattr(data, a) for a in ("X", "Y", "starts", "mask")):
@@ -53,14 +53,16 @@ class GradientStrategy(Strategy):
     def _need_data(self) -> None:
         if self.data is None:
             raise ValueError(f"{self.name} needs the problem's training data: build the run with "
-                             "evornn.make_runner/optimise, or call attach(problem, net) first")
+                             "evornn.make_runner/optimise, or call setup(problem, net) first")
 
     def ask(self) -> np.ndarray:
         self._need_data()
         return self.w[None, :].copy()
 
-    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        self._track_best(population, fitness)
+    def expected_rows(self) -> int:
+        return 1
+
+    def update(self, population: np.ndarray, fitness: np.ndarray) -> None:
         self.w = self.train_epoch(np.array(population[0], dtype=np.float64))
         self.presented = self.data.starts.shape[0] - 1
 
@@ -95,6 +97,3 @@ class BPTTStrategy(GradientStrategy):
 
         w, self.last_loss = self.trainer.epoch(w, self.data.starts.shape[0] - 1, self.rng, grad)
         return w
-
-
-STRATEGY = BPTTStrategy

@@ -23,7 +23,7 @@ import numpy as np
 from numba import literally, njit
 from numba.extending import overload
 
-from .cells import CELLS
+from .cells import CODES
 from .lanes import U, borrow, keep, nlanes
 from .threads import claim
 from .layer import NIN, NOUT, YOFF
@@ -33,7 +33,7 @@ from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_ste
 
 def _dispatch(codes):
     """``layer_step(L, k, ix, fx, w, ws)``: the cell of layer k, by its code, among ``codes``."""
-    code, step = codes[0], CELLS[codes[0]].step
+    code, step = codes[0], CODES[codes[0]].step
     if len(codes) == 1:
         @njit(error_model="numpy")
         def f(L, k, ix, fx, w, ws):
@@ -51,7 +51,7 @@ def _dispatch(codes):
     return f
 
 
-layer_step = _dispatch(tuple(sorted(CELLS)))
+layer_step = _dispatch(tuple(sorted(CODES)))
 
 
 @njit(error_model="numpy")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import inspect
 from typing import Callable
 
-from .cells import dense, srn
+from ..registry import Registry
+from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous
@@ -40,12 +41,15 @@ SELF_READOUT: set[str] = {"jordan", "narx"}
 # (the outputs are the first units of the core).
 DEFAULT_READOUT = {"frnn": "none", "ctrnn": "none", "second-order": "none"}
 
-ARCHS: dict[str, tuple[Callable[..., Network], str]] = {}
+# Architectures by name: fn(n_inputs, n_outputs, **options) -> Network. Adding one: a function and
+# its ``register`` line (here, or ``evornn.nets.register("my-net", "...")`` in a plugin).
+ARCHS = Registry("architecture")
 
 
 def register(name: str, description: str):
+    """Decorator: register the architecture function it decorates as ``name``."""
     def deco(fn):
-        ARCHS[name] = (fn, description)
+        ARCHS.register(name, fn, description)
         return fn
     return deco
 
@@ -70,9 +74,9 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
         raise ValueError(f"{arch}: the scalar engine runs in float64 only, got dtype {dtype!r}")
     if arch not in ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(sorted(ARCHS))}")
+    fn = ARCHS.get(arch)
     if int(n_inputs) < 1 or int(n_outputs) < 1:
         raise ValueError(f"{arch}: n_inputs and n_outputs must be >= 1, got {n_inputs} and {n_outputs}")
-    fn = ARCHS[arch][0]
     allowed = [p for p in inspect.signature(fn).parameters if p not in ("n_inputs", "n_outputs")]
     has_kwargs = any(p.kind == p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
     unknown = [k for k in options if k not in allowed]
@@ -94,10 +98,21 @@ def _positive(arch: str, **sizes) -> None:
             raise ValueError(f"{arch}: {k} must be >= 1, got {v}")
 
 
+def core_names() -> list[str]:
+    """The cells usable as cores: :data:`CORES` and every registered cell module with a
+    ``DEFAULT_ACTIVATION`` (a plugin's cell, say)."""
+    extra = [n for n in CELLS.names() if n not in CORES and hasattr(CELLS.get(n), "DEFAULT_ACTIVATION")]
+    return sorted(CORES) + extra
+
+
 def make_core(cell: str, n_in: int, n_hidden: int, n_out: int, activation: str | None, **opts) -> LayerSpec:
-    if cell not in CORES:
-        raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(sorted(CORES))}")
-    fn, default_act = CORES[cell]
+    if cell in CORES:
+        fn, default_act = CORES[cell]
+    elif cell in core_names():
+        module = CELLS.get(cell)
+        fn, default_act = module.build, module.DEFAULT_ACTIVATION
+    else:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(core_names())}")
     act = activation_code(activation or default_act, what=f"{cell} activation")
     try:
         return fn(n_in, n_hidden, n_out, act, **opts)

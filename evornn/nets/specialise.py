@@ -38,7 +38,7 @@ from numba import njit, types, typeof
 from numba.core import errors
 from numba.extending import overload
 
-from .cells import CELLS, dense
+from .cells import CODES, dense
 from .layer import CODE
 
 SEQUENTIAL, BIDIRECTIONAL = 0, 1
@@ -67,7 +67,7 @@ def _source_digest() -> bytes:
     global _DIGEST
     if _DIGEST is None:
         files = set(Path(__file__).parent.glob("*.py")) | set(Path(__file__).parent.glob("cells/*.py"))
-        files |= {Path(m.__file__) for m in CELLS.values() if getattr(m, "__file__", None)}
+        files |= {Path(m.__file__) for m in CODES.values() if getattr(m, "__file__", None)}
         h = hashlib.sha256()
         for f in sorted(files):
             h.update(f.name.encode() + f.read_bytes())
@@ -85,8 +85,8 @@ def structure_key(L: np.ndarray, kind: int = SEQUENTIAL, label: str | None = Non
     (``label``, e.g. the architecture's name, names it in the compile notice)."""
     codes = tuple(int(c) for c in L[:, CODE])
     for c in codes:
-        if c not in CELLS:
-            raise ValueError(f"layer cell code {c} is not registered (evornn.nets.cells.CELLS)")
+        if c not in CODES:
+            raise ValueError(f"layer cell code {c} is not registered (evornn.nets.cells.CODES)")
     key = _key_of(repr(("cells", int(kind), codes)).encode())
     with _LOCK:
         _KEYS.setdefault(key, ("cells", int(kind), codes))
@@ -124,7 +124,7 @@ def _literal(key) -> int:
 def _inlined(code: int):
     """The cell's step marked for inlining into a specialised loop."""
     if code not in _INLINED:
-        _INLINED[code] = njit(inline="always", error_model="numpy")(CELLS[code].step.py_func)
+        _INLINED[code] = njit(inline="always", error_model="numpy")(CODES[code].step.py_func)
     return _INLINED[code]
 
 
@@ -161,7 +161,7 @@ def layer_steps(key: int, lanes: bool) -> tuple:
     """The step function of each layer of structure key ``key`` (lane or one-individual steps)."""
     what = _KEYS[key]
     codes = tuple(int(c) for c in what[1][:, CODE]) if what[0] == "table" else what[2]
-    return tuple(CELLS[c].step_lanes if lanes else CELLS[c].step for c in codes)
+    return tuple(CODES[c].step_lanes if lanes else CODES[c].step for c in codes)
 
 
 def kind_of(key: int) -> int:
@@ -281,5 +281,5 @@ def _notice(kernel, lits) -> str:
     if label is None and key is not None:
         what = _KEYS[key]
         codes = what[1][:, CODE] if what[0] == "table" else what[2]
-        label = "+".join(CELLS[int(c)].__name__.rsplit(".", 1)[-1] for c in codes)
+        label = "+".join(CODES[int(c)].__name__.rsplit(".", 1)[-1] for c in codes)
     return f"compiling the {label + ' ' if label else ''}{role} kernel (first use only; cached afterwards)"

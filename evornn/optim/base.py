@@ -5,6 +5,12 @@ whose fields are the keys a config file may set) and its state. It *maximises* f
 returns a (P, n_params) float64 population, ``tell`` receives that population and its fitness
 (P,). All its randomness comes from the ``numpy.random.Generator`` it is given.
 
+Hooks with defaults, overridden where an optimiser needs them: :meth:`Strategy.setup` (the problem
+and the network, before the first ``ask``), :meth:`Strategy.evaluations_counted` (what a generation
+adds to the run's count) and :meth:`Strategy.stop` (reasons the optimiser itself ends the run, as
+pycma's ``stop()``). ``tell`` is a template: it checks the shapes, turns NaN fitness into -inf,
+tracks the best individual, then calls :meth:`Strategy.update`, which each optimiser implements.
+
 State for checkpoints is plain data: the attributes named in ``state_fields`` (arrays, numbers,
 strings, lists) plus the Generator's state, so a run can be saved as .npz/.json (no pickle) and
 resumed bit for bit.
@@ -12,8 +18,6 @@ resumed bit for bit.
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from abc import ABC, abstractmethod
 from typing import Any, Callable, ClassVar
 
@@ -49,9 +53,37 @@ class Strategy(ABC):
     def ask(self) -> np.ndarray:
         """The next population to evaluate, (P, n_params) float64."""
 
-    @abstractmethod
     def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        """Take the fitness (P,) of the population ``ask`` returned."""
+        """Take the fitness (P,) of the population ``ask`` returned: the shared prologue (shapes,
+        NaN -> -inf, the best so far), then :meth:`update`."""
+        pop = np.array(population, dtype=np.float64)
+        fit = np.array(fitness, dtype=np.float64).reshape(-1)
+        rows = self.expected_rows()
+        if pop.ndim != 2 or pop.shape[1] != self.n_params or (rows is not None and pop.shape[0] != rows) \
+                or fit.shape != (pop.shape[0],):
+            want = rows if rows is not None else "P"
+            raise ValueError(f"{self.name}.tell: expected the ({want}, {self.n_params}) population ask returned "
+                             f"and its ({want},) fitness, got {pop.shape} and {fit.shape}")
+        fit[np.isnan(fit)] = -np.inf
+        self._track_best(pop, fit)
+        self.update(pop, fit)
+
+    def expected_rows(self) -> int | None:
+        """How many rows ``tell`` expects (those of the last ``ask``); None: any number."""
+        return None
+
+    def update(self, population: np.ndarray, fitness: np.ndarray) -> None:
+        """The optimiser's step from a checked population (P, n) and its fitness (P,), NaN as -inf
+        (called by :meth:`tell` after the best so far is tracked); every optimiser implements it."""
+
+    def setup(self, problem: Any, net: Any) -> None:
+        """Take what the optimiser needs from the problem and the network before the first ``ask``
+        (the runner calls it once); by default nothing."""
+
+    def stop(self) -> list:
+        """:class:`~evornn.stopping.StopReason` s for which the optimiser itself ends the run (after
+        each ``tell``); by default none."""
+        return []
 
     def info(self) -> dict[str, Any]:
         """Facts about the search so far for the run's summary (e.g. restarts); json-able."""
@@ -88,53 +120,3 @@ class Strategy(ABC):
         self.best_x = np.array(arrays["best_x"]) if "best_x" in arrays else None
         for f in self.state_fields:
             setattr(self, f, np.array(arrays[f]) if f in arrays else meta.get(f))
-
-
-def make_config(cls: type, values: dict[str, Any], where: str) -> Any:
-    """Build the frozen dataclass ``cls`` from ``values``, with one-line errors for bad keys or types."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for k, v in values.items():
-        if k not in fields:
-            raise ValueError(f"{where}: unknown setting {k!r}; allowed: {', '.join(fields)}")
-        default = fields[k].default
-        if default is not dataclasses.MISSING and default is not None:
-            ok = isinstance(v, type(default)) or (isinstance(default, float) and isinstance(v, int)
-                                                   and not isinstance(v, bool))
-            if isinstance(default, (tuple, list)) and isinstance(v, (tuple, list)):
-                ok = True
-            if isinstance(default, int) and isinstance(v, bool) and not isinstance(default, bool):
-                ok = False
-            if not ok:
-                raise ValueError(f"{where}: setting {k!r} must be {type(default).__name__}, got {v!r}")
-        elif v is not None:
-            allowed = _annotated_types(cls, k)
-            ok = not allowed or any(_is_a(v, t) for t in allowed)
-            if not ok:
-                names = " or ".join(t.__name__ for t in allowed)
-                raise ValueError(f"{where}: setting {k!r} must be {names}, got {v!r}")
-    vals = {k: (float(v) if isinstance(fields[k].default, float) and isinstance(v, int) else v)
-            for k, v in values.items()}
-    cfg = cls(**vals)
-    check = getattr(cfg, "validate", None)
-    if check is not None:
-        check(where)
-    return cfg
-
-
-def _annotated_types(cls: type, name: str) -> tuple[type, ...]:
-    """The plain types (bool, int, float, str) a field's annotation allows, () when it says more."""
-    try:
-        hint = typing.get_type_hints(cls).get(name)
-    except Exception:   # an annotation that cannot be resolved: no check
-        return ()
-    args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
-    plain = tuple(a for a in args if a is not type(None))
-    return plain if plain and all(a in (bool, int, float, str) for a in plain) else ()
-
-
-def _is_a(v: Any, t: type) -> bool:
-    if t is float:
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-    if t is int:
-        return isinstance(v, int) and not isinstance(v, bool)
-    return isinstance(v, t)

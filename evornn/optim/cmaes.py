@@ -7,7 +7,7 @@ diagonal covariance, linear cost per sample, for large chromosomes): Ros & Hanse
 IPOP restarts (``restarts = "ipop"``): Auger & Hansen (2005), "A restart CMA evolution strategy
 with increasing population size", IEEE CEC: whenever pycma's ``stop()`` fires, a new run starts
 from a fresh point of the initialiser with the population doubled. ``restarts = "same"`` restarts
-with the same population; ``"none"`` ignores pycma's stop and keeps sampling. Igel (2003, IEEE CEC)
+with the same population; ``"none"`` ends the run when pycma's ``stop()`` fires (through :meth:`CMAES.stop`). Igel (2003, IEEE CEC)
 applied CMA-ES to the pole-balancing tasks ("CMA-NeuroES").
 
 pycma minimises: it is told -fitness (a non-finite fitness becomes a cost just above the worst
@@ -99,6 +99,7 @@ class CMAES(Strategy):
         self.told_sizes = np.zeros(0, dtype=np.int64)
         self.check_mean = np.zeros(0)              # the mean after the last tell (replay check)
         self._asked: list | None = None
+        self.pycma_stop: dict = {}                 # pycma's stop() once it fired without restarts
 
     # -- pycma runs -----------------------------------------------------------------------------
     def _start(self) -> None:
@@ -129,14 +130,12 @@ class CMAES(Strategy):
             self._asked = self.es.ask()
         return np.array(self._asked, dtype=np.float64)
 
-    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        pop = np.asarray(population, dtype=np.float64)
-        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        if self._asked is None or pop.shape != (len(self._asked), self.n_params) or fit.shape != (pop.shape[0],):
-            raise ValueError(f"{self.name}: tell expects the ({self.popsize}, {self.n_params}) population ask "
-                             f"returned and its fitness, got {pop.shape} and {fit.shape}")
-        fit = np.where(np.isnan(fit), -np.inf, fit)
-        self._track_best(pop, fit)
+    def expected_rows(self) -> int:
+        if self._asked is None:
+            raise ValueError(f"{self.name}.tell: call ask first")
+        return len(self._asked)
+
+    def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
         self.told = np.concatenate([self.told, fit])
         self.told_sizes = np.append(self.told_sizes, fit.shape[0])
         self._tell(pop, fit)
@@ -149,14 +148,23 @@ class CMAES(Strategy):
         with _GlobalState(self), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.es.tell(self._asked, cost.tolist())
-            stop = self.config.restarts != "none" and bool(self.es.stop())
+            fired = dict(self.es.stop())
         self._asked = None
         self.check_mean = np.array(self.es.mean, dtype=np.float64)
-        if stop:
+        if fired and self.config.restarts == "none":
+            self.pycma_stop = fired          # the run ends (see stop())
+        elif fired:
             self.restart_count += 1
             if self.config.restarts == "ipop":
                 self.popsize *= 2
             self._start()
+
+    def stop(self) -> list:
+        """Without restarts: pycma's own termination criteria, once they fire."""
+        from evornn.stopping import StopReason
+        return [StopReason(f"cmaes.{k}", float(v) if isinstance(v, (int, float)) else 1.0, 0.0,
+                           f"CMA-ES stopped by pycma's {k} (restarts = 'none')")
+                for k, v in self.pycma_stop.items()]
 
     def info(self) -> dict:
         return {"restarts": int(self.restart_count), "population": int(self.popsize)}
@@ -176,6 +184,7 @@ class CMAES(Strategy):
         sizes = np.asarray(arrays.get("told_sizes", np.zeros(0)), dtype=np.int64)
         self.rng.bit_generator.state = meta["rng0"]
         self.rng0, self.es, self.np_state, self.popsize, self.restart_count = meta["rng0"], None, None, 0, 0
+        self.pycma_stop = {}
         self.told, self.told_sizes, self.check_mean = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
         at = 0
         for k in sizes:
@@ -195,9 +204,6 @@ class CMAES(Strategy):
                              f"pycma's state (different pycma/NumPy version or machine?)")
         self.best_f = float(meta["best_f"])
         self.best_x = np.array(arrays["best_x"]) if "best_x" in arrays else None
-
-
-STRATEGY = CMAES
 
 
 def _import_cma():

@@ -163,19 +163,26 @@ class CoSyNE(Strategy):
                  init: InitFn | None = None, groups: list[np.ndarray] | None = None) -> None:
         super().__init__(n_params, config, rng, init)
         self.config.validate(self.name)
-        # gene order of the one-point cut: neuron after neuron, then the rest (a permutation)
-        order = np.arange(n_params)
-        if self.config.crossover_order == "neurons":
-            if groups is None:
-                raise ValueError("cosyne: crossover_order = 'neurons' needs the network's neuron groups "
-                                 "(make_runner passes them)")
-            flat = [int(i) for g in groups for i in np.asarray(g).reshape(-1)]
-            seen = list(dict.fromkeys(i for i in flat if 0 <= i < n_params))
-            order = np.array(seen + sorted(set(range(n_params)) - set(seen)), dtype=np.int64)
-        self.order = order
+        self.order: np.ndarray | None = None
+        if self.config.crossover_order == "layout":
+            self.order = np.arange(n_params)
+        elif groups is not None:
+            self._set_order(groups)
         self.generation = 0
         self.restarts = 0
         self._fresh_population()
+
+    def setup(self, problem, net) -> None:
+        """With ``crossover_order = "neurons"``: the network's neuron groups, unless given."""
+        if self.order is None:
+            self._set_order(self.groups_for(net))
+
+    def _set_order(self, groups: list[np.ndarray]) -> None:
+        """The gene order of the one-point cut: neuron after neuron, then the rest (a permutation)."""
+        n = self.n_params
+        flat = [int(i) for g in groups for i in np.asarray(g).reshape(-1)]
+        seen = list(dict.fromkeys(i for i in flat if 0 <= i < n))
+        self.order = np.array(seen + sorted(set(range(n)) - set(seen)), dtype=np.int64)
 
     def _fresh_population(self) -> None:
         """The state of a (re)start: ``ask`` draws the initial population."""
@@ -191,6 +198,9 @@ class CoSyNE(Strategy):
         return max(1, int(round(self.config.elite_fraction * self.config.population)))
 
     def ask(self) -> np.ndarray:
+        if self.order is None:
+            raise ValueError("cosyne: crossover_order = 'neurons' needs the network's neuron groups: pass "
+                             "groups=CoSyNE.groups_for(net) or call setup(problem, net) (the runner does)")
         if self.pop is None:
             c, m = self.config, self.config.population
             if c.init == "uniform":
@@ -199,15 +209,10 @@ class CoSyNE(Strategy):
                 self.pop = np.asarray(self.init(self.rng, m), dtype=np.float64).reshape(m, self.n_params)
         return self.pop[self.pending].copy()
 
-    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        k = int(self.pending.sum())
-        pop = np.asarray(population, dtype=np.float64)
-        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        if pop.shape != (k, self.n_params) or fit.shape != (k,):
-            raise ValueError(f"{self.name}: tell expects ({k}, {self.n_params}) and ({k},), "
-                             f"got {pop.shape} and {fit.shape}")
-        fit = np.where(np.isnan(fit), -np.inf, fit)
-        self._track_best(pop, fit)
+    def expected_rows(self) -> int:
+        return int(self.pending.sum())
+
+    def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
         if self.pop is None:   # told before any ask: these are the initial rows
             self.pop = pop.copy()
         self.pop[self.pending], self.fit[self.pending] = pop, fit
@@ -284,6 +289,3 @@ class CoSyNE(Strategy):
         # checkpoints written before restarts existed have no stale/restarts/best_in_pop
         self.generation, self.stale, self.restarts = int(self.generation), int(self.stale or 0), int(self.restarts or 0)
         self.best_in_pop = -np.inf if self.best_in_pop is None else float(self.best_in_pop)
-
-
-STRATEGY = CoSyNE

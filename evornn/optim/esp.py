@@ -4,11 +4,11 @@ Gomez & Miikkulainen (1999), "Solving non-Markovian control tasks with neuroevol
 IJCAI 16:1356-1361; burst mutation from Gomez & Miikkulainen (1997), "Incremental evolution of
 complex general behavior", Adaptive Behavior 5:317-342. A neuron is the group of chromosome indices
 the network gives it (``net.neuron_groups()``: its incoming weights and bias and, under a readout
-layer, its outgoing weights). There is one subpopulation of ``neurons`` neurons per group.
+layer, its outgoing weights). There is one subpopulation of ``population`` neurons per group.
 
 One generation (the ESP algorithm of the 1999 paper):
 
-1. Evaluation: ``neurons * trials`` networks, each assembled from one neuron of every
+1. Evaluation: ``population * trials`` networks, each assembled from one neuron of every
    subpopulation. The paper draws the neurons at random until each took part in ``trials`` (10)
    trials on average; here each of the ``trials`` rounds uses a fresh random permutation of every
    subpopulation, so every neuron takes part in exactly ``trials`` networks (same expectation, less
@@ -41,7 +41,7 @@ One generation (the ESP algorithm of the 1999 paper):
 
 Parameters in no group (``groups`` need not cover the chromosome, e.g. hidden neurons only)
 form one extra "shared" subpopulation (e.g. the output biases), evolved by the same steps but never
-lesioned. ``make_runner`` passes ``groups=ESP.groups_for(net)``: the hidden neurons' groups of
+lesioned. :meth:`ESP.setup` takes ``ESP.groups_for(net)``: the hidden neurons' groups of
 ``net.neuron_groups()`` (a fully recurrent network's output units are among its neurons); a readout
 layer's own groups (its biases) are left to the shared subpopulation.
 """
@@ -56,7 +56,7 @@ from .base import InitFn, Strategy
 
 @dataclass(frozen=True)
 class ESPConfig:
-    neurons: int = 20               # n: neurons per subpopulation
+    population: int = 20            # n: neurons per subpopulation
     trials: int = 10                # networks each neuron takes part in per generation
     mutation_rate: float = 0.4      # per child: probability of one Cauchy-perturbed weight
     mutation_scale: float = 0.3     # alpha of the Cauchy mutation
@@ -70,8 +70,8 @@ class ESPConfig:
     def validate(self, where: str = "esp") -> None:
         def bad(key: str, rule: str) -> None:
             raise ValueError(f"{where}.{key} must be {rule}, got {getattr(self, key)!r}")
-        if self.neurons < 4:
-            bad("neurons", ">= 4")
+        if self.population < 4:
+            bad("population", ">= 4")
         if self.trials < 1:
             bad("trials", ">= 1")
         if not 0 <= self.mutation_rate <= 1:
@@ -109,9 +109,16 @@ class ESP(Strategy):
                  init: InitFn | None = None, groups: list[np.ndarray] | None = None) -> None:
         super().__init__(n_params, config, rng, init)
         self.config.validate(self.name)
-        if groups is None:
-            raise ValueError("esp needs the network's neuron groups: pass groups=net.neuron_groups() "
-                             "(make_runner does)")
+        self.groups: list[np.ndarray] | None = None
+        if groups is not None:
+            self._set_groups(groups)
+
+    def setup(self, problem, net) -> None:
+        """The network's neuron groups (:meth:`groups_for`), unless given to the constructor."""
+        if self.groups is None:
+            self._set_groups(self.groups_for(net))
+
+    def _set_groups(self, groups: list[np.ndarray]) -> None:
         gs = [np.asarray(g, dtype=np.int64).reshape(-1) for g in groups if len(g)]
         flat = np.concatenate(gs) if gs else np.zeros(0, dtype=np.int64)
         if not gs or flat.min() < 0 or flat.max() >= self.n_params or np.unique(flat).size != flat.size:
@@ -119,7 +126,7 @@ class ESP(Strategy):
         self.n_neuron_groups = len(gs)
         rest = np.setdiff1d(np.arange(self.n_params), flat)
         self.groups = gs + ([rest] if rest.size else [])   # the last one may be the shared subpopulation
-        S, N = len(self.groups), self.config.neurons
+        S, N = len(self.groups), self.config.population
         self.generation = 0
         self.pool: np.ndarray | None = None     # (N, n): row j holds neuron j of every subpopulation
         self.members = np.zeros((0, S), dtype=np.int64)   # (T, S) neuron of each subpopulation per network
@@ -133,7 +140,10 @@ class ESP(Strategy):
 
     # -- ask / tell -----------------------------------------------------------------------------
     def ask(self) -> np.ndarray:
-        c, N = self.config, self.config.neurons
+        if self.groups is None:
+            raise ValueError("esp needs the network's neuron groups: pass groups=ESP.groups_for(net) "
+                             "or call setup(problem, net) (the runner does)")
+        c, N = self.config, self.config.population
         if self.pool is None:
             if c.init == "uniform":
                 self.pool = self.rng.uniform(-c.init_range, c.init_range, (N, self.n_params))
@@ -157,29 +167,28 @@ class ESP(Strategy):
                 W[:, g] = self.pool[members[:, s]][:, g]
         return W
 
+    def expected_rows(self) -> int:
+        if self.pool is None:
+            raise ValueError(f"{self.name}.tell: call ask first")
+        return self.lesioned.size if self.phase == "lesion" else self.members.shape[0]
+
     def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        pop = np.asarray(population, dtype=np.float64)
-        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        T = self.lesioned.size if self.phase == "lesion" else self.members.shape[0]
-        if pop.shape != (T, self.n_params) or fit.shape != (T,) or self.pool is None:
-            raise ValueError(f"{self.name}: tell expects the ({T}, {self.n_params}) population ask returned "
-                             f"and ({T},) fitness, got {pop.shape} and {fit.shape}")
-        fit = np.where(np.isnan(fit), -np.inf, fit)
+        self._best_before = self.best_f    # the lesion test compares with the best before this tell
+        super().tell(population, fitness)
+
+    def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
         if self.phase == "lesion":
-            best = self.best_f
-            self._track_best(pop, fit)
-            self._adapt_size(pop, fit, best)
+            self._adapt_size(pop, fit, self._best_before)
             self.phase, self.lesioned = "evolve", np.zeros(0, dtype=np.int64)
             self._burst()
         else:
-            self._track_best(pop, fit)
             self._recombine(fit)
             self._check_stagnation()
         self.generation += 1
 
     # -- the ESP steps ------------------------------------------------------------------------------
     def _recombine(self, fit: np.ndarray) -> None:
-        c, rng, N = self.config, self.rng, self.config.neurons
+        c, rng, N = self.config, self.rng, self.config.population
         S = len(self.groups)
         total = np.zeros((N, S))
         count = np.zeros((N, S))
@@ -225,7 +234,7 @@ class ESP(Strategy):
         """Rebuild every active subpopulation around its neuron in the best network (kept as row 0)."""
         if self.best_x is None:
             return
-        N = self.config.neurons
+        N = self.config.population
         for s, g in enumerate(self.groups):
             if self.active[s]:
                 noise = self.config.burst_scale * self.rng.standard_cauchy((N, g.size))
@@ -247,7 +256,7 @@ class ESP(Strategy):
             return
         dead = np.flatnonzero(~self.active[:self.n_neuron_groups])
         if dead.size:
-            s, c, N = int(dead[0]), self.config, self.config.neurons
+            s, c, N = int(dead[0]), self.config, self.config.population
             g = self.groups[s]
             self.active[s] = True
             self.pool[:, g] = self.rng.uniform(-c.init_range, c.init_range, (N, g.size))
@@ -256,6 +265,3 @@ class ESP(Strategy):
         super().set_state(arrays, meta)
         self.generation, self.since_improvement = int(self.generation), int(self.since_improvement)
         self.bursts, self.gen_best, self.phase = int(self.bursts), float(self.gen_best), str(self.phase)
-
-
-STRATEGY = ESP

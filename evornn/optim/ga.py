@@ -137,21 +137,16 @@ class GeneticAlgorithm(Strategy):
             self.pending = self._clip(W)
         return self.pending.copy()
 
-    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        pop = np.asarray(population, dtype=np.float64)
-        fit = np.array(fitness, dtype=np.float64).reshape(-1)
-        expected = self.pending.shape if self.pending is not None else (self.config.population, self.n_params)
-        if pop.shape != expected or fit.shape != (pop.shape[0],):
-            raise ValueError(f"{self.name}.tell: expected a population of shape {expected} and its fitness, "
-                             f"got {pop.shape} and {fit.shape}")
-        fit[np.isnan(fit)] = -np.inf
+    def expected_rows(self) -> int:
+        return self.pending.shape[0] if self.pending is not None else self.config.population
+
+    def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
         new_pop, new_fit = pop, fit
         if pop.shape[0] < self.config.population:    # the elite kept their measured fitness
             e = self._elite(self.fitness)
             new_pop = np.concatenate([self.population[e], pop])
             new_fit = np.concatenate([self.fitness[e], fit])
-        pending = self._breed(new_pop, new_fit)       # may raise: then nothing has changed
-        self._track_best(pop, fit)
+        pending = self._breed(new_pop, new_fit)       # may raise: then the population has not changed
         self.population, self.fitness, self.pending = new_pop.copy(), new_fit, pending
         self.generation += 1
 
@@ -190,6 +185,3 @@ class GeneticAlgorithm(Strategy):
         if c.reevaluate_elite:
             return np.concatenate([population[self._elite(fitness)], children])
         return children
-
-
-STRATEGY = GeneticAlgorithm

@@ -59,7 +59,7 @@ def constriction(phi: float) -> float:
 
 @dataclass(frozen=True)
 class PSOConfig:
-    particles: int = 30
+    population: int = 30
     topology: str = "star"        # star | ring | von-neumann | pyramid | random
     k: int = 3                    # ring and random: neighbours per particle
     p: int = 2                    # ring and von-neumann: Minkowski norm (1 or 2)
@@ -80,14 +80,14 @@ class PSOConfig:
     def validate(self, where: str = "pso") -> None:
         def bad(key: str, rule: str) -> None:
             raise ValueError(f"{where}.{key} must be {rule}, got {getattr(self, key)!r}")
-        if self.particles < 2:
-            bad("particles", ">= 2")
+        if self.population < 2:
+            bad("population", ">= 2")
         if self.topology not in TOPOLOGY_NAMES:
             bad("topology", f"one of {', '.join(TOPOLOGY_NAMES)}")
-        if self.topology == "ring" and not 1 <= self.k <= self.particles:
-            bad("k", f"in 1..particles ({self.particles}) for the ring topology")
-        if self.topology == "random" and not 1 <= self.k <= self.particles - 1:
-            bad("k", f"in 1..particles-1 ({self.particles - 1}) for the random topology")
+        if self.topology == "ring" and not 1 <= self.k <= self.population:
+            bad("k", f"in 1..population ({self.population}) for the ring topology")
+        if self.topology == "random" and not 1 <= self.k <= self.population - 1:
+            bad("k", f"in 1..population-1 ({self.population - 1}) for the random topology")
         if self.p not in (1, 2):
             bad("p", "1 or 2")
         if self.r < 1:
@@ -125,7 +125,7 @@ class ParticleSwarm(Strategy):
         super().__init__(n_params, config, rng, init)
         c = self.config
         c.validate(self.name)
-        triangulated = c.topology == "pyramid" and c.particles >= self.n_params + 1
+        triangulated = c.topology == "pyramid" and c.population >= self.n_params + 1
         if triangulated and not 2 <= self.n_params <= PYRAMID_MAX_DIMS:
             raise ValueError(f"{self.name}: the pyramid topology triangulates the swarm in {self.n_params} "
                              f"dimensions: it needs 2 to {PYRAMID_MAX_DIMS}; use star, ring or von-neumann")
@@ -175,23 +175,19 @@ class ParticleSwarm(Strategy):
         if self.position is None:
             c = self.config
             if c.init == "uniform":
-                x = self.rng.uniform(-c.bound, c.bound, (c.particles, self.n_params))
+                x = self.rng.uniform(-c.bound, c.bound, (c.population, self.n_params))
             else:
-                x = np.asarray(self.init(self.rng, c.particles), dtype=np.float64).reshape(c.particles, -1)
+                x = np.asarray(self.init(self.rng, c.population), dtype=np.float64).reshape(c.population, -1)
                 if c.boundary != "none":
                     x = np.clip(x, -c.bound, c.bound)
             self.position, self.velocity = x, np.zeros_like(x)
         return self.position.copy()
 
-    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        c, P = self.config, self.config.particles
-        x = np.array(population, dtype=np.float64)
-        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        if x.shape != (P, self.n_params) or fit.shape != (P,):
-            raise ValueError(f"{self.name}: tell expects ({P}, {self.n_params}) and ({P},), "
-                             f"got {x.shape} and {fit.shape}")
-        fit = np.where(np.isnan(fit), -np.inf, fit)
-        self._track_best(x, fit)
+    def expected_rows(self) -> int:
+        return self.config.population
+
+    def update(self, x: np.ndarray, fit: np.ndarray) -> None:
+        c = self.config
         if self.velocity is None:   # told before any ask: these are the initial positions
             self.velocity = np.zeros_like(x)
         if self.pbest_pos is None:
@@ -235,6 +231,3 @@ class ParticleSwarm(Strategy):
             flips = np.floor_divide(x - lo, width).astype(np.int64) % 2 == 1
             return lo + np.where(y > width, 2.0 * width - y, y), np.where(flips, -v, v)
         return x, v
-
-
-STRATEGY = ParticleSwarm

@@ -2,8 +2,8 @@
 
 Kirkpatrick, Gelatt & Vecchi (1983), "Optimization by simulated annealing", Science 220:671-680,
 with the acceptance rule of Metropolis, Rosenbluth, Rosenbluth, Teller & Teller (1953). Each of
-``chains`` chains holds one state; a generation proposes one Gaussian step per chain, so a
-generation is one batch of ``chains`` evaluations. Fitness is *maximised*: a proposal with fitness
+``population`` chains holds one state; a generation proposes one Gaussian step per chain, so a
+generation is one batch of ``population`` evaluations. Fitness is *maximised*: a proposal with fitness
 f_new replaces a state with fitness f_old when f_new >= f_old, otherwise with probability
 exp((f_new - f_old) / T); at T = 0 a worse proposal is never accepted.
 
@@ -67,7 +67,7 @@ def temperature(schedule: str, t0: float, k: np.ndarray | int, alpha: float = 0.
 
 @dataclass(frozen=True)
 class SAConfig:
-    chains: int = 16                 # independent chains = evaluations per generation
+    population: int = 16             # independent chains = evaluations per generation
     schedule: str = "geometric"      # geometric | linear | logarithmic
     t0: float = 1.0                  # initial temperature (0: only equal or better moves)
     temperature_unit: str = "spread"  # "spread": units of the initial fitness std; "absolute"
@@ -86,8 +86,8 @@ class SAConfig:
     def validate(self, where: str = "sa") -> None:
         def bad(key: str, rule: str) -> None:
             raise ValueError(f"{where}.{key} must be {rule}, got {getattr(self, key)!r}")
-        if self.chains < 1:
-            bad("chains", ">= 1")
+        if self.population < 1:
+            bad("population", ">= 1")
         if self.schedule not in SCHEDULES:
             bad("schedule", f"one of {', '.join(SCHEDULES)}")
         if not self.t0 >= 0:
@@ -125,7 +125,7 @@ class SimulatedAnnealing(Strategy):
                  init: InitFn) -> None:
         super().__init__(n_params, config, rng, init)
         self.config.validate(self.name)
-        C = self.config.chains
+        C = self.config.population
         self.generation = 0                         # tells so far
         self.x: np.ndarray | None = None            # (C, n) current states
         self.f = np.full(C, -np.inf)                # their fitness
@@ -153,23 +153,19 @@ class SimulatedAnnealing(Strategy):
     # -- ask / tell ------------------------------------------------------------------------
     def ask(self) -> np.ndarray:
         if self.x is None:
-            self.x = np.array(self.init(self.rng, self.config.chains), dtype=np.float64).reshape(
-                self.config.chains, self.n_params)
+            self.x = np.array(self.init(self.rng, self.config.population), dtype=np.float64).reshape(
+                self.config.population, self.n_params)
             return self.x.copy()
         if self.pending.all():
             return self.x.copy()
         z = self.rng.standard_normal(self.x.shape)
         return np.where(self.pending[:, None], self.x, self.x + self.sigma[:, None] * z)
 
-    def tell(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        c, C = self.config, self.config.chains
-        pop = np.asarray(population, dtype=np.float64)
-        fit = np.asarray(fitness, dtype=np.float64).reshape(-1)
-        if pop.shape != (C, self.n_params) or fit.shape != (C,):
-            raise ValueError(f"{self.name}: tell expects ({C}, {self.n_params}) and ({C},), "
-                             f"got {pop.shape} and {fit.shape}")
-        fit = np.where(np.isnan(fit), -np.inf, fit)
-        self._track_best(pop, fit)
+    def expected_rows(self) -> int:
+        return self.config.population
+
+    def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
+        c, C = self.config, self.config.population
         if self.x is None:   # told before any ask: these are the initial states
             self.x = pop.copy()
         new = self.pending.copy()
@@ -238,6 +234,3 @@ class SimulatedAnnealing(Strategy):
     def set_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().set_state(arrays, meta)
         self.generation, self.scale = int(self.generation), float(self.scale)
-
-
-STRATEGY = SimulatedAnnealing

@@ -20,9 +20,9 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .evaluators import LocalEvaluator
-from .problem import Problem
-from .seeding import eval_seeds
+from .local import LocalEvaluator
+from ..problem import Problem
+from ..seeding import eval_seeds
 
 
 class _Batches:
