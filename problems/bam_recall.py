@@ -57,6 +57,10 @@ class BamRecall(Problem):
     def params(self) -> dict:
         return dict(self._params)
 
+    def memories(self) -> tuple[np.ndarray, ...]:
+        """What the ``storage-rule`` optimiser stores."""
+        return (self.A, self.B)
+
     def initial(self, net, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
         if self._params["init"] == "random":
             return net.init(rng, n)

@@ -238,7 +238,7 @@ def test_probes_flip_exactly_the_asked_bits():
     assert prob.params() == make_problem("hopfield-recall", **prob.params()).params()
     with pytest.raises(ValueError, match="noise must be"):
         make_problem("hopfield-recall", noise=0.7)
-    with pytest.raises(ValueError, match="unknown parameter 'size'"):
+    with pytest.raises(ValueError, match="unknown setting 'size' of bam-recall"):
         make_problem("bam-recall", size=3)
 
 
@@ -254,7 +254,7 @@ def test_stored_by_rule_is_solved_and_random_is_not(rng):
     assert row[1] < 1.0 and not prob.check_solved(net, w, row, 0).solved
 
 
-EVOLVERS = [o for o in optims.available() if not getattr(optims.get_strategy(o), "needs_sequence_data", False)]
+EVOLVERS = [o for o in optims.available() if not optims.get_strategy(o).needs]
 
 
 @pytest.mark.parametrize("opt", EVOLVERS)
@@ -289,3 +289,27 @@ def test_exact_fitness_ranks_exact_recall_first():
     W = np.random.default_rng(2).normal(0.0, 1.0, (8, net.n_params))
     res = prob.evaluate(net, W, None)
     assert np.array_equal(res.fitness, res.metrics[:, 1] + 0.01 * res.metrics[:, 0])
+
+
+@pytest.mark.parametrize("name, rule", [("hopfield-recall", "hebbian"), ("hopfield-recall", "storkey"),
+                                        ("hopfield-recall", "pseudo-inverse"), ("bam-recall", "correlation")])
+def test_storage_rule_stores_evaluates_once_and_ends_the_run(name, rule):
+    prob = make_problem(name, **SMALL[name])
+    r = evornn.optimise("storage-rule", prob, settings={"rule": rule}, stop={"max_generations": 50}, seed=0)
+    net = evornn.api.make_network(prob)
+    want = (A.correlation(net, prob.A, prob.B) if rule == "correlation"
+            else A.RULES[rule](net, prob.patterns))
+    assert np.array_equal(r.best_chromosome, want)
+    assert r.progress.generation == 1 and "storage-rule" in [s.criterion for s in r.stop_reasons]
+    assert r.best_fitness == prob.evaluate(net, want[None], None).fitness[0]
+
+
+def test_storage_rule_refuses_what_it_cannot_store():
+    with pytest.raises(ValueError, match="has none"):
+        evornn.optimise("storage-rule", "parity", stop={"max_generations": 1})
+    with pytest.raises(ValueError, match="stores pairs by rule 'correlation'"):
+        evornn.optimise("storage-rule", "bam-recall", problem_params=SMALL["bam-recall"], settings={"rule": "storkey"})
+    with pytest.raises(ValueError, match="for hopfield and hopfield-continuous"):
+        evornn.optimise("storage-rule", "hopfield-recall", arch="elman", problem_params=SMALL["hopfield-recall"])
+    with pytest.raises(ValueError, match="rule must be one of"):
+        evornn.optimise("storage-rule", "hopfield-recall", settings={"rule": "oja"})
