@@ -17,6 +17,11 @@ pattern (other flipped bits than the test probes), from random weights, for
 
     python benchmarks/bench_hopfield.py [--N 64 100 256] [--seeds 20] [--noise 0.1]
     python benchmarks/bench_hopfield.py --N 100 --evolve --evolve-loads 0.2 0.25 --evolve-seeds 5
+    python benchmarks/bench_hopfield.py --bam [--N 32 100] [--pairs 1 2 4 6 8 12 16]
+
+``--bam``: a BAM with n = p = N (the ``bam-recall`` problem): the fraction of pairs (A, B) recalled
+exactly, both layers, from cues of A with 10% of their bits flipped, against the number of pairs m,
+for Kosko's correlation encoding (and evolved weights with ``--evolve``, at ``--evolve-pairs``).
 """
 from __future__ import annotations
 
@@ -75,6 +80,45 @@ def evolved(N: int, load: float, seeds: int, noise: float, probes: int, evaluati
     return float(np.mean(got)), (time.perf_counter() - t0) / seeds
 
 
+def bam_exact(prob, net, W: np.ndarray) -> np.ndarray:
+    """Fraction of the problem's test cues whose pair (A, B) is recalled exactly, per row of W."""
+    S = recall(net, W, prob.test)
+    target = np.repeat(np.hstack([prob.A, prob.B]), prob.params()["test_probes"], axis=0)
+    return (S == target[None]).all(axis=2).mean(axis=1)
+
+
+def bam_problem(N: int, m: int, noise: float, seed: int, probes: int = 1, init: str = "random"):
+    return make_problem("bam-recall", n=N, p=N, pairs=m, noise=noise, probes=probes, test_probes=1, seed=seed,
+                        init=init)
+
+
+def bam_main(args) -> None:
+    for N in args.N:
+        net = evornn.build("bam", N, 2 * N, outputs="ab")
+        print(f"\nBAM n = p = {N}: fraction of pairs recalled exactly (A and B) from cues of A with "
+              f"{args.noise:.0%} of their bits flipped, {args.seeds} trials per m")
+        print(f"{'m':>4} {'correlation':>12}")
+        for m in args.pairs:
+            got = [bam_exact(prob, net, A.correlation(net, prob.A, prob.B)[None])[0]
+                   for prob in (bam_problem(N, m, args.noise, s) for s in range(args.seeds))]
+            print(f"{m:4d} {np.mean(got):12.3f}")
+        if args.evolve:
+            for m in args.evolve_pairs:
+                got, t0 = [], time.perf_counter()
+                for s in range(args.evolve_seeds):
+                    prob = bam_problem(N, m, args.noise, 1000 + s, probes=args.probes, init=args.bam_init)
+                    settings = {"separable": True, "restarts": "none"} if args.optimiser == "cmaes" else {}
+                    if args.optimiser == "cmaes" and args.bam_init == "correlation":
+                        w = A.correlation(net, prob.A, prob.B)
+                        settings["sigma0"] = 0.5 * float(np.sqrt(np.mean(w ** 2)))
+                    res = evornn.optimise(args.optimiser, prob, arch=net, settings=settings,
+                                          stop={"max_evaluations": args.evolve_evaluations, "solved": False}, seed=s)
+                    got.append(bam_exact(prob, net, res.best_chromosome[None])[0])
+                print(f"evolved ({args.optimiser}, from {args.bam_init}, {args.evolve_evaluations} evaluations): "
+                      f"m = {m}: {np.mean(got):.3f} exact ({args.evolve_seeds} trials, "
+                      f"{(time.perf_counter() - t0) / args.evolve_seeds:.0f} s each)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--N", type=int, nargs="+", default=[64, 100, 256])
@@ -89,7 +133,14 @@ def main() -> None:
     ap.add_argument("--probes", type=int, default=4)
     ap.add_argument("--optimiser", default="cmaes")
     ap.add_argument("--init", choices=["random", "hebbian"], default="hebbian")
+    ap.add_argument("--bam", action="store_true")
+    ap.add_argument("--pairs", type=int, nargs="+", default=[1, 2, 3, 4, 6, 8, 12, 16])
+    ap.add_argument("--evolve-pairs", type=int, nargs="+", default=[4])
+    ap.add_argument("--bam-init", choices=["random", "correlation"], default="correlation")
     args = ap.parse_args()
+    if args.bam:
+        bam_main(args)
+        return
     settings = {"separable": True, "restarts": "none", "sigma0": 0.3} if args.optimiser == "cmaes" else {}
     for N in args.N:
         print(f"\nN = {N}: fraction of patterns recalled exactly from {args.noise:.0%} noise, "
