@@ -107,7 +107,7 @@ def bam_main(args) -> None:
                 got, t0 = [], time.perf_counter()
                 for s in range(args.evolve_seeds):
                     prob = bam_problem(N, m, args.noise, 1000 + s, probes=args.probes, init=args.bam_init)
-                    settings = {"separable": True, "restarts": "none"} if args.optimiser == "cmaes" else {}
+                    settings = {"separable": True} if args.optimiser == "cmaes" else {}
                     if args.optimiser == "cmaes" and args.bam_init == "correlation":
                         w = A.correlation(net, prob.A, prob.B)
                         settings["sigma0"] = 0.5 * float(np.sqrt(np.mean(w ** 2)))
@@ -141,7 +141,7 @@ def main() -> None:
     if args.bam:
         bam_main(args)
         return
-    settings = {"separable": True, "restarts": "none", "sigma0": 0.3} if args.optimiser == "cmaes" else {}
+    settings = {"separable": True} if args.optimiser == "cmaes" else {}
     for N in args.N:
         print(f"\nN = {N}: fraction of patterns recalled exactly from {args.noise:.0%} noise, "
               f"{args.seeds} trials per load (critical Hebbian load 0.138 N = {0.138 * N:.1f}; "
