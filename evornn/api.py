@@ -1,6 +1,7 @@
 """The Python API in one call: :func:`optimise`."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .nets import Network, build
@@ -39,7 +40,7 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
         stop = StopConfig(max_generations=1000)
     elif isinstance(stop, dict):
         stop = make_config(StopConfig, stop, "stop")
-    strategy = cls(network.n_params, cfg, generator(seed), network.init)
+    strategy = cls(network.n_params, cfg, generator(seed), functools.partial(problem.initial, network))
     return Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
 
 

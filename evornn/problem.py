@@ -60,6 +60,12 @@ class Problem(ABC):
         """
         return SolvedCheck(False)
 
+    def initial(self, net, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
+        """The optimisers' starting chromosomes (as ``net.init``: one, or ``n`` rows). The default is
+        the network's own random initialisation; a problem may start elsewhere (an option of it),
+        e.g. from a closed-form solution perturbed."""
+        return net.init(rng, n)
+
     def params(self) -> dict:
         """The parameters the problem was made with (JSON-able), to record and to remake it."""
         return {}

@@ -23,6 +23,8 @@ PROBLEMS.register("sines", "evornn.problems.sines:make")
 PROBLEMS.register("parity", "evornn.problems.parity:make")
 PROBLEMS.register("adding", "evornn.problems.adding:make")
 PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
+PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
+PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
 
 
 def available() -> list[str]:

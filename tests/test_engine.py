@@ -8,6 +8,7 @@ import pytest
 
 import evornn
 import test_cells_b
+import test_associative
 import test_cells_gated
 import test_nets_oracle
 from evornn.nets import cells as cell_registry
@@ -48,6 +49,8 @@ def _oracle_networks():
         yield evornn.build(arch, test_cells_b.N_IN, test_cells_b.N_OUT, **opts)
     for arch, kwargs, _ in test_cells_gated.CASES.values():
         yield evornn.build(arch, test_cells_gated.N_IN, test_cells_gated.N_OUT, **kwargs)
+    for arch, n_in, n_out, kwargs in test_associative.CASES.values():
+        yield evornn.build(arch, n_in, n_out, **kwargs)
 
 
 def test_every_registered_cell_is_covered_by_the_oracle_tests():

@@ -3,7 +3,9 @@
 For every registered architecture (and, for stacked and bidirectional networks, every registered
 core) with random weights: the ONNX model in onnxruntime, the torch module and the network rebuilt
 from its JSON export give the kernel's outputs to 1e-9 over a random 50-step float64 sequence,
-whole-sequence and step by step with the state carried. Then the command on a real run folder,
+whole-sequence and step by step with the state carried (the associative memories, hopfield,
+hopfield-continuous and bam, have no state: each step is one recall; their exports also on one
+step at a time, on exact-zero fields and on a synchronous 2-cycle). Then the command on a real run folder,
 its bad input, and an exported pole controller in a closed loop. The ONNX and torch tests skip
 when their packages are missing (CI installs them: the test extra and .ci/run).
 """
@@ -49,7 +51,23 @@ N_IN, N_OUT, T = 3, 2, 50
 # option variants worth a case of their own (each architecture also runs with its defaults)
 VARIANTS = {"lstm": [{"peephole": True}], "elman": [{"activation": "tanh"}, {"activation": "relu"}],
             "narx": [{"input_delays": 0, "output_delays": 1}], "esn": [{"readout_inputs": False, "leak_rate": 0.5}],
-            "frnn": [{"bias": False}], "mtrnn": [{"readout": "none"}]}
+            "frnn": [{"bias": False}], "mtrnn": [{"readout": "none"}],
+            "hopfield": [{"update": "sync"}, {"update": "sync", "max_sweeps": 3}, {"max_sweeps": 1, "order_seed": 3}],
+            "hopfield-continuous": [{"dt": 0.2, "gain": 2.0, "n_steps": 9}],
+            "bam": [{"outputs": "ab", "max_passes": 4}, {"max_passes": 1}]}
+# the associative memories recall probes of more units (and bam's outputs "ab" are A then B)
+ASSOCIATIVE = ("hopfield", "hopfield-continuous", "bam")
+
+
+def sizes(arch: str, opts: dict) -> tuple[int, int]:
+    """(n_inputs, n_outputs) of a case."""
+    if arch == "hopfield":
+        return 8, 5
+    if arch == "hopfield-continuous":
+        return 6, 4
+    if arch == "bam":
+        return (5, 5 + 3) if opts.get("outputs") == "ab" else (5, 3)
+    return N_IN, N_OUT
 
 
 def small(arch: str) -> dict:
@@ -89,9 +107,9 @@ def made():
         key = (arch, json.dumps(opts, sort_keys=True))
         if key not in cache:
             rng = np.random.default_rng(zlib.crc32((arch + key[1]).encode()))
-            net = build(arch, N_IN, N_OUT, **small(arch), **opts)
+            net = build(arch, *sizes(arch, opts), **small(arch), **opts)
             w = net.init(rng) + rng.normal(0.0, 0.2, net.n_params)    # biases and peepholes not 0
-            X = rng.normal(size=(2, T, N_IN))                        # a batch of two sequences
+            X = rng.normal(size=(2, T, net.n_inputs))                # a batch of two sequences
             cache[key] = net, w, X, np.stack([net.run(w, X[0]), net.run(w, X[1])])
         return cache[key]
     return get
@@ -151,6 +169,36 @@ class NumpyOps:
 
     def act(self, name, v):
         return {"linear": v, "sigmoid": self.sigmoid(v), "tanh": np.tanh(v), "relu": np.where(v < 0.0, 0.0, v)}[name]
+
+    def symmetric(self, w, N):
+        from evornn.nets.associative import symmetric
+        return symmetric(w, N)
+
+    def T(self, W): return W.T
+    def field(self, s, M): return np.cumsum(s[:, None, :] * M, axis=-1)[..., -1]
+    def zeros(self, x, n): return np.zeros((x.shape[0], n))
+    def bipolar(self, x): return np.where(x >= 0.0, 1.0, -1.0)
+    def sgn(self, h, old): return np.where(h > 0.0, 1.0, np.where(h < 0.0, -1.0, old))
+    def at(self, v, i): return v[..., i:i + 1]
+    def row(self, W, i): return W[i:i + 1]
+
+    def set(self, v, i, u):
+        v = v.copy()
+        v[:, i:i + 1] = u
+        return v
+
+    def repeat(self, n, f, vs, until_fixed=False):
+        for _ in range(n):
+            new = f(vs)
+            if until_fixed and all(np.array_equal(a, b) for a, b in zip(new, vs)):
+                break
+            vs = new
+        return vs
+
+    def each(self, order, f, vs):
+        for i in order:
+            vs = f(i, vs)
+        return vs
 
 
 def run_document(doc, X):
@@ -260,7 +308,7 @@ def native_cases() -> list[tuple[str, dict]]:
     from evornn.export.onnx_format import native_op
     out = []
     for arch, opts in CASES:
-        net = build(arch, N_IN, N_OUT, **small(arch), **opts)
+        net = build(arch, *sizes(arch, opts), **small(arch), **opts)
         layers = to_dict(net, np.zeros(net.n_params))["layers"]
         ops = [native_op(L) for L in layers]
         if any(ops) and all(op != "RNN" or L["activation"] == "tanh" for op, L in zip(ops, layers)):
@@ -298,6 +346,98 @@ def test_onnx_native_rnn_takes_the_cores_activation(made):
     (rnn,) = [n for n in model.graph.node if n.op_type == "RNN"]
     assert [a.strings for a in rnn.attribute if a.name == "activations"] == [[b"Sigmoid"]]
     assert {n.op_type for n in evornn.export(*made("gru", {})[:2], format="onnx").graph.node} >= {"Scan"}
+
+
+# -- the associative memories: one recall per step -----------------------------------------------
+ASSOC_CASES = [(a, o) for a, o in CASES if a in ASSOCIATIVE]
+ASSOC_IDS = [a + "".join(f"-{k}={v}" for k, v in o.items()) for a, o in ASSOC_CASES]
+
+
+def exported_outputs(net, w, X) -> dict:
+    """The outputs of every available export of (net, w) on X (B, T, n_in)."""
+    out = {"json": run_document(evornn.export(net, w, format="json"), X)}
+    if HAVE_ONNX:
+        out["onnx"] = onnx_session(evornn.export(net, w, format="onnx")).run(["y"], {"x": X})[0]
+    if HAVE_TORCH:
+        import torch
+        with torch.no_grad():
+            out["torch"] = evornn.export(net, w, format="torch")(torch.tensor(X))[0].numpy()
+    return out
+
+
+@pytest.mark.parametrize("arch,opts", ASSOC_CASES, ids=ASSOC_IDS)
+def test_associative_exports_recall_one_step_at_a_time_too(arch, opts, made):
+    """No state: a call on one time step gives that step's recall (no state input or output)."""
+    net, w, X, Y = made(arch, opts)
+    for t in (0, 17, T - 1):
+        for fmt, y in exported_outputs(net, w, X[:, t:t + 1]).items():
+            np.testing.assert_allclose(y, Y[:, t:t + 1], rtol=1e-9, atol=1e-9, err_msg=fmt)
+
+
+def test_associative_exports_keep_the_state_on_a_zero_field():
+    """All-zero weights: every field is exactly 0, so the probe's signs stay (hopfield) and B stays
+    at its start, 0 (bam), in every format as in the kernel."""
+    X = np.random.default_rng(5).normal(size=(2, 4, 6))
+    for arch, n_out, opts in (("hopfield", 6, {}), ("hopfield", 6, {"update": "sync"}), ("bam", 4, {}),
+                              ("bam", 10, {"outputs": "ab"})):
+        net = build(arch, 6, n_out, **opts)
+        w = np.zeros(net.n_params)
+        Y = np.stack([net.run(w, x) for x in X])
+        probe = np.where(X >= 0, 1.0, -1.0)
+        b0 = np.zeros((2, 4, 4))
+        want = {"hopfield": probe, "bam": np.concatenate([probe, b0], axis=-1) if opts else b0}[arch]
+        assert np.array_equal(Y, want), (arch, opts)
+        for fmt, y in exported_outputs(net, w, X).items():
+            assert np.array_equal(y, Y), (arch, opts, fmt)
+
+
+def test_associative_exports_run_a_synchronous_two_cycle_to_the_limit():
+    """W_01 = -1: a synchronous update flips both units, for ever; the recall is the state after
+    max_sweeps sweeps, so odd and even limits give opposite outputs, in every format."""
+    for sweeps in (1, 2, 5, 6):
+        net = build("hopfield", 2, 2, update="sync", max_sweeps=sweeps)
+        w = net.flatten({"W": np.array([-1.0]), "theta": np.zeros(2)})
+        X = np.array([[[1.0, 1.0], [-1.0, -1.0], [0.5, -0.5]]])
+        Y = net.run(w, X[0])[None]
+        flip = -1.0 if sweeps % 2 else 1.0
+        assert np.array_equal(Y[0, :2], flip * np.where(X[0, :2] >= 0, 1.0, -1.0))
+        assert np.array_equal(Y[0, 2], [1.0, -1.0])            # a fixed point: [1, -1] stays
+        for fmt, y in exported_outputs(net, w, X).items():
+            assert np.array_equal(y, Y), (sweeps, fmt)
+
+
+@pytest.mark.parametrize("rule,N,update", [("hebbian", 25, "async"), ("hebbian", 50, "async"),
+                                           ("hebbian", 25, "sync"), ("pseudo-inverse", 7, "sync")])
+def test_associative_exports_keep_the_ties_of_rule_built_weights(rule, N, update):
+    """Storage-rule weights (multiples of 1/N) make fields that are exactly zero when added in the
+    kernels' order and a few ulps off zero in another: the exports add in the same order, so they
+    give the same bits (with a matrix product for the field, torch's export fails this test)."""
+    from evornn.nets import associative as A
+    rng = np.random.default_rng(N)
+    net = build("hopfield", N, N, update=update)
+    P = rng.choice([-1.0, 1.0], size=(max(2, N // 4), N))
+    w = A.RULES[rule](net, P)
+    X = np.concatenate([P[None].repeat(3, 0) * np.where(rng.random((3,) + P.shape) < 0.2, -1, 1),
+                        rng.choice([-1.0, 1.0], size=(3, 20, N))], axis=1)
+    Y = np.stack([net.run(w, x) for x in X])
+    for fmt, y in exported_outputs(net, w, X).items():
+        assert np.array_equal(y, Y), fmt
+
+
+@needs_onnx
+def test_associative_onnx_graphs_loop_instead_of_unrolling():
+    """The sweeps are a Loop (the asynchronous order a Loop inside it): the graph's size does not
+    grow with max_sweeps or the number of units."""
+    def nodes(g):
+        return [n.op_type for n in g.node] + [t for n in g.node for a in n.attribute if a.type == a.GRAPH
+                                              for t in nodes(a.g)]
+    sizes_ = {}
+    for N, sweeps in ((4, 2), (40, 200)):
+        net = build("hopfield", N, 2, max_sweeps=sweeps)
+        ops = nodes(evornn.export(net, np.zeros(net.n_params), format="onnx").graph)
+        assert ops.count("Loop") == 2 and "Scan" not in ops
+        sizes_[N] = len(ops)
+    assert sizes_[4] == sizes_[40] < 60
 
 
 # -- PyTorch ------------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ ARCH_CASES = {
     "rmlp": (dict(hidden=[5, 4]), lambda: 5 * (I + 5 + 1) + 4 * (5 + 4 + 1) + O * (4 + 1)),
     "stacked": (dict(layers=[5, 4]), lambda: 5 * (I + 5 + 1) + 4 * (5 + 4 + 1) + O * (4 + 1)),
     "bidirectional": (dict(n_hidden=5), lambda H=5: 2 * H * (I + H + 1) + O * (2 * H + 1)),
+    "hopfield": (dict(), lambda N=I: N * (N - 1) // 2 + N),
+    "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
+    "bam": (dict(), lambda n=I, p=O: n * p + n + p),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -66,6 +69,10 @@ INCOMING = {
     "mtrnn": {"W_in": "row", "W_rec": "row", "b": "row"},
     "esn": {},
     "narx": {"W_x": "row", "W_y": "row", "b": "row"},
+    # symmetric weights are shared by two units: unit i owns its threshold and row i of the triangle
+    "hopfield": {"theta": "row"},
+    "hopfield-continuous": {"I": "row"},
+    "bam": {"W": "gate", "theta_b": "row"},         # layer units are B's: column k of W and theta_b[k]
 }
 
 

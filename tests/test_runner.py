@@ -14,7 +14,7 @@ SMALL = {"ga": {"population": 8}, "sa": {}, "pso": {}, "rwg": {"population": 8},
          "esp": {}, "cmaes": {}}
 
 # optimisers that work on any problem (the gradient trainers need a supervised sequence dataset)
-EVOLVERS = [o for o in registry.available() if not getattr(registry.get_strategy(o), "needs_sequence_data", False)]
+EVOLVERS = [o for o in registry.available() if not registry.get_strategy(o).needs]
 
 
 def _run(opt="rwg", gens=4, seed=3, **kw):

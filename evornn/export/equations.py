@@ -15,9 +15,26 @@ own arrays (a torch tensor, an ONNX graph value) with a leading batch axis:
     o.cat([u, v, ...])                   concatenation along the last axis
     o.outer(h, x)                        (B, len(h) * len(x)): h_j x_k at j * len(x) + k
 
+and, for the associative memories (:func:`hopfield`, :func:`hopfield_continuous`, :func:`bam`):
+
+    o.symmetric(w, N)                    the symmetric (N, N) matrix with zero diagonal whose upper
+                                         triangle, row by row, is w
+    o.T(W)                               W transposed (two-dimensional)
+    o.field(s, M)                        (B, m): sum_j M_ij s_j for M (m, n), added j = 0, 1, ..
+                                         in turn (a running sum, as the kernels add)
+    o.zeros(x, n)                        (B, n) zeros, B the batch of x
+    o.bipolar(x)                         +1 where x >= 0, -1 where x < 0
+    o.sgn(h, old)                        +1 where h > 0, -1 where h < 0, old where h = 0
+    o.repeat(n, f, vs, until_fixed)      vs = f(vs) n times (vs a list of arrays); with until_fixed
+                                         it may stop once f returns vs unchanged (a fixed point of
+                                         f for the whole batch: the remaining rounds change nothing)
+    o.each(order, f, vs)                 vs = f(i, vs) for i in order (a list of ints), in order
+    o.at(v, i), o.row(W, i)              v[..., i:i+1] and W[i:i+1] for an index i of o.each
+    o.set(v, i, u)                       v with v[:, i:i+1] = u, for an index i of o.each
+
 A step takes the layer document, the input x_t (B, n_in) and the state pieces (the layer's
-``state`` list, each (B, size)) and returns (y_t, new state pieces). Dense layers have no state
-and are applied to the whole sequence at once.
+``state`` list, each (B, size)) and returns (y_t, new state pieces). Layers without state (dense,
+hopfield, hopfield_continuous, bam) may be applied to every time step of the sequence at once.
 """
 from __future__ import annotations
 
@@ -126,14 +143,80 @@ def second_order(o, L, x, state):
     return o.cols(h, 0, L["n_out"]), [h]
 
 
+# The associative memories: each step is one recall of the input row (the probe), no state.
+#
+# The discrete ones (hopfield, bam) run a fixed number of rounds, max_sweeps or max_passes, where
+# the kernels stop after the first round that changes nothing: such a state is a fixed point of
+# the round (an asynchronous sweep changes each unit at most once, so "nothing changed" is "the
+# state is unchanged"), every later round leaves it as it is, and running them all gives the same
+# result (a synchronous 2-cycle runs to the limit in the kernel too). until_fixed lets an exporter
+# stop early once the whole batch is at its fixed point.
+#
+# Summation order: the kernels sum the fields over j in increasing order (float64, a separate
+# multiply and add, the threshold subtracted last). A matrix product may add in another order,
+# and for the discrete networks that matters: weights from the storage rules (Hebbian,
+# pseudo-inverse: multiples of 1/N) give fields that are exactly zero in the kernels' order (a
+# tie: the unit keeps its state) and a few ulps off zero in another (measured: torch's matmul
+# changed 42 of 96 recalls of a Hebbian 50-unit network). So the fields are o.field, the last
+# element of a running sum (CumSum) of the products M_ij s_j over j: the exporters rely on their
+# running sums adding left to right, one element after the other (onnxruntime's CumSum, torch's
+# CPU cumsum and numpy's cumsum do), and the exports then give the kernels' bits.
+
+def hopfield(o, L, x, state):
+    N = L["n_units"]
+    M, theta = o.symmetric(o.w("W"), N), o.w("theta")
+    s = o.bipolar(x)
+    if L["options"]["update"] == "sync":
+        def sweep(vs):
+            (s,) = vs
+            return [o.sgn(o.field(s, M) - theta, s)]
+    else:
+        def update(i, vs):
+            (s,) = vs
+            return [o.set(s, i, o.sgn(o.field(s, o.row(M, i)) - o.at(theta, i), o.at(s, i)))]
+
+        def sweep(vs):
+            return o.each(L["fixed"]["order"], update, vs)
+    (s,) = o.repeat(L["options"]["max_sweeps"], sweep, [s], until_fixed=True)
+    return o.cols(s, 0, L["n_out"]), []
+
+
+def hopfield_continuous(o, L, x, state):
+    N = L["n_units"]
+    M, I = o.symmetric(o.w("W"), N), o.w("I")
+    rate, gain = L["fixed"]["dt_over_tau"], L["fixed"]["gain"]
+
+    def euler(vs):
+        (u,) = vs
+        return [u + rate * ((o.field(o.tanh(u * gain), M) + I) - u)]
+    (u,) = o.repeat(L["options"]["n_steps"], euler, [x])
+    return o.tanh(o.cols(u, 0, L["n_out"]) * gain), []
+
+
+def bam(o, L, x, state):
+    W = o.w("W")                                  # (n, p)
+    WT, ta, tb = o.T(W), o.w("theta_a"), o.w("theta_b")
+
+    def pass_(vs):
+        a, b = vs
+        b = o.sgn(o.field(a, WT) - tb, b)         # b_k from sum_i W_ik a_i
+        a = o.sgn(o.field(b, W) - ta, a)          # a_i from sum_k W_ik b_k
+        return [a, b]
+    a, b = o.repeat(L["options"]["max_passes"], pass_, [o.bipolar(x), o.zeros(x, L["n_units"])], until_fixed=True)
+    return o.cols(o.cat([a, b]) if L["options"]["outputs"] == "ab" else b, 0, L["n_out"]), []
+
+
 STEPS: dict[str, Callable] = {"srn": srn, "ctrnn": ctrnn, "mtrnn": mtrnn, "esn": esn, "narx": narx,
                               "jordan": jordan, "lstm": lstm, "gru": gru, "indrnn": indrnn,
-                              "second_order": second_order}
+                              "second_order": second_order, "hopfield": hopfield,
+                              "hopfield_continuous": hopfield_continuous, "bam": bam}
 
 
 def fixed_arrays(L: dict[str, Any]) -> dict[str, Any]:
     """The layer's fixed data as the steps read them (nested lists; numpy converts them)."""
     import numpy as np
+    if L["cell"] in ("hopfield", "hopfield_continuous"):
+        return {}                                # read by the steps from L["fixed"] (ints, scalars)
     f = {k: v for k, v in L["fixed"].items() if k != "leak_rate"}
     if L["cell"] == "mtrnn":
         F, H = L["options"]["n_fast"], L["n_units"]

@@ -11,12 +11,13 @@ what they compute is what this file says. Layout (``"format": "evornn-network"``
                   over the sequence, layer 1 over the reversed sequence (both from the zero state),
                   and layer 2 (dense) reads [forward outputs; backward outputs] at each step
     layers        one object per layer: cell (dense, srn, ctrnn, mtrnn, esn, narx, jordan, lstm, gru,
-                  indrnn, second_order), n_in, n_out, n_units, activation, output_activation,
-                  options (the cell's integer and real options), fixed (non-evolved data: an echo
-                  state reservoir, time constants), weights (block name -> nested lists, row-major),
-                  prefix (the blocks' name prefix in the chromosome), state (name, size) pairs:
-                  the recurrent state, zero at the start, in the order the exported models
-                  concatenate it
+                  indrnn, second_order, hopfield, hopfield_continuous, bam), n_in, n_out, n_units,
+                  activation, output_activation, options (the cell's options), fixed (non-evolved
+                  data: an echo state reservoir, time constants, a Hopfield network's sweep order),
+                  weights (block name -> nested lists, row-major), prefix (the blocks' name prefix
+                  in the chromosome), state (name, size) pairs: the recurrent state, zero at the
+                  start, in the order the exported models concatenate it (none for hopfield,
+                  hopfield_continuous and bam: every step is one recall of its input row)
     equations     for each cell, its update equations as text
     chromosome    block name -> [offset, shape]: where each block lies in the flat chromosome
 
@@ -32,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..nets.cells import cell_name
-from ..nets.layer import ACTIVATIONS, FOFF
+from ..nets.layer import ACTIVATIONS, FOFF, IOFF
 from ..nets.kernels import BIDIRECTIONAL
 
 FORMAT, VERSION = "evornn-network", 1
@@ -55,6 +56,18 @@ EQUATIONS = {
            "n = tanh(W_n x + U_n (r h) + b_n); h = (1 - z) n + z h; y = h[:n_out]",
     "indrnn": "h = act(W_in x + u h + b)   (u h element-wise); y = h[:n_out]",
     "second_order": "h_i = act(sum_jk W[i, j, k] h_j x_k + b_i); y = h[:n_out]",
+    "hopfield": "one recall per step, no state across steps: M = symmetric(W) (W its upper triangle row by row, "
+                "zero diagonal); s = +1 where x >= 0 else -1; up to max_sweeps sweeps, stopping after one that "
+                "changes nothing: async: for i in fixed.order: h = sum_j M_ij s_j - theta_i; sync: every h from "
+                "the previous s at once; s_i = +1 if h > 0, -1 if h < 0, unchanged if h = 0; y = s[:n_out]; "
+                "every sum adds j = 0, 1, .. in turn (float64; another order can break exact ties)",
+    "hopfield_continuous": "one recall per step, no state across steps: M = symmetric(W) (upper triangle, zero "
+                           "diagonal); u = x; n_steps times: V = tanh(gain u); u = u + (dt / tau) (M V + I - u); "
+                           "y = tanh(gain u)[:n_out]",
+    "bam": "one recall per step, no state across steps: a = +1 where x >= 0 else -1; b = 0; up to max_passes "
+           "passes, stopping after one that changes nothing: b = sgn(W^T a - theta_b; b); a = sgn(W b - theta_a; a) "
+           "(sgn(h; old) = +1 if h > 0, -1 if h < 0, old if h = 0); y = b, or [a; b] if outputs = 'ab'; "
+           "every sum adds its terms in increasing index order (float64; another order can break exact ties)",
 }
 
 
@@ -87,6 +100,15 @@ def _options(kind: str, lay, net, k: int) -> tuple[dict[str, Any], dict[str, Any
         return {"peephole": int(lay.opts[0])}, {}, [("h", H), ("c", H)]
     if kind in ("gru", "indrnn", "second_order"):
         return {}, {}, [("h", H)]
+    # the associative memories: each step is one recall, so no state is carried between steps
+    if kind == "hopfield":
+        o0 = int(net.L[k, IOFF])
+        return (dict(lay.options), {"order": [int(i) for i in net.ix[o0:o0 + H]]}, [])   # update, max_sweeps, order_seed
+    if kind == "hopfield_continuous":
+        # dt / tau and gain as the kernel reads them (fx), next to the options they come from
+        return (dict(lay.options), {"dt_over_tau": float(net.fx[f0]), "gain": float(net.fx[f0 + 1])}, [])
+    if kind == "bam":
+        return dict(lay.options), {}, []                # outputs ("b" or "ab"), max_passes
     raise ValueError(f"export: no JSON description of cell {kind!r} yet")
 
 

@@ -11,7 +11,15 @@ Construction: each recurrent layer is a ``Scan`` over time whose body is the cel
 primitive operators (:mod:`evornn.export.equations`: MatMul, Add, Mul, Sub, Neg, Exp, Min, Tanh,
 Sigmoid, Relu, Slice, Concat, Reshape, Unsqueeze); dense layers are one MatMul over the whole
 sequence; the backward core of a bidirectional network is a Scan with reversed input and output
-directions. All tensors are float64.
+directions. All tensors are float64. The associative memories (hopfield, hopfield-continuous,
+bam) have no state across steps: every time step is one recall, so they run on all (batch x
+time) rows at once, their sweeps (passes, Euler steps) a ``Loop`` that stops once every row is
+at a fixed point (Equal, Not, Cast, ReduceSum, Greater), the asynchronous Hopfield sweep a nested
+``Loop`` over the fixed unit order (Gather, ScatterElements), ties kept with Where, the fields
+the last element of a ``CumSum`` (added in the kernels' order, see
+:mod:`evornn.export.equations`: a MatMul could break their exact ties); the loop
+bodies read the weights from the model's graph (outer scope). The graph does not grow with
+max_sweeps or the number of units.
 
 Why not ONNX's own ``RNN``, ``LSTM`` and ``GRU`` operators: the cells match them (evornn's LSTM is
 ONNX's LSTM with gate order iofc instead of ifgo, peepholes P = [p_i, p_o, p_f], the forget bias
@@ -54,9 +62,10 @@ class Value:
         self.g, self.name, self.array = g, name, array
 
     def _bin(self, op, other, swap=False):
-        other = other if isinstance(other, Value) else self.g.const(np.asarray(other, dtype=np.float64))
+        g = _active(self.g)
+        other = other if isinstance(other, Value) else g.const(np.asarray(other, dtype=np.float64))
         a, b = (other, self) if swap else (self, other)
-        return self.g.node(op, [a, b])
+        return g.node(op, [a, b])
 
     def __add__(self, o): return self._bin("Add", o)
     def __radd__(self, o): return self._bin("Add", o, True)
@@ -64,7 +73,16 @@ class Value:
     def __rsub__(self, o): return self._bin("Sub", o, True)
     def __mul__(self, o): return self._bin("Mul", o)
     def __rmul__(self, o): return self._bin("Mul", o, True)
-    def __neg__(self): return self.g.node("Neg", [self])
+    def __neg__(self): return _active(self.g).node("Neg", [self])
+
+
+# The graphs being built inside others (a Loop's body): arithmetic on values writes its nodes
+# into the innermost one, which may read the values of the graphs around it (ONNX's outer scope).
+_ACTIVE: list["Graph"] = []
+
+
+def _active(g: "Graph") -> "Graph":
+    return _ACTIVE[-1] if _ACTIVE else g
 
 
 class Graph:
@@ -87,7 +105,7 @@ class Graph:
         _, helper, nh, _ = _onnx()
         for v in inputs:
             if getattr(v, "pending", False):
-                self.inits.append(nh.from_array(v.array, v.name))
+                v.g.inits.append(nh.from_array(v.array, v.name))     # in its own graph (an outer one)
                 v.pending = False
         outs = [self.fresh(op.lower()) for _ in range(n_out)]
         self.nodes.append(helper.make_node(op, [v.name if isinstance(v, Value) else v for v in inputs], outs,
@@ -104,6 +122,7 @@ class LayerOps:
 
     def __init__(self, g: Graph, L: dict[str, Any], name: str):
         self.g, self.L, self.name = g, L, name
+        self.root = g                       # where the constants go (self.g: inside a Loop, its body)
         self.fixed_data = eq.fixed_arrays(L)
         self._cache: dict = {}
 
@@ -115,7 +134,7 @@ class LayerOps:
                 a = a[rows]
             if shape is not None:
                 a = a.reshape(shape)
-            self._cache[ck] = self.g.const(a, f"{self.name}{key}")
+            self._cache[ck] = self.root.const(a, f"{self.name}{key}")
         return self._cache[ck]
 
     def w(self, key, shape=None, rows=None) -> Value:
@@ -125,10 +144,13 @@ class LayerOps:
         return self._array(self.fixed_data, "f", key, shape, None)
 
     def lin(self, x: Value, W: Value) -> Value:
+        return self.g.node("MatMul", [x, self.T(W)])
+
+    def T(self, W: Value) -> Value:
         ck = ("T", W.name)
         if ck not in self._cache:
-            self._cache[ck] = self.g.const(np.ascontiguousarray(W.array.T), W.name + "_T")
-        return self.g.node("MatMul", [x, self._cache[ck]])
+            self._cache[ck] = self.root.const(np.ascontiguousarray(W.array.T), W.name + "_T")
+        return self._cache[ck]
 
     def act(self, name: str, v: Value) -> Value:
         if name == "linear":
@@ -151,6 +173,96 @@ class LayerOps:
                                    self.g.node("Unsqueeze", [x, self.g.ints([1])])])
         return self.g.node("Reshape", [prod, self.g.ints([0, -1])])
 
+    # the associative memories' ops (evornn.export.equations): their sweeps and sweep orders are
+    # Loops, whose bodies read the weights from the model's graph (outer scope)
+    def symmetric(self, w: Value, N: int) -> Value:
+        from ..nets.associative import symmetric
+        ck = ("sym", w.name)
+        if ck not in self._cache:
+            self._cache[ck] = self.root.const(symmetric(w.array, N), w.name + "_sym")
+        return self._cache[ck]
+
+    def field(self, s: Value, M: Value) -> Value:
+        """(B, m): the last element of the running sum (CumSum) of s_j M_ij over j."""
+        prod = self.g.node("Mul", [self.g.node("Unsqueeze", [s, self.g.ints([1])]), M])     # (B, m, n)
+        last = self.g.node("Gather", [self.g.node("CumSum", [prod, self.g.ints(-1)]), self.g.ints([-1])], axis=-1)
+        return self.g.node("Squeeze", [last, self.g.ints([-1])])
+
+    def zeros(self, x: Value, n: int) -> Value:
+        batch = self.g.node("Slice", [self.g.node("Shape", [x]), self.g.ints([0]), self.g.ints([1])])
+        shape = self.g.node("Concat", [batch, self.g.ints([n])], axis=0)
+        return self.g.node("ConstantOfShape", [shape], value=_onnx()[2].from_array(np.zeros(1)))
+
+    def _f(self, v: float) -> Value:
+        return self.g.const(np.float64(v))
+
+    def bipolar(self, x: Value) -> Value:
+        return self.g.node("Where", [self.g.node("GreaterOrEqual", [x, self._f(0.0)]), self._f(1.0), self._f(-1.0)])
+
+    def sgn(self, h: Value, old: Value) -> Value:
+        keep = self.g.node("Where", [self.g.node("Less", [h, self._f(0.0)]), self._f(-1.0), old])
+        return self.g.node("Where", [self.g.node("Greater", [h, self._f(0.0)]), self._f(1.0), keep])
+
+    # i: the index of o.each, a one-element int64 tensor
+    def at(self, v: Value, i: Value) -> Value:
+        return self.g.node("Gather", [v, i], axis=-1)
+
+    def row(self, W: Value, i: Value) -> Value:
+        return self.g.node("Gather", [W, i], axis=0)
+
+    def set(self, v: Value, i: Value, u: Value) -> Value:
+        idx = self.g.node("Expand", [self.g.node("Reshape", [i, self.g.ints([1, 1])]), self.g.node("Shape", [u])])
+        return self.g.node("ScatterElements", [v, idx, u], axis=1)
+
+    def _loop(self, n: int, body_fn, vs: list[Value], until_fixed: bool, what: str) -> list[Value]:
+        """A Loop node of n rounds over the carried values vs: vs = body_fn(iteration, vs)."""
+        _, helper, _, TP = _onnx()
+        outer = self.g
+        body = Graph(self.root.fresh(f"{self.name}{what}") + "_")
+        it, cond = body.fresh("iter"), body.fresh("cond")
+        ins = [helper.make_tensor_value_info(it, TP.INT64, []), helper.make_tensor_value_info(cond, TP.BOOL, [])]
+        cur = []
+        for _ in vs:
+            name = body.fresh("carried")
+            ins.append(helper.make_tensor_value_info(name, TP.DOUBLE, None))
+            cur.append(Value(body, name))
+        self.g = body
+        _ACTIVE.append(body)
+        try:
+            new = body_fn(Value(body, it), cur)
+            if until_fixed:                 # go on while any value changed: a fixed point stays one
+                changed = [body.node("ReduceSum", [body.node("Cast", [body.node("Not", [body.node("Equal", [a, b])])],
+                                                             to=TP.DOUBLE)], keepdims=0) for a, b in zip(new, cur)]
+                total = changed[0]
+                for c in changed[1:]:
+                    total = total + c
+                go = body.node("Greater", [total, self._f(0.0)])
+            else:
+                go = body.node("Identity", [Value(body, cond)])
+        finally:
+            _ACTIVE.pop()
+            self.g = outer
+        outs = [body.fresh("cond_out")] + [body.fresh("out") for _ in new]
+        for v, name in zip([go] + new, outs):
+            body.nodes.append(helper.make_node("Identity", [v.name], [name]))
+        out_info = [helper.make_tensor_value_info(outs[0], TP.BOOL, [])]
+        out_info += [helper.make_tensor_value_info(nm, TP.DOUBLE, None) for nm in outs[1:]]
+        graph = helper.make_graph(body.nodes, body.prefix + "body", ins, out_info, initializer=body.inits)
+        res = outer.node("Loop", [outer.const(np.asarray(n, dtype=np.int64), "n"), outer.const(np.array(True)), *vs],
+                         n_out=len(vs), body=graph)
+        return res if isinstance(res, list) else [res]
+
+    def repeat(self, n: int, f, vs: list[Value], until_fixed: bool = False) -> list[Value]:
+        return self._loop(n, lambda it, cur: f(cur), vs, until_fixed, "repeat")
+
+    def each(self, order, f, vs: list[Value]) -> list[Value]:
+        order_c = self.root.const(np.asarray(order, dtype=np.int64), f"{self.name}order")
+
+        def body(it, cur):
+            i = self.g.node("Gather", [order_c, self.g.node("Unsqueeze", [it, self.g.ints([0])])], axis=0)
+            return f(i, cur)
+        return self._loop(len(order), body, vs, False, "each")
+
 
 def _scan(g: Graph, k: int, L: dict, x: Value, states: list[Value], reverse: bool = False):
     """Layer ``k`` (recurrent) over the sequence x (B, T, n): a Scan node; (outputs, final states)."""
@@ -172,6 +284,15 @@ def _scan(g: Graph, k: int, L: dict, x: Value, states: list[Value], reverse: boo
     res = g.node("Scan", states + [x], n_out=len(states) + 1, body=graph, **attrs)
     res = res if isinstance(res, list) else [res]
     return res[-1], res[:-1]
+
+
+def _rows(g: Graph, k: int, L: dict, x: Value) -> Value:
+    """Layer ``k`` without state (hopfield, hopfield_continuous, bam: one recall per step) on every
+    time step at once: x (B, T, n) as (B T, n) rows."""
+    shape = g.node("Shape", [x])
+    y, _ = eq.STEPS[L["cell"]](LayerOps(g, L, f"layer{k}."), L, g.node("Reshape", [x, g.ints([-1, L["n_in"]])]), [])
+    out = g.node("Concat", [g.node("Slice", [shape, g.ints([0]), g.ints([2])]), g.ints([L["n_out"]])], axis=0)
+    return g.node("Reshape", [y, out])
 
 
 # ONNX's gate orders in terms of evornn's: LSTM iofc from ifgo, GRU zrh from rzn; peepholes P = [p_i, p_o, p_f]
@@ -268,6 +389,8 @@ def build_model(doc: dict[str, Any], native_ops: bool = False):
         for k, L in enumerate(layers):
             if L["cell"] == "dense":
                 h = eq.dense(LayerOps(g, L, f"layer{k}."), L, h)
+            elif not L["state"]:
+                h = _rows(g, k, L, h)
             else:
                 run = _native if native_ops and native_op(L) else _scan
                 h, fin = run(g, k, L, h, pieces(L))

@@ -12,7 +12,10 @@ tanh or relu is ``nn.RNN`` (bias_ih = b, bias_hh = 0), the LSTM without peephole
 (the same gate order i, f, g, o; bias_hh = 0). ``nn.GRU`` is not evornn's GRU: torch applies the
 reset gate after the recurrent product, r * (W_hn h + b_hn), where evornn (Cho et al. 2014) has
 W_n (r * h); so the GRU, the LSTM with peepholes, the srn with sigmoid or linear units and every
-other cell run the step of :mod:`evornn.export.equations` in a Python loop over time.
+other cell run the step of :mod:`evornn.export.equations` in a Python loop over time. The
+associative memories (hopfield, hopfield-continuous, bam) have no state across steps: their step
+(one recall, its sweeps a Python loop that stops once the batch is at a fixed point) runs on all
+time steps at once.
 
 Torch is imported only here; it is not a dependency of evornn. :func:`write` saves the state dict
 and the JSON document in one ``torch.save`` file; :func:`load` reads it back (``weights_only``).
@@ -74,10 +77,45 @@ def build_module(doc: dict[str, Any]):
             return {"linear": lambda a: a, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
                     "relu": torch.relu}[name](v)
 
+        # the associative memories' ops
+        def symmetric(self, w, N):
+            i, j = np.triu_indices(N, 1)
+            M = w.new_zeros(N, N).index_put((torch.tensor(i), torch.tensor(j)), w)
+            return M + M.T
+
+        def T(self, W): return W.T
+        def field(self, s, M): return torch.cumsum(s.unsqueeze(1) * M, dim=-1)[..., -1]   # left to right
+        def zeros(self, x, n): return x.new_zeros(x.shape[0], n)
+        def bipolar(self, x): return torch.where(x >= 0.0, 1.0, -1.0).to(x.dtype)
+
+        def sgn(self, h, old):
+            return torch.where(h > 0.0, torch.ones_like(h), torch.where(h < 0.0, -torch.ones_like(h), old))
+
+        def at(self, v, i): return v[..., i:i + 1]
+        def row(self, W, i): return W[i:i + 1]
+        def set(self, v, i, u): return torch.cat([v[:, :i], u, v[:, i + 1:]], dim=1)
+
+        def repeat(self, n, f, vs, until_fixed=False):
+            for _ in range(n):
+                new = f(vs)
+                if until_fixed and all(torch.equal(a, b) for a, b in zip(new, vs)):
+                    break                                # a fixed point: the other rounds change nothing
+                vs = new
+            return vs
+
+        def each(self, order, f, vs):
+            for i in order:
+                vs = f(int(i), vs)
+            return vs
+
         def forward(self, X, state, reverse=False):
             if self.L["cell"] == "dense":
                 return eq.dense(self, self.L, X), []
             step = eq.STEPS[self.L["cell"]]
+            if not self.L["state"]:                      # no state (hopfield, bam): every row at once
+                B, T = X.shape[:2]
+                y, _ = step(self, self.L, X.reshape(B * T, -1), [])
+                return y.reshape(B, T, -1), []
             T = X.shape[1]
             ys = [None] * T
             for t in (range(T - 1, -1, -1) if reverse else range(T)):

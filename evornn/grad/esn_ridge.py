@@ -72,7 +72,7 @@ class EsnRidge(Strategy):
     name = "esn-ridge"
     description = "echo state network readout by ridge regression (Jaeger 2001): one fit, one generation; esn only"
     Config = RidgeConfig
-    needs_sequence_data = True      # fits a supervised problem's data (evornn.problems.supervised)
+    needs = "sequence data"     # fits a supervised problem's data (evornn.problems.supervised)
     state_fields = ("w", "presented", "generations")
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):

@@ -29,7 +29,7 @@ class GradientStrategy(Strategy):
     """Base of the gradient trainers: holds the chromosome ``w``, the problem's data and the network."""
 
     supported: tuple[str, ...] = bptt.SUPPORTED
-    needs_sequence_data = True      # trains on a supervised problem's data (evornn.problems.supervised)
+    needs = "sequence data"     # trains on a supervised problem's data (evornn.problems.supervised)
     state_fields = ("w", "presented")
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):

@@ -13,6 +13,7 @@ from ..registry import Registry
 from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
+from .cells import bam, hopfield, hopfield_continuous
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
@@ -232,3 +233,30 @@ def bidirectional(n_inputs, n_outputs, cell="elman", n_hidden=8, activation=None
     bwd = make_core(cell, n_inputs, n_hidden, n_hidden, activation, **opts)
     out = dense.build(fwd.n_out + bwd.n_out, n_outputs, activation_code(output_activation, what="output activation"))
     return Network("bidirectional", [fwd, bwd, out], ["fwd.", "bwd.", "out."], kind=BIDIRECTIONAL, readout=True)
+
+
+def _states_out(arch: str, output_activation: str) -> None:
+    """Associative memories output their units' states: no output activation but "linear"."""
+    if output_activation != "linear":
+        raise ValueError(f"{arch}: the outputs are the units' states, so output_activation must be 'linear', "
+                         f"got {output_activation!r}")
+
+
+@register("hopfield", "Hopfield network (Hopfield 1982): bipolar units, symmetric weights, relaxes each input probe to a fixed point; outputs are the first units")
+def hopfield_net(n_inputs, n_outputs, update="async", max_sweeps=100, order_seed=0, output_activation="linear"):
+    _states_out("hopfield", output_activation)
+    return Network("hopfield", [hopfield.build(n_inputs, n_outputs, update=update, max_sweeps=max_sweeps,
+                                               order_seed=order_seed)], [""])
+
+
+@register("hopfield-continuous", "continuous Hopfield network (Hopfield 1984): graded tanh units, symmetric weights, Euler relaxation of each probe")
+def hopfield_continuous_net(n_inputs, n_outputs, dt=0.1, tau=1.0, gain=1.0, n_steps=50, output_activation="linear"):
+    _states_out("hopfield-continuous", output_activation)
+    return Network("hopfield-continuous", [hopfield_continuous.build(n_inputs, n_outputs, dt=dt, tau=tau, gain=gain,
+                                                                     n_steps=n_steps)], [""])
+
+
+@register("bam", "bidirectional associative memory (Kosko 1988): layers A and B linked by W and its transpose, passes until stable")
+def bam_net(n_inputs, n_outputs, outputs="b", max_passes=100, output_activation="linear"):
+    _states_out("bam", output_activation)
+    return Network("bam", [bam.build(n_inputs, n_outputs, outputs=outputs, max_passes=max_passes)], [""])

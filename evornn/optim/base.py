@@ -38,6 +38,10 @@ class Strategy(ABC):
     description: ClassVar[str] = ""
     Config: ClassVar[type] = NoConfig
     state_fields: ClassVar[tuple[str, ...]] = ()
+    # What the problem must provide besides evaluate(): "" (nothing: any problem), "sequence data"
+    # (a supervised problem's training data: the gradient trainers, esn-ridge) or "stored patterns"
+    # (an associative-memory problem's patterns: storage-rule).
+    needs: ClassVar[str] = ""
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
         if int(n_params) < 1:

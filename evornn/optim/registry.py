@@ -18,6 +18,7 @@ OPTIMISERS.register("cmaes", "evornn.optim.cmaes:CMAES", requires=("cma",))
 OPTIMISERS.register("bptt", "evornn.grad.strategy:BPTTStrategy")
 OPTIMISERS.register("rtrl", "evornn.grad.rtrl_strategy:RTRLStrategy")
 OPTIMISERS.register("esn-ridge", "evornn.grad.esn_ridge:EsnRidge")
+OPTIMISERS.register("storage-rule", "evornn.optim.storage_rule:StorageRule")
 
 
 def available() -> list[str]:

@@ -48,6 +48,7 @@ def cell_name(code: int) -> str:
 
 
 from . import dense, srn, ctrnn, mtrnn, esn, narx, jordan, lstm, gru, indrnn, second_order  # noqa: E402
+from . import hopfield, hopfield_continuous, bam  # noqa: E402
 
 register(dense)
 register(srn)
@@ -60,3 +61,6 @@ register(lstm)
 register(gru)
 register(indrnn)
 register(second_order)
+register(hopfield)
+register(hopfield_continuous)
+register(bam)

@@ -1,0 +1,163 @@
+"""Capacity of a Hopfield network: storage rules against evolved weights (issue 20).
+
+For each network size N and load P/N: P random bipolar patterns (the ``hopfield-recall`` problem,
+its seed = the trial), each probed once with 10% of its bits flipped (fresh probes, the
+problem's test probes); the figure is the fraction of patterns recalled exactly, averaged over
+``--seeds`` trials. Rules: Hebbian (1/N outer products), Storkey (1997), pseudo-inverse
+(projection rule); asynchronous updates to a fixed point.
+
+Published: the Hebbian network's critical capacity is about 0.138 N (Amit, Gutfreund &
+Sompolinsky 1985): above it recall collapses; McEliece et al. (1987): N / (2 ln N) patterns
+(0.109 N at N = 100... 0.072 N at N = 1000) for almost all memories to be stable.
+
+``--evolve`` adds evolved weights at the loads of ``--evolve-loads``: the optimiser (separable
+CMA-ES by default) maximises the fraction of recalled bits over ``--probes`` training probes per
+pattern (other flipped bits than the test probes), from random weights, for
+``--evolve-evaluations`` evaluations per trial; the figure is the same test recall.
+
+    python benchmarks/bench_hopfield.py [--N 64 100 256] [--seeds 20] [--noise 0.1]
+    python benchmarks/bench_hopfield.py --N 100 --evolve --evolve-loads 0.2 0.25 --evolve-seeds 5
+    python benchmarks/bench_hopfield.py --bam [--N 32 100] [--pairs 1 2 4 6 8 12 16]
+
+``--bam``: a BAM with n = p = N (the ``bam-recall`` problem): the fraction of pairs (A, B) recalled
+exactly, both layers, from cues of A with 10% of their bits flipped, against the number of pairs m,
+for Kosko's correlation encoding (and evolved weights with ``--evolve``, at ``--evolve-pairs``).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import evornn
+from evornn.nets import associative as A
+from evornn.problems.hopfield_recall import recall
+from evornn.problems.registry import make_problem
+
+
+def test_recall(prob, net, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of W: the fraction of the problem's test probes recalled exactly, and the mean
+    overlap m = (1/N) xi . s of the recalled states with their patterns."""
+    S = recall(net, W, prob.test)
+    target = np.repeat(prob.patterns, prob.params()["test_probes"], axis=0)
+    return (S == target[None]).all(axis=2).mean(axis=1), (S * target[None]).mean(axis=(1, 2))
+
+
+def problem(N: int, P: int, noise: float, seed: int, probes: int = 1, init: str = "random"):
+    return make_problem("hopfield-recall", n_units=N, patterns=P, noise=noise, probes=probes, test_probes=1,
+                        seed=seed, init=init)
+
+
+def rule_curve(N: int, loads, seeds: int, noise: float, rules) -> dict:
+    net = evornn.build("hopfield", N, N, max_sweeps=100)
+    out = {}
+    for load in loads:
+        P = max(1, int(round(load * N)))
+        got = {r: [] for r in rules}
+        for s in range(seeds):
+            prob = problem(N, P, noise, s)
+            W = np.stack([A.RULES[r](net, prob.patterns) for r in rules])
+            for r, e, m in zip(rules, *test_recall(prob, net, W)):
+                got[r].append((e, m))
+        out[P] = {r: np.mean(v, axis=0) for r, v in got.items()}
+    return out
+
+
+def evolved(N: int, load: float, seeds: int, noise: float, probes: int, evaluations: int, optimiser: str,
+            settings: dict, init: str) -> tuple[float, float]:
+    P = max(1, int(round(load * N)))
+    net = evornn.build("hopfield", N, N, max_sweeps=100)
+    got, t0 = [], time.perf_counter()
+    for s in range(seeds):
+        prob = problem(N, P, noise, 1000 + s, probes=probes, init=init)
+        if optimiser == "cmaes" and init == "hebbian":   # steps on the scale of the Hebbian weights
+            w = A.hebbian(net, prob.patterns)
+            settings = {**settings, "sigma0": 0.5 * float(np.sqrt(np.mean(w ** 2)))}
+        res = evornn.optimise(optimiser, prob, arch=net, settings=settings,
+                              stop={"max_evaluations": evaluations, "solved": False}, seed=s)
+        got.append(float(test_recall(prob, net, res.best_chromosome[None])[0][0]))
+    return float(np.mean(got)), (time.perf_counter() - t0) / seeds
+
+
+def bam_exact(prob, net, W: np.ndarray) -> np.ndarray:
+    """Fraction of the problem's test cues whose pair (A, B) is recalled exactly, per row of W."""
+    S = recall(net, W, prob.test)
+    target = np.repeat(np.hstack([prob.A, prob.B]), prob.params()["test_probes"], axis=0)
+    return (S == target[None]).all(axis=2).mean(axis=1)
+
+
+def bam_problem(N: int, m: int, noise: float, seed: int, probes: int = 1, init: str = "random"):
+    return make_problem("bam-recall", n=N, p=N, pairs=m, noise=noise, probes=probes, test_probes=1, seed=seed,
+                        init=init)
+
+
+def bam_main(args) -> None:
+    for N in args.N:
+        net = evornn.build("bam", N, 2 * N, outputs="ab")
+        print(f"\nBAM n = p = {N}: fraction of pairs recalled exactly (A and B) from cues of A with "
+              f"{args.noise:.0%} of their bits flipped, {args.seeds} trials per m")
+        print(f"{'m':>4} {'correlation':>12}")
+        for m in args.pairs:
+            got = [bam_exact(prob, net, A.correlation(net, prob.A, prob.B)[None])[0]
+                   for prob in (bam_problem(N, m, args.noise, s) for s in range(args.seeds))]
+            print(f"{m:4d} {np.mean(got):12.3f}")
+        if args.evolve:
+            for m in args.evolve_pairs:
+                got, t0 = [], time.perf_counter()
+                for s in range(args.evolve_seeds):
+                    prob = bam_problem(N, m, args.noise, 1000 + s, probes=args.probes, init=args.bam_init)
+                    settings = {"separable": True} if args.optimiser == "cmaes" else {}
+                    if args.optimiser == "cmaes" and args.bam_init == "correlation":
+                        w = A.correlation(net, prob.A, prob.B)
+                        settings["sigma0"] = 0.5 * float(np.sqrt(np.mean(w ** 2)))
+                    res = evornn.optimise(args.optimiser, prob, arch=net, settings=settings,
+                                          stop={"max_evaluations": args.evolve_evaluations, "solved": False}, seed=s)
+                    got.append(bam_exact(prob, net, res.best_chromosome[None])[0])
+                print(f"evolved ({args.optimiser}, from {args.bam_init}, {args.evolve_evaluations} evaluations): "
+                      f"m = {m}: {np.mean(got):.3f} exact ({args.evolve_seeds} trials, "
+                      f"{(time.perf_counter() - t0) / args.evolve_seeds:.0f} s each)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--N", type=int, nargs="+", default=[64, 100, 256])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--noise", type=float, default=0.1)
+    ap.add_argument("--loads", type=float, nargs="+", default=[round(0.02 * k, 2) for k in range(1, 16)])
+    ap.add_argument("--rules", nargs="+", default=list(A.RULES), choices=list(A.RULES))
+    ap.add_argument("--evolve", action="store_true")
+    ap.add_argument("--evolve-loads", type=float, nargs="+", default=[0.2])
+    ap.add_argument("--evolve-seeds", type=int, default=5)
+    ap.add_argument("--evolve-evaluations", type=int, default=50000)
+    ap.add_argument("--probes", type=int, default=4)
+    ap.add_argument("--optimiser", default="cmaes")
+    ap.add_argument("--init", choices=["random", "hebbian"], default="hebbian")
+    ap.add_argument("--bam", action="store_true")
+    ap.add_argument("--pairs", type=int, nargs="+", default=[1, 2, 3, 4, 6, 8, 12, 16])
+    ap.add_argument("--evolve-pairs", type=int, nargs="+", default=[4])
+    ap.add_argument("--bam-init", choices=["random", "correlation"], default="correlation")
+    args = ap.parse_args()
+    if args.bam:
+        bam_main(args)
+        return
+    settings = {"separable": True} if args.optimiser == "cmaes" else {}
+    for N in args.N:
+        print(f"\nN = {N}: fraction of patterns recalled exactly from {args.noise:.0%} noise, "
+              f"{args.seeds} trials per load (critical Hebbian load 0.138 N = {0.138 * N:.1f}; "
+              f"McEliece N/(2 ln N) = {N / (2 * np.log(N)):.1f})")
+        print("exact: fraction recalled exactly; m: mean overlap of the recalled state with its pattern")
+        print(f"{'P/N':>6} {'P':>4} " + " ".join(f"{r + ' exact':>20} {'m':>6}" for r in args.rules))
+        for P, row in rule_curve(N, args.loads, args.seeds, args.noise, args.rules).items():
+            print(f"{P / N:6.3f} {P:4d} " + " ".join(f"{row[r][0]:20.3f} {row[r][1]:6.3f}" for r in args.rules))
+        if args.evolve:
+            for load in args.evolve_loads:
+                frac, secs = evolved(N, load, args.evolve_seeds, args.noise, args.probes,
+                                     args.evolve_evaluations, args.optimiser, settings, args.init)
+                print(f"evolved ({args.optimiser} {settings}, from {args.init}, {args.evolve_evaluations} evaluations, "
+                      f"{args.probes} training probes per pattern): P/N = {load}: {frac:.3f} exact "
+                      f"({args.evolve_seeds} trials, {secs:.0f} s each)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Associative memories in closed form: the storage rules and the energy of Hopfield networks and
+BAMs (the architectures ``hopfield``, ``hopfield-continuous`` and ``bam``).
+
+Each rule returns a chromosome of the given network that stores the patterns:
+
+* :func:`hebbian` (Hopfield 1982): W = (1/N) sum_mu xi^mu xi^mu^T, zero diagonal, thresholds 0.
+* :func:`storkey` (Storkey 1997, "Increasing the capacity of a Hopfield network without
+  sacrificing functionality", ICANN): patterns added one at a time,
+  W_ij += (1/N) (xi_i xi_j - xi_i h_ji - h_ij xi_j), h_ij = sum_{k != i, j} W_ik xi_k.
+* :func:`pseudo_inverse` (Personnaz, Guyon & Dreyfus 1985, the projection rule):
+  W = X^T (X X^T)^+ X for the patterns X (P, N), diagonal set to zero (Kanter & Sompolinsky 1987).
+* :func:`correlation` (Kosko 1988), for a BAM: W = sum_k A_k^T B_k, thresholds 0.
+
+Patterns are bipolar (+1/-1) rows.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+HOPFIELDS = ("hopfield", "hopfield-continuous")
+
+
+def _bipolar(X, what: str) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 1 or not np.all(np.abs(X) == 1.0):
+        raise ValueError(f"{what} must be a (count, units) array of +1/-1 values, got shape {X.shape}")
+    return X
+
+
+def upper(M: np.ndarray) -> np.ndarray:
+    """The upper triangle (i < j) of a square matrix, row by row: the hopfield ``W`` block."""
+    return M[np.triu_indices(M.shape[0], 1)]
+
+
+def symmetric(w_upper: np.ndarray, N: int) -> np.ndarray:
+    """The symmetric N x N matrix with zero diagonal whose upper triangle is ``w_upper``."""
+    M = np.zeros((N, N))
+    M[np.triu_indices(N, 1)] = w_upper
+    return M + M.T
+
+
+def _hopfield_chromosome(net, M: np.ndarray) -> np.ndarray:
+    if net.name not in HOPFIELDS:
+        raise ValueError(f"this storage rule is for {' and '.join(HOPFIELDS)} networks, got {net.name!r}")
+    N = net.n_inputs
+    if M.shape != (N, N):
+        raise ValueError(f"{net.name}: patterns must have {N} units, got {M.shape[0]}")
+    bias = "theta" if net.name == "hopfield" else "I"
+    return net.flatten({"W": upper(M), bias: np.zeros(N)})
+
+
+def hebbian(net, patterns) -> np.ndarray:
+    """Hebb's outer-product rule (1/N scaling, zero diagonal, zero thresholds)."""
+    X = _bipolar(patterns, "patterns")
+    M = X.T @ X / X.shape[1]
+    np.fill_diagonal(M, 0.0)
+    return _hopfield_chromosome(net, M)
+
+
+def storkey(net, patterns) -> np.ndarray:
+    """Storkey's incremental rule (zero thresholds)."""
+    X = _bipolar(patterns, "patterns")
+    N = X.shape[1]
+    M = np.zeros((N, N))
+    for xi in X:
+        h = M @ xi                                   # h_i = sum_k W_ik xi_k (W_ii = 0)
+        H = h[:, None] - M * xi[None, :]             # H_ij = sum_{k != i, j} W_ik xi_k
+        M = M + (np.outer(xi, xi) - xi[:, None] * H.T - H * xi[None, :]) / N
+        np.fill_diagonal(M, 0.0)
+    return _hopfield_chromosome(net, M)
+
+
+def pseudo_inverse(net, patterns) -> np.ndarray:
+    """The projection rule: W = X^T (X X^T)^+ X, zero diagonal, zero thresholds."""
+    X = _bipolar(patterns, "patterns")
+    M = X.T @ np.linalg.pinv(X @ X.T) @ X
+    np.fill_diagonal(M, 0.0)
+    return _hopfield_chromosome(net, M)
+
+
+def correlation(net, A, B) -> np.ndarray:
+    """Kosko's correlation encoding of the pairs (A_k, B_k) into a ``bam`` network."""
+    if net.name != "bam":
+        raise ValueError(f"correlation encoding is for bam networks, got {net.name!r}")
+    A, B = _bipolar(A, "A patterns"), _bipolar(B, "B patterns")
+    n, p = net.layout["W"][1]
+    if A.shape[0] != B.shape[0] or A.shape[1] != n or B.shape[1] != p:
+        raise ValueError(f"bam: pairs must be A ({n} units) and B ({p} units) in equal numbers, "
+                         f"got {A.shape} and {B.shape}")
+    return net.flatten({"W": A.T @ B, "theta_a": np.zeros(n), "theta_b": np.zeros(p)})
+
+
+RULES = {"hebbian": hebbian, "storkey": storkey, "pseudo-inverse": pseudo_inverse}
+
+
+def energy(net, w, a, b=None) -> np.ndarray:
+    """Energy of bipolar states: E = -1/2 s^T W s + theta^T s for a ``hopfield`` network (``a``: (N,)
+    or (k, N)); E = -a^T W b + theta_a^T a + theta_b^T b for a ``bam``."""
+    params = net.unflatten(w)
+    a = np.asarray(a, dtype=np.float64)
+    if net.name == "hopfield":
+        M = symmetric(params["W"], net.n_inputs)
+        return -0.5 * np.einsum("...i,ij,...j->...", a, M, a) + a @ params["theta"]
+    if net.name == "bam":
+        if b is None:
+            raise ValueError("bam energy needs both layers' states a and b")
+        b = np.asarray(b, dtype=np.float64)
+        return (-np.einsum("...i,ij,...j->...", a, params["W"], b) + a @ params["theta_a"]
+                + b @ params["theta_b"])
+    raise ValueError(f"energy is defined here for hopfield and bam networks, got {net.name!r}")
