@@ -21,7 +21,7 @@ from evornn.nets.associative import correlation
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
-from .hopfield_recall import flip, recall
+from .hopfield_recall import check_params, flip, perturbed, recall
 
 DESCRIPTION = "recall of stored random bipolar pairs (A, B) from noisy cues of A (Kosko 1988)"
 
@@ -64,10 +64,7 @@ class BamRecall(Problem):
     def initial(self, net, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
         if self._params["init"] == "random":
             return net.init(rng, n)
-        w = correlation(net, self.A, self.B)
-        scale = self._params["init_sigma"] * np.sqrt(np.mean(w ** 2))
-        W = w + rng.normal(0.0, 1.0, (1 if n is None else n, w.size)) * scale
-        return W[0] if n is None else W
+        return perturbed(correlation(net, self.A, self.B), self._params["init_sigma"], rng, n)
 
     def check_network(self, net) -> None:
         super().check_network(net)
@@ -93,16 +90,7 @@ class BamRecall(Problem):
 def make(name: str = "bam-recall", n: int = 32, p: int = 32, pairs: int = 4, noise: float = 0.1,
          probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5) -> BamRecall:
     """``pairs`` random pairs of ``n`` and ``p`` bits; ``probes`` noisy cues of each A for training."""
-    for key, v in {"n": n, "p": p, "pairs": pairs, "probes": probes, "test_probes": test_probes}.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"problem {name}: {key} must be an integer >= 1, got {v!r}")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= 0.5:
-        raise ValueError(f"problem {name}: noise must be a fraction of flipped bits in [0, 0.5], got {noise!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"problem {name}: seed must be an integer >= 0, got {seed!r}")
-    if init not in ("random", "correlation"):
-        raise ValueError(f"problem {name}: init must be 'random' or 'correlation', got {init!r}")
-    if isinstance(init_sigma, bool) or not isinstance(init_sigma, (int, float)) or not 0.0 <= init_sigma < np.inf:
-        raise ValueError(f"problem {name}: init_sigma must be a finite number >= 0, got {init_sigma!r}")
+    check_params(name, {"n": n, "p": p, "pairs": pairs, "probes": probes, "test_probes": test_probes},
+                 noise, seed, init, ("random", "correlation"), init_sigma)
     return BamRecall(name, int(n), int(p), int(pairs), float(noise), int(probes), int(test_probes), int(seed),
                      init, float(init_sigma))

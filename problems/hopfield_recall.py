@@ -53,6 +53,27 @@ def score(S: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return right.mean(axis=(1, 2)), right.all(axis=2).mean(axis=1), (S * target[None]).mean(axis=(1, 2))
 
 
+def perturbed(w: np.ndarray, sigma: float, rng: np.random.Generator, n: int | None) -> np.ndarray:
+    """``w`` plus normal noise of ``sigma`` times its root mean square (one row, or ``n``)."""
+    W = w + rng.normal(0.0, 1.0, (1 if n is None else n, w.size)) * (sigma * np.sqrt(np.mean(w ** 2)))
+    return W[0] if n is None else W
+
+
+def check_params(name: str, sizes: dict, noise, seed, init, inits: tuple[str, ...], init_sigma) -> None:
+    """One-line errors for the recall problems' parameters."""
+    for key, v in sizes.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"problem {name}: {key} must be an integer >= 1, got {v!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= 0.5:
+        raise ValueError(f"problem {name}: noise must be a fraction of flipped bits in [0, 0.5], got {noise!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"problem {name}: seed must be an integer >= 0, got {seed!r}")
+    if init not in inits:
+        raise ValueError(f"problem {name}: init must be {' or '.join(repr(i) for i in inits)}, got {init!r}")
+    if isinstance(init_sigma, bool) or not isinstance(init_sigma, (int, float)) or not 0.0 <= init_sigma < np.inf:
+        raise ValueError(f"problem {name}: init_sigma must be a finite number >= 0, got {init_sigma!r}")
+
+
 class HopfieldRecall(Problem):
     metric_names = ("bits", "exact", "overlap", "fixed")
     output_activation = "linear"
@@ -83,10 +104,7 @@ class HopfieldRecall(Problem):
     def initial(self, net, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
         if self._params["init"] == "random":
             return net.init(rng, n)
-        w = hebbian(net, self.patterns)
-        scale = self._params["init_sigma"] * np.sqrt(np.mean(w ** 2))
-        W = w + rng.normal(0.0, 1.0, (1 if n is None else n, w.size)) * scale
-        return W[0] if n is None else W
+        return perturbed(hebbian(net, self.patterns), self._params["init_sigma"], rng, n)
 
     def check_network(self, net) -> None:
         super().check_network(net)
@@ -115,18 +133,8 @@ def make(name: str = "hopfield-recall", n_units: int = 64, patterns: int = 8, no
          probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5,
          fitness: str = "bits") -> HopfieldRecall:
     """``patterns`` random patterns of ``n_units`` bits; ``probes`` noisy probes of each for training."""
-    ints = {"n_units": n_units, "patterns": patterns, "probes": probes, "test_probes": test_probes}
-    for key, v in ints.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"problem {name}: {key} must be an integer >= 1, got {v!r}")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= 0.5:
-        raise ValueError(f"problem {name}: noise must be a fraction of flipped bits in [0, 0.5], got {noise!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"problem {name}: seed must be an integer >= 0, got {seed!r}")
-    if init not in ("random", "hebbian"):
-        raise ValueError(f"problem {name}: init must be 'random' or 'hebbian', got {init!r}")
-    if isinstance(init_sigma, bool) or not isinstance(init_sigma, (int, float)) or not 0.0 <= init_sigma < np.inf:
-        raise ValueError(f"problem {name}: init_sigma must be a finite number >= 0, got {init_sigma!r}")
+    check_params(name, {"n_units": n_units, "patterns": patterns, "probes": probes, "test_probes": test_probes},
+                 noise, seed, init, ("random", "hebbian"), init_sigma)
     if fitness not in ("bits", "exact"):
         raise ValueError(f"problem {name}: fitness must be 'bits' or 'exact', got {fitness!r}")
     return HopfieldRecall(name, int(n_units), int(patterns), float(noise), int(probes), int(test_probes), int(seed),

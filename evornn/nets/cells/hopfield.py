@@ -40,6 +40,16 @@ def triangle_offset(i: int, N: int) -> int:
     return i * N - i * (i + 1) // 2
 
 
+def symmetric_layout(N: int, bias: str) -> tuple[list[Block], list[np.ndarray]]:
+    """The blocks (upper triangle ``W``, then ``bias`` (N)) and the neuron groups (unit i: row i of
+    the triangle and its bias) of a network of N units with symmetric weights."""
+    n_w = N * (N - 1) // 2
+    blocks = [Block("W", (n_w,), ("fan_in", max(N - 1, 1))), Block(bias, (N,))]
+    units = [np.asarray(list(range(triangle_offset(i, N), triangle_offset(i, N) + N - 1 - i)) + [n_w + i],
+                        dtype=np.int64) for i in range(N)]
+    return blocks, units
+
+
 def build(n_in: int, n_out: int, *, update: str = "async", max_sweeps: int = 100,
           order_seed: int = 0) -> LayerSpec:
     N = n_in
@@ -50,10 +60,7 @@ def build(n_in: int, n_out: int, *, update: str = "async", max_sweeps: int = 100
     if not 1 <= n_out <= N:
         raise ValueError(f"hopfield: the outputs are the first units, so n_outputs must be in [1, n_inputs = {N}], "
                          f"got {n_out}")
-    n_w = N * (N - 1) // 2
-    blocks = [Block("W", (n_w,), ("fan_in", max(N - 1, 1))), Block("theta", (N,))]
-    units = [np.asarray(list(range(triangle_offset(i, N), triangle_offset(i, N) + N - 1 - i)) + [n_w + i],
-                        dtype=np.int64) for i in range(N)]
+    blocks, units = symmetric_layout(N, "theta")
     order = np.random.default_rng(order_seed).permutation(N).astype(np.int64)
     return LayerSpec(CODE, n_in, n_out, N, blocks, 2 * N, units, opts=(max_sweeps, int(update == "sync")),
                      ints=order, kind="hopfield",

@@ -21,9 +21,9 @@ import math
 import numpy as np
 from numba import njit
 
-from ..layer import FOFF, NOUT, NUNITS, OPT1, POFF, SOFF, TANH, XOFF, YOFF, Block, LayerSpec
+from ..layer import FOFF, NOUT, NUNITS, OPT1, POFF, SOFF, TANH, XOFF, YOFF, LayerSpec
 from ..lanes import U, lact_rows, lane_acc, like, rt_lanes
-from .hopfield import _field, _lfield, triangle_offset
+from .hopfield import _field, _lfield, symmetric_layout
 from .options import integer, real
 
 CODE = 13
@@ -41,10 +41,7 @@ def build(n_in: int, n_out: int, *, dt: float = 0.1, tau: float = 1.0, gain: flo
     if not 1 <= n_out <= N:
         raise ValueError(f"hopfield-continuous: the outputs are the first units, so n_outputs must be in "
                          f"[1, n_inputs = {N}], got {n_out}")
-    n_w = N * (N - 1) // 2
-    blocks = [Block("W", (n_w,), ("fan_in", max(N - 1, 1))), Block("I", (N,))]
-    units = [np.asarray(list(range(triangle_offset(i, N), triangle_offset(i, N) + N - 1 - i)) + [n_w + i],
-                        dtype=np.int64) for i in range(N)]
+    blocks, units = symmetric_layout(N, "I")
     return LayerSpec(CODE, n_in, n_out, N, blocks, 2 * N, units, act=TANH, opts=(n_steps,),
                      floats=np.array([dt / tau, gain]), kind="hopfield-continuous",
                      options={"dt": dt, "tau": tau, "gain": gain, "n_steps": n_steps})
