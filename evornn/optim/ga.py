@@ -102,6 +102,13 @@ class GeneticAlgorithm(Strategy):
         self.pending: np.ndarray | None = None      # what ask returns
         self.generation = 0
 
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """The pending children, ask's copy, tell's copy, the population kept, the selected parents
+        and the children array; DEAP's operators work on lists of Python floats (32 bytes a gene)."""
+        matrices = 6 + (0 if config.vectorised else 4)
+        return matrices * config.population * int(n_params) * 8
+
     @property
     def py_random(self) -> list:
         """The GA's own Python ``random`` state, JSON-able."""
