@@ -80,7 +80,7 @@ def limit(max_memory: Any) -> tuple[int, str]:
     if n is None:
         avail = available_bytes()
         return int(AUTO_FRACTION * avail), f'run.max_memory = "auto": half of the {fmt(avail)} available now'
-    return n, f"run.max_memory = {max_memory!r}" if isinstance(max_memory, str) else f"run.max_memory = {max_memory}"
+    return n, f'run.max_memory = "{max_memory}"' if isinstance(max_memory, str) else f"run.max_memory = {max_memory}"
 
 
 def fmt(n: float) -> str:
@@ -163,8 +163,10 @@ def estimate(problem, net, strategy_cls, config, backend: str = "local", workers
     sizes = ", ".join(f"optimiser.{k} = {v}" for k, v in strategy_cls.size_settings(config).items())
     arch = net.spec.get("arch", net.name)
     shown = {k: v for k, v in net.spec.items() if k not in ("arch", "n_inputs", "n_outputs", "output_activation")}
-    settings = (f"{strategy_cls.name}" + (f" ({sizes})" if sizes else "") + f": {rows:,} chromosomes of {n:,} "
-                f"parameters (network {arch}" + (f", {_options(shown)}" if shown else "") + ")")
+    counts = {k: v for k, v in problem.params().items() if isinstance(v, int) and not isinstance(v, bool)}
+    settings = (f"{strategy_cls.name}" + (f" ({sizes})" if sizes else "") + f": {rows:,} chromosome{'s' if rows != 1 else ''} of {n:,} "
+                f"parameters (network {arch}" + (f", {_options(shown)}" if shown else "") + f") on {problem.name}"
+                + (f" ({_options(counts)})" if counts else ""))
     return Estimate(parts, settings)
 
 

@@ -97,10 +97,11 @@ class CMAES(Strategy):
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
         """pycma's n x n matrices (covariance C, eigenvectors B, and the copies its eigendecomposition
         and update make: four), or O(n) vectors when separable; the population as pycma's arrays,
-        ask's array, tell's copy and pycma's own two samples (arz, ary)."""
+        ask's array, tell's copy and pycma's own samples and their sorted copies (measured: 4 n^2,
+        and 10 population matrices when separable)."""
         n = int(n_params)
         covariance = 20 * n * 8 if config.separable else 4 * n * n * 8
-        return covariance + 5 * cls.rows(config, n) * n * 8
+        return covariance + 10 * cls.rows(config, n) * n * 8
 
     def __init__(self, n_params: int, config: CMAESConfig | None, rng: np.random.Generator,
                  init: InitFn | None = None) -> None:

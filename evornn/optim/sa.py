@@ -123,8 +123,8 @@ class SimulatedAnnealing(Strategy):
 
     @classmethod
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
-        """The chains' states and proposals, ask's and tell's copies and the proposal's noise."""
-        return 6 * config.population * int(n_params) * 8
+        """The chains' states and proposals, ask's and tell's copies (measured: 4 matrices)."""
+        return 4 * config.population * int(n_params) * 8
 
     def __init__(self, n_params: int, config: SAConfig | None, rng: np.random.Generator,
                  init: InitFn) -> None:
