@@ -131,7 +131,7 @@ def layout(problem, arch: Any = None, options: dict | None = None):
             return make_network(problem, arch, **(options or {}))
     except OverflowError:
         name = arch or problem.default_net.get("arch")
-        raise ValueError(f"network: {name} with {_options(options)} has more parameters than a 64-bit index "
+        raise ValueError(f"{name} with {_options(options)} has more parameters than a 64-bit index "
                          f"can count") from None
 
 
@@ -164,8 +164,9 @@ def estimate(problem, net, strategy_cls, config, backend: str = "local", workers
     arch = net.spec.get("arch", net.name)
     shown = {k: v for k, v in net.spec.items() if k not in ("arch", "n_inputs", "n_outputs", "output_activation")}
     counts = {k: v for k, v in problem.params().items() if isinstance(v, int) and not isinstance(v, bool)}
-    settings = (f"{strategy_cls.name}" + (f" ({sizes})" if sizes else "") + f": {rows:,} chromosome{'s' if rows != 1 else ''} of {n:,} "
-                f"parameters (network {arch}" + (f", {_options(shown)}" if shown else "") + f") on {problem.name}"
+    plural = "s" if rows != 1 else ""
+    settings = (f"{strategy_cls.name}" + (f" ({sizes})" if sizes else "") + f": {rows:,} chromosome{plural} of "
+                f"{n:,} parameters (network {arch}" + (f", {_options(shown)}" if shown else "") + f") on {problem.name}"
                 + (f" ({_options(counts)})" if counts else ""))
     return Estimate(parts, settings)
 

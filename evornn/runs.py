@@ -73,7 +73,7 @@ def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
         sized = memory.layout(problem, exp.arch, exp.net_options)
     except (TypeError, ValueError) as e:
         raise ValueError(f"network: {e}") from None
-    memory.guard(problem, sized, exp.net_options or None, cls, cfg, exp.run.max_memory, exp.run.backend,
+    memory.guard(problem, sized, None, cls, cfg, exp.run.max_memory, exp.run.backend,
                  exp.run.workers)
     try:
         net = make_network(problem, exp.arch, **exp.net_options)

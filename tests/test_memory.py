@@ -19,6 +19,7 @@ from evornn.memory import MemoryLimitError
 from evornn.nets import ARCHS, build
 from evornn.nets.layer import FOFF, IOFF, NCOL, layout_only
 from evornn.optim.registry import available, get_strategy
+from evornn.problems.registry import make_problem
 
 LIMIT = "2GiB"
 HUGE = 1_000_000_000
@@ -110,6 +111,24 @@ def test_a_huge_network_is_refused_from_its_layout(arch):
     with pytest.raises(MemoryLimitError, match="parameters"):
         make_runner("ga", "sines", arch, net=options, settings={"population": 10}, max_memory=LIMIT)
     assert peak_rss() - before < 300 * 2**20
+
+
+def test_a_network_past_64_bit_indices_is_one_line(tmp_path, capsys):
+    with pytest.raises(ValueError, match="more parameters than a 64-bit index can count"):
+        make_runner("ga", "sines", "elman", net={"n_hidden": 10**10}, max_memory=LIMIT)
+    args = ["run", "ga", "--problem", "sines", "--out", str(tmp_path / "o"), "--set", "network.n_hidden=10000000000"]
+    assert cli.main(args) == 2
+    line = one_error_line(capsys)
+    assert line.startswith("evornn: error: network: ") and "n_hidden = 10000000000" in line, line
+
+
+def test_optimise_refuses_too(monkeypatch):
+    import evornn
+    with pytest.raises(MemoryLimitError, match="optimiser.population = 1000000000"):
+        evornn.optimise("cosyne", "pole-balance", settings={"population": HUGE})   # "auto": no machine has 7 TiB
+    est = {b: memory.guard(make_problem("pole-balance"), None, None, get_strategy("ga"),
+                           get_strategy("ga").Config(population=100), None, b, 4) for b in ("local", "ray")}
+    assert est["ray"].total > est["local"].total       # the object store's copies and each actor's own
 
 
 def small_options(arch: str) -> tuple[int, int, dict]:

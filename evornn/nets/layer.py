@@ -105,7 +105,7 @@ def layout_only() -> Iterator[None]:
     """Within this block, cells build only their layout: blocks, sizes, state and small options, not
     the neuron groups (``units`` is empty) nor large fixed data (declared in ``deferred_bytes``).
     A network built so tells its parameter count, workspace and memory at the cost of its layer
-    table, whatever its size (:func:`evornn.memory.network_sizes` uses it to refuse a network too
+    table, whatever its size (:func:`evornn.memory.layout` uses it to refuse a network too
     big to allocate before building it)."""
     token = _LAYOUT_ONLY.set(True)
     try:
