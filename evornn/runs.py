@@ -43,7 +43,7 @@ class Prepared:
 def make_problem_checked(name: str, params: dict[str, Any]) -> Problem:
     """The registered problem ``name``; unknown or mistyped parameters are one-line errors."""
     from .problems import registry
-    if name not in registry.PROBLEMS:
+    if registry.split_name(name, params)[0] not in registry.PROBLEMS:
         raise ValueError(f"problem.name: unknown problem {name!r}; choose one of {', '.join(registry.available())}")
     try:
         return registry.make_problem(name, **params)
