@@ -274,14 +274,15 @@ def env_step(env, s, first, k, u):
 
 
 @njit(cache=True, error_model="numpy")
-def rollout(env, s0, ks, us, max_steps, states, rewards, flags):
+def rollout(env, s0, fresh, ks, us, max_steps, states, rewards, flags):
     """Step port ``env`` from ``s0`` (4,) with actions ks[t] (Discrete) / us[t] (Box) until it
     terminates or is truncated at ``max_steps``: states[t] (4,), rewards[t], flags[t] = (terminated,
-    truncated) after step t; returns the number of steps. For the oracle tests."""
+    truncated) after step t; returns the number of steps. ``fresh``: ``s0`` is a start state from
+    :func:`reset_state` (else a state after a step). For the oracle tests."""
     s = (s0[0], s0[1], s0[2], s0[3])
     t = 0
     while t < ks.shape[0]:
-        s, r, term = env_step(env, s, t == 0, ks[t], us[t])
+        s, r, term = env_step(env, s, fresh and t == 0, ks[t], us[t])
         for j in range(4):
             states[t, j] = s[j]
         rewards[t] = r

@@ -79,10 +79,10 @@ class GymProblem(Problem):
         self.env_id, novel = split_novel(env)
         try:
             spec = gym.spec(self.env_id)
-        except Exception:
-            raise ValueError(f"gym: unknown environment {env!r} (Gymnasium has no such id; e.g. CartPole-v1, "
-                             f"Acrobot-v1, MountainCarContinuous-v0, Pendulum-v1, LunarLander-v3, "
-                             f"CartPoleNoVel-v1)") from None
+        except Exception as e:
+            why = (str(e).strip().splitlines() or [""])[0]
+            raise ValueError(f"gym: unknown environment {env!r} ({why}; e.g. CartPole-v1, Acrobot-v1, "
+                             f"MountainCarContinuous-v0, Pendulum-v1, LunarLander-v3, CartPoleNoVel-v1)") from None
         self.episodes = _integer("episodes", episodes, 1)
         default_steps = spec.max_episode_steps or 1000
         self.max_steps = _integer("max_steps", default_steps if max_steps is None else max_steps, 1)
@@ -131,8 +131,9 @@ class GymProblem(Problem):
         lo = obs_space.low.astype(np.float64)[self.keep]
         hi = obs_space.high.astype(np.float64)[self.keep]
         finite = np.isfinite(lo) & np.isfinite(hi) & (hi > lo) & self.normalise
+        lo, hi = np.where(finite, lo, -1.0), np.where(finite, hi, 1.0)
         self.off = np.where(finite, (hi + lo) / 2, 0.0)
-        self.scale = np.where(finite, 2.0 / np.where(finite, hi - lo, 1.0), 1.0)
+        self.scale = np.where(finite, 2.0 / (hi - lo), 1.0)
         port = GP.PORTS.get(self.env_id)
         if backend == "port" and port is None:
             raise ValueError(f"gym: no port of {self.env_id} (ports: {', '.join(GP.PORTS)}); use backend "
