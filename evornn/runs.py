@@ -219,7 +219,7 @@ def start(prep: Prepared, root: str | Path | None = None, name: str | None = Non
     exp = prep.exp
     label = label or exp.optimiser
     if name is None:
-        name = f"{label}-{exp.problem}-seed{exp.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+        name = f"{label}-{exp.problem.replace(':', '-')}-seed{exp.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     env = environment()
     record = RunRecord.create(root or exp.run.out, name)
     record.write_config(dumps(prep.doc, header(prep, env)))

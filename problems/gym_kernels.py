@@ -16,7 +16,7 @@ from evornn.nets.layer import NIN, NOUT, YOFF
 from evornn.nets.specialise import loop_network, net_step_keyed
 from evornn.nets.threads import claim
 
-from .gym_ports import env_step, f32, observe
+from .gym_ports import env_step, f32, observe, reset
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -41,14 +41,14 @@ def decode(ws, yo, n_out, discrete, low, high):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _episode(net_step, L, ix, fx, w, ws, obs, s0, env, discrete, keep, off, scale, low, high, max_steps):
-    """One episode of port ``env`` from state ``s0`` (4,) with network ``w``: (return, steps).
+def _episode(net_step, L, ix, fx, w, ws, obs, seed, env, discrete, keep, off, scale, low, high, max_steps):
+    """One episode of port ``env`` reset with ``seed`` (uint64) with network ``w``: (return, steps).
 
     The return is NaN when a network output is not finite (the episode stops there)."""
     yo = L[L.shape[0] - 1, YOFF]
     n_out = L[L.shape[0] - 1, NOUT]
     ws[:] = 0.0
-    s = (s0[0], s0[1], s0[2], s0[3])
+    s = reset(env, seed)
     ret = 0.0
     t = 0
     while t < max_steps:
@@ -67,37 +67,38 @@ def _episode(net_step, L, ix, fx, w, ws, obs, s0, env, discrete, keep, off, scal
     return ret, t
 
 
-def episode(key, L, ix, fx, w, ws, obs, s0, env, discrete, keep, off, scale, low, high, max_steps):
+def episode(key, L, ix, fx, w, ws, obs, seed, env, discrete, keep, off, scale, low, high, max_steps):
     """:func:`_episode` compiled for one network (``key``: :func:`evornn.nets.specialise.network_key`,
     a literal), as the pole kernel does. Numba kernels only."""
     raise TypeError("gym_kernels.episode runs inside Numba kernels only; use the gym problem's run")
 
 
 @overload(episode, jit_options={"cache": True, "error_model": "numpy"})
-def _episode_for(key, L, ix, fx, w, ws, obs, s0, env, discrete, keep, off, scale, low, high, max_steps):
+def _episode_for(key, L, ix, fx, w, ws, obs, seed, env, discrete, keep, off, scale, low, high, max_steps):
     table, net_step = loop_network(key)
     if table is None:
-        def impl(key, L, ix, fx, w, ws, obs, s0, env, discrete, keep, off, scale, low, high, max_steps):
-            return _episode(net_step, L, ix, fx, w, ws, obs, s0, env, discrete, keep, off, scale, low, high,
+        def impl(key, L, ix, fx, w, ws, obs, seed, env, discrete, keep, off, scale, low, high, max_steps):
+            return _episode(net_step, L, ix, fx, w, ws, obs, seed, env, discrete, keep, off, scale, low, high,
                             max_steps)
     else:
-        def impl(key, L, ix, fx, w, ws, obs, s0, env, discrete, keep, off, scale, low, high, max_steps):
-            return _episode(net_step, table, ix, fx, w, ws, obs, s0, env, discrete, keep, off, scale, low,
+        def impl(key, L, ix, fx, w, ws, obs, seed, env, discrete, keep, off, scale, low, high, max_steps):
+            return _episode(net_step, table, ix, fx, w, ws, obs, seed, env, discrete, keep, off, scale, low,
                             high, max_steps)
     return impl
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_port_episodes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, S0, keep, off, scale, low, high,
+def run_port_episodes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, seeds, keep, off, scale, low, high,
                       max_steps, returns, steps, rows, n_rows):
-    """Chromosome W[p] (P, n_params) from start S0[p, e] (P, E, 4) for every pair k = p * E + e:
+    """Chromosome W[p] (P, n_params) in the episode reset with seeds[p, e] (P, E) uint64 for every
+    pair k = p * E + e:
     returns (P, E) float64 and steps (P, E) int64. The first three arguments are literals (run
     through :func:`evornn.nets.threads.run_rows` with ``n_literal=3``). A chromosome with a NaN or
     Inf gets a NaN return and 0 steps."""
     literally(key)
     literally(env)
     literally(discrete)
-    E = S0.shape[1]
+    E = seeds.shape[1]
     for _ in range(n_rows):
         k = claim(rows, n_rows)
         if k >= n_rows:
@@ -111,7 +112,7 @@ def run_port_episodes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, S0, keep,
             continue
         ws = np.empty(ws_len)
         obs = np.empty(n_obs)
-        r, t = episode(key, L, ix, fx, w, ws, obs, S0[p, e], env, discrete, keep, off, scale, low, high,
+        r, t = episode(key, L, ix, fx, w, ws, obs, seeds[p, e], env, discrete, keep, off, scale, low, high,
                        max_steps)
         returns[p, e] = r
         steps[p, e] = t

@@ -12,8 +12,8 @@ A state is a 4-tuple of float64 (two-dimensional environments leave the last two
 is a Discrete index ``k`` or a Box value ``u`` (a float32 value held in a float64, as the
 Gymnasium path passes a float32 array). :func:`env_step` is the one step function: the fused
 episode kernel (:mod:`evornn.problems.gym_kernels`) and :func:`rollout` (the oracle tests) call
-it. Start states come from :func:`reset_state`, in Python, drawing from the same NumPy Generator
-Gymnasium's ``reset(seed=...)`` makes.
+it. Start states come from :func:`reset`, which draws from the generator Gymnasium's
+``reset(seed=...)`` makes (NumPy's, rebuilt in Numba by :mod:`evornn.problems.gym_seeding`).
 """
 import ctypes
 import ctypes.util
@@ -22,6 +22,8 @@ import math
 import numpy as np
 from llvmlite import binding as _llvm
 from numba import njit, types
+
+from .gym_seeding import generator, uniform
 
 CARTPOLE, ACROBOT, MOUNTAIN_CAR, MOUNTAIN_CAR_CONTINUOUS, PENDULUM = 0, 1, 2, 3, 4
 # Gymnasium id -> port code.
@@ -42,22 +44,31 @@ c_pow = types.ExternalFunction("evornn_gym_pow", types.float64(types.float64, ty
 c_powf = types.ExternalFunction("evornn_gym_powf", types.float32(types.float32, types.float32))
 
 
+@njit(cache=True, error_model="numpy")
+def reset(env, seed):
+    """The start state (4-tuple) Gymnasium's ``reset(seed=seed)`` draws for port ``env`` (seed: uint64),
+    from the same generator (:mod:`evornn.problems.gym_seeding`)."""
+    g = generator(seed)
+    if env == CARTPOLE or env == ACROBOT:
+        h = 0.05 if env == CARTPOLE else 0.1
+        g, a = uniform(g, -h, h)
+        g, b = uniform(g, -h, h)
+        g, c = uniform(g, -h, h)
+        g, d = uniform(g, -h, h)
+        if env == ACROBOT:
+            return (f32(a), f32(b), f32(c), f32(d))
+        return (a, b, c, d)
+    if env == PENDULUM:
+        g, a = uniform(g, -PI, PI)
+        g, b = uniform(g, -1.0, 1.0)
+        return (a, b, 0.0, 0.0)
+    g, a = uniform(g, -0.6, -0.4)
+    return (a, 0.0, 0.0, 0.0)
+
+
 def reset_state(env: int, seed: int) -> np.ndarray:
-    """The start state (4,) Gymnasium's ``reset(seed=seed)`` draws for port ``env``."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))   # gymnasium.utils.seeding
-    s = np.zeros(4)
-    if env == CARTPOLE:
-        s[:] = rng.uniform(low=-0.05, high=0.05, size=(4,))
-    elif env == ACROBOT:
-        s[:] = rng.uniform(low=-0.1, high=0.1, size=(4,)).astype(np.float32)
-    elif env in (MOUNTAIN_CAR, MOUNTAIN_CAR_CONTINUOUS):
-        s[0] = rng.uniform(low=-0.6, high=-0.4)
-    elif env == PENDULUM:
-        high = np.array([np.pi, 1.0])
-        s[:2] = rng.uniform(low=-high, high=high)
-    else:
-        raise ValueError(f"no port with code {env}")
-    return s
+    """:func:`reset` as an array (4,), from Python."""
+    return np.array(reset(env, np.uint64(seed)))
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -13,7 +13,8 @@ with a Box observation space and a Discrete or Box action space:
 - Outputs: Discrete(n), n outputs, the action is the argmax (the first of equals); Box(d) with
   finite bounds, d outputs (tanh by default), each clipped to [-1, 1] and mapped linearly to
   [low, high], then cast to the space's float32. A non-finite output ends the episode with a
-  NaN return (the chromosome's fitness is then -inf to the optimisers).
+  NaN return; a chromosome with a NaN return (or NaN/Inf weights) gets the fitness -1e300, finite
+  and below any return.
 - Episodes: ``episodes`` per evaluation, each at most ``max_steps`` steps (default: the
   environment's ``max_episode_steps``). Fitness: the mean return. Episode e of the chromosome with
   evaluation seed s resets the environment with seed ``eval_seeds(s, 0, episodes)[e]`` (the
@@ -53,6 +54,7 @@ INSTALL = "pip install 'evornn[gym]'"
 NOVEL = {"CartPole": [1, 3], "Pendulum": [2], "MountainCarContinuous": [1], "LunarLander": [2, 3, 5],
          "LunarLanderContinuous": [2, 3, 5]}
 BACKENDS = ("auto", "port", "gymnasium")
+WORST = -1e300      # the fitness of a broken network (NaN/Inf weights or outputs): below any return
 
 
 def split_novel(env: str) -> tuple[str, list[int] | None]:
@@ -187,10 +189,6 @@ class GymProblem(Problem):
 
     def _run_port(self, net, W, env_seeds):
         P, E = env_seeds.shape
-        S0 = np.empty((P, E, 4))
-        for p in range(P):
-            for e in range(E):
-                S0[p, e] = GP.reset_state(self.port, int(env_seeds[p, e]))
         returns = np.zeros((P, E))
         steps = np.zeros((P, E), dtype=np.int64)
         low = float(self.act_low[0]) if not self.discrete else 0.0
@@ -198,8 +196,8 @@ class GymProblem(Problem):
         L, ix, fx = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx))
         W = W if W.flags.writeable else W.copy()
         run_rows(GK.run_port_episodes, 3, P * E, specialise.network_key(L, label=net.name), int(self.port),
-                 bool(self.discrete), L, ix, fx, int(net.ws_len), int(self.n_obs), W, S0, self.keep, self.off,
-                 self.scale, low, high, int(self.max_steps), returns, steps)
+                 bool(self.discrete), L, ix, fx, int(net.ws_len), int(self.n_obs), W, np.ascontiguousarray(env_seeds),
+                 self.keep, self.off, self.scale, low, high, int(self.max_steps), returns, steps)
         return returns, steps
 
     def _environments(self, n: int) -> list:
@@ -264,7 +262,7 @@ class GymProblem(Problem):
             np.zeros((0, self.episodes), dtype=np.uint64)
         ret, steps = self.run(net, W, env_seeds)
         mean = ret.mean(axis=1)
-        return EvalResult(mean.copy(), np.stack([mean, steps.sum(axis=1).astype(np.float64)], axis=1))
+        return EvalResult(np.where(np.isfinite(mean), mean, WORST), np.stack([mean, steps.sum(axis=1).astype(np.float64)], axis=1))
 
     def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
         if self.reward_threshold is None:
