@@ -6,8 +6,9 @@ CoSyNE config's problem and network with its own default settings) through evorn
 writes a markdown table next to the published references. "Solved" is the problem's own test: the
 mean return of 100 test episodes with fresh seeds reaches the environment's reward_threshold
 (Pendulum has none; its configs set -200). Episodes to solve = evaluations to solve x episodes per
-evaluation + the test episodes the run ran; environment steps count every step the run took
-(evaluations and tests). Medians are over successful runs.
+evaluation + the test episodes the run ran; environment steps are those of the evaluations up to
+the end of the run (training steps, as RL counts them; the test episodes' steps are reported apart,
+``test_env_steps`` in the JSON lines). Medians are over successful runs.
 
     python benchmarks/gym_table.py --seeds 10 --out results/gym_table.md
     python benchmarks/gym_table.py --seeds 3 --envs cartpole,cartpole-novel --methods cosyne,cmaes
@@ -66,13 +67,13 @@ def run_one(method: str, env: str, seed: int, budget: int | None) -> dict:
     evals = int(res.progress.evaluations_to_solve) if res.solved else int(res.progress.evaluations)
     return {"method": method, "env": env, "env_id": p.env_name, "seed": seed, "solved": bool(res.solved),
             "evaluations": evals, "episodes": evals * p.episodes + int(res.progress.test_episodes),
-            "env_steps": int(p.env_steps), "test_return": res.solved_info.get("test_return"),
+            "env_steps": int(p.env_steps), "test_env_steps": int(p.test_env_steps), "test_return": res.solved_info.get("test_return"),
             "best_return": float(res.best_fitness), "seconds": time.perf_counter() - t0,
             "n_params": int(runner.net.n_params), "arch": arch, "backend": "port" if p.port is not None else "gymnasium"}
 
 
 def table(rows: list[dict], envs: list[str], methods: list[str]) -> str:
-    out = ["| environment | method | network | solved | median episodes | median env steps | median wall s | reference |",
+    out = ["| environment | method | network | solved | median episodes | median training env steps | median wall s | reference |",
            "|---|---|---|---|---|---|---|---|"]
     for env in envs:
         for m in methods:

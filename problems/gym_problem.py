@@ -151,7 +151,8 @@ class GymProblem(Problem):
             f"seeds" if self.reward_threshold is not None else f"{env} has no reward_threshold: never solved "
             f"(set reward_threshold)")
         self._envs: list = []
-        self.env_steps = 0            # environment steps this instance ran (evaluations and tests)
+        self.env_steps = 0            # environment steps this instance ran in evaluations
+        self.test_env_steps = 0       # ... and in check_solved's test episodes
 
     def __getstate__(self):
         d = dict(self.__dict__)
@@ -271,7 +272,10 @@ class GymProblem(Problem):
         if not mean >= self.reward_threshold:
             return SolvedCheck(False, 0, {"reason": f"evaluation return {mean:g} < {self.reward_threshold:g}"})
         W = np.repeat(np.asarray(w, dtype=np.float64).reshape(1, -1), self.test_episodes, axis=0)
+        before = self.env_steps
         ret, _ = self.run(net, W, eval_seeds(int(seed), 1, self.test_episodes).reshape(-1, 1))
+        self.test_env_steps += self.env_steps - before
+        self.env_steps = before
         test_mean = float(ret.mean())
         return SolvedCheck(bool(test_mean >= self.reward_threshold), self.test_episodes,
                            {"test_return": test_mean, "test_episodes": self.test_episodes})
