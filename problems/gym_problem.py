@@ -164,6 +164,14 @@ class GymProblem(Problem):
                 "normalise": self.normalise, "mask": list(self.mask), "backend": self.backend,
                 "reward_threshold": self.reward_threshold, "test_episodes": self.test_episodes}
 
+    def evaluation_bytes(self, net, rows: int, threads: int) -> int:
+        """The default, plus the returns and step counts of every (chromosome, episode) and, on the
+        Gymnasium path, each one's network workspace, observation and outputs (the Gymnasium
+        environments' own Python objects are not counted)."""
+        lanes = int(rows) * self.episodes
+        per_lane = 16 if self.port is not None else 16 + 8 * (int(net.ws_len) + self.n_obs + self.n_outputs)
+        return super().evaluation_bytes(net, rows, threads) + lanes * per_lane
+
     def check_network(self, net) -> None:
         super().check_network(net)
         if getattr(net, "dtype", "float64") != "float64":
