@@ -22,7 +22,7 @@ with a Box observation space and a Discrete or Box action space:
   population, so results are bit-identical with any number of threads or Ray actors).
 - Solved: the environment's ``reward_threshold`` (or the option ``reward_threshold``, needed for
   Pendulum, which has none): a network whose evaluation reached the threshold runs
-  ``test_episodes`` (100) episodes with fresh seds (``eval_seeds(s, 1, 100)``), counted apart from
+  ``test_episodes`` (100) episodes with fresh seeds (``eval_seeds(s, 1, 100)``), counted apart from
   evaluations; solved when their mean return reaches the threshold.
 - Backend: the five classic-control ids with a port (:mod:`evornn.problems.gym_ports`) run it
   fused with the network in one Numba kernel per population (``backend = "auto"`` or ``"port"``);
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 
 import numpy as np
 
@@ -150,14 +151,20 @@ class GymProblem(Problem):
             f"{env}: mean return >= {self.reward_threshold:g} over {self.test_episodes} test episodes with fresh "
             f"seeds" if self.reward_threshold is not None else f"{env} has no reward_threshold: never solved "
             f"(set reward_threshold)")
-        self._envs: list = []
+        self._envs: list = []         # Gymnasium environments, reused across evaluations
+        self._lock = threading.Lock()  # one Gymnasium-path evaluation at a time uses them
         self.env_steps = 0            # environment steps this instance ran in evaluations
         self.test_env_steps = 0       # ... and in check_solved's test episodes
 
     def __getstate__(self):
         d = dict(self.__dict__)
         d["_envs"] = []
+        del d["_lock"]
         return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        self._lock = threading.Lock()
 
     def params(self) -> dict:
         return {"env": self.env_name, "episodes": self.episodes, "max_steps": self.max_steps,
@@ -192,7 +199,8 @@ class GymProblem(Problem):
         if self.port is not None:
             ret, steps = self._run_port(net, W, env_seeds)
         else:
-            ret, steps = self._run_gymnasium(net, W, env_seeds)
+            with self._lock:
+                ret, steps = self._run_gymnasium(net, W, env_seeds)
         self.env_steps += int(steps.sum())
         return ret, steps
 

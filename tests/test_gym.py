@@ -170,6 +170,8 @@ def test_gymnasium_path_is_deterministic_across_threads_and_positions(novel):
     finally:
         numba.set_num_threads(before)
     assert np.array_equal(one.fitness, many.fitness) and np.array_equal(one.metrics, many.metrics)
+    import pickle                                             # as Ray ships it to its actors
+    assert np.array_equal(pickle.loads(pickle.dumps(gymp)).evaluate(net, W, seeds).fitness, one.fitness)
     flipped = gymp.evaluate(net, W[::-1], seeds[::-1])        # each chromosome with its own seed
     assert np.array_equal(flipped.fitness[::-1], one.fitness)
     other = gymp.evaluate(net, W, eval_seeds(2, 0, 7))
