@@ -16,8 +16,9 @@ with a Box observation space and a Discrete or Box action space:
   NaN return; a chromosome with a NaN return (or NaN/Inf weights) gets the fitness -1e300, finite
   and below any return.
 - Episodes: ``episodes`` per evaluation, each at most ``max_steps`` steps (default: the
-  environment's ``max_episode_steps``, 1000 when it has none). Fitness: the mean return. Episode e of the chromosome with
-  evaluation seed s resets the environment with seed ``eval_seeds(s, 0, episodes)[e]`` (the
+  environment's ``max_episode_steps``, 1000 when it has none). Fitness: the mean return. Episode
+  e of the chromosome with evaluation seed s resets the environment with seed
+  ``eval_seeds(s, 0, episodes)[e]`` (the
   runner's seeds depend only on the run's seed, the generation and the position in the
   population, so results are bit-identical with any number of threads or Ray actors).
 - Solved: the environment's ``reward_threshold`` (or the option ``reward_threshold``, needed for
