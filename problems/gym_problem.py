@@ -96,6 +96,10 @@ class GymProblem(Problem):
         if backend not in BACKENDS:
             raise ValueError(f"gym: backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.test_episodes = _integer("test_episodes", test_episodes, 1)
+        port = GP.PORTS.get(self.env_id)
+        if backend == "port" and port is None:
+            raise ValueError(f"gym: no port of {self.env_id} (ports: {', '.join(GP.PORTS)}); use backend "
+                             f"'auto' or 'gymnasium'")
         probe = _make(gym, self.env_id, env, self.max_steps)
         obs_space, act_space = probe.observation_space, probe.action_space
         probe.close()
@@ -138,10 +142,6 @@ class GymProblem(Problem):
         lo, hi = np.where(finite, lo, -1.0), np.where(finite, hi, 1.0)
         self.off = np.where(finite, (hi + lo) / 2, 0.0)
         self.scale = np.where(finite, 2.0 / (hi - lo), 1.0)
-        port = GP.PORTS.get(self.env_id)
-        if backend == "port" and port is None:
-            raise ValueError(f"gym: no port of {self.env_id} (ports: {', '.join(GP.PORTS)}); use backend "
-                             f"'auto' or 'gymnasium'")
         self.backend = backend
         self.port = port if backend in ("auto", "port") else None
         if reward_threshold is None:

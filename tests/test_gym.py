@@ -240,3 +240,17 @@ def test_cosyne_solves_cartpole(env, arch, net, budget):
                         stop={"max_evaluations": budget, "solved": True})
     assert r.solved and r.solved_info["test_return"] >= 475.0
     assert r.progress.evaluations_to_solve <= budget and r.progress.test_episodes % 100 == 0
+
+
+@needs_gym
+def test_a_missing_environment_dependency_is_one_line(monkeypatch):
+    """LunarLander without box2d (as in CI, which installs only gymnasium): one line naming it."""
+    import gymnasium as gym
+
+    def fail(*args, **kwargs):
+        raise gym.error.DependencyNotInstalled('Box2D is not installed, run `pip install "gymnasium[box2d]"`\nmore')
+    monkeypatch.setattr(gym, "make", fail)
+    with pytest.raises(ValueError) as e:
+        registry.make_problem("gym:LunarLander-v3")
+    assert "LunarLander-v3 needs a package that is not installed: Box2D is not installed" in str(e.value)
+    assert "\n" not in str(e.value)
