@@ -43,7 +43,7 @@ import numpy as np
 from evornn.nets import specialise
 from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
-from evornn.seeding import eval_seeds
+from evornn.seeding import _GOLDEN, _mix, eval_seeds
 
 from . import gym_kernels as GK
 from . import gym_ports as GP
@@ -276,9 +276,7 @@ class GymProblem(Problem):
         W, seeds = np.asarray(W), np.asarray(seeds, dtype=np.uint64)
         if W.ndim == 2 and seeds.shape != (W.shape[0],):
             raise ValueError(f"gym: seeds must have shape ({W.shape[0]},), one per row of W, got {seeds.shape}")
-        env_seeds = np.stack([eval_seeds(int(s), 0, self.episodes) for s in seeds]) if seeds.size else \
-            np.zeros((0, self.episodes), dtype=np.uint64)
-        ret, steps = self.run(net, W, env_seeds)
+        ret, steps = self.run(net, W, episode_seeds(seeds, 0, self.episodes))
         mean = ret.mean(axis=1)
         return EvalResult(np.where(np.isfinite(mean), mean, WORST), np.stack([mean, steps.sum(axis=1).astype(np.float64)], axis=1))
 
@@ -296,6 +294,16 @@ class GymProblem(Problem):
         test_mean = float(ret.mean())
         return SolvedCheck(bool(test_mean >= self.reward_threshold), self.test_episodes,
                            {"test_return": test_mean, "test_episodes": self.test_episodes})
+
+
+def episode_seeds(seeds: np.ndarray, stream: int, n: int) -> np.ndarray:
+    """(P, n) uint64: row p is ``eval_seeds(seeds[p], stream, n)``, for the whole population at once
+    (the same splitmix64 hashes, on arrays)."""
+    roots = np.asarray(seeds, dtype=np.uint64).reshape(-1, 1)
+    with np.errstate(over="ignore"):
+        z = _mix(roots + _GOLDEN)
+        z = _mix(z ^ (np.uint64(stream) + _GOLDEN))
+        return _mix(z ^ (np.arange(n, dtype=np.uint64) + _GOLDEN))
 
 
 def make(env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None, normalise: bool = False,

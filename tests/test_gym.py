@@ -51,6 +51,13 @@ def test_seeding_is_numpy_s_generator_bit_for_bit():
         assert np.array_equal(draws(np.uint64(s), -0.6, -0.4, 5), want), s
 
 
+def test_episode_seeds_are_eval_seeds_of_each_evaluation_seed():
+    from evornn.problems.gym_problem import episode_seeds
+    seeds = np.concatenate([eval_seeds(5, 2, 9), np.array([0, 2**64 - 1], dtype=np.uint64)])
+    want = np.stack([eval_seeds(int(s), 1, 4) for s in seeds])
+    assert np.array_equal(episode_seeds(seeds, 1, 4), want) and episode_seeds(seeds[:0], 0, 3).shape == (0, 3)
+
+
 # -- the ports, step by step against Gymnasium ---------------------------------------------------
 def _gym_state(env) -> np.ndarray:
     s = np.zeros(4)
