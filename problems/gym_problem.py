@@ -84,7 +84,7 @@ class GymProblem(Problem):
         try:
             spec = gym.spec(self.env_id)
         except Exception as e:
-            why = (str(e).strip().splitlines() or [""])[0]
+            why = (str(e).strip().splitlines() or [""])[0].rstrip(".")
             raise ValueError(f"gym: unknown environment {env!r} ({why}; e.g. CartPole-v1, Acrobot-v1, "
                              f"MountainCarContinuous-v0, Pendulum-v1, LunarLander-v3, CartPoleNoVel-v1)") from None
         self.episodes = _integer("episodes", episodes, 1)
