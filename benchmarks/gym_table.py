@@ -93,6 +93,7 @@ def table(rows: list[dict], envs: list[str], methods: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--envs", default=",".join(ENVS))
     ap.add_argument("--methods", default="cosyne,cmaes,ga")
     ap.add_argument("--budget", type=int, default=None, help="max evaluations per run (default: the config's)")
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for env in envs:
         for m in methods:
-            for seed in range(a.seeds):
+            for seed in range(a.first_seed, a.first_seed + a.seeds):
                 r = run_one(m, env, seed, a.budget)
                 rows.append(r)
                 with raw.open("a") as f:
