@@ -76,6 +76,7 @@ class Evolino(ESP):
     description = ("Evolino (Schmidhuber et al. 2007): ESP subpopulations of hidden units, Cauchy and burst "
                    "mutation; the readout solved by the problem (needs readout = \"ridge\")")
     Config = EvolinoConfig
+    needs = "solved readout"    # a supervised problem with readout = "ridge" (evornn.problems.readout)
 
     def __init__(self, n_params: int, config: EvolinoConfig | None, rng: np.random.Generator,
                  init: InitFn | None = None, groups: list[np.ndarray] | None = None,
