@@ -40,7 +40,7 @@ def _numpy_readout(net, w, data, ridge):
     return np.concatenate([x[:-1].T.reshape(-1), x[-1]])
 
 
-@pytest.mark.parametrize("arch, opts", [("elman", {"activation": "tanh"}), ("lstm", {}), ("gru", {}),
+@pytest.mark.parametrize("arch, opts", [("elman", {"activation": "tanh"}), ("lstm", {}),
                                         ("stacked", {"cell": "elman", "layers": [3, 4]})])
 @pytest.mark.parametrize("ridge", [0.0, 1e-3])
 def test_readout_equals_numpy_lstsq_and_ridge_for_every_individual(arch, opts, ridge):
