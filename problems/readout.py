@@ -95,6 +95,7 @@ def solve(net, W: np.ndarray, data, ridge: float = 0.0) -> np.ndarray:
                  np.ascontiguousarray(X, dtype=dt), starts, mask, D, float(ridge), bias, rcond, out)
     V = W.copy()
     V[:, sl] = out[:P]
-    bad = ~np.isfinite(W).all(axis=1)
-    V[bad, sl] = np.nan
+    rest = np.ones(W.shape[1], dtype=bool)
+    rest[sl] = False
+    V[~np.isfinite(W[:, rest]).all(axis=1), sl] = np.nan     # the readout genes given do not matter
     return V

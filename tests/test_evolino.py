@@ -80,6 +80,7 @@ def test_a_readout_does_not_depend_on_position_threads_or_the_readout_genes_give
     assert np.array_equal(one, many)
     W2 = W[::-1].copy()
     W2[:, sl] = np.random.default_rng(4).normal(size=(13, sl.stop - sl.start))
+    W2[0, sl.start] = np.nan
     assert np.array_equal(R.solve(net, W2, prob.train)[::-1], one)
     alone = R.solve(net, W[5:6], prob.train)
     assert np.array_equal(alone[0], one[5])
