@@ -40,7 +40,7 @@ CONFIGS = {
     "lstm": ("lstm", lambda k: {"n_hidden": 10}, {"population": 20, "trials": 4, "init_range": 0.5}),
     "elman-tanh": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},
                    {"population": 20, "trials": 4, "init_range": 0.5}),
-    "elman-small": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},
+    "elman-small": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},   # near-linear start
                     {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "linear": ("elman", lambda k: {"n_hidden": 2 * k, "activation": "linear"}, {"population": 8, "trials": 2}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
