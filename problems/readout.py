@@ -70,6 +70,16 @@ def targets(net, data) -> np.ndarray:
     return np.ascontiguousarray(D)
 
 
+def solve_bytes(net, data, rows: int, threads: int) -> int:
+    """Bytes :func:`solve` takes besides the population: each thread's design matrices (one per
+    lane, the ridge rows included), the solved readouts and the copy of the population it returns."""
+    n = 1 if getattr(net, "engine", "lanes") == "scalar" else lanes.lanes_of_dtype(lanes.DTYPES[net.dtype])
+    C = int(net.L[-1, NIN]) + 1
+    m = int(data.n_scored)
+    padded = -(-int(rows) // n) * n
+    return 8 * (int(threads) * n * (m + C) * C + padded * C * int(net.L[-1, NOUT]) + int(rows) * int(net.n_params))
+
+
 def solve(net, W: np.ndarray, data, ridge: float = 0.0) -> np.ndarray:
     """A copy of population W (P, n_params) whose readout genes are each row's least-squares
     readout on ``data`` (a :class:`~.supervised.SequenceData`), in one kernel call."""

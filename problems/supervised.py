@@ -286,6 +286,8 @@ class SequenceProblem(Problem):
             T = max(int(d.X.shape[0]) for d in splits)
             width = int(net.n_outputs + net.L[0, NOUT] + net.L[1, NOUT])
             out += int(threads) * T * width * n * 8
+        if self.readout == "ridge":
+            out += R.solve_bytes(net, self.train, rows, threads)
         return out
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray | None = None) -> EvalResult:
