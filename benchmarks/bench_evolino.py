@@ -38,6 +38,8 @@ from evornn.problems.registry import make_problem
 # name -> (arch, network options (n_hidden: a function of k for the sines), evolino settings)
 CONFIGS = {
     "lstm": ("lstm", lambda k: {"n_hidden": 10}, {"population": 20, "trials": 4, "init_range": 0.5}),
+    "lstm-small": ("lstm", lambda k: {"n_hidden": 10},                              # near-linear start
+                   {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "elman-tanh": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},
                    {"population": 20, "trials": 4, "init_range": 0.5}),
     "elman-small": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},   # near-linear start
