@@ -14,10 +14,17 @@ import numpy as np
 
 @dataclass
 class EvalResult:
-    """Fitness (P,) float64, higher is better, and metrics (P, k) in ``problem.metric_names`` order."""
+    """Fitness (P,) float64, higher is better, and metrics (P, k) in ``problem.metric_names`` order.
+
+    ``chromosomes`` (P, n_params): the rows as the problem scored them when it rewrote some of
+    their genes (a readout solved in closed form: ``readout="ridge"`` of the supervised problems);
+    None when it scored W as given. The runner keeps these rows as the best, so a saved chromosome
+    reproduces its score; the optimiser is told the rows it asked for.
+    """
 
     fitness: np.ndarray
     metrics: np.ndarray
+    chromosomes: np.ndarray | None = None
 
     def metric(self, names: tuple[str, ...], name: str) -> np.ndarray:
         return self.metrics[:, names.index(name)]

@@ -63,7 +63,13 @@ def make_problem(name: str, **params):
     ``gym:<EnvId>`` is the problem ``gym`` with ``env = "<EnvId>"``."""
     name, params = split_name(name, params)
     make = PROBLEMS.get(name)
+    # readout / ridge: an option of every supervised sequence problem (Evolino), not of each factory
+    readout = {k: params.pop(k) for k in ("readout", "ridge") if k in params and k not in inspect.signature(make).parameters}
     check_call(make, params, "problem", skip=("name",), owner=name)
-    if "name" in inspect.signature(make).parameters:
-        return make(name=name, **params)
-    return make(**params)
+    problem = make(name=name, **params) if "name" in inspect.signature(make).parameters else make(**params)
+    if readout:
+        if not hasattr(problem, "set_readout"):
+            raise ValueError(f"problem {name}: readout and ridge are options of the supervised sequence "
+                             f"problems; {name} is not one")
+        problem.set_readout(readout.get("readout", "ridge"), readout.get("ridge", 0.0))
+    return problem

@@ -33,6 +33,9 @@ def huge_case(name: str) -> dict:
     if cls.needs == "stored patterns":
         return {"problem": "hopfield-recall", "arch": "hopfield", "problem_params": {"n_units": 20000},
                 "named": "200,010,000 parameters"}
+    if cls.needs == "solved readout":
+        return {"problem": "sines", "problem_params": {"readout": "ridge"}, "settings": {"population": HUGE},
+                "named": f"optimiser.population = {HUGE}"}
     if cls.needs == "sequence data":
         arch = "esn" if name == "esn-ridge" else "elman"
         return {"problem": "sines", "arch": arch, "net": {"n_hidden": 10**6}, "named": "n_hidden = 1000000"}

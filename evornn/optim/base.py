@@ -39,8 +39,9 @@ class Strategy(ABC):
     Config: ClassVar[type] = NoConfig
     state_fields: ClassVar[tuple[str, ...]] = ()
     # What the problem must provide besides evaluate(): "" (nothing: any problem), "sequence data"
-    # (a supervised problem's training data: the gradient trainers, esn-ridge) or "stored patterns"
-    # (an associative-memory problem's patterns: storage-rule).
+    # (a supervised problem's training data: the gradient trainers, esn-ridge), "stored patterns"
+    # (an associative-memory problem's patterns: storage-rule) or "solved readout" (a supervised
+    # problem with readout = "ridge": evolino).
     needs: ClassVar[str] = ""
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
