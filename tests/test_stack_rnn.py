@@ -43,7 +43,7 @@ def core_step(cell, p, inp, state, act):
     raise ValueError(cell)
 
 
-def oracle(p, X, starts, cell, act, width, depth, read_depth, push_act="sigmoid", out_act="linear"):
+def oracle(p, X, starts, cell, act, width, depth, read_depth, push_act="sigmoid", out_act="linear", read="concat"):
     """Outputs (T, n_out): S the stack (depth, width), zero at each sequence's start."""
     H = p["ctrl.b"].shape[-1]
     ys = []
@@ -51,7 +51,8 @@ def oracle(p, X, starts, cell, act, width, depth, read_depth, push_act="sigmoid"
         S = np.zeros((depth, width))
         state = (np.zeros(H), np.zeros(H)) if cell == "lstm" else (np.zeros(H),)
         for x in X[s0:s1]:
-            inp = np.concatenate([x, S[:read_depth].ravel()])           # input and the stack's top
+            r = S[:read_depth].ravel()                                   # the stack's top
+            inp = np.concatenate([x, r]) if read == "concat" else np.outer(x, np.concatenate([[1.0], r])).ravel()
             h, state = core_step(cell, p, inp, state, act)
             ys.append(ACTS[out_act](p["out.W"] @ h + p["out.b"]))
             z = p["stack.V"] @ h + p["stack.c"]
@@ -71,6 +72,7 @@ CASES = {
                         activation="tanh", output_activation="sigmoid"), "tanh"),
     "lstm": (dict(cell="lstm", n_hidden=3, width=1, depth=5), None),
     "second-order": (dict(cell="second-order", n_hidden=3, width=2, depth=2), "sigmoid"),
+    "nnpda": (dict(cell="second-order", n_hidden=3, width=2, depth=3, read_depth=2, read="product"), "sigmoid"),
     "deep-read": (dict(n_hidden=2, width=1, depth=1, read_depth=1, push_activation="linear"), "sigmoid"),
 }
 
@@ -91,7 +93,7 @@ def test_kernel_matches_numpy_oracle(case, engine, rng):
             got = net.run(w, X, np.array(starts))
             want = oracle(net.unflatten(w), X, starts, cell, act, opts["width"], opts["depth"],
                           opts.get("read_depth", 1), opts.get("push_activation", "sigmoid"),
-                          opts.get("output_activation", "linear"))
+                          opts.get("output_activation", "linear"), opts.get("read", "concat"))
             assert got.shape == want.shape == (T, N_OUT)
             assert error(got, want, engine) <= tol(engine, TOL)
 
@@ -182,6 +184,9 @@ def test_population_scores_do_not_depend_on_threads_or_position(dyck_problem, rn
 def test_parameter_count_and_layout():
     for cell, core in (("elman", lambda n, H: H * (n + H + 1)), ("lstm", lambda n, H: 4 * H * (n + H + 1)),
                        ("second-order", lambda n, H: H * H * n + H)):
+        net = evornn.build("stack-rnn", N_IN, N_OUT, cell=cell, n_hidden=4, width=2, depth=5, read_depth=2,
+                           read="product")
+        assert net.n_params == 5 * 5 + core(N_IN * (1 + 2 * 2), 4) + N_OUT * 5
         for width, R in ((1, 1), (3, 2)):
             net = evornn.build("stack-rnn", N_IN, N_OUT, cell=cell, n_hidden=4, width=width, depth=5, read_depth=R)
             H = 4
@@ -191,7 +196,8 @@ def test_parameter_count_and_layout():
 
 @pytest.mark.parametrize("opts,word", [(dict(width=0), "width"), (dict(depth=0), "depth"),
                                        (dict(read_depth=3, depth=2), "read_depth"), (dict(depth=2.5), "depth"),
-                                       (dict(push_activation="swish"), "swish"), (dict(cell="nope"), "nope")])
+                                       (dict(push_activation="swish"), "swish"), (dict(cell="nope"), "nope"),
+                                       (dict(read="sum"), "read")])
 def test_bad_options_are_one_line_errors(opts, word):
     with pytest.raises(ValueError, match=word) as e:
         evornn.build("stack-rnn", N_IN, N_OUT, **opts)

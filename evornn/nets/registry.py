@@ -267,7 +267,7 @@ def bam_net(n_inputs, n_outputs, outputs="b", max_passes=100, output_activation=
 
 @register("stack-rnn", "stack RNN (Joulin & Mikolov 2015; NNPDA, Sun et al. 1993): any core as controller, reading its input and the top of a continuous stack it pushes to and pops from; dense output layer")
 def stack_rnn(n_inputs, n_outputs, cell="elman", n_hidden=8, activation=None, output_activation="linear",
-              width=1, depth=16, read_depth=1, push_activation="sigmoid", **opts):
+              width=1, depth=16, read_depth=1, read="concat", push_activation="sigmoid", **opts):
     """Layers: the stack (:mod:`evornn.nets.cells.stack`), the controller core, a dense readout."""
     _positive("stack-rnn", n_hidden=n_hidden)
     act = activation_code(output_activation, what="stack-rnn output activation")
@@ -275,8 +275,10 @@ def stack_rnn(n_inputs, n_outputs, cell="elman", n_hidden=8, activation=None, ou
     for name, v in (("width", width), ("depth", depth), ("read_depth", read_depth)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
             raise ValueError(f"stack-rnn: {name} must be an integer, got {v!r}")
-    n_ctrl_in = n_inputs + int(read_depth) * int(width)
+    if read not in stack.READS:
+        raise ValueError(f"stack-rnn: read must be one of {', '.join(stack.READS)}, got {read!r}")
+    n_ctrl_in = stack.n_read(n_inputs, int(width), int(read_depth), read)
     core = make_core(cell, n_ctrl_in, n_hidden, n_hidden, activation, **opts)
-    mem = stack.build(n_inputs, core.n_out, push, width=width, depth=depth, read_depth=read_depth)
+    mem = stack.build(n_inputs, core.n_out, push, width=width, depth=depth, read_depth=read_depth, read=read)
     out = dense.build(core.n_out, n_outputs, act)
     return Network("stack-rnn", [mem, core, out], ["stack.", "ctrl.", "out."], readout=True)

@@ -14,10 +14,12 @@ sequence (zero is also what lies below the bottom). With h_t the controller's ou
     S_t[i]   = a_push S_{t-1}[i-1] + a_pop S_{t-1}[i+1] + a_noop S_{t-1}[i]     (S_{t-1}[depth] = 0)
 
 and the controller reads its input with the top ``read_depth`` elements of the stack before that
-step's update: h_t = core([x_t, S_{t-1}[0], ..., S_{t-1}[read_depth - 1]], h_{t-1}), y_t =
-readout(h_t). With a second-order core (``cell = "second-order"``) this is the NNPDA's higher-order
-controller reading state, input and stack top (Sun et al.; there the three are multiplied, here
-the state multiplies the concatenated input and stack reading).
+step's update, r_t = [S_{t-1}[0], ..., S_{t-1}[read_depth - 1]]: h_t = core(u_t, h_{t-1}),
+y_t = readout(h_t), with u_t = [x_t, r_t] (``read = "concat"``, Joulin & Mikolov) or
+u_t = x_t (outer) [1, r_t] flattened, u[k * (1 + R) + l] = x_k [1, r]_l (``read = "product"``).
+The product with a second-order core (``cell = "second-order"``) is the NNPDA's controller (Sun et
+al.): h_i = g(sum_jkl W_ijkl h_j x_k [1, r]_l + b_i), third-order terms in state, input and
+stack reading plus the second-order ones in state and input.
 
 This layer runs first in every step: it applies the update of step t-1 (from the controller's
 output h_{t-1}, still in the workspace) and writes [x_t, top of S_{t-1}] as the controller's input,
@@ -26,7 +28,8 @@ when the workspace is zeroed) there is nothing to apply. The layer after it is t
 
 Parameters: ``V`` (3 + width, H) (rows: push, pop, no-op, then the pushed element), ``c``
 (3 + width), H the controller's output width. Neuron groups: unit j owns V[j] and c[j].
-Options: OPT1 width, OPT2 depth, OPT3 read_depth; ACT the pushed element's activation.
+Options: OPT1 width, OPT2 depth, OPT3 read_depth; ACT the pushed element's activation; int data
+(``ix``) [read mode: 0 concat, 1 product].
 Workspace: flag (1), S (depth * width), S_new (depth * width), z (3 + width).
 """
 import math
@@ -36,15 +39,24 @@ from numba import njit
 
 from ..activations import activate
 from ..lanes import U, lact_rows, lane_acc, lcopy, ldot, lload, lstore, nlanes, rt_lanes
-from ..layer import ACT, NIN, NOUT, OPT1, OPT2, OPT3, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import ACT, IOFF, NIN, NOUT, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
 from ..vmath import vexp
 
 CODE = 17
 ACTIONS = 3                                   # push, pop, no-op
+READS = {"concat": 0, "product": 1}
 
 
-def build(n_in: int, n_ctrl: int, act: int, width: int = 1, depth: int = 16, read_depth: int = 1) -> LayerSpec:
+def n_read(n_in: int, width: int, read_depth: int, read: str) -> int:
+    """The width of the controller's input u_t."""
+    return n_in + read_depth * width if read == "concat" else n_in * (1 + read_depth * width)
+
+
+def build(n_in: int, n_ctrl: int, act: int, width: int = 1, depth: int = 16, read_depth: int = 1,
+          read: str = "concat") -> LayerSpec:
     """The stack layer of a network with ``n_in`` inputs whose controller outputs ``n_ctrl`` values."""
+    if read not in READS:
+        raise ValueError(f"stack-rnn: read must be one of {', '.join(READS)}, got {read!r}")
     width, depth, read_depth = int(width), int(depth), int(read_depth)
     if width < 1 or depth < 1 or not 1 <= read_depth <= depth:
         raise ValueError(f"stack-rnn: need width >= 1, depth >= 1 and 1 <= read_depth <= depth, "
@@ -54,9 +66,9 @@ def build(n_in: int, n_ctrl: int, act: int, width: int = 1, depth: int = 16, rea
     units = [np.asarray(list(range(j * n_ctrl, (j + 1) * n_ctrl)) + [G * n_ctrl + j], dtype=np.int64)
              for j in range(G)]
     slen = 1 + 2 * depth * width + G
-    return LayerSpec(CODE, n_in, n_in + read_depth * width, G, blocks, slen, units, act=act,
-                     opts=(width, depth, read_depth), kind="stack",
-                     options={"width": width, "depth": depth, "read_depth": read_depth})
+    return LayerSpec(CODE, n_in, n_read(n_in, width, read_depth, read), G, blocks, slen, units, act=act,
+                     opts=(width, depth, read_depth), ints=np.array([READS[read]], dtype=np.int64), kind="stack",
+                     options={"width": width, "depth": depth, "read_depth": read_depth, "read": read})
 
 
 @njit(cache=True, error_model="numpy")
@@ -87,10 +99,18 @@ def step(L, k, ix, fx, w, ws):
         for j in range(D * m):
             ws[S + j] = ws[Sn + j]
     ws[s] = 1.0
-    for j in range(n_in):
-        ws[y + j] = ws[x + j]
-    for j in range(n_out - n_in):
-        ws[y + n_in + j] = ws[S + j]
+    if ix[L[k, IOFF]] == 0:
+        for j in range(n_in):
+            ws[y + j] = ws[x + j]
+        for j in range(n_out - n_in):
+            ws[y + n_in + j] = ws[S + j]
+    else:
+        r = n_out // n_in - 1
+        for i in range(n_in):
+            xi = ws[x + i]
+            ws[y + i * (r + 1)] = xi
+            for j in range(r):
+                ws[y + i * (r + 1) + 1 + j] = xi * ws[S + j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -141,5 +161,16 @@ def step_lanes(L, k, ix, fx, W, ws):
     o = U(s * n)
     for l in range(nl):
         ws[o + l] = 1
-    lcopy(ws, x, y, n_in)
-    lcopy(ws, S, y + n_in, n_out - n_in)
+    if ix[L[k, IOFF]] == 0:
+        lcopy(ws, x, y, n_in)
+        lcopy(ws, S, y + n_in, n_out - n_in)
+    else:
+        r = n_out // n_in - 1
+        for i in range(n_in):
+            lcopy(ws, x + i, y + i * (r + 1), 1)
+            ox = U((x + i) * n)
+            for j in range(r):
+                oy = U((y + i * (r + 1) + 1 + j) * n)
+                os_ = U((S + j) * n)
+                for l in range(nl):
+                    ws[oy + l] = ws[ox + l] * ws[os_ + l]
