@@ -16,7 +16,8 @@ Strings: w is drawn step by step (``(`` with probability 1/2 while a ``)`` is le
 can still close, else the only legal symbol), n uniform over each group's range of lengths.
 Training: ``n_train`` strings with n = ``train_min``..``train_max`` pairs; test: ``n_test``
 strings in each group of :mod:`problems.lengths` (the training lengths, up to 2x and up to 5x
-train_max), drawn from separate streams of ``seed``. Solved: every test string right.
+train_max), drawn from separate streams of ``seed``. Solved: every test string right; the test
+runs only once every training string is right (it is several times longer than the training data).
 """
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def make(name: str = "dyck1", train_min: int = 1, train_max: int = 10, n_train: 
                                  lo, hi)
     prob = SequenceProblem(
         name, train, lengths.concat(list(test_groups.values())), threshold=0.5, measures=("string_accuracy",),
-        solved_when=(("string_accuracy", ">=", 1.0),), causal=True, description=DESCRIPTION,
+        solved_when=(("string_accuracy", ">=", 1.0),),
+        precheck=(("string_accuracy", ">=", 1.0),), causal=True, description=DESCRIPTION,
         solved_description=f"every test string right, up to {5 * hi} pairs (5x the longest training string)",
         output_activation="sigmoid", default_net={"arch": "stack-rnn", "n_hidden": 4, "depth": 5 * hi},
         params={"train_min": lo, "train_max": hi, "n_train": int(n_train), "n_test": int(n_test), "seed": int(seed)})
