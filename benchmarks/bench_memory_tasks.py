@@ -18,14 +18,20 @@ with a stack or tape generalise in length on such tasks (reverse string included
 """
 from __future__ import annotations
 
-import argparse
-import time
+import os
 
-import numpy as np
+# One BLAS thread: pycma's eigendecomposition of a 74 x 74 covariance took 1.5 s per generation here
+# with OpenBLAS's threads competing with Numba's on a loaded machine, 0.1 s with one thread.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import evornn
-from evornn.problems import lengths
-from evornn.problems.registry import make_problem
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import evornn  # noqa: E402
+from evornn.problems import lengths  # noqa: E402
+from evornn.problems.registry import make_problem  # noqa: E402
 
 TASKS = {   # problem parameters (training lengths 1..10, test up to 50) and the stack's read depth
     "dyck1": (dict(train_max=10, n_train=100, n_test=100), dict(read_depth=2, width=1)),
