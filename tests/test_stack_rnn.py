@@ -180,6 +180,17 @@ def test_population_scores_do_not_depend_on_threads_or_position(dyck_problem, rn
     assert np.array_equal(dyck_problem.evaluate(net, W[::-1], None).fitness, r1.fitness[::-1])
 
 
+def test_a_pickled_network_gives_the_same_outputs(rng):
+    """What a Ray actor or a process pool receives: the network pickled, its kernels found again."""
+    import pickle
+    net = _net("nnpda")
+    W = rng.normal(0.0, 1.0, (9, net.n_params))
+    X = rng.normal(0.0, 1.0, (12, N_IN))
+    net2 = pickle.loads(pickle.dumps(net))
+    assert net2.key == net.key
+    assert np.array_equal(net2.run_population(W, X), net.run_population(W, X))
+
+
 # -- options and errors -------------------------------------------------------------------------
 def test_parameter_count_and_layout():
     for cell, core in (("elman", lambda n, H: H * (n + H + 1)), ("lstm", lambda n, H: 4 * H * (n + H + 1)),
