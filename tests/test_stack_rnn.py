@@ -158,6 +158,27 @@ def test_hand_built_stack_solves_dyck1_at_5x_and_20x_the_training_length(dyck_pr
     assert lengths.accuracy_by_length(dyck_problem, shallow, w5[None])["5x"][0] < 1.0
 
 
+def test_hand_built_stack_reverses_strings_at_5x_and_20x_the_training_length():
+    """Elman controller (4 units) over [a, b, #, top]: push the symbol (value 1 for b), no-op on #,
+    pop on blank steps; the outputs read the top: is it a b?"""
+    prob = make_problem("reverse-string", train_max=10, n_train=30, n_test=30, seed=2)
+    net = evornn.build("stack-rnn", 3, 2, n_hidden=4, width=1, depth=200, output_activation="sigmoid")
+    K = 20.0
+    p = {k: np.zeros(s) for k, (_o, s) in net.layout.items()}
+    p["ctrl.W_in"][:] = [[0, K, 0, 0], [K, K, 0, 0], [-K, -K, -K, 0], [0, 0, 0, K]]
+    p["ctrl.b"][:] = [-0.5 * K, -0.5 * K, 0.5 * K, -0.5 * K]   # is b, is a symbol, blank, top is b
+    p["stack.V"][0, 1] = p["stack.V"][1, 2] = 60.0
+    p["stack.c"][2] = 30.0
+    p["stack.V"][3, 0], p["stack.c"][3] = 2 * K, -K               # pushed value 1 for b, 0 for a
+    p["out.W"][:, 3] = [-K, K]
+    p["out.b"][:] = [0.5 * K, -0.5 * K]
+    w = net.flatten(p)
+    acc = lengths.accuracy_by_length(prob, net, w[None])
+    assert {g: float(a[0]) for g, a in acc.items()} == {"train": 1.0, "2x": 1.0, "5x": 1.0}
+    long = reverse_string.split([200] * 4, np.random.default_rng(1))
+    assert prob.score(net, w, long).metrics[0, prob.metric_names.index("string_accuracy")] == 1.0
+
+
 def test_an_elman_network_of_the_same_size_is_not_given_the_answer(dyck_problem):
     net = evornn.build("elman", 4, 4, n_hidden=3, output_activation="sigmoid")
     W = net.init(np.random.default_rng(0), 16)
