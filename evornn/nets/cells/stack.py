@@ -39,7 +39,7 @@ from numba import njit
 
 from ..activations import activate
 from ..lanes import U, lact_rows, lane_acc, lcopy, ldot, lload, lstore, nlanes, rt_lanes
-from ..layer import ACT, IOFF, NIN, NOUT, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import ACT, IOFF, NIN, NOUT, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..vmath import vexp
 
 CODE = 17
@@ -64,7 +64,7 @@ def build(n_in: int, n_ctrl: int, act: int, width: int = 1, depth: int = 16, rea
     G = ACTIONS + width
     blocks = [Block("V", (G, n_ctrl), ("fan_in", n_ctrl)), Block("c", (G,))]
     units = [np.asarray(list(range(j * n_ctrl, (j + 1) * n_ctrl)) + [G * n_ctrl + j], dtype=np.int64)
-             for j in range(G)]
+             for j in unit_range(G)]
     slen = 1 + 2 * depth * width + G
     return LayerSpec(CODE, n_in, n_read(n_in, width, read_depth, read), G, blocks, slen, units, act=act,
                      opts=(width, depth, read_depth), ints=np.array([READS[read]], dtype=np.int64), kind="stack",
