@@ -42,6 +42,7 @@ PROBLEMS = {   # name -> (problem params, network)
     "parity": ({"length": 4, "n_train": 8, "n_test": 8}, {"arch": "elman", "n_hidden": 3}),
     "adding": ({"length": 8, "n_train": 16, "n_test": 16}, {"arch": "elman", "n_hidden": 3}),
     "hopfield-recall": ({"n_units": 12, "patterns": 2}, {"arch": "hopfield"}),
+    "dyck1": ({"train_max": 3, "n_train": 10, "n_test": 5}, {"arch": "stack-rnn", "n_hidden": 2, "depth": 15}),
 }
 SETTINGS = {"ga": {"population": 12}, "rwg": {"population": 12}, "cosyne": {"population": 12},
             "pso": {"population": 12}, "sa": {"population": 8}, "esp": {"population": 6, "trials": 3},

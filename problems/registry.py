@@ -25,6 +25,8 @@ PROBLEMS.register("adding", "evornn.problems.adding:make")
 PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
+PROBLEMS.register("dyck1", "evornn.problems.dyck:make")
+PROBLEMS.register("reverse-string", "evornn.problems.reverse_string:make")
 PROBLEMS.register("gym", "evornn.problems.gym_problem:make", requires=("gymnasium",), extra="gym")
 
 

@@ -82,9 +82,16 @@ def small(arch: str) -> dict:
     return {}
 
 
+# Architectures whose cells have no export equations yet: exporting them is a one-line error
+# (test_architectures_without_export_equations_say_so).
+NOT_EXPORTED = {"stack-rnn": "stack"}
+
+
 def cases() -> list[tuple[str, dict]]:
     out = []
     for arch in ARCHS:
+        if arch in NOT_EXPORTED:
+            continue
         params = inspect.signature(ARCHS[arch]).parameters
         if "cell" in params:                     # stacked, bidirectional: every core
             out += [(arch, {"cell": c}) for c in CORES]
@@ -122,8 +129,17 @@ def close(got, want):
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 
 
+def test_architectures_without_export_equations_say_so():
+    for arch, cell in NOT_EXPORTED.items():
+        net = build(arch, N_IN, N_OUT)
+        for fmt in ("json", "torch", "onnx"):
+            with pytest.raises(ValueError, match=f"no JSON description of cell {cell!r} yet") as e:
+                evornn.export(net, np.zeros(net.n_params), format=fmt)
+            assert "\n" not in str(e.value)
+
+
 def test_the_cases_cover_every_architecture_and_core():
-    assert {a for a, _ in CASES} == set(ARCHS)
+    assert {a for a, _ in CASES} | set(NOT_EXPORTED) == set(ARCHS)
     assert {o["cell"] for a, o in CASES if a == "bidirectional"} == set(CORES)
 
 

@@ -7,6 +7,8 @@ cores and dense layers into a :class:`~evornn.nets.network.Network`. Every archi
 from __future__ import annotations
 
 import inspect
+
+import numpy as np
 from typing import Callable
 
 from ..registry import Registry
@@ -14,6 +16,7 @@ from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous
+from .cells import stack
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
@@ -260,3 +263,22 @@ def hopfield_continuous_net(n_inputs, n_outputs, dt=0.1, tau=1.0, gain=1.0, n_st
 def bam_net(n_inputs, n_outputs, outputs="b", max_passes=100, output_activation="linear"):
     _states_out("bam", output_activation)
     return Network("bam", [bam.build(n_inputs, n_outputs, outputs=outputs, max_passes=max_passes)], [""])
+
+
+@register("stack-rnn", "stack RNN (Joulin & Mikolov 2015; NNPDA, Sun et al. 1993): any core as controller, reading its input and the top of a continuous stack it pushes to and pops from; dense output layer")
+def stack_rnn(n_inputs, n_outputs, cell="elman", n_hidden=8, activation=None, output_activation="linear",
+              width=1, depth=16, read_depth=1, read="concat", push_activation="sigmoid", **opts):
+    """Layers: the stack (:mod:`evornn.nets.cells.stack`), the controller core, a dense readout."""
+    _positive("stack-rnn", n_hidden=n_hidden)
+    act = activation_code(output_activation, what="stack-rnn output activation")
+    push = activation_code(push_activation, what="stack-rnn push_activation")
+    for name, v in (("width", width), ("depth", depth), ("read_depth", read_depth)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"stack-rnn: {name} must be an integer, got {v!r}")
+    if read not in stack.READS:
+        raise ValueError(f"stack-rnn: read must be one of {', '.join(stack.READS)}, got {read!r}")
+    n_ctrl_in = stack.n_read(n_inputs, int(width), int(read_depth), read)
+    core = make_core(cell, n_ctrl_in, n_hidden, n_hidden, activation, **opts)
+    mem = stack.build(n_inputs, core.n_out, push, width=width, depth=depth, read_depth=read_depth, read=read)
+    out = dense.build(core.n_out, n_outputs, act)
+    return Network("stack-rnn", [mem, core, out], ["stack.", "ctrl.", "out."], readout=True)
