@@ -14,6 +14,7 @@ from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous
+from .cells import neat_net
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
@@ -260,3 +261,17 @@ def hopfield_continuous_net(n_inputs, n_outputs, dt=0.1, tau=1.0, gain=1.0, n_st
 def bam_net(n_inputs, n_outputs, outputs="b", max_passes=100, output_activation="linear"):
     _states_out("bam", output_activation)
     return Network("bam", [bam.build(n_inputs, n_outputs, outputs=outputs, max_passes=max_passes)], [""])
+
+
+@register("neat-net", "NEAT phenotype (Stanley & Miikkulainen 2002): up to max_nodes typed units (sigmoid, tanh, identity, gate), any topology, absent connections zero; outputs are the last units")
+def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, activation="sigmoid",
+                  output_activation="sigmoid"):
+    _positive("neat-net", max_nodes=max_nodes)
+    allowed = {"linear": neat_net.IDENTITY, "identity": neat_net.IDENTITY, "sigmoid": neat_net.SIGMOID,
+               "tanh": neat_net.TANH}
+    for key, v in (("activation", activation), ("output_activation", output_activation)):
+        if v not in allowed:
+            raise ValueError(f"neat-net: {key} must be one of {', '.join(allowed)}, got {v!r}")
+    return Network("neat-net", [neat_net.build(n_inputs, max_nodes, n_outputs, update=update, passes=passes,
+                                               output_type=allowed[output_activation],
+                                               hidden_type=allowed[activation])], [""])
