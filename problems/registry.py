@@ -25,6 +25,7 @@ PROBLEMS.register("adding", "evornn.problems.adding:make")
 PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
+PROBLEMS.register("xor", "evornn.problems.xor:XOR")
 
 
 def available() -> list[str]:

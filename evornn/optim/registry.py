@@ -19,6 +19,7 @@ OPTIMISERS.register("bptt", "evornn.grad.strategy:BPTTStrategy")
 OPTIMISERS.register("rtrl", "evornn.grad.rtrl_strategy:RTRLStrategy")
 OPTIMISERS.register("esn-ridge", "evornn.grad.esn_ridge:EsnRidge")
 OPTIMISERS.register("storage-rule", "evornn.optim.storage_rule:StorageRule")
+OPTIMISERS.register("neat", "evornn.optim.neat:NEAT")
 
 
 def available() -> list[str]:
