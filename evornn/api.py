@@ -13,12 +13,22 @@ from .runner import Runner, RunResult
 from .seeding import generator
 
 
-def make_network(problem: Problem, arch: str | Network | None = None, **options: Any) -> Network:
+def default_net(problem: Problem, optimiser: str | None = None) -> dict:
+    """The network a run uses when it names none: the optimiser's (``Strategy.default_net``, e.g.
+    NEAT's neat-net) unless the problem's default is of that architecture, else the problem's."""
+    own = get_strategy(optimiser).default_net if optimiser else None
+    if own is None or problem.default_net.get("arch") == own.get("arch"):
+        return dict(problem.default_net)
+    return dict(own)
+
+
+def make_network(problem: Problem, arch: str | Network | None = None, optimiser: str | None = None,
+                 **options: Any) -> Network:
     """The network for ``problem``: ``arch`` by name with ``options`` (sizes come from the problem),
-    or the problem's default network when ``arch`` is None."""
+    or the default network (:func:`default_net`) when ``arch`` is None."""
     if isinstance(arch, Network):
         return arch
-    spec = dict(problem.default_net) if arch is None else {"arch": arch}
+    spec = default_net(problem, optimiser) if arch is None else {"arch": arch}
     spec.update(options)
     name = spec.pop("arch")
     spec.setdefault("output_activation", problem.output_activation)
@@ -33,7 +43,7 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
     if isinstance(problem, str):
         from .problems.registry import make_problem
         problem = make_problem(problem, **(problem_params or {}))
-    network = make_network(problem, arch, **(net or {}))
+    network = make_network(problem, arch, optimiser, **(net or {}))
     cls = get_strategy(optimiser)
     cfg = make_config(cls.Config, dict(settings or {}), optimiser)
     if stop is None:

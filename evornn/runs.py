@@ -19,7 +19,7 @@ from typing import Any, Callable, TextIO
 import numpy as np
 
 from . import __version__
-from .api import make_network, make_runner
+from .api import default_net, make_network, make_runner
 from .config import Experiment, RunSettings, check_net_options, dumps, experiment, load_toml, net_defaults, \
     settings_dict
 from .nets import Network
@@ -61,10 +61,13 @@ def make_evaluator(run: RunSettings):
 def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
     """Build and check every piece of ``exp`` (``problem``: an already built instance to reuse)."""
     problem = problem or make_problem_checked(exp.problem, exp.problem_params)
-    arch = exp.arch or problem.default_net["arch"]
+    try:
+        arch = exp.arch or default_net(problem, exp.optimiser)["arch"]
+    except ValueError as e:
+        raise ValueError(f"optimiser.name: {e}") from None
     check_net_options(arch, exp.net_options)
     try:
-        net = make_network(problem, exp.arch, **exp.net_options)
+        net = make_network(problem, exp.arch, exp.optimiser, **exp.net_options)
         problem.check_network(net)
     except (TypeError, ValueError) as e:
         raise ValueError(f"network: {e}") from None

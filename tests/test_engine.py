@@ -11,6 +11,7 @@ import test_cells_b
 import test_associative
 import test_cells_gated
 import test_nets_oracle
+import test_neat
 from evornn.nets import cells as cell_registry
 from evornn.nets.cells import CODES as CELLS   # the kernel index: code -> cell module
 from evornn.nets.layer import CODE
@@ -50,6 +51,8 @@ def _oracle_networks():
     for arch, kwargs, _ in test_cells_gated.CASES.values():
         yield evornn.build(arch, test_cells_gated.N_IN, test_cells_gated.N_OUT, **kwargs)
     for arch, n_in, n_out, kwargs in test_associative.CASES.values():
+        yield evornn.build(arch, n_in, n_out, **kwargs)
+    for arch, n_in, n_out, kwargs in test_neat.ORACLE_NETS.values():
         yield evornn.build(arch, n_in, n_out, **kwargs)
 
 

@@ -24,7 +24,7 @@ import pytest
 
 import evornn
 from evornn import cli
-from evornn.export import to_dict
+from evornn.export import export, to_dict
 from evornn.nets import ARCHS, build
 from evornn.nets.registry import CORES
 from evornn.problems.registry import make_problem
@@ -82,9 +82,13 @@ def small(arch: str) -> dict:
     return {}
 
 
+# Architectures without an export yet (each refuses with one line, tested below).
+NOT_EXPORTED = {"neat-net"}
+
+
 def cases() -> list[tuple[str, dict]]:
     out = []
-    for arch in ARCHS:
+    for arch in (a for a in ARCHS if a not in NOT_EXPORTED):
         params = inspect.signature(ARCHS[arch]).parameters
         if "cell" in params:                     # stacked, bidirectional: every core
             out += [(arch, {"cell": c}) for c in CORES]
@@ -123,7 +127,14 @@ def close(got, want):
 
 
 def test_the_cases_cover_every_architecture_and_core():
-    assert {a for a, _ in CASES} == set(ARCHS)
+    assert {a for a, _ in CASES} == set(ARCHS) - NOT_EXPORTED
+
+
+@pytest.mark.parametrize("arch", sorted(NOT_EXPORTED))
+def test_architectures_without_an_export_refuse_in_one_line(arch):
+    net = build(arch, N_IN, N_OUT)
+    with pytest.raises(ValueError, match="cannot be exported yet"):
+        export(net, np.zeros(net.n_params), format="json")
     assert {o["cell"] for a, o in CASES if a == "bidirectional"} == set(CORES)
 
 

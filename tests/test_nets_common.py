@@ -36,6 +36,7 @@ ARCH_CASES = {
     "hopfield": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
+    "neat-net": (dict(max_nodes=5), lambda M=5: M * (I + 1 + M) + M),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -72,7 +73,8 @@ INCOMING = {
     # symmetric weights are shared by two units: unit i owns its threshold and row i of the triangle
     "hopfield": {"theta": "row"},
     "hopfield-continuous": {"I": "row"},
-    "bam": {"W": "gate", "theta_b": "row"},         # layer units are B's: column k of W and theta_b[k]
+    "bam": {"W": "gate", "theta_b": "row"},
+    "neat-net": {"W": "row", "types": "row"},         # layer units are B's: column k of W and theta_b[k]
 }
 
 

@@ -42,6 +42,8 @@ class Strategy(ABC):
     # (a supervised problem's training data: the gradient trainers, esn-ridge) or "stored patterns"
     # (an associative-memory problem's patterns: storage-rule).
     needs: ClassVar[str] = ""
+    # The network used when the run names none (None: the problem's default); NEAT's is neat-net.
+    default_net: ClassVar[dict | None] = None
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
         if int(n_params) < 1:

@@ -123,6 +123,7 @@ class NEAT(Strategy):
     description = ("NEAT (Stanley & Miikkulainen 2002): evolving topologies from a minimal start with "
                    "innovation numbers, speciation and fitness sharing; needs arch neat-net")
     Config = NEATConfig
+    default_net = {"arch": "neat-net"}
 
     def __init__(self, n_params: int, config: NEATConfig | None, rng: np.random.Generator,
                  init: InitFn | None = None, layout: G.Layout | None = None) -> None:
