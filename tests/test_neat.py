@@ -245,3 +245,33 @@ def test_neat_needs_a_neat_net_network_and_checks_its_settings():
         evornn.optimise("neat", "xor", "elman", stop={"max_generations": 1})
     with pytest.raises(ValueError, match="neat.survival_threshold must be in"):
         make_config(NEATConfig, {"survival_threshold": 0.0}, "neat").validate()
+
+
+def test_a_run_s_report_draws_the_best_network_and_its_summary_holds_the_genome(tmp_path):
+    from pathlib import Path
+
+    from evornn import cli
+    repo = Path(__file__).resolve().parents[1]
+    assert cli.main(["run", "neat", "--problem", "xor", "--config", str(repo / "configs" / "neat-xor.toml"),
+                     "--set", "optimiser.population=30", "--set", "stop.max_generations=3", "--set", "stop.solved=false",
+                     "--quiet", f"--out={tmp_path}"]) == 0
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert cli.main(["report", str(folder)]) == 0
+    png = (folder / "network.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "network.png" in (folder / "report.md").read_text()
+    summary = json.loads((folder / "summary.json").read_text())
+    genome = G.Genome.from_json(summary["optimiser_info"]["best_genome"])
+    net = evornn.build(**json.loads((folder / "network.json").read_text()))
+    assert np.array_equal(G.Layout.of(net).phenotype(genome), np.load(folder / "best.npy"))
+
+
+def test_the_network_picture_marks_recurrent_connections():
+    from evornn.network_plot import graph
+    net = _net("neat-sync")
+    lay = G.Layout.of(net)
+    g = _random_genome(lay, 3, recurrent=True, gates=True)
+    slot = lay.slots(g)
+    edges = graph(net, lay.phenotype(g))["edges"]
+    want = sorted((f"x{a}" if a < lay.n_in else ("bias" if a == lay.n_in else f"u{slot[a]}"), f"u{slot[b]}",
+                   a > lay.n_in and slot[a] >= slot[b]) for a, b, _w, e in g.conns.values() if e)
+    assert sorted((s, d, r) for s, d, _w, r in edges) == want and any(r for *_x, r in edges)

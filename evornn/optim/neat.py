@@ -82,7 +82,7 @@ class NEATConfig:
     disable_inherit: float = 0.75
     weight_mutation: float = 0.8
     weight_replace: float = 0.1
-    weight_perturb: float = 0.5
+    weight_perturb: float = 2.5        # uniform +-; the NEAT code's weight_mut_power
     weight_init_range: float = 1.0
     weight_limit: float = 8.0          # 0: none
     add_node: float = 0.03
