@@ -20,13 +20,17 @@ Tasks (``--tasks``, comma-separated):
   the start and 200 of the 625 generalization starts; population 1,000, c3 3.0, threshold 4.0,
   add_connection 0.3. Paper: 33,184 evaluations (CoSyNE's table: 6,929), generalization 286 of
   625; the generalization of each solved run is printed too.
-* ``gates``: the memory task for the gate nodes, the ``dpnv`` task (velocities must be
-  remembered) with ``gate_nodes = true`` (half the new nodes multiplicative), next to ``dpnv``.
+* ``memory`` and ``memory-gates``: the memory task for the gate nodes, the single pole without
+  velocities (the network must infer them from past positions), standard fitness (balance
+  100,000 steps), population 150, without and with ``gate_nodes = true`` (half the new nodes
+  multiplicative). No published NEAT figure; the two rows compare each other.
+* ``dpnv-gates``: the ``dpnv`` task with gate nodes (long: population 1,000).
 
 The pole problems use the network's own bias (``bias_input = 0``); ``max_nodes`` bounds the
 genomes (``--max-nodes``, 16). Seeds run one after another, each on all threads.
 
-    python benchmarks/bench_neat.py [--tasks xor,dpv,dpnv,gates] [--seeds 20] [--max-evals N]
+    python benchmarks/bench_neat.py [--tasks xor,dpv,dpnv,memory,memory-gates,dpnv-gates] [--seeds 20]
+                                    [--max-evals N] [--max-nodes 16] [--quiet]
 """
 from __future__ import annotations
 
@@ -38,7 +42,10 @@ import evornn
 
 PAPER = {"xor": "4,755 evaluations, 100/100 solved", "dpv": "3,600 evaluations",
          "dpnv": "33,184 evaluations (CoSyNE table: 6,929), generalization 286/625",
-         "gates": "(no published figure: compare with dpnv)"}
+         "memory": "(no published figure: compare with memory-gates)",
+         "memory-gates": "(no published figure: compare with memory)",
+         "dpnv-gates": "(no published figure: compare with dpnv)"}
+POLE_1NV = {"poles": 1, "velocities": False, "bias_input": 0.0}
 
 POLE_NV = {"poles": 2, "velocities": False, "fitness": "damping", "bias_input": 0.0}
 TASKS = {
@@ -49,7 +56,10 @@ TASKS = {
     "dpnv": dict(problem="pole-balance", params=POLE_NV, net={},
                  settings={"population": 1000, "c3": 3.0, "compat_threshold": 4.0, "add_connection": 0.3},
                  max_evals=400_000),
-    "gates": dict(problem="pole-balance", params=POLE_NV, net={},
+    "memory": dict(problem="pole-balance", params=POLE_1NV, net={}, settings={}, max_evals=100_000),
+    "memory-gates": dict(problem="pole-balance", params=POLE_1NV, net={}, settings={"gate_nodes": True},
+                         max_evals=100_000),
+    "dpnv-gates": dict(problem="pole-balance", params=POLE_NV, net={},
                   settings={"population": 1000, "c3": 3.0, "compat_threshold": 4.0, "add_connection": 0.3,
                             "gate_nodes": True}, max_evals=400_000),
 }
@@ -91,7 +101,7 @@ def report(r: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tasks", default="xor,dpv,dpnv,gates", help="comma-separated: " + ", ".join(TASKS))
+    ap.add_argument("--tasks", default="xor,dpv,dpnv,memory,memory-gates", help="comma-separated: " + ", ".join(TASKS))
     ap.add_argument("--seeds", type=int, default=20, help="runs per task (seeds 0..n-1)")
     ap.add_argument("--max-evals", type=int, default=None, help="evaluations per run at most (default per task)")
     ap.add_argument("--max-nodes", type=int, default=16, help="neat-net max_nodes")

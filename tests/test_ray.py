@@ -91,6 +91,7 @@ CASES = {   # name -> (problem, arch, net options)
     "user-jordan": (_user_problem, "jordan", {"n_hidden": 3}),
     "user-stacked-gru": (_user_problem, "stacked", {"cell": "gru", "layers": (3, 2)}),
     "toy-seeded": (lambda: ToyProblem(noise=True), None, {}),
+    "pole2-neat-net": (lambda: make_problem("pole-balance", bias_input=0.0), "neat-net", {"max_nodes": 6}),
 }
 
 
