@@ -25,16 +25,17 @@ One generation (Section 3 of the paper; the defaults are its values, Section 4.1
    and every species gets offspring in proportion to the sum of its adjusted fitness (largest
    remainders, ties by species order). Fitness below 0 is shifted up by the population's minimum
    (sharing needs fitness >= 0); -inf counts as the lowest finite value;
-4. a species whose best fitness has not improved for ``stagnation`` generations gets no offspring;
-   when the population's best has not improved for ``population_stagnation`` generations only the
-   two best species reproduce (and the counter restarts). The species holding the population's best
+4. a species whose best fitness has not improved for more than ``stagnation`` generations gets no
+   offspring; when the population's best has not improved for ``population_stagnation``
+   generations only the two best species reproduce (and the counter restarts). The species holding the population's best
    genome is never dropped;
 5. in each species the champion of a species of more than ``elite_min_size`` members is copied
    unchanged; the best ``survival_threshold`` of the members breed: a share ``mutate_only`` of the
    offspring are mutated copies, the others children of two parents (the second from another
    species with probability ``interspecies_rate``), aligned by innovation number (a gene disabled
    in either parent stays disabled with probability ``disable_inherit``), then mutated;
-6. mutation: with probability ``add_node`` a connection is split by a new node, else with
+6. mutation: with probability ``add_node`` a connection is split by a new node (none when the
+   genome has ``max_nodes`` units already), else with
    ``add_connection`` a new connection is added (``recurrent`` allows connections that close a
    cycle, self-loops included), else with ``weight_mutation`` every weight is perturbed uniformly
    in +-``weight_perturb`` or, with ``weight_replace``, replaced, and with ``toggle_enable`` one
@@ -47,9 +48,11 @@ genomes in population order, so a seed gives the same run with any number of thr
 Checkpoints hold the genomes, species and innovation record as JSON (no pickle); :meth:`info`
 has the best genome as JSON too.
 
-Values not in the paper: ``weight_perturb`` (0.5), ``weight_init_range`` (1), ``weight_limit``
-(8), ``survival_threshold`` (0.2, neat-python's default), ``toggle_enable`` (0), ``elite_min_size``
-5 is the paper's "more than five networks".
+Values not in the paper: ``weight_perturb`` (2.5, the NEAT code's ``weight_mut_power``),
+``weight_init_range`` (1), ``weight_limit`` (8), ``survival_threshold`` (0.2, neat-python's
+default), ``toggle_enable`` (0: off), ``population_stagnation`` (20, the paper's "if the whole
+population does not improve for more than 20 generations"); ``elite_min_size`` 5 is the paper's
+"more than five networks". Evaluations: every generation evaluates the whole population.
 """
 from __future__ import annotations
 
