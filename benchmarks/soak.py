@@ -45,7 +45,8 @@ PROBLEMS = {   # name -> (problem params, network)
 }
 SETTINGS = {"ga": {"population": 12}, "rwg": {"population": 12}, "cosyne": {"population": 12},
             "pso": {"population": 12}, "sa": {"population": 8}, "esp": {"population": 6, "trials": 3},
-            "cmaes": {"population": 8}, "bptt": {"batch_size": 8}, "rtrl": {}, "esn-ridge": {}, "storage-rule": {}}
+            "cmaes": {"population": 8}, "bptt": {"batch_size": 8}, "rtrl": {}, "esn-ridge": {}, "storage-rule": {},
+            "neat": {"population": 12}}
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
        "EVORNN_CONFIGS": str(REPO / "configs")}
 
@@ -58,6 +59,8 @@ def draw(rng: random.Random) -> tuple[dict, runs.Prepared]:
         params, net = PROBLEMS[prob]
         if opt == "esn-ridge":
             net = {"arch": "esn", "n_hidden": 5}
+        if opt == "neat":                # evolves neat-net phenotypes only
+            net = {"arch": "neat-net", "max_nodes": 14}
         doc = {"problem": {"name": prob, **params}, "network": dict(net),
                "optimiser": {"name": opt, **SETTINGS.get(opt, {})},
                "stop": {"max_generations": rng.randint(4, 16), "solved": False},
