@@ -145,6 +145,13 @@ class NEAT(Strategy):
         if layout is not None:
             self._check_layout()
 
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """Three population matrices, and the genomes as Python objects: the population, its
+        children and the species' representatives, each gene (a list of four numbers and its
+        dictionary entry, about 200 bytes) at most one per weight of the padded phenotype."""
+        return 3 * config.population * int(n_params) * 8 + 2 * config.population * int(n_params) * 200
+
     # -- setup ---------------------------------------------------------------------------------
     def setup(self, problem, net) -> None:
         if self.layout is None:

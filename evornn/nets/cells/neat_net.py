@@ -36,7 +36,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..layer import NIN, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import NIN, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..lanes import nlanes
 
 CODE = 15
@@ -59,7 +59,7 @@ def build(n_in: int, max_nodes: int, n_out: int, update: str = "sync", passes: i
     C = n_in + 1 + M
     types = [float(hidden_type)] * (M - n_out) + [float(output_type)] * n_out
     blocks = [Block("W", (M, C), ("fan_in", n_in + 1)), Block("types", (M,), ("rows", types))]
-    units = [np.asarray(list(range(i * C, (i + 1) * C)) + [M * C + i], dtype=np.int64) for i in range(M)]
+    units = [np.asarray(list(range(i * C, (i + 1) * C)) + [M * C + i], dtype=np.int64) for i in unit_range(M)]
     return LayerSpec(CODE, n_in, n_out, M, blocks, 2 * M, units, opts=(UPDATES[update], int(passes)),
                      kind="neat-net")
 
