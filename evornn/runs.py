@@ -43,7 +43,7 @@ class Prepared:
 def make_problem_checked(name: str, params: dict[str, Any]) -> Problem:
     """The registered problem ``name``; unknown or mistyped parameters are one-line errors."""
     from .problems import registry
-    if name not in registry.PROBLEMS:
+    if registry.split_name(name, params)[0] not in registry.PROBLEMS:
         raise ValueError(f"problem.name: unknown problem {name!r}; choose one of {', '.join(registry.available())}")
     try:
         return registry.make_problem(name, **params)
@@ -222,7 +222,7 @@ def start(prep: Prepared, root: str | Path | None = None, name: str | None = Non
     exp = prep.exp
     label = label or exp.optimiser
     if name is None:
-        name = f"{label}-{exp.problem}-seed{exp.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+        name = f"{label}-{exp.problem.replace(':', '-')}-seed{exp.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     env = environment()
     record = RunRecord.create(root or exp.run.out, name)
     record.write_config(dumps(prep.doc, header(prep, env)))

@@ -26,6 +26,7 @@ PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
 PROBLEMS.register("xor", "evornn.problems.xor:XOR")
+PROBLEMS.register("gym", "evornn.problems.gym_problem:make", requires=("gymnasium",), extra="gym")
 
 
 def available() -> list[str]:
@@ -48,9 +49,20 @@ def factory_parameters(name: str) -> dict[str, inspect.Parameter]:
     return {k: p for k, p in sig.items() if k != "name"}
 
 
+def split_name(name: str, params: dict) -> tuple[str, dict]:
+    """``gym:<EnvId>`` -> ("gym", params with env = "<EnvId>"); other names unchanged."""
+    if isinstance(name, str) and name.startswith("gym:"):
+        if "env" in params and params["env"] != name[4:]:
+            raise ValueError(f"problem {name}: env = {params['env']!r} contradicts the name; give one of them")
+        return "gym", {**params, "env": name[4:]}
+    return name, params
+
+
 def make_problem(name: str, **params):
     """Make the problem ``name`` with its parameters; unknown names, unknown parameters and values
-    of the wrong type (NaN and Inf included) raise a one-line ValueError (:mod:`evornn.settings`)."""
+    of the wrong type (NaN and Inf included) raise a one-line ValueError (:mod:`evornn.settings`).
+    ``gym:<EnvId>`` is the problem ``gym`` with ``env = "<EnvId>"``."""
+    name, params = split_name(name, params)
     make = PROBLEMS.get(name)
     check_call(make, params, "problem", skip=("name",), owner=name)
     if "name" in inspect.signature(make).parameters:
