@@ -47,7 +47,7 @@ PROBLEMS = {   # name -> (problem params, network)
 SETTINGS = {"ga": {"population": 12}, "rwg": {"population": 12}, "cosyne": {"population": 12},
             "pso": {"population": 12}, "sa": {"population": 8}, "esp": {"population": 6, "trials": 3},
             "cmaes": {"population": 8}, "bptt": {"batch_size": 8}, "rtrl": {}, "esn-ridge": {}, "storage-rule": {},
-            "evolino": {"population": 6, "trials": 2}}
+            "evolino": {"population": 6, "trials": 2}, "neat": {"population": 12}}
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
        "EVORNN_CONFIGS": str(REPO / "configs")}
 
@@ -64,6 +64,8 @@ def draw(rng: random.Random) -> tuple[dict, runs.Prepared]:
             if prob not in ("parity", "adding"):
                 continue
             params = {**params, "readout": "ridge"}
+        if opt == "neat":                # evolves neat-net phenotypes only
+            net = {"arch": "neat-net", "max_nodes": 14}
         doc = {"problem": {"name": prob, **params}, "network": dict(net),
                "optimiser": {"name": opt, **SETTINGS.get(opt, {})},
                "stop": {"max_generations": rng.randint(4, 16), "solved": False},

@@ -13,6 +13,26 @@ from .runner import Runner, RunResult
 from .seeding import generator
 
 
+def default_net(problem: Problem, optimiser: str | None = None) -> dict:
+    """The network a run uses when it names none: the optimiser's (``Strategy.default_net``, e.g.
+    NEAT's neat-net) unless the problem's default is of that architecture, else the problem's."""
+    own = get_strategy(optimiser).default_net if optimiser else None
+    if own is None or problem.default_net.get("arch") == own.get("arch"):
+        return dict(problem.default_net)
+    return dict(own)
+
+
+def choose_network(problem: Problem, arch: str | Network | None, optimiser: str | None,
+                   options: dict | None) -> tuple[str | Network, dict]:
+    """(arch, options) of the run's network: ``arch`` as given, or, when None, the default
+    (:func:`default_net`) with ``options`` over its own."""
+    if arch is not None:
+        return arch, dict(options or {})
+    spec = default_net(problem, optimiser)
+    name = spec.pop("arch")
+    return name, {**spec, **(options or {})}
+
+
 def make_network(problem: Problem, arch: str | Network | None = None, **options: Any) -> Network:
     """The network for ``problem``: ``arch`` by name with ``options`` (sizes come from the problem),
     or the problem's default network when ``arch`` is None."""
@@ -39,6 +59,7 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
         from .problems.registry import make_problem
         problem = make_problem(problem, **(problem_params or {}))
     cls = get_strategy(optimiser)
+    arch, net = choose_network(problem, arch, optimiser, net)
     cfg = make_config(cls.Config, dict(settings or {}), optimiser)
     if max_memory is not None:
         from .memory import guard

@@ -19,7 +19,7 @@ from typing import Any, Callable, TextIO
 import numpy as np
 
 from . import __version__, memory
-from .api import make_network, make_runner
+from .api import choose_network, make_network, make_runner
 from .config import Experiment, RunSettings, check_net_options, dumps, experiment, load_toml, net_defaults, \
     settings_dict
 from .nets import Network
@@ -62,7 +62,10 @@ def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
     """Build and check every piece of ``exp`` (``problem``: an already built instance to reuse). The
     memory guard (:mod:`evornn.memory`) sizes the run first, from the network's layout only."""
     problem = problem or make_problem_checked(exp.problem, exp.problem_params)
-    arch = exp.arch or problem.default_net["arch"]
+    try:
+        arch, net_options = choose_network(problem, exp.arch, exp.optimiser, exp.net_options)
+    except ValueError as e:
+        raise ValueError(f"optimiser.name: {e}") from None
     check_net_options(arch, exp.net_options)
     try:
         cls = get_strategy(exp.optimiser)
@@ -70,13 +73,13 @@ def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
         raise ValueError(f"optimiser.name: {e}") from None
     cfg = make_config(cls.Config, dict(exp.settings), "optimiser")
     try:   # the memory guard: the network as its layout only, nothing big allocated yet
-        sized = memory.layout(problem, exp.arch, exp.net_options)
+        sized = memory.layout(problem, arch, net_options)
     except (TypeError, ValueError) as e:
         raise ValueError(f"network: {e}") from None
     memory.guard(problem, sized, None, cls, cfg, exp.run.max_memory, exp.run.backend,
                  exp.run.workers)
     try:
-        net = make_network(problem, exp.arch, **exp.net_options)
+        net = make_network(problem, arch, **net_options)
         problem.check_network(net)
     except (TypeError, ValueError) as e:
         raise ValueError(f"network: {e}") from None

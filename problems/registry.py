@@ -27,6 +27,7 @@ PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
 PROBLEMS.register("dyck1", "evornn.problems.dyck:make")
 PROBLEMS.register("reverse-string", "evornn.problems.reverse_string:make")
+PROBLEMS.register("xor", "evornn.problems.xor:XOR")
 PROBLEMS.register("gym", "evornn.problems.gym_problem:make", requires=("gymnasium",), extra="gym")
 
 

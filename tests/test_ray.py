@@ -92,6 +92,7 @@ CASES = {   # name -> (problem, arch, net options)
     "user-stacked-gru": (_user_problem, "stacked", {"cell": "gru", "layers": (3, 2)}),
     "toy-seeded": (lambda: ToyProblem(noise=True), None, {}),
     "user-elman-ridge": (lambda: _user_problem().set_readout("ridge"), "elman", {"n_hidden": 3}),   # Evolino
+    "pole2-neat-net": (lambda: make_problem("pole-balance", bias_input=0.0), "neat-net", {"max_nodes": 6}),
 }
 
 

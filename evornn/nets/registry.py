@@ -17,6 +17,7 @@ from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous
 from .cells import stack
+from .cells import neat_net
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
@@ -282,3 +283,15 @@ def stack_rnn(n_inputs, n_outputs, cell="elman", n_hidden=8, activation=None, ou
     mem = stack.build(n_inputs, core.n_out, push, width=width, depth=depth, read_depth=read_depth, read=read)
     out = dense.build(core.n_out, n_outputs, act)
     return Network("stack-rnn", [mem, core, out], ["stack.", "ctrl.", "out."], readout=True)
+@register("neat-net", "NEAT phenotype (Stanley & Miikkulainen 2002): up to max_nodes typed units (sigmoid, tanh, identity, gate), any topology, absent connections zero; outputs are the last units")
+def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, activation="sigmoid",
+                  output_activation="sigmoid"):
+    _positive("neat-net", max_nodes=max_nodes)
+    allowed = {"linear": neat_net.IDENTITY, "identity": neat_net.IDENTITY, "sigmoid": neat_net.SIGMOID,
+               "tanh": neat_net.TANH}
+    for key, v in (("activation", activation), ("output_activation", output_activation)):
+        if v not in allowed:
+            raise ValueError(f"neat-net: {key} must be one of {', '.join(allowed)}, got {v!r}")
+    return Network("neat-net", [neat_net.build(n_inputs, max_nodes, n_outputs, update=update, passes=passes,
+                                               output_type=allowed[output_activation],
+                                               hidden_type=allowed[activation])], [""])

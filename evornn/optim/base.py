@@ -43,6 +43,8 @@ class Strategy(ABC):
     # (an associative-memory problem's patterns: storage-rule) or "solved readout" (a supervised
     # problem with readout = "ridge": evolino).
     needs: ClassVar[str] = ""
+    # The network used when the run names none (None: the problem's default); NEAT's is neat-net.
+    default_net: ClassVar[dict | None] = None
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
         if int(n_params) < 1:
