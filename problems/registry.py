@@ -25,6 +25,9 @@ PROBLEMS.register("adding", "evornn.problems.adding:make")
 PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
+PROBLEMS.register("copy-seq", "evornn.problems.transduction:make")
+PROBLEMS.register("reverse-seq", "evornn.problems.transduction:make")
+PROBLEMS.register("ctc-stream", "evornn.problems.ctc_stream:make")
 
 
 def available() -> list[str]:

@@ -14,9 +14,10 @@ from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous
+from .cells import encdec_switch
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
-from .layer import LayerSpec, activation_code
+from .layer import XOFF as XOFF_COL, LayerSpec, activation_code
 from .network import Network
 
 # Cores usable inside stacked and bidirectional networks: name -> (builder, default activation).
@@ -260,3 +261,28 @@ def hopfield_continuous_net(n_inputs, n_outputs, dt=0.1, tau=1.0, gain=1.0, n_st
 def bam_net(n_inputs, n_outputs, outputs="b", max_passes=100, output_activation="linear"):
     _states_out("bam", output_activation)
     return Network("bam", [bam.build(n_inputs, n_outputs, outputs=outputs, max_passes=max_passes)], [""])
+
+
+@register("seq2seq", "encoder-decoder (Sutskever et al. 2014): an encoder core reads the source, its final state starts a decoder core, dense readout; the last input is the phase flag")
+def seq2seq(n_inputs, n_outputs, cell="lstm", decoder_cell=None, n_hidden=8, activation=None,
+            output_activation="linear", **opts):
+    """Layers: the switch (:mod:`evornn.nets.cells.encdec_switch`), the encoder core, the decoder
+    core (both read the network's input: the source symbols while the last input column is 0,
+    the decoder's previous symbol once it is 1), a dense readout of the decoder. The decoder's
+    state starts as the encoder's final state, so both cores need the same state layout: the
+    same cell (``decoder_cell`` defaults to ``cell``) or cells whose states have the same length."""
+    _positive("seq2seq", n_hidden=n_hidden)
+    if n_inputs < 2:
+        raise ValueError(f"seq2seq: needs n_inputs >= 2 (the features and the phase flag, last), got {n_inputs}")
+    dcell = decoder_cell or cell
+    enc = make_core(cell, n_inputs, n_hidden, n_hidden, activation, **opts)
+    dec = make_core(dcell, n_inputs, n_hidden, n_hidden, activation, **opts)
+    if enc.state_len != dec.state_len:
+        raise ValueError(f"seq2seq: the decoder starts from the encoder's state, so their states must have the same "
+                         f"length; {cell} has {enc.state_len}, {dcell} {dec.state_len}")
+    out = dense.build(dec.n_out, n_outputs, activation_code(output_activation, what="output activation"))
+    net = Network("seq2seq", [encdec_switch.build(n_inputs), enc, dec, out], ["", "enc.", "dec.", "out."],
+                  readout=True)
+    net.L[1, XOFF_COL] = 0          # both cores read the network's input
+    net.L[2, XOFF_COL] = 0
+    return net
