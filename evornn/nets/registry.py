@@ -272,8 +272,6 @@ def seq2seq(n_inputs, n_outputs, cell="lstm", decoder_cell=None, n_hidden=8, act
     state starts as the encoder's final state, so both cores need the same state layout: the
     same cell (``decoder_cell`` defaults to ``cell``) or cells whose states have the same length."""
     _positive("seq2seq", n_hidden=n_hidden)
-    if n_inputs < 2:
-        raise ValueError(f"seq2seq: needs n_inputs >= 2 (the features and the phase flag, last), got {n_inputs}")
     dcell = decoder_cell or cell
     enc = make_core(cell, n_inputs, n_hidden, n_hidden, activation, **opts)
     dec = make_core(dcell, n_inputs, n_hidden, n_hidden, activation, **opts)
