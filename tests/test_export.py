@@ -57,6 +57,16 @@ VARIANTS = {"lstm": [{"peephole": True}], "elman": [{"activation": "tanh"}, {"ac
             "bam": [{"outputs": "ab", "max_passes": 4}, {"max_passes": 1}]}
 # the associative memories recall probes of more units (and bam's outputs "ab" are A then B)
 ASSOCIATIVE = ("hopfield", "hopfield-continuous", "bam")
+# architectures without an export yet: each refuses in one line
+NOT_EXPORTED = ("seq2seq",)
+
+
+def test_architectures_without_an_export_refuse_in_one_line():
+    for arch in NOT_EXPORTED:
+        net = build(arch, N_IN, N_OUT)
+        with pytest.raises(ValueError, match=f"export: {arch} networks cannot be exported yet") as e:
+            to_dict(net, np.zeros(net.n_params))
+        assert "\n" not in str(e.value)
 
 
 def sizes(arch: str, opts: dict) -> tuple[int, int]:
@@ -85,6 +95,8 @@ def small(arch: str) -> dict:
 def cases() -> list[tuple[str, dict]]:
     out = []
     for arch in ARCHS:
+        if arch in NOT_EXPORTED:
+            continue
         params = inspect.signature(ARCHS[arch]).parameters
         if "cell" in params:                     # stacked, bidirectional: every core
             out += [(arch, {"cell": c}) for c in CORES]
@@ -123,7 +135,7 @@ def close(got, want):
 
 
 def test_the_cases_cover_every_architecture_and_core():
-    assert {a for a, _ in CASES} == set(ARCHS)
+    assert {a for a, _ in CASES} | set(NOT_EXPORTED) == set(ARCHS)
     assert {o["cell"] for a, o in CASES if a == "bidirectional"} == set(CORES)
 
 

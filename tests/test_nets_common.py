@@ -36,6 +36,7 @@ ARCH_CASES = {
     "hopfield": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
+    "seq2seq": (dict(n_hidden=5), lambda H=5: 2 * 4 * H * (I + H + 1) + O * (H + 1)),   # lstm encoder and decoder
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -73,6 +74,7 @@ INCOMING = {
     "hopfield": {"theta": "row"},
     "hopfield-continuous": {"I": "row"},
     "bam": {"W": "gate", "theta_b": "row"},         # layer units are B's: column k of W and theta_b[k]
+    "encdec_switch": {},                            # seq2seq's switch: no parameters
 }
 
 

@@ -23,6 +23,12 @@ def reverse():
     return make_problem("reverse-seq", **SMALL)
 
 
+def oracle_networks():
+    """The seq2seq networks these oracle tests run (tests/test_engine.py: every cell has an oracle)."""
+    yield evornn.build("seq2seq", 6, 4, cell="elman", n_hidden=8, activation="sigmoid")
+    yield evornn.build("seq2seq", 6, 4, cell="lstm", n_hidden=8)
+
+
 def elman_step(p, pre, x, h):
     return sig(p[pre + "W_in"] @ x + p[pre + "W_rec"] @ h + p[pre + "b"])
 
