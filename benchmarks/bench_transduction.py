@@ -7,7 +7,9 @@ run goes through the real runner (``evornn.optimise``) with the budget below and
 when solved (every test string right; label error rate 0). Reported per problem and method, over
 the seeds run: the test measure of the run's best chromosome (free-running sequence and symbol
 accuracy for transduction, label error rate and exact strings for ctc-stream; mean and standard
-deviation) and the evaluations used (individuals evaluated; sequence presentations for BPTT).
+deviation), the same measures on the training strings (transduction: decoded free-running, so
+within the training lengths) and the evaluations used (individuals evaluated; sequence
+presentations for BPTT).
 
 There is no published figure for these synthetic tasks: Sutskever et al. (2014) and Graves et al.
 (2006) report on machine translation and TIMIT. Graves et al. found CTC at least as good as a
@@ -57,15 +59,20 @@ def run(label: str, method: str, seed: int, evaluations: int, epochs: int) -> di
     t0 = time.perf_counter()
     res = evornn.optimise(method, prob, arch, net=net_opts, settings=settings, stop=stop, seed=seed)
     net = evornn.build(arch, prob.n_inputs, prob.n_outputs, **net_opts)
-    test = dict(zip(prob.metric_names, prob.evaluate_test(net, res.best_chromosome).metrics[0]))
+    w = res.best_chromosome
+    test = dict(zip(prob.metric_names, prob.evaluate_test(net, w).metrics[0]))
+    # the training strings decoded free-running too: learnt within the training lengths?
+    train = prob.score(net, w, prob.train, "free") if hasattr(prob, "decoding") else prob.evaluate(net, w)
+    train = dict(zip(prob.metric_names, train.metrics[0]))
     return {"problem": label, "method": method, "seed": seed, "arch": arch, **{f"net_{k}": v for k, v in net_opts.items()},
             "evaluations": int(res.progress.evaluations), "solved": bool(res.solved),
-            "seconds": round(time.perf_counter() - t0, 1), **{f"test_{k}": float(v) for k, v in test.items()}}
+            "seconds": round(time.perf_counter() - t0, 1), **{f"test_{k}": float(v) for k, v in test.items()},
+            **{f"train_{k}": float(v) for k, v in train.items()}}
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| problem | method | network | seeds | solved | test measure (mean +- sd) | evaluations (mean) |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["| problem | method | network | seeds | solved | test (mean +- sd) | training strings (mean +- sd) | evaluations (mean) |",
+           "|---|---|---|---|---|---|---|---|"]
     for label in PROBLEMS:
         for method in METHODS:
             rs = [r for r in rows if r["problem"] == label and r["method"] == method]
@@ -77,11 +84,13 @@ def table(rows: list[dict]) -> str:
                 v = np.array([r[key] for r in rs]) * (100 if pct else 1)
                 return f"{v.mean():.1f} +- {v.std():.1f}"
             if label.startswith("ctc"):
-                measure = f"LER {ms('test_ler')}%, strings right {ms('test_sequence_accuracy')}%"
+                measure = [f"LER {ms(f'{s}_ler')}%, strings right {ms(f'{s}_sequence_accuracy')}%" for s in ("test", "train")]
             else:
-                measure = f"strings right {ms('test_sequence_accuracy')}%, symbols {ms('test_symbol_accuracy')}%"
+                measure = [f"strings right {ms(f'{s}_sequence_accuracy')}%, symbols {ms(f'{s}_symbol_accuracy')}%"
+                           for s in ("test", "train")]
             ev = np.mean([r["evaluations"] for r in rs])
-            out.append(f"| {label} | {method} | {net} | {len(rs)} | {sum(r['solved'] for r in rs)} | {measure} | {ev:,.0f} |")
+            out.append(f"| {label} | {method} | {net} | {len(rs)} | {sum(r['solved'] for r in rs)} | {measure[0]} | "
+                       f"{measure[1]} | {ev:,.0f} |")
     return "\n".join(out)
 
 
@@ -101,7 +110,7 @@ def main() -> None:
         for path in a.from_csv:
             with open(path, newline="") as f:
                 for r in csv.DictReader(f):
-                    rows.append({k: (v == "True" if k == "solved" else float(v) if k.startswith("test_") or k in (
+                    rows.append({k: (v == "True" if k == "solved" else float(v) if k.startswith(("test_", "train_")) or k in (
                         "evaluations", "seconds") else v) for k, v in r.items() if v != ""})
         print(table(rows))
         return

@@ -73,12 +73,8 @@ def set_symbol(ws, n_in, sym, flag):
 
 
 @njit(inline="always", error_model="numpy")
-def run_individual(key, L, ix, fx, w, ws, src, src_starts, tgt, tgt_starts, mode, p_teacher, seed,
-                   fed, seq_right_p):
-    """Run chromosome ``w`` over every sequence; returns (summed cross-entropy, right steps).
-
-    ``fed`` (len(tgt),) int64: written with the symbol fed at every target step (GO = n_in - 2).
-    """
+def run_individual(key, L, ix, fx, w, ws, src, src_starts, tgt, tgt_starts, mode, p_teacher, seed, seq_right_p):
+    """Run chromosome ``w`` over every sequence; returns (summed cross-entropy, right steps)."""
     n_in = L[0, NIN]
     last = L.shape[0] - 1
     n_out, y0 = L[last, NOUT], L[last, YOFF]
@@ -94,7 +90,6 @@ def run_individual(key, L, ix, fx, w, ws, src, src_starts, tgt, tgt_starts, mode
         prev = go
         ok = True
         for i in range(tgt_starts[s], tgt_starts[s + 1]):
-            fed[i] = prev
             set_symbol(ws, n_in, prev, 1.0)
             net_step_keyed(key, L, ix, fx, w, ws)
             out = ws[y0:y0 + n_out]
@@ -122,7 +117,6 @@ def score_population(key, L, ix, fx, W, ws_len, src, src_starts, tgt, tgt_starts
     int64 symbols with starts (S+1,) int64; ce (P,) float64, n_right (P,) int64, seq_right (P, S)
     uint8 written. ``key``: the network's structure key, a literal."""
     literally(key)
-    fed = np.empty(tgt.shape[0], dtype=np.int64)
     for _ in range(n_rows):
         p = claim(rows, n_rows)
         if p >= n_rows:
@@ -135,6 +129,6 @@ def score_population(key, L, ix, fx, W, ws_len, src, src_starts, tgt, tgt_starts
             continue
         ws = np.empty(ws_len)
         c, r = run_individual(key, L, ix, fx, w, ws, src, src_starts, tgt, tgt_starts, mode, p_teacher,
-                              seeds[p], fed, seq_right[p])
+                              seeds[p], seq_right[p])
         ce[p] = c if math.isfinite(c) else np.nan
         n_right[p] = r
