@@ -116,8 +116,9 @@ class CTCProblem(Problem):
         Y = np.ascontiguousarray(net.run_population(W, data.X, data.starts))
         loss, edits = np.empty(P), np.empty(P, dtype=np.int64)
         seq_right = np.empty((P, S), dtype=np.uint8)
-        run_rows(K.score_population, 0, P, Y, data.starts, data.label, data.label_starts, data.frames,
-                 self.loss == "framewise", loss, edits, seq_right)
+        # arrays from Ray's object store are read-only, another Numba type: copy to compile once
+        arrs = [a if a.flags.writeable else a.copy() for a in (data.starts, data.label, data.label_starts, data.frames)]
+        run_rows(K.score_population, 0, P, Y, *arrs, self.loss == "framewise", loss, edits, seq_right)
         loss = np.where(np.isfinite(loss), loss / S, np.inf)
         per_label = data.label.size / S
         fitness = np.where(np.isfinite(loss), np.exp(-loss / per_label), 0.0)
