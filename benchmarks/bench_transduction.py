@@ -12,9 +12,9 @@ within the training lengths) and the evaluations used (individuals evaluated; se
 presentations for BPTT).
 
 There is no published figure for these synthetic tasks: Sutskever et al. (2014) and Graves et al.
-(2006) report on machine translation and TIMIT. Graves et al. found CTC at least as good as a
-framewise network given the alignment (TIMIT label error rate 30.5% against 31.5%, BLSTM): the
-framewise rows are that comparison.
+(2006) report on machine translation and TIMIT (where CTC did better than framewise-trained
+hybrid systems). The framewise rows are the issue's reference: the same network given the
+alignment.
 
     python benchmarks/bench_transduction.py --seeds 10                 # the full table
     python benchmarks/bench_transduction.py --seeds 3 --methods bptt   # a part of it
