@@ -55,6 +55,7 @@ class Problem(ABC):
     output_activation: str = "linear"  # what a network's outputs should be squashed with by default
     needs_steps: bool = False          # True when the network must run step by step (closed loop)
     default_net: dict = {"arch": "elman", "n_hidden": 8}   # the network used when none is named
+    own_gradient: bool = False         # True: the bptt trainer uses the problem's gradient() (seq2seq, CTC)
 
     @abstractmethod
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
@@ -72,6 +73,17 @@ class Problem(ABC):
         the network's own random initialisation; a problem may start elsewhere (an option of it),
         e.g. from a closed-form solution perturbed."""
         return net.init(rng, n)
+
+    # -- the gradient hook (problems with their own loss: own_gradient = True) ------------------
+    n_train_sequences: int = 0         # the training sequences one epoch of gradient steps presents
+
+    def check_gradient(self, net) -> None:
+        """Raise a one-line ValueError when :meth:`gradient` cannot train ``net``."""
+        raise ValueError(f"problem {self.name} has no gradient of its own")
+
+    def gradient(self, net, w: np.ndarray, seqs: np.ndarray, seed: int = 0, truncation: int = 0):
+        """(loss, d loss / d w) of chromosome ``w`` over training sequences ``seqs``."""
+        raise ValueError(f"problem {self.name} has no gradient of its own")
 
     def params(self) -> dict:
         """The parameters the problem was made with (JSON-able), to record and to remake it."""

@@ -29,6 +29,9 @@ PROBLEMS.register("dyck1", "evornn.problems.dyck:make")
 PROBLEMS.register("reverse-string", "evornn.problems.reverse_string:make")
 PROBLEMS.register("xor", "evornn.problems.xor:XOR")
 PROBLEMS.register("gym", "evornn.problems.gym_problem:make", requires=("gymnasium",), extra="gym")
+PROBLEMS.register("copy-seq", "evornn.problems.transduction:make")
+PROBLEMS.register("reverse-seq", "evornn.problems.transduction:make")
+PROBLEMS.register("ctc-stream", "evornn.problems.ctc_stream:make")
 
 
 def available() -> list[str]:

@@ -13,6 +13,7 @@ import test_cells_gated
 import test_nets_oracle
 import test_stack_rnn
 import test_neat
+import test_seq2seq
 from evornn.nets import cells as cell_registry
 from evornn.nets.cells import CODES as CELLS   # the kernel index: code -> cell module
 from evornn.nets.layer import CODE
@@ -57,6 +58,7 @@ def _oracle_networks():
         yield evornn.build("stack-rnn", test_stack_rnn.N_IN, test_stack_rnn.N_OUT, **kwargs)
     for arch, n_in, n_out, kwargs in test_neat.ORACLE_NETS.values():
         yield evornn.build(arch, n_in, n_out, **kwargs)
+    yield from test_seq2seq.oracle_networks()
 
 
 def test_every_registered_cell_is_covered_by_the_oracle_tests():

@@ -57,8 +57,6 @@ VARIANTS = {"lstm": [{"peephole": True}], "elman": [{"activation": "tanh"}, {"ac
             "bam": [{"outputs": "ab", "max_passes": 4}, {"max_passes": 1}]}
 # the associative memories recall probes of more units (and bam's outputs "ab" are A then B)
 ASSOCIATIVE = ("hopfield", "hopfield-continuous", "bam")
-
-
 def sizes(arch: str, opts: dict) -> tuple[int, int]:
     """(n_inputs, n_outputs) of a case."""
     if arch == "hopfield":
@@ -85,7 +83,8 @@ def small(arch: str) -> dict:
 # Architectures without an export yet, and the one-line error each gives
 # (test_architectures_without_an_export_say_so_in_one_line).
 NOT_EXPORTED = {"stack-rnn": "no JSON description of cell 'stack' yet",
-                "neat-net": "neat-net networks .NEAT phenotypes. cannot be exported yet"}
+                "neat-net": "neat-net networks .NEAT phenotypes. cannot be exported yet",
+                "seq2seq": "seq2seq networks cannot be exported yet"}
 
 
 def cases() -> list[tuple[str, dict]]:

@@ -39,6 +39,7 @@ ARCH_CASES = {
     # stack (push, pop, no-op, one pushed value from h), an Elman controller reading [x, top], readout
     "stack-rnn": (dict(n_hidden=5, depth=4), lambda H=5: (3 + 1) * (H + 1) + H * (I + 1 + H + 1) + O * (H + 1)),
     "neat-net": (dict(max_nodes=5), lambda M=5: M * (I + 1 + M) + M),
+    "seq2seq": (dict(n_hidden=5), lambda H=5: 2 * 4 * H * (I + H + 1) + O * (H + 1)),   # lstm encoder and decoder
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -78,6 +79,7 @@ INCOMING = {
     "bam": {"W": "gate", "theta_b": "row"},         # layer units are B's: column k of W and theta_b[k]
     "stack": {"V": "row", "c": "row"},              # unit j: an action (push, pop, no-op) or a pushed value
     "neat-net": {"W": "row", "types": "row"},
+    "encdec_switch": {},                            # seq2seq's switch: no parameters
 }
 
 

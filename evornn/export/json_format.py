@@ -112,6 +112,9 @@ def _options(kind: str, lay, net, k: int) -> tuple[dict[str, Any], dict[str, Any
     if kind == "neat_net":
         raise ValueError("export: neat-net networks (NEAT phenotypes) cannot be exported yet; best.npy and "
                          "network.json rebuild them in evornn (evornn.nets.build(**spec))")
+    if kind == "encdec_switch":
+        raise ValueError("export: seq2seq networks cannot be exported yet (the encoder's final state handed to the "
+                         "decoder has no exported form)")
     raise ValueError(f"export: no JSON description of cell {kind!r} yet")
 
 

@@ -39,6 +39,7 @@ class GradientStrategy(Strategy):
         self.presented = 0          # sequences presented by the last epoch
         self.net = None
         self.data = None
+        self.problem = None         # set when the problem brings its own loss and gradient
 
     @classmethod
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
@@ -65,7 +66,7 @@ class GradientStrategy(Strategy):
         self.net, self.data = net, data
 
     def _need_data(self) -> None:
-        if self.data is None:
+        if self.data is None and self.problem is None:
             raise ValueError(f"{self.name} needs the problem's training data: build the run with "
                              "evornn.make_runner/optimise, or call setup(problem, net) first")
 
@@ -78,10 +79,13 @@ class GradientStrategy(Strategy):
 
     def update(self, population: np.ndarray, fitness: np.ndarray) -> None:
         self.w = self.train_epoch(np.array(population[0], dtype=np.float64))
-        self.presented = self.data.starts.shape[0] - 1
+        self.presented = self._n_sequences()
 
     def train_epoch(self, w: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _n_sequences(self) -> int:
+        return self.problem.n_train_sequences if self.problem is not None else self.data.starts.shape[0] - 1
 
     def evaluations_counted(self, population: np.ndarray) -> int:
         """Sequence presentations of the last epoch (the runner's evaluation count)."""
@@ -103,11 +107,26 @@ class BPTTStrategy(GradientStrategy):
     v = property(lambda self: self.trainer.v, lambda self, v: setattr(self.trainer, "v", v))
     steps = property(lambda self: self.trainer.steps, lambda self, v: setattr(self.trainer, "steps", int(v)))
 
+    def setup(self, problem, net) -> None:
+        """As :meth:`GradientStrategy.setup`; a problem with its own loss (``own_gradient``: seq2seq
+        transduction, CTC) gives its gradient instead of the MSE of :mod:`evornn.grad.bptt`."""
+        if not problem.own_gradient:
+            super().setup(problem, net)
+            return
+        problem.check_gradient(net)
+        if net.n_params != self.n_params:
+            raise ValueError(f"{self.name} has {self.n_params} parameters, network {net.n_params}")
+        self.net, self.problem = net, problem
+
     def train_epoch(self, w: np.ndarray) -> np.ndarray:
         k = self.config.truncation
+        if self.problem is not None:
+            def grad(w_, seqs):
+                seed = int(self.rng.integers(2**62))      # scheduled sampling's draws, from the run's stream
+                return self.problem.gradient(self.net, w_, seqs, seed, truncation=k)
+        else:
+            def grad(w_, seqs):
+                return bptt.gradient(self.net, w_, self.data, seqs, truncation=k)
 
-        def grad(w_, seqs):
-            return bptt.gradient(self.net, w_, self.data, seqs, truncation=k)
-
-        w, self.last_loss = self.trainer.epoch(w, self.data.starts.shape[0] - 1, self.rng, grad)
+        w, self.last_loss = self.trainer.epoch(w, self._n_sequences(), self.rng, grad)
         return w

@@ -18,9 +18,10 @@ from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous
 from .cells import stack
 from .cells import neat_net
+from .cells import encdec_switch
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
-from .layer import LayerSpec, activation_code
+from .layer import XOFF as XOFF_COL, LayerSpec, activation_code
 from .network import Network
 
 # Cores usable inside stacked and bidirectional networks: name -> (builder, default activation).
@@ -295,3 +296,24 @@ def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, ac
     return Network("neat-net", [neat_net.build(n_inputs, max_nodes, n_outputs, update=update, passes=passes,
                                                output_type=allowed[output_activation],
                                                hidden_type=allowed[activation])], [""])
+@register("seq2seq", "encoder-decoder (Sutskever et al. 2014): an encoder core reads the source, its final state starts a decoder core, dense readout; the last input is the phase flag")
+def seq2seq(n_inputs, n_outputs, cell="lstm", decoder_cell=None, n_hidden=8, activation=None,
+            output_activation="linear", **opts):
+    """Layers: the switch (:mod:`evornn.nets.cells.encdec_switch`), the encoder core, the decoder
+    core (both read the network's input: the source symbols while the last input column is 0,
+    the decoder's previous symbol once it is 1), a dense readout of the decoder. The decoder's
+    state starts as the encoder's final state, so both cores need the same state layout: the
+    same cell (``decoder_cell`` defaults to ``cell``) or cells whose states have the same length."""
+    _positive("seq2seq", n_hidden=n_hidden)
+    dcell = decoder_cell or cell
+    enc = make_core(cell, n_inputs, n_hidden, n_hidden, activation, **opts)
+    dec = make_core(dcell, n_inputs, n_hidden, n_hidden, activation, **opts)
+    if enc.state_len != dec.state_len:
+        raise ValueError(f"seq2seq: the decoder starts from the encoder's state, so their states must have the same "
+                         f"length; {cell} has {enc.state_len}, {dcell} {dec.state_len}")
+    out = dense.build(dec.n_out, n_outputs, activation_code(output_activation, what="output activation"))
+    net = Network("seq2seq", [encdec_switch.build(n_inputs), enc, dec, out], ["", "enc.", "dec.", "out."],
+                  readout=True)
+    net.L[1, XOFF_COL] = 0          # both cores read the network's input
+    net.L[2, XOFF_COL] = 0
+    return net

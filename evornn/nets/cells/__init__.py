@@ -51,6 +51,7 @@ from . import dense, srn, ctrnn, mtrnn, esn, narx, jordan, lstm, gru, indrnn, se
 from . import hopfield, hopfield_continuous, bam  # noqa: E402
 from . import stack  # noqa: E402
 from . import neat_net  # noqa: E402
+from . import encdec_switch  # noqa: E402
 
 register(dense)
 register(srn)
@@ -68,3 +69,4 @@ register(hopfield_continuous)
 register(bam)
 register(stack)
 register(neat_net)
+register(encdec_switch)
