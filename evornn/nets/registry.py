@@ -14,6 +14,7 @@ from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous
+from .cells import dnc, ntm
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
@@ -260,3 +261,30 @@ def hopfield_continuous_net(n_inputs, n_outputs, dt=0.1, tau=1.0, gain=1.0, n_st
 def bam_net(n_inputs, n_outputs, outputs="b", max_passes=100, output_activation="linear"):
     _states_out("bam", output_activation)
     return Network("bam", [bam.build(n_inputs, n_outputs, outputs=outputs, max_passes=max_passes)], [""])
+
+
+def _memory_net(name: str, n_inputs: int, n_outputs: int, controller: str, n_hidden: int, activation,
+                output_activation: str, cell, memory: dict, opts: dict) -> Network:
+    """[x_t, r_{t-1}] -> controller core -> memory layer -> dense readout of [h_t, r_t]."""
+    _positive(name, n_hidden=n_hidden)
+    mem = cell.build(1, **memory)                      # checks the memory options first
+    R, M = mem.options["read_heads"], mem.options["memory_width"]
+    core = make_core(controller, n_inputs + R * M, n_hidden, n_hidden, activation, **opts)
+    mem = cell.build(core.n_out, **memory)
+    out = dense.build(mem.n_out, n_outputs, activation_code(output_activation, what="output activation"))
+    return Network(name, [cell.build_input(n_inputs, R, M), core, mem, out], ["", "ctrl.", "mem.", "out."],
+                   readout=True)
+
+
+@register("ntm", "neural Turing machine (Graves et al. 2014): controller core + N x M memory, content/location addressing; addressing='entm' for hard attention (Greve et al. 2016)")
+def ntm_net(n_inputs, n_outputs, controller="elman", n_hidden=8, activation=None, output_activation="linear",
+            memory_size=16, memory_width=8, read_heads=1, write_heads=1, addressing="soft", **opts):
+    return _memory_net("ntm", n_inputs, n_outputs, controller, n_hidden, activation, output_activation, ntm,
+                       dict(N=memory_size, M=memory_width, R=read_heads, Wh=write_heads, addressing=addressing), opts)
+
+
+@register("dnc", "differentiable neural computer (Graves et al. 2016): controller core + memory with usage-based allocation and temporal links (N <= 32)")
+def dnc_net(n_inputs, n_outputs, controller="elman", n_hidden=8, activation=None, output_activation="linear",
+            memory_size=16, memory_width=8, read_heads=1, **opts):
+    return _memory_net("dnc", n_inputs, n_outputs, controller, n_hidden, activation, output_activation, dnc,
+                       dict(N=memory_size, M=memory_width, R=read_heads), opts)
