@@ -25,6 +25,9 @@ PROBLEMS.register("adding", "evornn.problems.adding:make")
 PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
+PROBLEMS.register("copy", "evornn.problems.memory_tasks:make")
+PROBLEMS.register("repeat-copy", "evornn.problems.memory_tasks:make")
+PROBLEMS.register("assoc-recall", "evornn.problems.memory_tasks:make")
 
 
 def available() -> list[str]:
