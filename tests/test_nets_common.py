@@ -36,6 +36,9 @@ ARCH_CASES = {
     "hopfield": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
+    # controller elman on [x, r] + head projections (read M + 6, write 3 M + 6; DNC (R + 3) M + 5 R + 3) + readout of [h, r]
+    "ntm": (dict(n_hidden=5), lambda H=5, M=8: H * (I + M + H + 1) + (M + 6 + 3 * M + 6) * (H + 1) + O * (H + M + 1)),
+    "dnc": (dict(n_hidden=5), lambda H=5, M=8, R=1: H * (I + M + H + 1) + ((R + 3) * M + 5 * R + 3) * (H + 1) + O * (H + M + 1)),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -73,6 +76,9 @@ INCOMING = {
     "hopfield": {"theta": "row"},
     "hopfield-continuous": {"I": "row"},
     "bam": {"W": "gate", "theta_b": "row"},         # layer units are B's: column k of W and theta_b[k]
+    "ntm-reads": {}, "dnc-reads": {},               # parameter-free: [x_t, r_{t-1}] for the controller
+    "ntm": {"W_heads": "row", "b_heads": "row"},    # one unit per head parameter
+    "dnc": {"W_if": "row", "b_if": "row"},          # one unit per interface value
 }
 
 
