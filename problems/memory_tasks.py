@@ -1,6 +1,8 @@
 """The neural Turing machine's algorithmic tasks (Graves, Wayne & Danihelka 2014, "Neural Turing
 machines", arXiv:1410.5401, section 4), with a training length range and longer test lengths.
 
+Vectors have ``bits`` bits (8, 6 for assoc-recall, as Graves et al.; fewer make smaller networks).
+
 * ``copy`` (4.1): ``length`` random 8-bit vectors (each bit 0 or 1 with probability 1/2), then a
   step on the delimiter channel, then ``length`` blank steps in which the network must output the
   vectors in order. Inputs: 8 bits + delimiter; outputs: 8 bits.
@@ -174,9 +176,11 @@ def _check(name: str, **ints) -> dict:
 
 
 def make(name: str = "copy", min_length: int | None = None, max_length: int | None = None,
-         n_train: int = 32, n_test: int = 32, max_repeats: int | None = None, seed: int = 0) -> MemoryTask:
+         n_train: int = 32, n_test: int = 32, max_repeats: int | None = None, bits: int | None = None,
+         seed: int = 0) -> MemoryTask:
     """``copy`` (lengths 1..10 by default), ``repeat-copy`` (1..5, repeats 1..``max_repeats``) or
-    ``assoc-recall`` (2..6 items)."""
+    ``assoc-recall`` (2..6 items); ``bits`` per vector (8, or 6 for assoc-recall, as Graves et al.;
+    fewer make smaller networks)."""
     if name not in DESCRIPTIONS:
         raise ValueError(f"problem {name}: the memory tasks are {', '.join(DESCRIPTIONS)}")
     if max_repeats is not None and name != "repeat-copy":
@@ -186,18 +190,19 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
     lo_min = 2 if name == "assoc-recall" else 1
     v = _check(name, min_length=(lo_default if min_length is None else min_length, lo_min),
                max_length=(hi_default if max_length is None else max_length, lo_min),
-               n_train=(n_train, 1), n_test=(n_test, 1), max_repeats=(max_repeats, 1), seed=(seed, 0))
+               n_train=(n_train, 1), n_test=(n_test, 1), max_repeats=(max_repeats, 1), seed=(seed, 0),
+               bits=((6 if name == "assoc-recall" else 8) if bits is None else bits, 1))
     lo, hi = v["min_length"], v["max_length"]
     if lo > hi:
         raise ValueError(f"problem {name}: need min_length <= max_length, got {lo} > {hi}")
 
     def draw(rng, length):
         if name == "copy":
-            return copy_sequence(length, 8, rng)
+            return copy_sequence(length, v["bits"], rng)
         if name == "repeat-copy":
             reps = int(rng.integers(1, v["max_repeats"] + 1))
-            return repeat_copy_sequence(length, reps, v["max_repeats"], 8, rng)
-        return assoc_sequence(length, 6, rng)
+            return repeat_copy_sequence(length, reps, v["max_repeats"], v["bits"], rng)
+        return assoc_sequence(length, v["bits"], rng)
 
     def split(rng, lengths, labels):
         xs, ys = zip(*(draw(rng, int(n)) for n in lengths))
@@ -211,8 +216,9 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
     test = split(rng, test_lengths, np.repeat(MULTIPLIERS, n))
     longest = MULTIPLIERS[-1] * hi * (4 if name == "assoc-recall" else 1) + 2
     default_net = {"arch": "ntm", "addressing": "entm", "n_hidden": 8, "memory_size": longest,
-                   "memory_width": 8 if name != "assoc-recall" else 6}
-    params = {"min_length": lo, "max_length": hi, "n_train": v["n_train"], "n_test": n, "seed": v["seed"]}
+                   "memory_width": v["bits"]}
+    params = {"min_length": lo, "max_length": hi, "n_train": v["n_train"], "n_test": n, "bits": v["bits"],
+              "seed": v["seed"]}
     if name == "repeat-copy":
         params["max_repeats"] = v["max_repeats"]
     return MemoryTask(name, train, test, params, default_net)
