@@ -25,9 +25,12 @@ PROBLEMS.register("adding", "evornn.problems.adding:make")
 PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
-PROBLEMS.register("copy", "evornn.problems.memory_tasks:make")
-PROBLEMS.register("repeat-copy", "evornn.problems.memory_tasks:make")
-PROBLEMS.register("assoc-recall", "evornn.problems.memory_tasks:make")
+PROBLEMS.register("copy", "evornn.problems.memory_tasks:make",
+                  "copy task: repeat a sequence of random 8-bit vectors after a delimiter (Graves et al. 2014)")
+PROBLEMS.register("repeat-copy", "evornn.problems.memory_tasks:make",
+                  "repeat-copy task: output a sequence of 8-bit vectors n times, then an end marker (Graves et al. 2014)")
+PROBLEMS.register("assoc-recall", "evornn.problems.memory_tasks:make",
+                  "associative recall: given one item of three 6-bit vectors, recall the next (Graves et al. 2014)")
 
 
 def available() -> list[str]:

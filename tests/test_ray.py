@@ -91,6 +91,10 @@ CASES = {   # name -> (problem, arch, net options)
     "user-jordan": (_user_problem, "jordan", {"n_hidden": 3}),
     "user-stacked-gru": (_user_problem, "stacked", {"cell": "gru", "layers": (3, 2)}),
     "toy-seeded": (lambda: ToyProblem(noise=True), None, {}),
+    "copy-entm": (lambda: make_problem("copy", bits=2, max_length=2, n_train=6, n_test=1), None,
+                  {"n_hidden": 4}),
+    "recall-dnc": (lambda: make_problem("assoc-recall", bits=2, max_length=3, n_train=4, n_test=1), "dnc",
+                   {"n_hidden": 4, "memory_size": 8, "memory_width": 2}),
 }
 
 

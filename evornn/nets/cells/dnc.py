@@ -1,5 +1,7 @@
-"""Differentiable neural computer memory (Graves et al. 2016, "Hybrid computing using a neural
-network with dynamic external memory", Nature 538:471-476, Methods), for small memories (N <= 32).
+"""Differentiable neural computer memory: usage-based allocation and temporal links, N <= 32.
+
+Graves et al. (2016), "Hybrid computing using a neural network with dynamic external memory",
+Nature 538:471-476, Methods.
 
 A memory of N rows of width M, one write head and R read heads. The controller (any core, a layer
 of its own) sees [x_t, r_{t-1}]; this layer maps its output h_t to the interface vector

@@ -1,5 +1,7 @@
-"""Neural Turing machine memory (Graves, Wayne & Danihelka 2014, "Neural Turing machines",
-arXiv:1410.5401), with the hard-attention addressing of the evolvable NTM (Greve, Jacobsen & Risi
+"""Neural Turing machine memory: content and location addressing, erase and add; ENTM option.
+
+Graves, Wayne & Danihelka (2014), "Neural Turing machines", arXiv:1410.5401, with the
+hard-attention addressing of the evolvable NTM (Greve, Jacobsen & Risi
 2016, "Evolving neural Turing machines for reward-based learning", GECCO) as an option.
 
 A memory of N rows of width M, R read heads and W write heads. The controller (any core, a layer of
