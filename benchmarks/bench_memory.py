@@ -82,6 +82,8 @@ def main() -> None:
     ap.add_argument("--evaluations", type=int, default=100000, help="budget per run (0: none)")
     ap.add_argument("--wall-clock", type=float, default=0.0, help="seconds per run (0: none)")
     ap.add_argument("--population", type=int, default=0, help="optimiser population (0: its default)")
+    ap.add_argument("--match-params", type=int, default=0, help="parameter count the Elman/LSTM networks match "
+                    "(0: the ENTM's)")
     ap.add_argument("--bits", type=int, default=0, help="bits per vector (0: the task's, 8 or 6)")
     ap.add_argument("--n-hidden", type=int, default=0, help="controller units of the memory networks (0: bits + 2, "
                     "what a hand-built copier needs)")
@@ -92,7 +94,7 @@ def main() -> None:
     args.n_hidden = args.n_hidden or prob.default_net["memory_width"] + 2
     hi = args.max_length
     nets = {a: memory_net(a, prob, args) for a in args.archs if a in ("ntm", "entm", "dnc")}
-    size = nets["entm"].n_params if "entm" in nets else (next(iter(nets.values())).n_params if nets else 600)
+    size = args.match_params or memory_net("entm", prob, args).n_params
     for a in args.archs:
         if a in ("elman", "lstm"):
             nets[a] = matched(a, prob, size)
