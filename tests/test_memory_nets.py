@@ -289,3 +289,15 @@ def test_bit_accuracy_scores_thresholded_bits():
     assert np.array_equal(res.fitness[:2], right.mean(axis=(1, 2)))
     assert np.allclose(res.metrics[:2, 2], ((Y[:, m] - prob.train.Y[m]) ** 2).mean(axis=(1, 2)), rtol=1e-12)
     assert res.fitness[2] == 0.0 and res.metrics[2, 2] == np.inf
+
+
+@pytest.mark.parametrize("optimiser", ["ga", "sa", "pso", "rwg", "cosyne", "esp", "cmaes"])
+def test_every_evolutionary_optimiser_runs_the_memory_networks(optimiser):
+    prob = make_problem("copy", bits=2, max_length=2, n_train=4, n_test=1)
+    for arch, opts in (("ntm", {"addressing": "entm"}), ("dnc", {"memory_size": 8})):
+        res = evornn.optimise(optimiser, prob, arch=arch, net={"n_hidden": 4, "memory_width": 2, **opts},
+                              stop={"max_generations": 2, "solved": False}, seed=1)
+        again = evornn.optimise(optimiser, prob, arch=arch, net={"n_hidden": 4, "memory_width": 2, **opts},
+                                stop={"max_generations": 2, "solved": False}, seed=1)
+        assert 0.0 < res.best_fitness <= 1.0 and res.best_fitness == again.best_fitness
+        assert np.array_equal(res.best_chromosome, again.best_chromosome)
