@@ -32,6 +32,12 @@ PROBLEMS.register("gym", "evornn.problems.gym_problem:make", requires=("gymnasiu
 PROBLEMS.register("copy-seq", "evornn.problems.transduction:make")
 PROBLEMS.register("reverse-seq", "evornn.problems.transduction:make")
 PROBLEMS.register("ctc-stream", "evornn.problems.ctc_stream:make")
+PROBLEMS.register("copy", "evornn.problems.memory_tasks:make",
+                  "copy task: repeat a sequence of random 8-bit vectors after a delimiter (Graves et al. 2014)")
+PROBLEMS.register("repeat-copy", "evornn.problems.memory_tasks:make",
+                  "repeat-copy task: output a sequence of 8-bit vectors n times, then an end marker (Graves et al. 2014)")
+PROBLEMS.register("assoc-recall", "evornn.problems.memory_tasks:make",
+                  "associative recall: given one item of three 6-bit vectors, recall the next (Graves et al. 2014)")
 
 
 def available() -> list[str]:

@@ -93,6 +93,10 @@ CASES = {   # name -> (problem, arch, net options)
     "toy-seeded": (lambda: ToyProblem(noise=True), None, {}),
     "user-elman-ridge": (lambda: _user_problem().set_readout("ridge"), "elman", {"n_hidden": 3}),   # Evolino
     "pole2-neat-net": (lambda: make_problem("pole-balance", bias_input=0.0), "neat-net", {"max_nodes": 6}),
+    "copy-entm": (lambda: make_problem("copy", bits=2, max_length=2, n_train=6, n_test=1), None,
+                  {"n_hidden": 4}),
+    "recall-dnc": (lambda: make_problem("assoc-recall", bits=2, max_length=3, n_train=4, n_test=1), "dnc",
+                   {"n_hidden": 4, "memory_size": 8, "memory_width": 2}),
 }
 
 

@@ -19,6 +19,7 @@ from .cells import bam, hopfield, hopfield_continuous
 from .cells import stack
 from .cells import neat_net
 from .cells import encdec_switch
+from .cells import dnc, ntm
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import XOFF as XOFF_COL, LayerSpec, activation_code
@@ -284,6 +285,8 @@ def stack_rnn(n_inputs, n_outputs, cell="elman", n_hidden=8, activation=None, ou
     mem = stack.build(n_inputs, core.n_out, push, width=width, depth=depth, read_depth=read_depth, read=read)
     out = dense.build(core.n_out, n_outputs, act)
     return Network("stack-rnn", [mem, core, out], ["stack.", "ctrl.", "out."], readout=True)
+
+
 @register("neat-net", "NEAT phenotype (Stanley & Miikkulainen 2002): up to max_nodes typed units (sigmoid, tanh, identity, gate), any topology, absent connections zero; outputs are the last units")
 def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, activation="sigmoid",
                   output_activation="sigmoid"):
@@ -296,6 +299,8 @@ def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, ac
     return Network("neat-net", [neat_net.build(n_inputs, max_nodes, n_outputs, update=update, passes=passes,
                                                output_type=allowed[output_activation],
                                                hidden_type=allowed[activation])], [""])
+
+
 @register("seq2seq", "encoder-decoder (Sutskever et al. 2014): an encoder core reads the source, its final state starts a decoder core, dense readout; the last input is the phase flag")
 def seq2seq(n_inputs, n_outputs, cell="lstm", decoder_cell=None, n_hidden=8, activation=None,
             output_activation="linear", **opts):
@@ -317,3 +322,30 @@ def seq2seq(n_inputs, n_outputs, cell="lstm", decoder_cell=None, n_hidden=8, act
     net.L[1, XOFF_COL] = 0          # both cores read the network's input
     net.L[2, XOFF_COL] = 0
     return net
+
+
+def _memory_net(name: str, n_inputs: int, n_outputs: int, controller: str, n_hidden: int, activation,
+                output_activation: str, cell, memory: dict, opts: dict) -> Network:
+    """[x_t, r_{t-1}] -> controller core -> memory layer -> dense readout of [h_t, r_t]."""
+    _positive(name, n_hidden=n_hidden)
+    mem = cell.build(1, **memory)                      # checks the memory options first
+    R, M = mem.options["read_heads"], mem.options["memory_width"]
+    core = make_core(controller, n_inputs + R * M, n_hidden, n_hidden, activation, **opts)
+    mem = cell.build(core.n_out, **memory)
+    out = dense.build(mem.n_out, n_outputs, activation_code(output_activation, what="output activation"))
+    return Network(name, [cell.build_input(n_inputs, R, M), core, mem, out], ["", "ctrl.", "mem.", "out."],
+                   readout=True)
+
+
+@register("ntm", "neural Turing machine (Graves et al. 2014): controller core + N x M memory, content/location addressing; addressing='entm' for hard attention (Greve et al. 2016)")
+def ntm_net(n_inputs, n_outputs, controller="elman", n_hidden=8, activation=None, output_activation="linear",
+            memory_size=16, memory_width=8, read_heads=1, write_heads=1, addressing="soft", **opts):
+    return _memory_net("ntm", n_inputs, n_outputs, controller, n_hidden, activation, output_activation, ntm,
+                       dict(N=memory_size, M=memory_width, R=read_heads, Wh=write_heads, addressing=addressing), opts)
+
+
+@register("dnc", "differentiable neural computer (Graves et al. 2016): controller core + memory with usage-based allocation and temporal links (N <= 32)")
+def dnc_net(n_inputs, n_outputs, controller="elman", n_hidden=8, activation=None, output_activation="linear",
+            memory_size=16, memory_width=8, read_heads=1, **opts):
+    return _memory_net("dnc", n_inputs, n_outputs, controller, n_hidden, activation, output_activation, dnc,
+                       dict(N=memory_size, M=memory_width, R=read_heads), opts)

@@ -52,6 +52,7 @@ from . import hopfield, hopfield_continuous, bam  # noqa: E402
 from . import stack  # noqa: E402
 from . import neat_net  # noqa: E402
 from . import encdec_switch  # noqa: E402
+from . import ntm, dnc  # noqa: E402
 
 register(dense)
 register(srn)
@@ -70,3 +71,5 @@ register(bam)
 register(stack)
 register(neat_net)
 register(encdec_switch)
+register(ntm)
+register(dnc)
