@@ -84,7 +84,9 @@ def small(arch: str) -> dict:
 # (test_architectures_without_an_export_say_so_in_one_line).
 NOT_EXPORTED = {"stack-rnn": "no JSON description of cell 'stack' yet",
                 "neat-net": "neat-net networks .NEAT phenotypes. cannot be exported yet",
-                "seq2seq": "seq2seq networks cannot be exported yet"}
+                "seq2seq": "seq2seq networks cannot be exported yet",
+                "ntm": "no JSON description of cell 'ntm' yet",
+                "dnc": "no JSON description of cell 'dnc' yet"}
 
 
 def cases() -> list[tuple[str, dict]]:
