@@ -161,7 +161,9 @@ def test_jordan_groups_output_units_then_hidden_units():
     ("stacked", dict(cell="lstm", activation="sigmoid"), "activation"),
     ("lstm", dict(peephole="yes"), "peephole"),
     ("lstm", dict(peephole=1), "peephole"),
-    ("lstm", dict(forget_bias=1.0), "forget_bias"),
+    ("lstm", dict(cell_clip=1.0), "cell_clip"),
+    ("lstm", dict(forget_bias=float("nan")), "forget_bias"),
+    ("lstm", dict(input_bias="-3"), "input_bias"),
     ("indrnn", dict(activation="softplus"), "activation"),
     ("jordan", dict(context_decay=1.0), "context_decay"),
     ("jordan", dict(context_decay=-0.1), "context_decay"),
@@ -175,3 +177,11 @@ def test_bad_options_raise_one_line_errors(arch, kwargs, word):
     with pytest.raises(ValueError) as e:
         evornn.build(arch, N_IN, N_OUT, **kwargs)
     assert word in str(e.value) and "\n" not in str(e.value)
+
+
+def test_lstm_gate_bias_options_set_the_initial_biases():
+    net = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, input_bias=-3.0, forget_bias=5.0, output_bias=-1.0)
+    b = net.unflatten(net.init(np.random.default_rng(0)))["b"]
+    assert np.all(b[0] == -3.0) and np.all(b[1] == 5.0) and np.all(b[2] == 0.0) and np.all(b[3] == -1.0)
+    b0 = evornn.build("lstm", N_IN, N_OUT, n_hidden=3).unflatten(net.init(np.random.default_rng(0)))["b"]
+    assert b0.shape == b.shape                 # an initialisation option: the layout is unchanged
