@@ -25,6 +25,7 @@ PROBLEMS.register("adding", "evornn.problems.adding:make")
 PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
+PROBLEMS.register("two-sequence-lag", "evornn.problems.two_sequence_lag:make")
 
 
 def available() -> list[str]:
