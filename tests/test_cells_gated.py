@@ -11,7 +11,7 @@ import reference_gated as ref
 TOL = 1e-12
 LENGTHS = (1, 7, 40)
 N_IN, N_OUT = 3, 2
-CELLS = ("jordan", "lstm", "gru", "indrnn", "second-order")
+CELLS = ("jordan", "lstm", "gru", "indrnn", "second-order", "recursive")
 
 # case -> (arch, build kwargs, oracle(params, X) -> Y)
 CASES = {
@@ -33,6 +33,9 @@ CASES = {
     "second-order-tanh-dense": ("second-order", dict(n_hidden=5, activation="tanh", readout="dense"),
                                 lambda p, X: ref.single("second-order", p, X, N_OUT, "dense", act="tanh")),
     "jordan": ("jordan", dict(n_hidden=4), lambda p, X: ref.single("jordan", p, X, N_OUT, "none")),
+    "recursive": ("recursive", dict(n_hidden=5), lambda p, X: ref.single("recursive", p, X, N_OUT, "dense")),
+    "recursive-sigmoid-none": ("recursive", dict(n_hidden=3, activation="sigmoid", readout="none"),
+                               lambda p, X: ref.single("recursive", p, X, N_OUT, "none", act="sigmoid")),
     "jordan-tanh": ("jordan", dict(n_hidden=6, activation="tanh", output_activation="sigmoid", context_decay=0.9),
                     lambda p, X: ref.single("jordan", p, X, N_OUT, "none", act="tanh", out_act="sigmoid", mu=0.9)),
     "jordan-nodecay": ("jordan", dict(n_hidden=3, context_decay=0.0),

@@ -36,6 +36,7 @@ ARCH_CASES = {
     "hopfield": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
+    "recursive": (dict(n_hidden=5), lambda H=5: H * (I + 2 * H + 1) + O * (H + 1)),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -51,6 +52,7 @@ CORE_PARAMS = {
     "mtrnn": lambda n, H: ((H - H // 2) * n + H * H + H, H - H // 2),
     "esn": lambda n, H: (0, n + H),
     "narx": lambda n, H: (H * (3 * n + 2 * H + 1) + H * (H + 1), H),
+    "recursive": lambda n, H: (H * (n + 2 * H + 1), H),
 }
 
 # Blocks holding a hidden unit i's incoming weights, per layer kind: "row" takes block[i] (when the
@@ -72,7 +74,8 @@ INCOMING = {
     # symmetric weights are shared by two units: unit i owns its threshold and row i of the triangle
     "hopfield": {"theta": "row"},
     "hopfield-continuous": {"I": "row"},
-    "bam": {"W": "gate", "theta_b": "row"},         # layer units are B's: column k of W and theta_b[k]
+    "bam": {"W": "gate", "theta_b": "row"},
+    "recursive": {"E": "row", "W": "row", "b": "row"},         # layer units are B's: column k of W and theta_b[k]
 }
 
 

@@ -13,7 +13,7 @@ from ..registry import Registry
 from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
-from .cells import bam, hopfield, hopfield_continuous
+from .cells import bam, hopfield, hopfield_continuous, recursive
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
@@ -34,6 +34,7 @@ CORES: dict[str, tuple[Callable[..., LayerSpec], str]] = {
     "gru": (gru.build, "tanh"),
     "indrnn": (indrnn.build, "relu"),
     "second-order": (second_order.build, "sigmoid"),
+    "recursive": (recursive.build, "tanh"),
 }
 # Cores whose outputs are computed by the cell itself (no separate readout layer).
 SELF_READOUT: set[str] = {"jordan", "narx"}
@@ -175,6 +176,7 @@ def esn_net(n_inputs, n_outputs, n_hidden=50, output_activation="linear", seed=0
 _core_arch("lstm", "LSTM (Hochreiter & Schmidhuber 1997) with forget gate (Gers et al. 2000), optional peepholes; dense output layer")
 _core_arch("gru", "gated recurrent unit (Cho et al. 2014), original formulation; dense output layer")
 _core_arch("indrnn", "independently recurrent network (Li et al. 2018): h = act(W x + u*h + b), relu by default; dense output layer")
+_core_arch("recursive", "recursive network (Pollack 1990; Socher et al. 2011): embedded leaves, h = act(W [h_left; h_right] + b) shared over a tree's nodes (a sequence: the left-branching tree); dense output layer")
 _core_arch("second-order", "second-order RNN (Giles et al. 1992): weights w_ijk on products of state and input; outputs are the first units")
 
 

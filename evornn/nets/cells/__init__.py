@@ -64,3 +64,6 @@ register(second_order)
 register(hopfield)
 register(hopfield_continuous)
 register(bam)
+
+from . import recursive  # noqa: E402
+register(recursive)
