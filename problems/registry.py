@@ -26,6 +26,8 @@ PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
 PROBLEMS.register("two-sequence-lag", "evornn.problems.two_sequence_lag:make")
+PROBLEMS.register("bool-trees", "evornn.problems.trees:make")
+PROBLEMS.register("arith-trees", "evornn.problems.trees:make")
 
 
 def available() -> list[str]:
