@@ -51,6 +51,7 @@ def _oracle_networks():
         yield evornn.build(arch, test_cells_gated.N_IN, test_cells_gated.N_OUT, **kwargs)
     for arch, n_in, n_out, kwargs in test_associative.CASES.values():
         yield evornn.build(arch, n_in, n_out, **kwargs)
+    yield evornn.build("history-compressor", 4, 3, n_hidden=5)      # tests/test_trees.py's oracle
 
 
 def test_every_registered_cell_is_covered_by_the_oracle_tests():

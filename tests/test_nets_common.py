@@ -37,6 +37,8 @@ ARCH_CASES = {
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
     "recursive": (dict(n_hidden=5), lambda H=5: H * (I + 2 * H + 1) + O * (H + 1)),
+    "history-compressor": (dict(n_hidden=4, n_hidden2=2),
+                           lambda H=4, K=2: H * (I + K + H + 1) + O * (H + 1) + K * (I + 1 + K + 1)),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -75,7 +77,8 @@ INCOMING = {
     "hopfield": {"theta": "row"},
     "hopfield-continuous": {"I": "row"},
     "bam": {"W": "gate", "theta_b": "row"},
-    "recursive": {"E": "row", "W": "row", "b": "row"},         # layer units are B's: column k of W and theta_b[k]
+    "recursive": {"E": "row", "W": "row", "b": "row"},
+    "history-compressor": {"W1_in": "row", "W1_rec": "row", "b1": "row"},         # layer units are B's: column k of W and theta_b[k]
 }
 
 

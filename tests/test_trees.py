@@ -139,3 +139,86 @@ def test_two_sequence_lag_sequences_by_hand():
     assert np.all(xb[:, 0] == yb) and np.all(xb[:, 1:] < 4) and len({tuple(r) for r in xb[:, 1:]}) > 1
     with pytest.raises(ValueError, match="variant"):
         make_problem("two-sequence-lag", variant="c")
+
+
+# -- the neural history compressor -----------------------------------------------------------------
+def _sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def compressor_numpy(p, X, n_out, thr, ts, act=np.tanh, out_act=_sig):
+    """Schmidhuber (1992) two-level compressor from its equations; returns outputs and the steps
+    at which level 2 stepped."""
+    H1, H2 = p["W1_rec"].shape[0], p["W2_rec"].shape[0]
+    h1, h2, y = np.zeros(H1), np.zeros(H2), np.zeros(n_out)
+    ys, stepped = [], []
+    for t, x in enumerate(X):
+        if np.max(np.abs(y - x[:n_out])) > thr:
+            h2 = act(p["W2_in"] @ np.append(x, ts * t) + p["W2_rec"] @ h2 + p["b2"])
+            stepped.append(t)
+        h1 = act(p["W1_in"] @ np.concatenate([x, h2]) + p["W1_rec"] @ h1 + p["b1"])
+        y = out_act(p["W_out"] @ h1 + p["b_out"])
+        ys.append(y)
+    return np.array(ys), stepped
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_history_compressor_equals_numpy_in_both_engines(dtype):
+    net = evornn.build("history-compressor", 4, 3, n_hidden=5, n_hidden2=2, threshold=0.6, time_scale=0.1,
+                       dtype=dtype)
+    rng = np.random.default_rng(5)
+    W = rng.normal(0, 1, (11, net.n_params))
+    X = np.eye(4)[rng.integers(0, 4, 30)]
+    Y = net.run_population(W, X, np.array([0, 12, 30]))
+    steps_seen = 0
+    for q in range(11):
+        p = net.unflatten(W[q])
+        for a, b in ((0, 12), (12, 30)):
+            want, stepped = compressor_numpy(p, X[a:b], 3, 0.6, 0.1)
+            steps_seen += len(stepped)
+            np.testing.assert_allclose(Y[q, a:b], want, atol=1e-12 if dtype == "float64" else 2e-5)
+    assert 22 < steps_seen < 11 * 30               # level 2 skipped some steps and took others
+    scalar = evornn.build("history-compressor", 4, 3, n_hidden=5, n_hidden2=2, threshold=0.6, time_scale=0.1,
+                          engine="scalar")
+    if dtype == "float64":
+        np.testing.assert_array_equal(scalar.run(W[3], X[:12]), Y[3, :12])
+
+
+def test_history_compressor_level_2_steps_exactly_at_the_surprises():
+    """Hand-built: level 1 always predicts symbol 0 (output 0 high, others low), so it is surprised
+    by every other symbol and at t = 0 (y_{-1} = 0); level 2 stores tanh(time stamp) of the last
+    surprise and level 1 copies it to its unit 0, so the network's state shows when level 2 stepped."""
+    net = evornn.build("history-compressor", 4, 4, n_hidden=2, n_hidden2=1, threshold=0.25, time_scale=0.1)
+    p = net.unflatten(np.zeros(net.n_params))
+    p["b_out"][:] = [6.0, -6.0, -6.0, -6.0]             # y = (0.998, 0.002, ...): "the next symbol is 0"
+    p["W2_in"][0, 4] = 1.0                              # h2 = tanh(0.1 t) at a surprise
+    p["W1_in"][0, 4] = 1.0                              # h1_0 = tanh(h2)
+    w = net.flatten(p)
+    symbols = [0, 0, 3, 0, 0, 0, 2, 1, 0, 0]
+    X = np.eye(4)[symbols]
+    surprises = [0, 2, 6, 7]
+    _, stepped = compressor_numpy(p, X, 4, 0.25, 0.1)
+    assert stepped == surprises
+    ws_rows = []
+    from evornn.nets.cells import history_compressor as hc
+    ws = np.zeros(net.ws_len)
+    for x in X:
+        ws[:4] = x
+        hc.step(net.L, 0, net.ix, net.fx, w, ws)
+        ws_rows.append(ws.copy())
+    from evornn.nets.layer import SOFF
+    s0 = int(net.L[0, SOFF])
+    h2 = np.array([r[s0 + 2] for r in ws_rows])           # h1 (2 units), then h2
+    n2 = np.array([r[s0 + 2 + 1 + 4 + 1] for r in ws_rows])
+    last = [max(t for t in surprises if t <= k) for k in range(len(symbols))]
+    np.testing.assert_allclose(h2, np.tanh(0.1 * np.array(last)), atol=1e-15)
+    assert n2.tolist() == [sum(t <= k for t in surprises) for k in range(len(symbols))]
+
+
+def test_history_compressor_bad_options_are_one_line_errors():
+    for kw, word in (({"threshold": 0.0}, "threshold"), ({"n_hidden2": 0}, "n_hidden2"),
+                     ({"time_scale": -1.0}, "time_scale")):
+        with pytest.raises(ValueError, match=word):
+            evornn.build("history-compressor", 3, 3, **kw)
+    with pytest.raises(ValueError, match="n_outputs"):
+        evornn.build("history-compressor", 2, 3)

@@ -13,7 +13,7 @@ from ..registry import Registry
 from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
-from .cells import bam, hopfield, hopfield_continuous, recursive
+from .cells import bam, hopfield, hopfield_continuous, recursive, history_compressor
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
@@ -184,6 +184,16 @@ _core_arch("second-order", "second-order RNN (Giles et al. 1992): weights w_ijk 
 def jordan_net(n_inputs, n_outputs, n_hidden=8, activation=None, output_activation="linear", context_decay=0.5):
     return single_core("jordan", n_inputs, n_outputs, n_hidden, activation, output_activation, None,
                        context_decay=context_decay)
+
+
+@register("history-compressor", "neural history compressor (Schmidhuber 1992): level 1 predicts the next input; level 2 steps only when that prediction fails (threshold), fed the input and its time stamp; its state feeds level 1")
+def history_compressor_net(n_inputs, n_outputs, n_hidden=4, n_hidden2=2, activation=None, output_activation="sigmoid",
+                           threshold=0.25, time_scale=0.01):
+    _positive("history-compressor", n_hidden=n_hidden)
+    act = activation_code(activation or "tanh", what="history-compressor activation")
+    return Network("history-compressor", [history_compressor.build(
+        n_inputs, n_hidden, n_outputs, act, out_act=output_activation, n_hidden2=n_hidden2, threshold=threshold,
+        time_scale=time_scale)], [""])
 
 
 @register("mlp", "feed-forward multilayer perceptron, the no-memory baseline")

@@ -65,5 +65,6 @@ register(hopfield)
 register(hopfield_continuous)
 register(bam)
 
-from . import recursive  # noqa: E402
+from . import recursive, history_compressor  # noqa: E402
 register(recursive)
+register(history_compressor)
