@@ -82,9 +82,13 @@ def small(arch: str) -> dict:
     return {}
 
 
+# architectures without an export yet (each refuses with a one-line error, tested below)
+NOT_EXPORTED = {"history-compressor"}
+
+
 def cases() -> list[tuple[str, dict]]:
     out = []
-    for arch in ARCHS:
+    for arch in sorted(set(ARCHS) - NOT_EXPORTED, key=list(ARCHS).index):
         params = inspect.signature(ARCHS[arch]).parameters
         if "cell" in params:                     # stacked, bidirectional: every core
             out += [(arch, {"cell": c}) for c in CORES]
@@ -123,8 +127,15 @@ def close(got, want):
 
 
 def test_the_cases_cover_every_architecture_and_core():
-    assert {a for a, _ in CASES} == set(ARCHS)
+    assert {a for a, _ in CASES} == set(ARCHS) - NOT_EXPORTED
     assert {o["cell"] for a, o in CASES if a == "bidirectional"} == set(CORES)
+
+
+@pytest.mark.parametrize("arch", sorted(NOT_EXPORTED))
+def test_architectures_without_an_export_say_so_in_one_line(arch):
+    net = build(arch, N_IN, N_IN)
+    with pytest.raises(ValueError, match="export: no JSON description"):
+        evornn.export(net, np.zeros(net.n_params), format="json")
 
 
 # -- JSON ---------------------------------------------------------------------------------------
