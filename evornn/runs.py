@@ -18,7 +18,7 @@ from typing import Any, Callable, TextIO
 
 import numpy as np
 
-from . import __version__
+from . import __version__, memory
 from .api import make_network, make_runner
 from .config import Experiment, RunSettings, check_net_options, dumps, experiment, load_toml, net_defaults, \
     settings_dict
@@ -59,23 +59,31 @@ def make_evaluator(run: RunSettings):
 
 
 def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
-    """Build and check every piece of ``exp`` (``problem``: an already built instance to reuse)."""
+    """Build and check every piece of ``exp`` (``problem``: an already built instance to reuse). The
+    memory guard (:mod:`evornn.memory`) sizes the run first, from the network's layout only."""
     problem = problem or make_problem_checked(exp.problem, exp.problem_params)
     arch = exp.arch or problem.default_net["arch"]
     check_net_options(arch, exp.net_options)
-    try:
-        net = make_network(problem, exp.arch, **exp.net_options)
-        problem.check_network(net)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"network: {e}") from None
     try:
         cls = get_strategy(exp.optimiser)
     except ValueError as e:
         raise ValueError(f"optimiser.name: {e}") from None
     cfg = make_config(cls.Config, dict(exp.settings), "optimiser")
+    try:   # the memory guard: the network as its layout only, nothing big allocated yet
+        sized = memory.layout(problem, exp.arch, exp.net_options)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"network: {e}") from None
+    memory.guard(problem, sized, None, cls, cfg, exp.run.max_memory, exp.run.backend,
+                 exp.run.workers)
+    try:
+        net = make_network(problem, exp.arch, **exp.net_options)
+        problem.check_network(net)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"network: {e}") from None
     make_evaluator(exp.run).close()
     try:   # the strategy as the run will make it (some take the network's groups or the problem's data)
-        make_runner(exp.optimiser, problem, net, settings=dict(exp.settings), stop=exp.stop, seed=exp.run.seed)
+        make_runner(exp.optimiser, problem, net, settings=dict(exp.settings), stop=exp.stop, seed=exp.run.seed,
+                    max_memory=None)
     except TypeError as e:
         raise ValueError(f"optimiser {exp.optimiser}: {e}") from None
     spec = {k: v for k, v in net.spec.items() if k not in ("arch", "n_inputs", "n_outputs")}
@@ -169,7 +177,7 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
                          keep=exp.run.keep_checkpoints)
     callbacks = (recorder,) + ((progress,) if progress else ())
     runner = make_runner(exp.optimiser, prep.problem, prep.net, settings=dict(exp.settings), stop=exp.stop,
-                         seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks)
+                         seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks, max_memory=None)
     wall = 0.0
     if state is not None:
         runner.set_state(*state)

@@ -50,6 +50,7 @@ import numpy as np
 
 from evornn.nets import lanes
 from evornn.nets.specialise import BIDIRECTIONAL
+from evornn.nets.layer import NOUT
 from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
 
@@ -254,6 +255,21 @@ class SequenceProblem(Problem):
                    "asks for what comes next, which a bidirectional network would read from its future inputs")
             raise ValueError(f"problem {self.name} {why}; {net.name} needs the whole sequence first")
         super().check_network(net)
+
+    def evaluation_bytes(self, net, rows: int, threads: int) -> int:
+        """Besides the network's kernels: per (padded) row its error, counts and per-sequence
+        verdicts; a bidirectional network also keeps each thread's block of outputs and of both
+        directions' states over the longest split."""
+        splits = [d for d in (self.train, self.test) if d is not None]
+        S = max(d.n_sequences for d in splits)
+        n = 1 if getattr(net, "engine", "lanes") == "scalar" else lanes.lanes_of_dtype(lanes.DTYPES[net.dtype])
+        padded = -(-int(rows) // n) * n
+        out = super().evaluation_bytes(net, rows, threads) + 2 * padded * (S + 17)   # lanes' and the results
+        if net.kind == BIDIRECTIONAL:
+            T = max(int(d.X.shape[0]) for d in splits)
+            width = int(net.n_outputs + net.L[0, NOUT] + net.L[1, NOUT])
+            out += int(threads) * T * width * n * 8
+        return out
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray | None = None) -> EvalResult:
         """Fitness and metrics of every row of W on the training split (no randomness: seeds unused)."""
