@@ -162,6 +162,16 @@ class TreeProblem(SequenceProblem):
         acc = right.mean(axis=1)
         return EvalResult(fitness, np.stack([mse, acc, acc], axis=1))
 
+    def evaluation_bytes(self, net, rows: int, threads: int) -> int:
+        """A recursive network also keeps every tree's outputs per row (and their errors and
+        verdicts) and, per thread, the node states of the largest tree."""
+        out = super().evaluation_bytes(net, rows, threads)
+        if net.name == "recursive":
+            n_trees = max(self.train.n_sequences, self.test.n_sequences)
+            max_nodes = max(self.train_forest.max_nodes, self.test_forest.max_nodes)
+            out += 3 * int(rows) * n_trees * self.n_outputs * 8 + int(threads) * max_nodes * int(net.L[0, NUNITS]) * 8
+        return out
+
     def tree_outputs(self, net, W: np.ndarray, forest: Forest) -> np.ndarray:
         """(P, n_trees, n_outputs): the recursive network's outputs on every tree of ``forest``."""
         L = net.L

@@ -24,7 +24,8 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..layer import ACT, ACT2, FOFF, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, activation_code
+from ..layer import (ACT, ACT2, FOFF, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec,
+                     activation_code, unit_range)
 from ..lanes import nlanes
 from ..linalg import copy, dot
 from . import options
@@ -47,11 +48,11 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, out_act: str = "sig
               Block("W_out", (n_out, H1), ("fan_in", H1)), Block("b_out", (n_out,)),
               Block("W2_in", (H2, n_in + 1), fan2), Block("W2_rec", (H2, H2), fan2), Block("b2", (H2,))]
     off = np.cumsum([0] + [b.size for b in blocks])
-    units = [np.asarray(list(range(off[3] + j * H1, off[3] + (j + 1) * H1)) + [off[4] + j]) for j in range(n_out)]
-    for i in range(H1):
+    units = [np.asarray(list(range(off[3] + j * H1, off[3] + (j + 1) * H1)) + [off[4] + j]) for j in unit_range(n_out)]
+    for i in unit_range(H1):
         units.append(np.asarray(list(range(i * (n_in + H2), (i + 1) * (n_in + H2)))
                                 + list(range(off[1] + i * H1, off[1] + (i + 1) * H1)) + [off[2] + i]))
-    for i in range(H2):
+    for i in unit_range(H2):
         units.append(np.asarray(list(range(off[5] + i * (n_in + 1), off[5] + (i + 1) * (n_in + 1)))
                                 + list(range(off[6] + i * H2, off[6] + (i + 1) * H2)) + [off[7] + i]))
     units = [u.astype(np.int64) for u in units]

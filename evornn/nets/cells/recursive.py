@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..lanes import lact_rows, lane_accs, lcopy, ldot, ldot_rows, lfill, lload, lload_row, lstore, lstore_row, lzero
 from ..linalg import copy, dot
 
@@ -32,7 +32,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int) -> LayerSpec:
     H = n_hidden
     blocks = [Block("E", (H, n_in), ("fan_in", n_in)), Block("W", (H, 2 * H), ("fan_in", 2 * H)), Block("b", (H,))]
     units = []
-    for i in range(H):
+    for i in unit_range(H):
         idx = list(range(i * n_in, (i + 1) * n_in))
         idx += list(range(H * n_in + i * 2 * H, H * n_in + (i + 1) * 2 * H))
         idx.append(H * n_in + 2 * H * H + i)
