@@ -38,6 +38,9 @@ PROBLEMS.register("repeat-copy", "evornn.problems.memory_tasks:make",
                   "repeat-copy task: output a sequence of 8-bit vectors n times, then an end marker (Graves et al. 2014)")
 PROBLEMS.register("assoc-recall", "evornn.problems.memory_tasks:make",
                   "associative recall: given one item of three 6-bit vectors, recall the next (Graves et al. 2014)")
+PROBLEMS.register("two-sequence-lag", "evornn.problems.two_sequence_lag:make")
+PROBLEMS.register("bool-trees", "evornn.problems.trees:make")
+PROBLEMS.register("arith-trees", "evornn.problems.trees:make")
 
 
 def available() -> list[str]:

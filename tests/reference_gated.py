@@ -83,7 +83,19 @@ def jordan_sequence(p, prefix, X, act="sigmoid", out_act="linear", mu=0.5):
     return np.array(out)
 
 
+def recursive_sequence(p, prefix, X, act="tanh"):
+    """Recursive net over the left-branching tree of a sequence: h_t = act(W [h_{t-1}; E x_t] + b), h_0 = 0."""
+    E, W, b = p[prefix + "E"], p[prefix + "W"], p[prefix + "b"]
+    h = np.zeros(W.shape[0])
+    out = []
+    for x in X:
+        h = ACT[act](W @ np.concatenate([h, E @ x]) + b)
+        out.append(h)
+    return np.array(out)
+
+
 SEQUENCES = {
+    "recursive": recursive_sequence,
     "lstm": lstm_sequence,
     "gru": gru_sequence,
     "indrnn": indrnn_sequence,

@@ -11,7 +11,7 @@ import reference_gated as ref
 TOL = 1e-12
 LENGTHS = (1, 7, 40)
 N_IN, N_OUT = 3, 2
-CELLS = ("jordan", "lstm", "gru", "indrnn", "second-order")
+CELLS = ("jordan", "lstm", "gru", "indrnn", "second-order", "recursive")
 
 # case -> (arch, build kwargs, oracle(params, X) -> Y)
 CASES = {
@@ -33,6 +33,9 @@ CASES = {
     "second-order-tanh-dense": ("second-order", dict(n_hidden=5, activation="tanh", readout="dense"),
                                 lambda p, X: ref.single("second-order", p, X, N_OUT, "dense", act="tanh")),
     "jordan": ("jordan", dict(n_hidden=4), lambda p, X: ref.single("jordan", p, X, N_OUT, "none")),
+    "recursive": ("recursive", dict(n_hidden=5), lambda p, X: ref.single("recursive", p, X, N_OUT, "dense")),
+    "recursive-sigmoid-none": ("recursive", dict(n_hidden=3, activation="sigmoid", readout="none"),
+                               lambda p, X: ref.single("recursive", p, X, N_OUT, "none", act="sigmoid")),
     "jordan-tanh": ("jordan", dict(n_hidden=6, activation="tanh", output_activation="sigmoid", context_decay=0.9),
                     lambda p, X: ref.single("jordan", p, X, N_OUT, "none", act="tanh", out_act="sigmoid", mu=0.9)),
     "jordan-nodecay": ("jordan", dict(n_hidden=3, context_decay=0.0),
@@ -161,7 +164,9 @@ def test_jordan_groups_output_units_then_hidden_units():
     ("stacked", dict(cell="lstm", activation="sigmoid"), "activation"),
     ("lstm", dict(peephole="yes"), "peephole"),
     ("lstm", dict(peephole=1), "peephole"),
-    ("lstm", dict(forget_bias=1.0), "forget_bias"),
+    ("lstm", dict(cell_clip=1.0), "cell_clip"),
+    ("lstm", dict(forget_bias=float("nan")), "forget_bias"),
+    ("lstm", dict(input_bias="-3"), "input_bias"),
     ("indrnn", dict(activation="softplus"), "activation"),
     ("jordan", dict(context_decay=1.0), "context_decay"),
     ("jordan", dict(context_decay=-0.1), "context_decay"),
@@ -175,3 +180,11 @@ def test_bad_options_raise_one_line_errors(arch, kwargs, word):
     with pytest.raises(ValueError) as e:
         evornn.build(arch, N_IN, N_OUT, **kwargs)
     assert word in str(e.value) and "\n" not in str(e.value)
+
+
+def test_lstm_gate_bias_options_set_the_initial_biases():
+    net = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, input_bias=-3.0, forget_bias=5.0, output_bias=-1.0)
+    b = net.unflatten(net.init(np.random.default_rng(0)))["b"]
+    assert np.all(b[0] == -3.0) and np.all(b[1] == 5.0) and np.all(b[2] == 0.0) and np.all(b[3] == -1.0)
+    b0 = evornn.build("lstm", N_IN, N_OUT, n_hidden=3).unflatten(net.init(np.random.default_rng(0)))["b"]
+    assert b0.shape == b.shape                 # an initialisation option: the layout is unchanged

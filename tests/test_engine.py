@@ -59,6 +59,7 @@ def _oracle_networks():
     for arch, n_in, n_out, kwargs in test_neat.ORACLE_NETS.values():
         yield evornn.build(arch, n_in, n_out, **kwargs)
     yield from test_seq2seq.oracle_networks()
+    yield evornn.build("history-compressor", 4, 3, n_hidden=5)      # tests/test_trees.py's oracle
 
 
 def test_every_registered_cell_is_covered_by_the_oracle_tests():

@@ -86,7 +86,8 @@ NOT_EXPORTED = {"stack-rnn": "no JSON description of cell 'stack' yet",
                 "neat-net": "neat-net networks .NEAT phenotypes. cannot be exported yet",
                 "seq2seq": "seq2seq networks cannot be exported yet",
                 "ntm": "no JSON description of cell 'ntm' yet",
-                "dnc": "no JSON description of cell 'dnc' yet"}
+                "dnc": "no JSON description of cell 'dnc' yet",
+                "history-compressor": "no JSON description of cell 'history_compressor' yet"}
 
 
 def cases() -> list[tuple[str, dict]]:

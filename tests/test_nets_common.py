@@ -43,6 +43,9 @@ ARCH_CASES = {
     # controller elman on [x, r] + head projections (read M + 6, write 3 M + 6; DNC (R + 3) M + 5 R + 3) + readout of [h, r]
     "ntm": (dict(n_hidden=5), lambda H=5, M=8: H * (I + M + H + 1) + (M + 6 + 3 * M + 6) * (H + 1) + O * (H + M + 1)),
     "dnc": (dict(n_hidden=5), lambda H=5, M=8, R=1: H * (I + M + H + 1) + ((R + 3) * M + 5 * R + 3) * (H + 1) + O * (H + M + 1)),
+    "recursive": (dict(n_hidden=5), lambda H=5: H * (I + 2 * H + 1) + O * (H + 1)),
+    "history-compressor": (dict(n_hidden=4, n_hidden2=2),
+                           lambda H=4, K=2: H * (I + K + H + 1) + O * (H + 1) + K * (I + 1 + K + 1)),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -58,6 +61,7 @@ CORE_PARAMS = {
     "mtrnn": lambda n, H: ((H - H // 2) * n + H * H + H, H - H // 2),
     "esn": lambda n, H: (0, n + H),
     "narx": lambda n, H: (H * (3 * n + 2 * H + 1) + H * (H + 1), H),
+    "recursive": lambda n, H: (H * (n + 2 * H + 1), H),
 }
 
 # Blocks holding a hidden unit i's incoming weights, per layer kind: "row" takes block[i] (when the
@@ -86,6 +90,8 @@ INCOMING = {
     "ntm-reads": {}, "dnc-reads": {},               # parameter-free: [x_t, r_{t-1}] for the controller
     "ntm": {"W_heads": "row", "b_heads": "row"},    # one unit per head parameter
     "dnc": {"W_if": "row", "b_if": "row"},          # one unit per interface value
+    "recursive": {"E": "row", "W": "row", "b": "row"},
+    "history-compressor": {"W1_in": "row", "W1_rec": "row", "b1": "row"},
 }
 
 

@@ -143,6 +143,13 @@ def second_order(o, L, x, state):
     return o.cols(h, 0, L["n_out"]), [h]
 
 
+def recursive(o, L, x, state):
+    """Over a sequence: the left-branching tree, h_t = act(W [h_{t-1}; E x_t] + b)."""
+    (h,) = state
+    h = o.act(L["activation"], o.lin(o.cat([h, o.lin(x, o.w("E"))]), o.w("W")) + o.w("b"))
+    return o.cols(h, 0, L["n_out"]), [h]
+
+
 # The associative memories: each step is one recall of the input row (the probe), no state.
 #
 # The discrete ones (hopfield, bam) run a fixed number of rounds, max_sweeps or max_passes, where
@@ -208,7 +215,7 @@ def bam(o, L, x, state):
 
 STEPS: dict[str, Callable] = {"srn": srn, "ctrnn": ctrnn, "mtrnn": mtrnn, "esn": esn, "narx": narx,
                               "jordan": jordan, "lstm": lstm, "gru": gru, "indrnn": indrnn,
-                              "second_order": second_order, "hopfield": hopfield,
+                              "second_order": second_order, "recursive": recursive, "hopfield": hopfield,
                               "hopfield_continuous": hopfield_continuous, "bam": bam}
 
 

@@ -56,6 +56,8 @@ EQUATIONS = {
            "n = tanh(W_n x + U_n (r h) + b_n); h = (1 - z) n + z h; y = h[:n_out]",
     "indrnn": "h = act(W_in x + u h + b)   (u h element-wise); y = h[:n_out]",
     "second_order": "h_i = act(sum_jk W[i, j, k] h_j x_k + b_i); y = h[:n_out]",
+    "recursive": "h = act(W [h; E x] + b) (a sequence as the left-branching tree; over a tree: leaf h = E x, "
+                 "node h = act(W [h_left; h_right] + b)); y = h[:n_out]",
     "hopfield": "one recall per step, no state across steps: M = symmetric(W) (W its upper triangle row by row, "
                 "zero diagonal); s = +1 where x >= 0 else -1; up to max_sweeps sweeps, stopping after one that "
                 "changes nothing: async: for i in fixed.order: h = sum_j M_ij s_j - theta_i; sync: every h from "
@@ -98,7 +100,7 @@ def _options(kind: str, lay, net, k: int) -> tuple[dict[str, Any], dict[str, Any
         return {"context_decay": float(net.fx[f0])}, {}, [("y_prev", n_out), ("c", n_out)]
     if kind == "lstm":
         return {"peephole": int(lay.opts[0])}, {}, [("h", H), ("c", H)]
-    if kind in ("gru", "indrnn", "second_order"):
+    if kind in ("gru", "indrnn", "second_order", "recursive"):
         return {}, {}, [("h", H)]
     # the associative memories: each step is one recall, so no state is carried between steps
     if kind == "hopfield":

@@ -15,7 +15,7 @@ from ..registry import Registry
 from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
-from .cells import bam, hopfield, hopfield_continuous
+from .cells import bam, hopfield, hopfield_continuous, recursive, history_compressor
 from .cells import stack
 from .cells import neat_net
 from .cells import encdec_switch
@@ -40,6 +40,7 @@ CORES: dict[str, tuple[Callable[..., LayerSpec], str]] = {
     "gru": (gru.build, "tanh"),
     "indrnn": (indrnn.build, "relu"),
     "second-order": (second_order.build, "sigmoid"),
+    "recursive": (recursive.build, "tanh"),
 }
 # Cores whose outputs are computed by the cell itself (no separate readout layer).
 SELF_READOUT: set[str] = {"jordan", "narx"}
@@ -181,6 +182,7 @@ def esn_net(n_inputs, n_outputs, n_hidden=50, output_activation="linear", seed=0
 _core_arch("lstm", "LSTM (Hochreiter & Schmidhuber 1997) with forget gate (Gers et al. 2000), optional peepholes; dense output layer")
 _core_arch("gru", "gated recurrent unit (Cho et al. 2014), original formulation; dense output layer")
 _core_arch("indrnn", "independently recurrent network (Li et al. 2018): h = act(W x + u*h + b), relu by default; dense output layer")
+_core_arch("recursive", "recursive network (Pollack 1990; Socher et al. 2011): embedded leaves, h = act(W [h_left; h_right] + b) shared over a tree's nodes (a sequence: the left-branching tree); dense output layer")
 _core_arch("second-order", "second-order RNN (Giles et al. 1992): weights w_ijk on products of state and input; outputs are the first units")
 
 
@@ -188,6 +190,16 @@ _core_arch("second-order", "second-order RNN (Giles et al. 1992): weights w_ijk 
 def jordan_net(n_inputs, n_outputs, n_hidden=8, activation=None, output_activation="linear", context_decay=0.5):
     return single_core("jordan", n_inputs, n_outputs, n_hidden, activation, output_activation, None,
                        context_decay=context_decay)
+
+
+@register("history-compressor", "neural history compressor (Schmidhuber 1992): level 1 predicts the next input; level 2 steps only when that prediction fails (threshold), fed the input and its time stamp; its state feeds level 1")
+def history_compressor_net(n_inputs, n_outputs, n_hidden=4, n_hidden2=2, activation=None, output_activation="sigmoid",
+                           threshold=0.25, time_scale=0.01):
+    _positive("history-compressor", n_hidden=n_hidden)
+    act = activation_code(activation or "tanh", what="history-compressor activation")
+    return Network("history-compressor", [history_compressor.build(
+        n_inputs, n_hidden, n_outputs, act, out_act=output_activation, n_hidden2=n_hidden2, threshold=threshold,
+        time_scale=time_scale)], [""])
 
 
 @register("mlp", "feed-forward multilayer perceptron, the no-memory baseline")

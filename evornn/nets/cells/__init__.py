@@ -73,3 +73,7 @@ register(neat_net)
 register(encdec_switch)
 register(ntm)
 register(dnc)
+
+from . import recursive, history_compressor  # noqa: E402
+register(recursive)
+register(history_compressor)

@@ -56,13 +56,21 @@ def gate_units(H: int, n_in: int, n_gates: int, n_peep: int = 0) -> list[np.ndar
     return units
 
 
-def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = False) -> LayerSpec:
+def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = False,
+          input_bias: float = 0.0, forget_bias: float = 1.0, output_bias: float = 0.0) -> LayerSpec:
+    """The LSTM layer. ``input_bias``, ``forget_bias``, ``output_bias``: the initial values of b_i,
+    b_f, b_o (the initialisation only; b_g starts at 0). Forget bias 1 is Gers et al.'s (2000)
+    default; Hochreiter & Schmidhuber (1997) started the input gates closed (negative biases) and had
+    no forget gate (f = 1, approached by a large forget bias), which long time lags need."""
     check_fixed_activation("lstm", act)
     if not isinstance(peephole, (bool, np.bool_)):
         raise ValueError(f"lstm: option peephole must be True or False, got {peephole!r}")
+    gate_b = tuple(options.real("lstm", k, v, -20.0, 20.0) for k, v in
+                   (("input_bias", input_bias), ("forget_bias", forget_bias), ("output_bias", output_bias)))
     H = n_hidden
     fan = ("fan_in", n_in + H)
-    blocks = [Block("W_in", (4, H, n_in), fan), Block("W_rec", (4, H, H), fan), Block("b", (4, H), ("rows", (0.0, 1.0, 0.0, 0.0)))]  # forget bias 1 (Gers et al. 2000)
+    rows = (gate_b[0], gate_b[1], 0.0, gate_b[2])          # gate order i, f, g, o
+    blocks = [Block("W_in", (4, H, n_in), fan), Block("W_rec", (4, H, H), fan), Block("b", (4, H), ("rows", rows))]
     if peephole:
         blocks.append(Block("peep", (3, H), fan))
     units = gate_units(H, n_in, 4, 3 if peephole else 0)
