@@ -36,6 +36,7 @@ ARCH_CASES = {
     "hopfield": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
+    "lsm": (dict(n_hidden=12), lambda H=12: O * (I + H + 1)),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -50,6 +51,7 @@ CORE_PARAMS = {
     "ctrnn": lambda n, H: (H * (n + H + 2), H),
     "mtrnn": lambda n, H: ((H - H // 2) * n + H * H + H, H - H // 2),
     "esn": lambda n, H: (0, n + H),
+    "lsm": lambda n, H: (0, n + H),
     "narx": lambda n, H: (H * (3 * n + 2 * H + 1) + H * (H + 1), H),
 }
 
@@ -68,6 +70,7 @@ INCOMING = {
     "ctrnn": {"W_in": "row", "W_rec": "row", "theta": "row", "log_tau": "row"},
     "mtrnn": {"W_in": "row", "W_rec": "row", "b": "row"},
     "esn": {},
+    "lsm": {},
     "narx": {"W_x": "row", "W_y": "row", "b": "row"},
     # symmetric weights are shared by two units: unit i owns its threshold and row i of the triangle
     "hopfield": {"theta": "row"},
