@@ -25,6 +25,7 @@ PROBLEMS.register("adding", "evornn.problems.adding:make")
 PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
+PROBLEMS.register("spike-templates", "evornn.problems.spike_templates:make")
 
 
 def available() -> list[str]:

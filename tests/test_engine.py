@@ -11,6 +11,7 @@ import test_cells_b
 import test_associative
 import test_cells_gated
 import test_nets_oracle
+import test_lsm
 from evornn.nets import cells as cell_registry
 from evornn.nets.cells import CODES as CELLS   # the kernel index: code -> cell module
 from evornn.nets.layer import CODE
@@ -51,6 +52,8 @@ def _oracle_networks():
         yield evornn.build(arch, test_cells_gated.N_IN, test_cells_gated.N_OUT, **kwargs)
     for arch, n_in, n_out, kwargs in test_associative.CASES.values():
         yield evornn.build(arch, n_in, n_out, **kwargs)
+    for build_opts, _draw, _sim, n_in in test_lsm.CASES.values():
+        yield evornn.build("lsm", n_in, 2, **build_opts)
 
 
 def test_every_registered_cell_is_covered_by_the_oracle_tests():

@@ -82,12 +82,18 @@ def small(arch: str) -> dict:
     return {}
 
 
+# architectures export does not describe yet (it says so in one line: test_unexported_architectures_say_so)
+NOT_EXPORTED = ("lsm",)
+
+
 def cases() -> list[tuple[str, dict]]:
     out = []
     for arch in ARCHS:
+        if arch in NOT_EXPORTED:
+            continue
         params = inspect.signature(ARCHS[arch]).parameters
         if "cell" in params:                     # stacked, bidirectional: every core
-            out += [(arch, {"cell": c}) for c in CORES]
+            out += [(arch, {"cell": c}) for c in CORES if c not in NOT_EXPORTED]
             out += [(arch, {"cell": "lstm", "peephole": True})]
         else:
             out += [(arch, {})] + [(arch, v) for v in VARIANTS.get(arch, [])]
@@ -123,8 +129,15 @@ def close(got, want):
 
 
 def test_the_cases_cover_every_architecture_and_core():
-    assert {a for a, _ in CASES} == set(ARCHS)
-    assert {o["cell"] for a, o in CASES if a == "bidirectional"} == set(CORES)
+    assert {a for a, _ in CASES} == set(ARCHS) - set(NOT_EXPORTED)
+    assert {o["cell"] for a, o in CASES if a == "bidirectional"} == set(CORES) - set(NOT_EXPORTED)
+
+
+@pytest.mark.parametrize("arch", NOT_EXPORTED)
+def test_unexported_architectures_say_so(arch):
+    net = build(arch, N_IN, N_OUT, **small(arch))
+    with pytest.raises(ValueError, match=f"export: no JSON description of cell {arch!r} yet"):
+        evornn.export(net, np.zeros(net.n_params), format="json")
 
 
 # -- JSON ---------------------------------------------------------------------------------------
