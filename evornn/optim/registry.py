@@ -17,6 +17,7 @@ OPTIMISERS.register("esp", "evornn.optim.esp:ESP")
 OPTIMISERS.register("cmaes", "evornn.optim.cmaes:CMAES", requires=("cma",))
 OPTIMISERS.register("bptt", "evornn.grad.strategy:BPTTStrategy")
 OPTIMISERS.register("rtrl", "evornn.grad.rtrl_strategy:RTRLStrategy")
+OPTIMISERS.register("dekf", "evornn.grad.dekf_strategy:DEKFStrategy")
 OPTIMISERS.register("esn-ridge", "evornn.grad.esn_ridge:EsnRidge")
 OPTIMISERS.register("storage-rule", "evornn.optim.storage_rule:StorageRule")
 
