@@ -9,7 +9,7 @@ sets of legal next symbols, sigmoid outputs) until the test strings n = 1..20 ar
 largest n generalised (``max_n`` of the final network on the test strings n = 1..--test-n), the
 runs solved, and the sequences presented until solved (evolution: evaluations x 10 strings).
 
-evornn's DEKF runs on the architectures its RTRL Jacobians support (frnn, elman): LSTM DEKF is
+XX
 not implemented yet, so the DEKF rows use an Elman network; BPTT and evolution use LSTM (and
 BPTT Elman, DEKF's like-for-like gradient baseline).
 

@@ -63,6 +63,8 @@ def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, p
     ("elman", dict(n_hidden=3, output_activation="tanh"), "global"),
     ("elman", dict(n_hidden=3), "neuron"),
     ("frnn", dict(n_hidden=3, activation="tanh"), "block"),
+    ("lstm", dict(n_hidden=2, output_activation="sigmoid"), "neuron"),
+    ("lstm", dict(n_hidden=2, peephole=True), "global"),
 ])
 def test_dekf_update_equals_a_dense_ekf(arch, opts, decoupling):
     rng = np.random.default_rng(1)
@@ -115,9 +117,9 @@ def test_dekf_strategy_reduces_the_error_and_resumes():
 
 
 def test_dekf_refuses_unsupported_networks_and_bad_settings():
-    lstm = evornn.build("lstm", 1, 1, n_hidden=2)
+    gru = evornn.build("gru", 1, 1, n_hidden=2)
     data = last_step_data(np.random.default_rng(0), 2, 1, 1)
-    with pytest.raises(ValueError, match="dekf does not support architecture 'lstm'; supported: elman, frnn"):
-        dekf.train(lstm, np.zeros(lstm.n_params), data, np.ones(1), [np.arange(lstm.n_params)])
+    with pytest.raises(ValueError, match="dekf does not support architecture 'gru'; supported: elman, frnn, lstm"):
+        dekf.train(gru, np.zeros(gru.n_params), data, np.ones(1), [np.arange(gru.n_params)])
     with pytest.raises(ValueError, match="decoupling must be one of neuron, block, global"):
         evornn.optimise("dekf", "adding", "elman", settings={"decoupling": "layer"}, stop={"max_generations": 1})

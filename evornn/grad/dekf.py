@@ -23,7 +23,9 @@ The weights change after every scored step (online, within the sequence), the se
 carried across the updates as in real-time recurrent learning. P_g starts as p0 I. The noise
 schedules anneal exponentially with the number of updates k: r_k = r_end + (r_0 - r_end)
 exp(-k / anneal), q_k likewise (Perez-Ortiz et al.: R from 100 to 3, Q from 1e-2 to 1e-6).
-Supports the architectures RTRL supports (frnn, elman).
+Supports the architectures RTRL supports (frnn, elman) and LSTM (the case of Perez-Ortiz et al.),
+whose sensitivities :func:`lstm_sensitivities` carries forward here (forward-mode derivatives of
+the equations of :mod:`evornn.nets.cells.lstm`, peepholes included).
 """
 from __future__ import annotations
 
@@ -32,11 +34,15 @@ import math
 import numpy as np
 from numba import njit
 
-from evornn.nets.layer import NOUT, NUNITS, POFF
+from evornn.nets.cells import lstm as lstm_cell
+from evornn.nets.layer import CODE, NIN, NOUT, NUNITS, OPT1, POFF
 
-from . import cells
+from . import cells, gated
 from .bptt import check_supported, geometry
-from .rtrl import SUPPORTED, sensitivities
+from .rtrl import sensitivities
+
+SUPPORTED = ("elman", "frnn", "lstm")
+LSTM = lstm_cell.CODE
 
 DECOUPLINGS = ("neuron", "block", "global")
 
@@ -68,19 +74,65 @@ def initial_covariance(gs: list[np.ndarray], p0: float) -> np.ndarray:
 
 
 @njit(cache=True)
+def lstm_sensitivities(L, w, x, A, P, Pn):
+    """Pn = (dh_t/dw; dc_t/dw) (2H, nc) of the lstm core (layer 0) after the step from A[0] (h, c)
+    to A[1] (h, c, i, f, g, o; lstm_forward done) with input x, from P = (dh_{t-1}/dw; dc_{t-1}/dw)."""
+    n_in, H, peep = L[0, NIN], L[0, NUNITS], L[0, OPT1]
+    nc = P.shape[1]
+    p_rec = 4 * H * n_in
+    p_b = p_rec + 4 * H * H
+    p_pe = p_b + 4 * H
+    da = np.empty((4, nc))
+    for i in range(H):
+        c_prev, c = A[0, H + i], A[1, H + i]
+        ig, f, g, o = A[1, 2 * H + i], A[1, 3 * H + i], A[1, 4 * H + i], A[1, 5 * H + i]
+        for q in range(4):                   # d(pre-activation of gate q, unit i)/dw through h_{t-1}
+            row = q * H + i
+            for cc in range(nc):
+                v = 0.0
+                for j in range(H):
+                    v += w[p_rec + row * H + j] * P[j, cc]
+                da[q, cc] = v
+            for j in range(n_in):
+                da[q, row * n_in + j] += x[j]
+            for j in range(H):
+                da[q, p_rec + row * H + j] += A[0, j]
+            da[q, p_b + row] += 1.0
+        if peep:
+            for cc in range(nc):
+                da[0, cc] += w[p_pe + i] * P[H + i, cc]
+                da[1, cc] += w[p_pe + H + i] * P[H + i, cc]
+            da[0, p_pe + i] += c_prev
+            da[1, p_pe + H + i] += c_prev
+        di, df, dg = ig * (1.0 - ig), f * (1.0 - f), 1.0 - g * g
+        for cc in range(nc):
+            Pn[H + i, cc] = f * P[H + i, cc] + c_prev * df * da[1, cc] + ig * dg * da[2, cc] + g * di * da[0, cc]
+        if peep:
+            for cc in range(nc):
+                da[3, cc] += w[p_pe + 2 * H + i] * Pn[H + i, cc]
+            da[3, p_pe + 2 * H + i] += c
+        tc = math.tanh(c)
+        do, dt = o * (1.0 - o) * tc, o * (1.0 - tc * tc)
+        for cc in range(nc):
+            Pn[i, cc] = do * da[3, cc] + dt * Pn[H + i, cc]
+
+
+@njit(cache=True)
 def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0, r0, r1, q0, q1, anneal,
                    sw, width, out, scratch):
     """Run sequences ``seqs`` in order, a DEKF update of ``w`` and ``Pc`` (in place) after every
     scored step. Returns (sum of squared errors before each update, updates done)."""
     H = L[0, NUNITS]
+    is_lstm = L[0, CODE] == LSTM
+    ns = 2 * H if is_lstm else H          # the core's carried state: h (and c)
     n_dense = L.shape[0] - 1
     nc = L[1, POFF] if n_dense else w.shape[0]
     n_out = Y.shape[1]
     n = w.shape[0]
     G = goff.shape[0] - 1
     A = np.zeros((2, width))
-    P = np.zeros((H, nc))
-    Pn = np.zeros((H, nc))
+    P = np.zeros((ns, nc))
+    Pn = np.zeros((ns, nc))
     J = np.zeros((n_out, n))              # dy_t/dw
     PH = np.zeros((n, n_out))             # P_g H_g, rows in group order (gidx)
     delta = np.zeros(scratch)
@@ -94,8 +146,12 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
         P[:, :] = 0.0
         for t in range(starts[s], starts[s + 1]):
             x = X[t]
-            cells.srn_forward(L, fx, w, x, A, 1)
-            sensitivities(L, w, x, A, P, Pn)
+            if is_lstm:
+                gated.lstm_forward(L, fx, w, x, A, 1)
+                lstm_sensitivities(L, w, x, A, P, Pn)
+            else:
+                cells.srn_forward(L, fx, w, x, A, 1)
+                sensitivities(L, w, x, A, P, Pn)
             if n_dense:
                 cells.dense_forward(L, 1, w, A[1], 0, A[1], sw)
             if mask[t]:
@@ -140,7 +196,7 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
                         Pg[a, a] += qn
                 k += 1
             P, Pn = Pn, P
-            for j in range(H):
+            for j in range(ns):
                 A[0, j] = A[1, j]
     return loss, k
 

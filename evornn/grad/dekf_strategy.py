@@ -4,7 +4,7 @@ Trans. Neural Networks 5(2); noise annealing as Perez-Ortiz, Gers, Eck & Schmidh
 
 Online training (:mod:`evornn.grad.dekf`): the sequences are presented one after another in a
 random order each epoch, one Kalman update after every scored step, the covariances and the
-noise schedules carried across epochs. Supports the frnn and elman networks. Generations,
+noise schedules carried across epochs. Supports the frnn, elman and lstm networks. Generations,
 evaluations and data as in :mod:`evornn.grad.strategy`.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ class DEKFConfig:
 class DEKFStrategy(GradientStrategy):
     name = "dekf"
     description = ("decoupled extended Kalman filter (Puskorius & Feldkamp 1994): online, one Kalman update per "
-                   "scored step, RTRL Jacobians, annealed noise; frnn and elman")
+                   "scored step, RTRL Jacobians, annealed noise; frnn, elman and lstm")
     Config = DEKFConfig
     supported = dekf.SUPPORTED
     state_fields = ("w", "presented", "cov", "updates")
