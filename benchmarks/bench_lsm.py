@@ -12,7 +12,7 @@ reservoir is drawn with seed s and the problem's data with seed s. Tasks:
   washout): test NRMSE.
 
 Published references beside them: Maass et al. (2002) classify jittered spike templates with a
-135-unit liquid well above chance (their figure 2 reports about 0.9 correct for 4 ms jitter);
+135-unit liquid (their exact figure is not checked here);
 Jaeger (2001) NRMSE84 for Mackey-Glass with 400 units 2.8e-4 (not comparable: 135 units, 1,000
 training steps here); NARMA-10 test NRMSE of 100-unit ESNs is typically 0.2-0.4 in the
 literature (e.g. Rodan & Tino 2011).
