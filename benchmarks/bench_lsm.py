@@ -14,8 +14,8 @@ reservoir is drawn with seed s and the problem's data with seed s. Tasks:
 Published references beside them: Maass et al. (2002) classify jittered spike templates with a
 135-unit liquid (their exact figure is not checked here);
 Jaeger (2001) NRMSE84 for Mackey-Glass with 400 units 2.8e-4 (not comparable: 135 units, 1,000
-training steps here); NARMA-10 test NRMSE of 100-unit ESNs is typically 0.2-0.4 in the
-literature (e.g. Rodan & Tino 2011).
+training steps here); NARMA-10 figures of ESNs in the literature depend on size and protocol
+(none checked here).
 
 Run: ``python benchmarks/bench_lsm.py --seeds 10`` (the full version); ``--seeds 3`` for a quick one.
 A script, not a test: it prints the measured figures, mean and standard deviation over the seeds.
