@@ -31,7 +31,9 @@ uniform in [background_low, background_high].
 Fixed data: floats [exp(-dt/tau_syn), dt/tau_m, v_thresh, v_reset, exp(-dt/tau_out), W_in (H * n_in,
 row-major), I_b (H), W values (nnz)], ints [refractory steps, input mode (0 current, 1 spikes),
 substeps, row pointers (H + 1), column indices (nnz)] (CSR). Workspace: v, I, r, s, x (H each).
-:func:`reservoir` reads them back as dense arrays.
+:func:`reservoir` reads them back as dense arrays. The float64 kernels (lanes and scalar) give the
+same spikes as each other and as the equations summed in the order above; with ``dtype="float32"``
+a membrane that comes within rounding of the threshold may fire one step apart from float64.
 """
 from __future__ import annotations
 
