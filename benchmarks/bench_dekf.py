@@ -10,7 +10,8 @@ largest n generalised (``max_n`` of the final network on the test strings n = 1.
 runs solved, and the sequences presented until solved (evolution: evaluations x 10 strings).
 
 DEKF uses the global filter (one group) and the neuron decoupling; BPTT (Adam, evornn's
-defaults) and evolution use the same LSTM (2 memory cells, sigmoid outputs, no peepholes).
+defaults) and evolution use the same LSTM (2 memory cells, sigmoid outputs; without peepholes
+unless the method's name says so: Gers & Schmidhuber's counting LSTM had them).
 
 Run: ``python benchmarks/bench_dekf.py --seeds 10 --budget 200000`` (the full version); smaller
 ``--seeds`` and ``--budget`` for a quick one. A script, not a test: it prints measured figures.
@@ -31,7 +32,9 @@ N_TRAIN = 10      # strings n = 1..10, one epoch = 10 presentations
 METHODS = {       # name -> (optimiser, architecture options, settings)
     "dekf lstm-2 global": ("dekf", {"arch": "lstm", "n_hidden": 2}, {"decoupling": "global"}),
     "dekf lstm-2 neuron": ("dekf", {"arch": "lstm", "n_hidden": 2}, {"decoupling": "neuron"}),
+    "dekf lstm-2 peephole global": ("dekf", {"arch": "lstm", "n_hidden": 2, "peephole": True}, {"decoupling": "global"}),
     "bptt lstm-2": ("bptt", {"arch": "lstm", "n_hidden": 2}, {}),
+    "bptt lstm-2 peephole": ("bptt", {"arch": "lstm", "n_hidden": 2, "peephole": True}, {}),
     "cosyne lstm-2": ("cosyne", {"arch": "lstm", "n_hidden": 2}, {}),
     "cmaes lstm-2": ("cmaes", {"arch": "lstm", "n_hidden": 2}, {}),
 }
