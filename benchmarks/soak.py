@@ -42,10 +42,12 @@ PROBLEMS = {   # name -> (problem params, network)
     "parity": ({"length": 4, "n_train": 8, "n_test": 8}, {"arch": "elman", "n_hidden": 3}),
     "adding": ({"length": 8, "n_train": 16, "n_test": 16}, {"arch": "elman", "n_hidden": 3}),
     "hopfield-recall": ({"n_units": 12, "patterns": 2}, {"arch": "hopfield"}),
+    "dyck1": ({"train_max": 3, "n_train": 10, "n_test": 5}, {"arch": "stack-rnn", "n_hidden": 2, "depth": 15}),
 }
 SETTINGS = {"ga": {"population": 12}, "rwg": {"population": 12}, "cosyne": {"population": 12},
             "pso": {"population": 12}, "sa": {"population": 8}, "esp": {"population": 6, "trials": 3},
-            "cmaes": {"population": 8}, "bptt": {"batch_size": 8}, "rtrl": {}, "dekf": {}, "esn-ridge": {}, "storage-rule": {}}
+            "cmaes": {"population": 8}, "bptt": {"batch_size": 8}, "rtrl": {}, "dekf": {}, "esn-ridge": {}, "storage-rule": {},
+            "evolino": {"population": 6, "trials": 2}, "neat": {"population": 12}}
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
        "EVORNN_CONFIGS": str(REPO / "configs")}
 
@@ -58,6 +60,12 @@ def draw(rng: random.Random) -> tuple[dict, runs.Prepared]:
         params, net = PROBLEMS[prob]
         if opt == "esn-ridge":
             net = {"arch": "esn", "n_hidden": 5}
+        if opt == "evolino":         # needs a supervised problem that solves the readout
+            if prob not in ("parity", "adding"):
+                continue
+            params = {**params, "readout": "ridge"}
+        if opt == "neat":                # evolves neat-net phenotypes only
+            net = {"arch": "neat-net", "max_nodes": 14}
         doc = {"problem": {"name": prob, **params}, "network": dict(net),
                "optimiser": {"name": opt, **SETTINGS.get(opt, {})},
                "stop": {"max_generations": rng.randint(4, 16), "solved": False},

@@ -13,6 +13,26 @@ from .runner import Runner, RunResult
 from .seeding import generator
 
 
+def default_net(problem: Problem, optimiser: str | None = None) -> dict:
+    """The network a run uses when it names none: the optimiser's (``Strategy.default_net``, e.g.
+    NEAT's neat-net) unless the problem's default is of that architecture, else the problem's."""
+    own = get_strategy(optimiser).default_net if optimiser else None
+    if own is None or problem.default_net.get("arch") == own.get("arch"):
+        return dict(problem.default_net)
+    return dict(own)
+
+
+def choose_network(problem: Problem, arch: str | Network | None, optimiser: str | None,
+                   options: dict | None) -> tuple[str | Network, dict]:
+    """(arch, options) of the run's network: ``arch`` as given, or, when None, the default
+    (:func:`default_net`) with ``options`` over its own."""
+    if arch is not None:
+        return arch, dict(options or {})
+    spec = default_net(problem, optimiser)
+    name = spec.pop("arch")
+    return name, {**spec, **(options or {})}
+
+
 def make_network(problem: Problem, arch: str | Network | None = None, **options: Any) -> Network:
     """The network for ``problem``: ``arch`` by name with ``options`` (sizes come from the problem),
     or the problem's default network when ``arch`` is None."""
@@ -28,20 +48,38 @@ def make_network(problem: Problem, arch: str | Network | None = None, **options:
 def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | None = None, *,
                 net: dict | None = None, settings: dict | None = None, stop: dict | StopConfig | None = None,
                 seed: int = 0, problem_params: dict | None = None, evaluator=None,
-                callbacks: tuple = ()) -> Runner:
-    """Everything :func:`optimise` sets up, without running it."""
+                callbacks: tuple = (), max_memory: Any = "auto") -> Runner:
+    """Everything :func:`optimise` sets up, without running it.
+
+    ``max_memory``: the memory guard's limit (:mod:`evornn.memory`; "auto": half the available
+    memory, 0: none, "4GiB", bytes; None: not checked): before the network or the population is
+    allocated, a run whose generation would need more raises :class:`~evornn.memory.MemoryLimitError`
+    (a ValueError) naming the settings and the estimate."""
     if isinstance(problem, str):
         from .problems.registry import make_problem
         problem = make_problem(problem, **(problem_params or {}))
-    network = make_network(problem, arch, **(net or {}))
     cls = get_strategy(optimiser)
+    arch, net = choose_network(problem, arch, optimiser, net)
     cfg = make_config(cls.Config, dict(settings or {}), optimiser)
+    if max_memory is not None:
+        from .memory import guard
+        backend, workers = _evaluator_size(evaluator)
+        guard(problem, arch, net, cls, cfg, max_memory, backend, workers)
+    network = make_network(problem, arch, **(net or {}))
     if stop is None:
         stop = StopConfig(max_generations=1000)
     elif isinstance(stop, dict):
         stop = make_config(StopConfig, stop, "stop")
     strategy = cls(network.n_params, cfg, generator(seed), functools.partial(problem.initial, network))
     return Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
+
+
+def _evaluator_size(evaluator) -> tuple[str, int]:
+    """("local" or "ray", its threads or actors; 0: as many as there are cores)."""
+    from .evaluators.ray_evaluator import RayEvaluator     # does not import Ray
+    if isinstance(evaluator, RayEvaluator):
+        return "ray", int(getattr(evaluator, "workers", 0) or 0)
+    return "local", int(getattr(evaluator, "threads", 0) or 0)
 
 
 def optimise(optimiser: str, problem: str | Problem, arch: str | Network | None = None, **kwargs: Any) -> RunResult:
@@ -51,7 +89,8 @@ def optimise(optimiser: str, problem: str | Problem, arch: str | Network | None 
     ``arch``: an architecture name (options in ``net``), a built network, or None for the problem's
     default; ``settings``: the optimiser's config keys; ``stop``: stopping criteria
     (:class:`~evornn.stopping.StopConfig` keys, default 1,000 generations or solved);
-    ``seed``: the root seed (same seed, same result); ``evaluator``: local threads by default.
+    ``seed``: the root seed (same seed, same result); ``evaluator``: local threads by default;
+    ``max_memory``: the memory guard's limit (see :func:`make_runner`).
     """
     return make_runner(optimiser, problem, arch, **kwargs).run()
 

@@ -7,7 +7,7 @@ A config file has five sections, each mapped onto a typed setting with defaults:
     [optimiser]  name = "ga", then the optimiser's Config keys (population = 50, ...)
     [stop]       StopConfig keys (max_generations, solved, at_most = {mse = 1e-3}, ...)
     [run]        RunSettings keys (seed, backend, workers, out, checkpoint_every, keep_checkpoints, log_every,
-                 plugins)
+                 plugins, max_memory)
 
 Every error is one line naming the key (``optimiser.population must be >= 1, got -5``) and is raised
 as ValueError (or FileNotFoundError) before anything is written.
@@ -48,6 +48,8 @@ class RunSettings:
     log_every: int = 0            # a progress line every k generations; 0 = about one a second
     ray_address: str = ""         # ray: "" starts Ray here; "auto" or host:port joins a cluster
     plugins: tuple[str, ...] = ()  # modules to import first: they register their own pieces
+    max_memory: str | int | float = "auto"  # a generation needing more is refused: "auto" (half the available
+    #                                         memory), 0 (no limit), "4GiB", "500MB" or bytes (evornn.memory)
 
     def validate(self, where: str = "run") -> None:
         if self.seed < 0:
@@ -71,6 +73,8 @@ class RunSettings:
                                  f"got {self.workers}")
         if not self.out:
             raise ValueError(f"{where}.out must name a folder")
+        from .memory import parse_size
+        parse_size(self.max_memory, f"{where}.max_memory")
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,17 @@ import numpy as np
 
 @dataclass
 class EvalResult:
-    """Fitness (P,) float64, higher is better, and metrics (P, k) in ``problem.metric_names`` order."""
+    """Fitness (P,) float64, higher is better, and metrics (P, k) in ``problem.metric_names`` order.
+
+    ``chromosomes`` (P, n_params): the rows as the problem scored them when it rewrote some of
+    their genes (a readout solved in closed form: ``readout="ridge"`` of the supervised problems);
+    None when it scored W as given. The runner keeps these rows as the best, so a saved chromosome
+    reproduces its score; the optimiser is told the rows it asked for.
+    """
 
     fitness: np.ndarray
     metrics: np.ndarray
+    chromosomes: np.ndarray | None = None
 
     def metric(self, names: tuple[str, ...], name: str) -> np.ndarray:
         return self.metrics[:, names.index(name)]
@@ -70,6 +77,20 @@ class Problem(ABC):
         """The parameters the problem was made with (JSON-able), to record and to remake it."""
         return {}
 
+    # -- memory (evornn.memory): asked before a run allocates its population ------------------
+    def data_bytes(self) -> int:
+        """Bytes of the problem's own data: by default every NumPy array among its attributes (and
+        theirs, one level down: a dataset object, a tuple of arrays)."""
+        return _array_bytes(self, depth=2, seen=set())
+
+    def evaluation_bytes(self, net, rows: int, threads: int) -> int:
+        """Bytes :meth:`evaluate` of ``rows`` chromosomes of ``net`` takes on ``threads`` threads
+        besides the population: by default what the network's kernels take
+        (:meth:`~evornn.nets.network.Network.evaluation_bytes`) and the results (fitness, metrics
+        and the runner's copy of the fitness). Problems whose evaluation keeps more per individual
+        (outputs of every step, recalled states) override it."""
+        return int(net.evaluation_bytes(rows, threads)) + int(rows) * (2 + len(self.metric_names)) * 8
+
     def check_network(self, net) -> None:
         """Raise a one-line ValueError when ``net`` does not fit this problem."""
         if net.n_inputs != self.n_inputs or net.n_outputs != self.n_outputs:
@@ -78,3 +99,21 @@ class Problem(ABC):
         if self.needs_steps and not net.steppable:
             raise ValueError(f"problem {self.name} runs the network step by step in a closed loop; "
                              f"{net.name} needs the whole sequence first")
+
+
+def _array_bytes(obj, depth: int, seen: set) -> int:
+    """Bytes of the NumPy arrays reachable from ``obj`` through attributes, tuples, lists and dicts."""
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if depth <= 0:
+        return 0
+    if isinstance(obj, (list, tuple)):
+        items = obj
+    elif isinstance(obj, dict):
+        items = obj.values()
+    else:
+        items = getattr(obj, "__dict__", {}).values()
+    return sum(_array_bytes(v, depth - 1, seen) for v in items)

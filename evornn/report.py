@@ -223,6 +223,25 @@ def plots(runs: list[RunData]) -> dict[str, bytes]:
     return out
 
 
+def network_plot(runs: list[RunData]) -> dict[str, bytes]:
+    """{"network.png": the best run's best network} when that network is a neat-net (an evolved
+    topology, :mod:`evornn.network_plot`); else nothing."""
+    best = max(runs, key=lambda r: float(r.last.get("run_best", -math.inf)))
+    rec = RunRecord(best.path)
+    if not (best.path / "best.npy").is_file():
+        return {}
+    spec = rec.network_spec()
+    if spec.get("arch") != "neat-net":
+        return {}
+    from .nets import build
+    from .network_plot import draw
+    net = build(**spec)
+    w = rec.best()
+    if w.shape != (net.n_params,):
+        return {}
+    return {"network.png": _png(draw(net, w, f"best network ({best.label}, seed {best.seed})"))}
+
+
 # -- documents ----------------------------------------------------------------------------------
 def _describe(runs: list[RunData]) -> list[str]:
     cfg = runs[0].config
@@ -238,9 +257,10 @@ def _describe(runs: list[RunData]) -> list[str]:
     return lines
 
 
-def markdown(title: str, intro: list[str], tables: list[tuple[str, list[str], list[list[str]]]]) -> str:
+def markdown(title: str, intro: list[str], tables: list[tuple[str, list[str], list[list[str]]]],
+             images: tuple[str, ...] = PLOTS) -> str:
     out = [f"# {title}", "", *[f"- {x}" for x in intro], ""]
-    out += [f"![{p[:-4]}]({p})" for p in PLOTS] + [""]
+    out += [f"![{p[:-4]}]({p})" for p in images] + [""]
     for name, head, rows in tables:
         out += [f"## {name}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
@@ -276,10 +296,11 @@ def write_report(root: str | Path) -> list[Path]:
     tables = [("Optimisers", *optimiser_table(runs)), ("Runs", *run_table(runs, root))]
     intro = _describe(runs)
     images = plots(runs)
+    images.update(network_plot(runs))
     written = []
     for name, png in images.items():
         write_atomic(root / name, png)
         written.append(root / name)
-    write_atomic(root / "report.md", markdown(title, intro, tables))
+    write_atomic(root / "report.md", markdown(title, intro, tables, tuple(images)))
     write_atomic(root / "report.html", html_page(title, intro, tables, images))
     return written + [root / "report.md", root / "report.html"]

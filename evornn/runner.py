@@ -74,6 +74,8 @@ class Runner:
         res = self.evaluator(self.problem, self.net, pop, seeds)
         fit = np.where(np.isfinite(res.fitness), res.fitness, -np.inf)
         self.strategy.tell(pop, fit)
+        # the rows as scored (a problem may have solved some genes, e.g. a readout): what is kept
+        scored = pop if res.chromosomes is None else res.chromosomes
         i = int(np.argmax(fit))
         gen_metrics = {n: float(res.metrics[i, j]) for j, n in enumerate(names)}
         p.generation += 1
@@ -81,12 +83,12 @@ class Runner:
         p.evaluations += batch
         if fit[i] > p.best_fitness:
             p.best_fitness, p.since_improvement = float(fit[i]), 0
-            self.best_x, self.best_metrics = pop[i].copy(), gen_metrics
+            self.best_x, self.best_metrics = scored[i].copy(), gen_metrics
             p.best_metrics = dict(gen_metrics)
         else:
             p.since_improvement += 1
         if self._has_test and not p.solved:
-            chk = self.problem.check_solved(self.net, pop[i], res.metrics[i], int(seeds[i]))
+            chk = self.problem.check_solved(self.net, scored[i], res.metrics[i], int(seeds[i]))
             p.test_episodes += chk.test_episodes
             if chk.solved:
                 p.solved = True
@@ -96,7 +98,7 @@ class Runner:
                 one_each = batch == pop.shape[0] and chk.test_episodes == 0
                 p.evaluations_to_solve = p.evaluations - batch + i + 1 if one_each else p.evaluations
                 self.solved_info = dict(chk.info)
-                self.best_x, self.best_metrics = pop[i].copy(), gen_metrics
+                self.best_x, self.best_metrics = scored[i].copy(), gen_metrics
                 p.best_metrics = dict(gen_metrics)
         p.elapsed += time.perf_counter() - t0
         finite = fit[np.isfinite(fit)]

@@ -18,8 +18,8 @@ from typing import Any, Callable, TextIO
 
 import numpy as np
 
-from . import __version__
-from .api import make_network, make_runner
+from . import __version__, memory
+from .api import choose_network, make_network, make_runner
 from .config import Experiment, RunSettings, check_net_options, dumps, experiment, load_toml, net_defaults, \
     settings_dict
 from .nets import Network
@@ -43,7 +43,7 @@ class Prepared:
 def make_problem_checked(name: str, params: dict[str, Any]) -> Problem:
     """The registered problem ``name``; unknown or mistyped parameters are one-line errors."""
     from .problems import registry
-    if name not in registry.PROBLEMS:
+    if registry.split_name(name, params)[0] not in registry.PROBLEMS:
         raise ValueError(f"problem.name: unknown problem {name!r}; choose one of {', '.join(registry.available())}")
     try:
         return registry.make_problem(name, **params)
@@ -59,23 +59,34 @@ def make_evaluator(run: RunSettings):
 
 
 def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
-    """Build and check every piece of ``exp`` (``problem``: an already built instance to reuse)."""
+    """Build and check every piece of ``exp`` (``problem``: an already built instance to reuse). The
+    memory guard (:mod:`evornn.memory`) sizes the run first, from the network's layout only."""
     problem = problem or make_problem_checked(exp.problem, exp.problem_params)
-    arch = exp.arch or problem.default_net["arch"]
-    check_net_options(arch, exp.net_options)
     try:
-        net = make_network(problem, exp.arch, **exp.net_options)
-        problem.check_network(net)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"network: {e}") from None
+        arch, net_options = choose_network(problem, exp.arch, exp.optimiser, exp.net_options)
+    except ValueError as e:
+        raise ValueError(f"optimiser.name: {e}") from None
+    check_net_options(arch, exp.net_options)
     try:
         cls = get_strategy(exp.optimiser)
     except ValueError as e:
         raise ValueError(f"optimiser.name: {e}") from None
     cfg = make_config(cls.Config, dict(exp.settings), "optimiser")
+    try:   # the memory guard: the network as its layout only, nothing big allocated yet
+        sized = memory.layout(problem, arch, net_options)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"network: {e}") from None
+    memory.guard(problem, sized, None, cls, cfg, exp.run.max_memory, exp.run.backend,
+                 exp.run.workers)
+    try:
+        net = make_network(problem, arch, **net_options)
+        problem.check_network(net)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"network: {e}") from None
     make_evaluator(exp.run).close()
     try:   # the strategy as the run will make it (some take the network's groups or the problem's data)
-        make_runner(exp.optimiser, problem, net, settings=dict(exp.settings), stop=exp.stop, seed=exp.run.seed)
+        make_runner(exp.optimiser, problem, net, settings=dict(exp.settings), stop=exp.stop, seed=exp.run.seed,
+                    max_memory=None)
     except TypeError as e:
         raise ValueError(f"optimiser {exp.optimiser}: {e}") from None
     spec = {k: v for k, v in net.spec.items() if k not in ("arch", "n_inputs", "n_outputs")}
@@ -169,7 +180,7 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
                          keep=exp.run.keep_checkpoints)
     callbacks = (recorder,) + ((progress,) if progress else ())
     runner = make_runner(exp.optimiser, prep.problem, prep.net, settings=dict(exp.settings), stop=exp.stop,
-                         seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks)
+                         seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks, max_memory=None)
     wall = 0.0
     if state is not None:
         runner.set_state(*state)
@@ -211,7 +222,7 @@ def start(prep: Prepared, root: str | Path | None = None, name: str | None = Non
     exp = prep.exp
     label = label or exp.optimiser
     if name is None:
-        name = f"{label}-{exp.problem}-seed{exp.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+        name = f"{label}-{exp.problem.replace(':', '-')}-seed{exp.run.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     env = environment()
     record = RunRecord.create(root or exp.run.out, name)
     record.write_config(dumps(prep.doc, header(prep, env)))

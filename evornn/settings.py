@@ -67,7 +67,8 @@ def check_value(where: str, key: str, v: Any, default: Any = _EMPTY, hint: Any =
                 number_as_list: bool = True) -> None:
     """One value: its type against the default's (or the annotation's), then NaN/Inf and 64 bits.
     ``number_as_list``: a list setting also takes one number (``hidden = 8`` for ``[8]``)."""
-    allowed = _plain(hint) if (default is None or default is _EMPTY) else _kind_of(default, number_as_list)
+    plain = _plain(hint)     # an annotation naming several plain types (str | int) allows each
+    allowed = plain if (default is None or default is _EMPTY or len(plain) > 1) else _kind_of(default, number_as_list)
     if allowed and not any(_is_a(v, t) for t in allowed):
         names = " or ".join("a list" if t in (list, tuple) else "a table" if t is dict else t.__name__ for t in allowed)
         raise ValueError(f"{where}.{key} must be {names}, got {v!r}")

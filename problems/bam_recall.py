@@ -21,7 +21,7 @@ from evornn.nets.associative import correlation
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
-from .hopfield_recall import check_params, flip, perturbed, recall
+from .hopfield_recall import check_params, flip, perturbed, recall, recall_bytes
 
 DESCRIPTION = "recall of stored random bipolar pairs (A, B) from noisy cues of A (Kosko 1988)"
 
@@ -70,6 +70,10 @@ class BamRecall(Problem):
         super().check_network(net)
         if self._params["init"] == "correlation" and net.name != "bam":
             raise ValueError(f"problem {self.name}: init 'correlation' needs a bam network, got {net.name}")
+
+    def evaluation_bytes(self, net, rows: int, threads: int) -> int:
+        return super().evaluation_bytes(net, rows, threads) + recall_bytes(
+            net, rows, self.cues.shape[0] + self.A.shape[0])
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
         S = recall(net, W, np.vstack([self.cues, self.A]))

@@ -4,9 +4,9 @@
 of the declared types and values, ``evaluate`` returning fitness (P,) finite float64 and metrics
 (P, k) for k metric names, determinism, independence of the individuals of a population, a finite
 worst-case fitness for a broken (NaN/Inf) chromosome, rejection of networks of the wrong size
-(and of bidirectional networks when the problem runs the network step by step), and a
-well-formed ``check_solved``. The test suite runs it over every registered problem; third-party
-problems can run it too.
+(and of bidirectional networks when the problem runs the network step by step), a well-formed
+``check_solved``, and the memory guard's ``data_bytes`` and ``evaluation_bytes`` (bytes >= 0). The
+test suite runs it over every registered problem; third-party problems can run it too.
 """
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ def check_problem(problem: Problem, arch: str = "elman", n: int = 4, seed: int =
     need(res.metrics.shape == (n, k) and res.metrics.dtype == np.float64,
          f"metrics must be float64 of shape ({n}, {k}) (one column per metric name), got "
          f"{res.metrics.dtype} {res.metrics.shape}")
+
+    for what, b in (("data_bytes()", problem.data_bytes()), ("evaluation_bytes(net, n, 2)",
+                                                              problem.evaluation_bytes(net, n, 2))):
+        need(isinstance(b, (int, np.integer)) and b >= 0, f"{what} (the memory guard's) must be bytes >= 0, got {b!r}")
 
     again = _evaluate(problem, net, W.copy(), seeds.copy(), need, "evaluate (repeated)")
     need(np.array_equal(res.fitness, again.fitness) and np.array_equal(res.metrics, again.metrics, equal_nan=True),

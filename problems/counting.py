@@ -13,9 +13,15 @@ with n = 1..N is right (on the training data it cannot exceed ``train_max_n``). 
 generalised much further). The test strings with n <= ``train_max_n`` are the training strings, so
 :meth:`check_solved` skips the test while the training ``max_n`` is short of min(train_max_n,
 target_n): the test could not pass.
+
+``length_split = true``: the length split of :mod:`problems.lengths` instead: the test strings are
+n = 1..5 * train_max_n, in groups (training n, up to 2x, up to 5x; ``test_groups``, scored by
+:func:`problems.lengths.accuracy_by_length`), and solved means every one right (``test_max_n`` and
+``target_n`` are then 5 * train_max_n, whatever is given).
 """
 from __future__ import annotations
 
+from . import lengths
 from .supervised import SequenceProblem
 from .symbols import next_symbol_data
 
@@ -52,20 +58,27 @@ def data(ns, language: str):
 
 
 def make(name: str = "anbn", train_max_n: int = 10, test_max_n: int = 100, target_n: int = 20,
-         seed: int = 0) -> SequenceProblem:
+         seed: int = 0, length_split: bool = False) -> SequenceProblem:
     """``anbn`` or ``anbncn``. The data are the definition (no randomness; ``seed`` is accepted
     for a uniform interface)."""
     if name not in ALPHABETS:
         raise ValueError(f"problem {name}: counting languages are {', '.join(ALPHABETS)}")
     train_max_n, test_max_n, target_n = int(train_max_n), int(test_max_n), int(target_n)
+    if length_split:
+        lengths.check(name, 1, train_max_n)
+        test_max_n = target_n = 5 * train_max_n
     if not (1 <= train_max_n and 1 <= target_n <= test_max_n):
         raise ValueError(f"problem {name}: need 1 <= train_max_n and 1 <= target_n <= test_max_n, "
                          f"got {train_max_n}, {target_n}, {test_max_n}")
-    return SequenceProblem(
+    prob = SequenceProblem(
         name, data(range(1, train_max_n + 1), name), data(range(1, test_max_n + 1), name),
         threshold=0.5, measures=("string_accuracy", "max_n"), solved_when=(("max_n", ">=", target_n),),
         precheck=(("max_n", ">=", min(train_max_n, target_n)),),
         causal=True, description=DESCRIPTION,
         solved_description=f"every test string with n = 1..{target_n} right (max_n >= {target_n})",
         output_activation="sigmoid", default_net={"arch": "elman", "n_hidden": 8},
-        params={"train_max_n": train_max_n, "test_max_n": test_max_n, "target_n": target_n, "seed": int(seed)})
+        params={"train_max_n": train_max_n, "test_max_n": test_max_n, "target_n": target_n, "seed": int(seed),
+                **({"length_split": True} if length_split else {})})
+    if length_split:
+        prob.test_groups = lengths.groups(lambda g, a, b: data(range(a, b + 1), name), 1, train_max_n)
+    return prob

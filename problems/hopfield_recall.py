@@ -47,6 +47,12 @@ def recall(net, W: np.ndarray, probes: np.ndarray) -> np.ndarray:
     return np.sign(net.run_population(W, probes, starts))
 
 
+def recall_bytes(net, rows: int, n_probes: int) -> int:
+    """Bytes :func:`recall` and the scores take for ``rows`` chromosomes and ``n_probes`` probes: the
+    network's outputs, their signs, and the comparisons with the targets (a bool and a float each)."""
+    return int(net.outputs_bytes(rows, n_probes)) + int(rows) * int(n_probes) * net.n_outputs * (8 + 8 + 1)
+
+
 def score(S: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(recalled-bit fraction, exact-recall fraction, mean overlap) per individual."""
     right = S == target[None]
@@ -111,6 +117,10 @@ class HopfieldRecall(Problem):
         if self._params["init"] == "hebbian" and net.name not in HOPFIELDS:
             raise ValueError(f"problem {self.name}: init 'hebbian' needs a hopfield or hopfield-continuous "
                              f"network, got {net.name}")
+
+    def evaluation_bytes(self, net, rows: int, threads: int) -> int:
+        return super().evaluation_bytes(net, rows, threads) + recall_bytes(
+            net, rows, self.probes.shape[0] + self.patterns.shape[0])
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
         S = recall(net, W, np.vstack([self.probes, self.patterns]))

@@ -26,6 +26,10 @@ PROBLEMS.register("timeseries", "evornn.problems.timeseries:make")
 PROBLEMS.register("hopfield-recall", "evornn.problems.hopfield_recall:make")
 PROBLEMS.register("bam-recall", "evornn.problems.bam_recall:make")
 PROBLEMS.register("spike-templates", "evornn.problems.spike_templates:make")
+PROBLEMS.register("dyck1", "evornn.problems.dyck:make")
+PROBLEMS.register("reverse-string", "evornn.problems.reverse_string:make")
+PROBLEMS.register("xor", "evornn.problems.xor:XOR")
+PROBLEMS.register("gym", "evornn.problems.gym_problem:make", requires=("gymnasium",), extra="gym")
 
 
 def available() -> list[str]:
@@ -48,11 +52,28 @@ def factory_parameters(name: str) -> dict[str, inspect.Parameter]:
     return {k: p for k, p in sig.items() if k != "name"}
 
 
+def split_name(name: str, params: dict) -> tuple[str, dict]:
+    """``gym:<EnvId>`` -> ("gym", params with env = "<EnvId>"); other names unchanged."""
+    if isinstance(name, str) and name.startswith("gym:"):
+        if "env" in params and params["env"] != name[4:]:
+            raise ValueError(f"problem {name}: env = {params['env']!r} contradicts the name; give one of them")
+        return "gym", {**params, "env": name[4:]}
+    return name, params
+
+
 def make_problem(name: str, **params):
     """Make the problem ``name`` with its parameters; unknown names, unknown parameters and values
-    of the wrong type (NaN and Inf included) raise a one-line ValueError (:mod:`evornn.settings`)."""
+    of the wrong type (NaN and Inf included) raise a one-line ValueError (:mod:`evornn.settings`).
+    ``gym:<EnvId>`` is the problem ``gym`` with ``env = "<EnvId>"``."""
+    name, params = split_name(name, params)
     make = PROBLEMS.get(name)
+    # readout / ridge: an option of every supervised sequence problem (Evolino), not of each factory
+    readout = {k: params.pop(k) for k in ("readout", "ridge") if k in params and k not in inspect.signature(make).parameters}
     check_call(make, params, "problem", skip=("name",), owner=name)
-    if "name" in inspect.signature(make).parameters:
-        return make(name=name, **params)
-    return make(**params)
+    problem = make(name=name, **params) if "name" in inspect.signature(make).parameters else make(**params)
+    if readout:
+        if not hasattr(problem, "set_readout"):
+            raise ValueError(f"problem {name}: readout and ridge are options of the supervised sequence "
+                             f"problems; {name} is not one")
+        problem.set_readout(readout.get("readout", "ridge"), readout.get("ridge", 0.0))
+    return problem

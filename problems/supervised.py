@@ -50,9 +50,11 @@ import numpy as np
 
 from evornn.nets import lanes
 from evornn.nets.specialise import BIDIRECTIONAL
+from evornn.nets.layer import NOUT
 from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
 
+from . import readout as R
 from . import supervised_kernel as K
 
 EPS = 1e-12
@@ -244,20 +246,66 @@ class SequenceProblem(Problem):
         self.output_activation = output_activation
         self.default_net = dict(default_net or {"arch": "elman", "n_hidden": 8})
         self._params = dict(params or {})
+        self.readout, self.ridge = "evolved", 0.0
+
+    def set_readout(self, readout: str = "ridge", ridge: float = 0.0) -> "SequenceProblem":
+        """``readout="ridge"``: every evaluation solves each network's dense readout by least
+        squares on the training split (ridge-regularised when ``ridge`` > 0) before scoring it
+        (Evolino, :mod:`.readout`); "evolved" (the default): the readout genes are used as given."""
+        R.check_readout(readout, ridge, f"problem {self.name}")
+        self.readout, self.ridge = readout, float(ridge)
+        if readout == "ridge":
+            self._params.update(readout=readout, ridge=float(ridge))
+        else:
+            self._params.pop("readout", None)
+            self._params.pop("ridge", None)
+        return self
 
     def params(self) -> dict:
         return dict(self._params)
 
     def check_network(self, net) -> None:
+        if self.readout == "ridge":
+            R.readout_slice(net)
         if self.needs_steps and not net.steppable and net.n_inputs == self.n_inputs:
             why = ("feeds the network's outputs back as its inputs" if self._free else
                    "asks for what comes next, which a bidirectional network would read from its future inputs")
             raise ValueError(f"problem {self.name} {why}; {net.name} needs the whole sequence first")
         super().check_network(net)
 
+    def evaluation_bytes(self, net, rows: int, threads: int) -> int:
+        """Besides the network's kernels: per (padded) row its error, counts and per-sequence
+        verdicts; a bidirectional network also keeps each thread's block of outputs and of both
+        directions' states over the longest split."""
+        splits = [d for d in (self.train, self.test) if d is not None]
+        S = max(d.n_sequences for d in splits)
+        n = 1 if getattr(net, "engine", "lanes") == "scalar" else lanes.lanes_of_dtype(lanes.DTYPES[net.dtype])
+        padded = -(-int(rows) // n) * n
+        out = super().evaluation_bytes(net, rows, threads) + 2 * padded * (S + 17)   # lanes' and the results
+        if net.kind == BIDIRECTIONAL:
+            T = max(int(d.X.shape[0]) for d in splits)
+            width = int(net.n_outputs + net.L[0, NOUT] + net.L[1, NOUT])
+            out += int(threads) * T * width * n * 8
+        if self.readout == "ridge":
+            out += R.solve_bytes(net, self.train, rows, threads)
+        return out
+
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray | None = None) -> EvalResult:
-        """Fitness and metrics of every row of W on the training split (no randomness: seeds unused)."""
-        return self.score(net, W, self.train)
+        """Fitness and metrics of every row of W on the training split (no randomness: seeds unused).
+        With ``readout="ridge"`` each row's readout is solved first; the result then carries the
+        rows as scored (``chromosomes``)."""
+        if self.readout != "ridge":
+            return self.score(net, W, self.train)
+        self.check_network(net)
+        W = np.asarray(W, dtype=np.float64)
+        W = W[None, :] if W.ndim == 1 else W
+        if W.ndim != 2 or W.shape[1] != net.n_params:
+            raise ValueError(f"problem {self.name}: population must have shape (P, {net.n_params}) for "
+                             f"{net.name}, got {W.shape}")
+        V = R.solve(net, W, self.train, self.ridge)
+        res = self.score(net, V, self.train)
+        res.chromosomes = V
+        return res
 
     def evaluate_test(self, net, W: np.ndarray) -> EvalResult:
         """The same metrics on the test split (W may be one chromosome or a population)."""

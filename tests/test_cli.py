@@ -119,6 +119,8 @@ class Crash(Exception):
 def _problem_for(name: str) -> dict:
     if optims.get_strategy(name).needs == "sequence data":
         return {"name": "parity", "length": 4, "n_train": 6, "n_test": 6}
+    if optims.get_strategy(name).needs == "solved readout":
+        return {"name": "parity", "length": 4, "n_train": 6, "n_test": 6, "readout": "ridge"}
     if optims.get_strategy(name).needs == "stored patterns":
         return {"name": "hopfield-recall", "n_units": 12, "patterns": 2}
     return {"name": "pole-balance", "poles": 1, "max_steps": 300}

@@ -12,6 +12,8 @@ import test_associative
 import test_cells_gated
 import test_nets_oracle
 import test_lsm
+import test_stack_rnn
+import test_neat
 from evornn.nets import cells as cell_registry
 from evornn.nets.cells import CODES as CELLS   # the kernel index: code -> cell module
 from evornn.nets.layer import CODE
@@ -54,6 +56,10 @@ def _oracle_networks():
         yield evornn.build(arch, n_in, n_out, **kwargs)
     for build_opts, _draw, _sim, n_in in test_lsm.CASES.values():
         yield evornn.build("lsm", n_in, 2, **build_opts)
+    for kwargs, _ in test_stack_rnn.CASES.values():
+        yield evornn.build("stack-rnn", test_stack_rnn.N_IN, test_stack_rnn.N_OUT, **kwargs)
+    for arch, n_in, n_out, kwargs in test_neat.ORACLE_NETS.values():
+        yield evornn.build(arch, n_in, n_out, **kwargs)
 
 
 def test_every_registered_cell_is_covered_by_the_oracle_tests():

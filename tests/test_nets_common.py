@@ -37,6 +37,9 @@ ARCH_CASES = {
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
     "lsm": (dict(n_hidden=12), lambda H=12: O * (I + H + 1)),
+    # stack (push, pop, no-op, one pushed value from h), an Elman controller reading [x, top], readout
+    "stack-rnn": (dict(n_hidden=5, depth=4), lambda H=5: (3 + 1) * (H + 1) + H * (I + 1 + H + 1) + O * (H + 1)),
+    "neat-net": (dict(max_nodes=5), lambda M=5: M * (I + 1 + M) + M),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -76,6 +79,8 @@ INCOMING = {
     "hopfield": {"theta": "row"},
     "hopfield-continuous": {"I": "row"},
     "bam": {"W": "gate", "theta_b": "row"},         # layer units are B's: column k of W and theta_b[k]
+    "stack": {"V": "row", "c": "row"},              # unit j: an action (push, pop, no-op) or a pushed value
+    "neat-net": {"W": "row", "types": "row"},
 }
 
 

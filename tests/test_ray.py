@@ -91,6 +91,8 @@ CASES = {   # name -> (problem, arch, net options)
     "user-jordan": (_user_problem, "jordan", {"n_hidden": 3}),
     "user-stacked-gru": (_user_problem, "stacked", {"cell": "gru", "layers": (3, 2)}),
     "toy-seeded": (lambda: ToyProblem(noise=True), None, {}),
+    "user-elman-ridge": (lambda: _user_problem().set_readout("ridge"), "elman", {"n_hidden": 3}),   # Evolino
+    "pole2-neat-net": (lambda: make_problem("pole-balance", bias_input=0.0), "neat-net", {"max_nodes": 6}),
 }
 
 
@@ -102,7 +104,9 @@ def _population(name: str, P: int = 37):
 
 
 def _same(a, b) -> bool:
-    return np.array_equal(a.fitness, b.fitness) and np.array_equal(a.metrics, b.metrics, equal_nan=True)
+    scored = (a.chromosomes is None and b.chromosomes is None) or (
+        a.chromosomes is not None and b.chromosomes is not None and np.array_equal(a.chromosomes, b.chromosomes))
+    return np.array_equal(a.fitness, b.fitness) and np.array_equal(a.metrics, b.metrics, equal_nan=True) and scored
 
 
 @pytest.mark.parametrize("name", list(CASES))

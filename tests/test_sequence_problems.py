@@ -16,6 +16,7 @@ SMALL = {   # registry name -> parameters small enough for quick tests
     "reber": dict(n_train=20, n_test=20), "anbn": dict(test_max_n=30), "anbncn": dict(test_max_n=30),
     "mackey-glass": dict(washout=20, n_train=120, test_forced=30, n_runs=3), "sines": dict(washout=20),
     "parity": dict(length=6, n_train=20, n_test=20), "adding": dict(length=12, n_train=15, n_test=15),
+    "dyck1": dict(train_max=4, n_train=20, n_test=10), "reverse-string": dict(train_max=3, n_train=20, n_test=10),
 }
 
 

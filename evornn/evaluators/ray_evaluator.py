@@ -184,10 +184,13 @@ class _Worker:
         return self.node_id
 
     def evaluate(self, W: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-        """Fitness and metrics of a chunk (copied: object-store arrays are read-only), and the node id."""
+        """Fitness and metrics of a chunk (copied: object-store arrays are read-only), and the node id
+        (with the rows as scored, when the problem rewrote genes: a fourth element)."""
         W = np.array(W, dtype=np.float64, order="C", copy=True)
         seeds = np.array(seeds, dtype=np.uint64, copy=True)
         res = self.problem.evaluate(self.net, W, seeds)
+        if res.chromosomes is not None:
+            return np.asarray(res.fitness), np.asarray(res.metrics), self.node_id, np.asarray(res.chromosomes)
         return np.asarray(res.fitness), np.asarray(res.metrics), self.node_id
 
 
@@ -264,7 +267,8 @@ class RayEvaluator:
         bounds = np.linspace(0, W.shape[0], n_chunks + 1).round().astype(int)
         chunks = [(W[a:b], seeds[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
         out = self._run_chunks(chunks)
-        return EvalResult(np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out]))
+        scored = None if any(o[2] is None for o in out) else np.concatenate([o[2] for o in out])
+        return EvalResult(np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out]), scored)
 
     def close(self) -> None:
         """Kill the actors; shut Ray down when this evaluator started it."""
@@ -435,7 +439,7 @@ class RayEvaluator:
                 a, c = inflight.pop(ref)
                 load[a] -= 1
                 try:
-                    fit, met, node = self._ray.get(ref)
+                    fit, met, node, *scored = self._ray.get(ref)
                 except faults as err:
                     log.warning("Ray worker lost (%s); its chunk %d goes to another worker",
                                 type(err).__name__, c)
@@ -450,7 +454,7 @@ class RayEvaluator:
                     if a in self._live:
                         self._lost(a)
                     continue
-                results[c] = (fit, met)
+                results[c] = (fit, met, scored[0] if scored else None)
                 nodes.add(node)
                 done += 1
         self.last_nodes = nodes

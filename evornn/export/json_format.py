@@ -109,6 +109,9 @@ def _options(kind: str, lay, net, k: int) -> tuple[dict[str, Any], dict[str, Any
         return (dict(lay.options), {"dt_over_tau": float(net.fx[f0]), "gain": float(net.fx[f0 + 1])}, [])
     if kind == "bam":
         return dict(lay.options), {}, []                # outputs ("b" or "ab"), max_passes
+    if kind == "neat_net":
+        raise ValueError("export: neat-net networks (NEAT phenotypes) cannot be exported yet; best.npy and "
+                         "network.json rebuild them in evornn (evornn.nets.build(**spec))")
     raise ValueError(f"export: no JSON description of cell {kind!r} yet")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from evornn.nets.layer import NUNITS
 from evornn.optim.base import InitFn
 
 from . import dekf
@@ -53,6 +54,23 @@ class DEKFStrategy(GradientStrategy):
         super().__init__(n_params, config, rng, init)
         self.cov = None
         self.updates = 0
+
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """The covariances (sum of n_g^2 over the groups; n^2 with one group) twice (the filter's
+        copy and the strategy's), the sensitivities (two (2H, n) matrices), the Jacobian and P H
+        (n_out x n each) and a few vectors."""
+        n = int(n_params)
+        if net is not None and getattr(net, "L", None) is not None and config.decoupling != "global":
+            try:
+                cov = sum(g.size ** 2 for g in dekf.groups(net, config.decoupling))
+            except Exception:           # a layout-only network without groups: the bound of one group
+                cov = n * n
+        else:
+            cov = n * n
+        H = int(net.L[0, NUNITS]) if net is not None and getattr(net, "L", None) is not None else 1
+        n_out = int(getattr(net, "n_outputs", 1) or 1)
+        return (2 * cov + (4 * H + 2 * n_out + 8) * n) * 8
 
     def setup(self, problem, net) -> None:
         super().setup(problem, net)

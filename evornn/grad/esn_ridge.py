@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from evornn.nets.layer import ACT, SIGMOID, TANH
+from evornn.nets.layer import ACT, NOUT, SIGMOID, TANH
 from evornn.nets.network import Network
 from evornn.optim.base import InitFn, Strategy
 
@@ -78,6 +78,16 @@ class EsnRidge(Strategy):
     Config = RidgeConfig
     needs = "sequence data"     # fits a supervised problem's data (evornn.problems.supervised)
     state_fields = ("w", "presented", "generations")
+
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """The fit: the reservoir's states over the training data (run, masked, with a column of
+        ones: three T x (H + 1) copies), the targets, and the normal equations ((H + 1)^2, twice)."""
+        data = getattr(problem, "train", None)
+        if net is None or data is None:
+            return 3 * int(n_params) * 8
+        T, width = int(data.X.shape[0]), int(net.L[0, NOUT]) + 1
+        return (3 * T * width + 2 * width * width + T * int(net.n_outputs)) * 8 + 3 * int(n_params) * 8
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
         super().__init__(n_params, config, rng, init)

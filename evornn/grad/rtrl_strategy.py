@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evornn.nets.layer import NUNITS
+
 from . import rtrl
 from .strategy import GradientStrategy
 
@@ -33,6 +35,12 @@ class RTRLStrategy(GradientStrategy):
                    "frnn and elman")
     Config = RTRLConfig
     supported = rtrl.SUPPORTED
+
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """RTRL's sensitivities: two (H, n) matrices (H hidden units) and a few vectors."""
+        H = int(net.L[0, NUNITS]) if net is not None else 1
+        return (2 * H + 8) * int(n_params) * 8
 
     def train_epoch(self, w: np.ndarray) -> np.ndarray:
         order = self.rng.permutation(self.data.starts.shape[0] - 1).astype(np.int64)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from evornn.nets.layer import NOUT
 from evornn.optim.base import InitFn, Strategy
 
 from . import bptt
@@ -38,6 +39,19 @@ class GradientStrategy(Strategy):
         self.presented = 0          # sequences presented by the last epoch
         self.net = None
         self.data = None
+
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """The chromosome, its gradient and the optimiser's moments (a few vectors), one partial
+        gradient per chunk of sequences, and each chunk's stored states over the longest sequence."""
+        n = int(n_params)
+        out = (bptt.N_CHUNKS + 6) * n * 8
+        data = getattr(problem, "train", None)
+        if net is not None and data is not None:
+            T = int(np.max(np.diff(data.starts))) if len(data.starts) > 1 else 1
+            width = int(net.ws_len) + int(net.L[:, NOUT].sum())   # a row of states and layer outputs
+            out += bptt.N_CHUNKS * (T + 1) * width * 8
+        return out
 
     def setup(self, problem, net) -> None:
         """Give the trainer the problem's training split and the network it trains."""

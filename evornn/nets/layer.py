@@ -13,7 +13,11 @@ specs out one after another.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import math
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 
@@ -49,7 +53,7 @@ class Block:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape)) if self.shape else 1
+        return math.prod(int(d) for d in self.shape)    # exact (np.prod wraps around past 2**63)
 
 
 @dataclass
@@ -76,6 +80,9 @@ class LayerSpec:
     ints: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     kind: str = ""
     options: dict = field(default_factory=dict)
+    # Bytes of fixed data left out while only the layout was wanted (:func:`layout_only`), plus
+    # what drawing it would take at its peak: 0 for a layer built in full.
+    deferred_bytes: int = 0
 
     @property
     def n_params(self) -> int:
@@ -89,10 +96,39 @@ class LayerSpec:
         return out
 
 
+# -- the layout alone, before anything big is allocated --------------------------------------------
+_LAYOUT_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("evornn_layout_only", default=False)
+
+
+@contextlib.contextmanager
+def layout_only() -> Iterator[None]:
+    """Within this block, cells build only their layout: blocks, sizes, state and small options, not
+    the neuron groups (``units`` is empty) nor large fixed data (declared in ``deferred_bytes``).
+    A network built so tells its parameter count, workspace and memory at the cost of its layer
+    table, whatever its size (:func:`evornn.memory.layout` uses it to refuse a network too
+    big to allocate before building it)."""
+    token = _LAYOUT_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _LAYOUT_ONLY.reset(token)
+
+
+def sizing() -> bool:
+    """True inside :func:`layout_only`."""
+    return _LAYOUT_ONLY.get()
+
+
+def unit_range(n: int) -> range:
+    """``range(n)``, over which a cell builds its ``n`` neuron groups; empty inside :func:`layout_only`
+    (the groups hold an index per parameter: as large as a chromosome)."""
+    return range(0 if _LAYOUT_ONLY.get() else n)
+
+
 def dense_units(n_units: int, n_in: int, w_off: int, b_off: int | None) -> list[np.ndarray]:
     """Neuron groups of a row-major (n_units, n_in) weight matrix at ``w_off`` plus biases at ``b_off``."""
     groups = []
-    for i in range(n_units):
+    for i in unit_range(n_units):
         idx = list(range(w_off + i * n_in, w_off + (i + 1) * n_in))
         if b_off is not None:
             idx.append(b_off + i)

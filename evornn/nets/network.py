@@ -70,6 +70,7 @@ class Network:
         self.ws_len = int(s)
         self.blocks = blocks
         self.n_params = int(p)
+        self.deferred_bytes = sum(int(lay.deferred_bytes) for lay in layers)   # see layer.layout_only
         self.key = structure_key(L, kind, name)
 
     def __setstate__(self, state: dict) -> None:
@@ -77,6 +78,7 @@ class Network:
         self.__dict__.update(state)
         self.__dict__.setdefault("dtype", "float64")
         self.__dict__.setdefault("engine", "lanes")
+        self.__dict__.setdefault("deferred_bytes", 0)
         self.key = structure_key(self.L, self.kind, self.name)
 
     # -- the chromosome ---------------------------------------------------------------------
@@ -134,6 +136,32 @@ class Network:
                 groups[-1] = [np.setdiff1d(g, taken) for g in groups[-1]]
         flat = [np.asarray(g, dtype=np.int64) for gs in groups for g in gs]
         return [g for g in flat if g.size]
+
+    # -- memory (evornn.memory) ----------------------------------------------------------------
+    def data_bytes(self) -> int:
+        """Bytes of the network's own data, as built in full: its layer table, fixed data (for a
+        layout-only build, what drawing it takes) and neuron groups (an index per parameter)."""
+        groups = 8 * self.n_params + 112 * int(self.L[:, NUNITS].sum())   # int64 indices, an array each
+        return int(self.L.nbytes + self.fx.nbytes + self.ix.nbytes + self.deferred_bytes + groups)
+
+    def evaluation_bytes(self, rows: int, threads: int) -> int:
+        """Bytes a population of ``rows`` chromosomes takes to run on ``threads`` threads, besides the
+        population itself: the lanes engine's packed copy of it (blocks of lanes, in the network's
+        dtype) and each thread's workspace (a block of lanes, or one individual's for "scalar")."""
+        if self.engine == "scalar":
+            return int(threads) * self.ws_len * 8
+        item = np.dtype(lanes.DTYPES[self.dtype]).itemsize
+        n = lanes.lanes_of_dtype(lanes.DTYPES[self.dtype])
+        padded = -(-int(rows) // n) * n
+        return padded * self.n_params * item + int(threads) * self.ws_len * n * item
+
+    def outputs_bytes(self, rows: int, steps: int) -> int:
+        """Bytes of :meth:`run_population`'s outputs for ``rows`` chromosomes over ``steps`` inputs:
+        the kernels' blocks of lanes and the (rows, steps, n_outputs) float64 result."""
+        item = np.dtype(lanes.DTYPES[self.dtype]).itemsize
+        n = lanes.lanes_of_dtype(lanes.DTYPES[self.dtype])
+        padded = -(-int(rows) // n) * n
+        return int(steps) * self.n_outputs * (padded * item + int(rows) * 8)
 
     # -- running --------------------------------------------------------------------------
     @property

@@ -7,6 +7,8 @@ cores and dense layers into a :class:`~evornn.nets.network.Network`. Every archi
 from __future__ import annotations
 
 import inspect
+
+import numpy as np
 from typing import Callable
 
 from ..registry import Registry
@@ -15,6 +17,8 @@ from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous
 from .cells import lsm
+from .cells import stack
+from .cells import neat_net
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import LayerSpec, activation_code
@@ -276,3 +280,34 @@ def lsm_net(n_inputs, n_outputs, n_hidden=27, output_activation="linear", seed=0
                        input_density=input_density, background_low=background_low,
                        background_high=background_high, input_mode=input_mode, substeps=substeps,
                        readout_inputs=readout_inputs)
+
+
+@register("stack-rnn", "stack RNN (Joulin & Mikolov 2015; NNPDA, Sun et al. 1993): any core as controller, reading its input and the top of a continuous stack it pushes to and pops from; dense output layer")
+def stack_rnn(n_inputs, n_outputs, cell="elman", n_hidden=8, activation=None, output_activation="linear",
+              width=1, depth=16, read_depth=1, read="concat", push_activation="sigmoid", **opts):
+    """Layers: the stack (:mod:`evornn.nets.cells.stack`), the controller core, a dense readout."""
+    _positive("stack-rnn", n_hidden=n_hidden)
+    act = activation_code(output_activation, what="stack-rnn output activation")
+    push = activation_code(push_activation, what="stack-rnn push_activation")
+    for name, v in (("width", width), ("depth", depth), ("read_depth", read_depth)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"stack-rnn: {name} must be an integer, got {v!r}")
+    if read not in stack.READS:
+        raise ValueError(f"stack-rnn: read must be one of {', '.join(stack.READS)}, got {read!r}")
+    n_ctrl_in = stack.n_read(n_inputs, int(width), int(read_depth), read)
+    core = make_core(cell, n_ctrl_in, n_hidden, n_hidden, activation, **opts)
+    mem = stack.build(n_inputs, core.n_out, push, width=width, depth=depth, read_depth=read_depth, read=read)
+    out = dense.build(core.n_out, n_outputs, act)
+    return Network("stack-rnn", [mem, core, out], ["stack.", "ctrl.", "out."], readout=True)
+@register("neat-net", "NEAT phenotype (Stanley & Miikkulainen 2002): up to max_nodes typed units (sigmoid, tanh, identity, gate), any topology, absent connections zero; outputs are the last units")
+def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, activation="sigmoid",
+                  output_activation="sigmoid"):
+    _positive("neat-net", max_nodes=max_nodes)
+    allowed = {"linear": neat_net.IDENTITY, "identity": neat_net.IDENTITY, "sigmoid": neat_net.SIGMOID,
+               "tanh": neat_net.TANH}
+    for key, v in (("activation", activation), ("output_activation", output_activation)):
+        if v not in allowed:
+            raise ValueError(f"neat-net: {key} must be one of {', '.join(allowed)}, got {v!r}")
+    return Network("neat-net", [neat_net.build(n_inputs, max_nodes, n_outputs, update=update, passes=passes,
+                                               output_type=allowed[output_activation],
+                                               hidden_type=allowed[activation])], [""])

@@ -39,9 +39,12 @@ class Strategy(ABC):
     Config: ClassVar[type] = NoConfig
     state_fields: ClassVar[tuple[str, ...]] = ()
     # What the problem must provide besides evaluate(): "" (nothing: any problem), "sequence data"
-    # (a supervised problem's training data: the gradient trainers, esn-ridge) or "stored patterns"
-    # (an associative-memory problem's patterns: storage-rule).
+    # (a supervised problem's training data: the gradient trainers, esn-ridge), "stored patterns"
+    # (an associative-memory problem's patterns: storage-rule) or "solved readout" (a supervised
+    # problem with readout = "ridge": evolino).
     needs: ClassVar[str] = ""
+    # The network used when the run names none (None: the problem's default); NEAT's is neat-net.
+    default_net: ClassVar[dict | None] = None
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
         if int(n_params) < 1:
@@ -97,6 +100,25 @@ class Strategy(ABC):
         """What the generation that evaluated ``population`` adds to the run's evaluation count:
         its rows. Gradient trainers count the sequences their epoch presented instead."""
         return int(population.shape[0])
+
+    # -- memory (evornn.memory): classmethods, asked before anything is built ------------------
+    @classmethod
+    def rows(cls, config: Any, n_params: int) -> int:
+        """Chromosomes one generation asks for: the config's ``population`` by default, else 1."""
+        return max(1, int(getattr(config, "population", 1) or 1))
+
+    @classmethod
+    def size_settings(cls, config: Any) -> dict[str, Any]:
+        """The settings that make the generation's size (named when a run is refused for memory)."""
+        return {"population": config.population} if hasattr(config, "population") else {}
+
+    @classmethod
+    def memory_bytes(cls, config: Any, n_params: int, net: Any = None, problem: Any = None) -> int:
+        """Bytes the optimiser holds at its peak during one generation with settings ``config`` on
+        ``n_params`` parameters (``net``: the network, possibly its layout only; ``problem``): by
+        default three population matrices (its own, the copy ``ask`` returns, the copy ``tell``
+        checks). Optimisers that keep more (velocities, subpopulations, a covariance) override it."""
+        return 3 * cls.rows(config, n_params) * int(n_params) * 8
 
     def _track_best(self, population: np.ndarray, fitness: np.ndarray) -> None:
         i = int(np.argmax(fitness))

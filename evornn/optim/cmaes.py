@@ -30,6 +30,7 @@ evaluations).
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -85,6 +86,22 @@ class CMAES(Strategy):
                    "seeded from the run's seed")
     Config = CMAESConfig
     state_fields = ("told", "told_sizes", "check_mean")
+
+    @classmethod
+    def rows(cls, config, n_params) -> int:
+        """lambda: the configured population, else pycma's default 4 + floor(3 ln n). (IPOP restarts
+        double it; the guard sizes the first run.)"""
+        return config.population or 4 + int(3 * math.log(max(int(n_params), 1)))
+
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """pycma's n x n matrices (covariance C, eigenvectors B, and the copies its eigendecomposition
+        and update make: four), or O(n) vectors when separable; the population as pycma's arrays,
+        ask's array, tell's copy and pycma's own samples and their sorted copies (measured: 4 n^2,
+        and 10 population matrices when separable)."""
+        n = int(n_params)
+        covariance = 20 * n * 8 if config.separable else 4 * n * n * 8
+        return covariance + 10 * cls.rows(config, n) * n * 8
 
     def __init__(self, n_params: int, config: CMAESConfig | None, rng: np.random.Generator,
                  init: InitFn | None = None) -> None:

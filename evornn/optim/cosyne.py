@@ -154,6 +154,13 @@ class CoSyNE(Strategy):
     Config = CoSyNEConfig
     state_fields = ("generation", "pop", "fit", "pending", "best_in_pop", "stale", "restarts")
 
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """The m x n subpopulations, ask's and tell's copies, the sorted copy, the survivors' copy
+        and the children (measured: 5.1 matrices); the gene order (and the neuron groups it comes from)."""
+        order = 3 * int(n_params) * 8 if config.crossover_order == "neurons" else int(n_params) * 8
+        return 6 * config.population * int(n_params) * 8 + order
+
     @staticmethod
     def groups_for(net) -> list[np.ndarray]:
         """The network's neuron groups (incoming weights and bias, outgoing readout weights)."""

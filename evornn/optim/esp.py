@@ -93,6 +93,22 @@ class ESP(Strategy):
                    "each, burst mutation and neuron lesioning on stagnation")
     Config = ESPConfig
 
+    @classmethod
+    def rows(cls, config, n_params) -> int:
+        """Networks per generation: every neuron takes part in ``trials`` of them."""
+        return config.population * config.trials
+
+    @classmethod
+    def size_settings(cls, config) -> dict:
+        return {"population": config.population, "trials": config.trials}
+
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """The neuron pool (population x n), the networks assembled from it, one subpopulation's
+        gathered rows while assembling, tell's copy, and the neuron groups."""
+        T = cls.rows(config, n_params)
+        return (config.population + 3 * T) * int(n_params) * 8 + 2 * int(n_params) * 8
+
     @staticmethod
     def groups_for(net) -> list[np.ndarray]:
         """The hidden neurons' groups of ``net`` (with their outgoing readout weights); the readout

@@ -102,6 +102,14 @@ class GeneticAlgorithm(Strategy):
         self.pending: np.ndarray | None = None      # what ask returns
         self.generation = 0
 
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """The pending children, ask's copy, tell's copy, the population kept, the selected parents,
+        the children and their clipped copy; DEAP's operators work on lists of Python floats (32
+        bytes a gene). Measured (tracemalloc, P = 400, n = 1000): 11 and 8.2 population matrices."""
+        matrices = 9 if config.vectorised else 11
+        return matrices * config.population * int(n_params) * 8
+
     @property
     def py_random(self) -> list:
         """The GA's own Python ``random`` state, JSON-able."""

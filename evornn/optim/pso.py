@@ -120,6 +120,13 @@ class ParticleSwarm(Strategy):
     Config = PSOConfig
     state_fields = ("iteration", "position", "velocity", "pbest_pos", "pbest_fit", "neighbors")
 
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """Positions, velocities and personal bests, ask's and tell's copies, and the velocity
+        update's random factors and temporaries (r1, r2, the two pulls, their sum, the new velocity
+        and positions, the bounded copies): measured 18 population matrices (P = 400, n = 1000)."""
+        return 18 * config.population * int(n_params) * 8
+
     def __init__(self, n_params: int, config: PSOConfig | None, rng: np.random.Generator,
                  init: InitFn | None = None) -> None:
         super().__init__(n_params, config, rng, init)

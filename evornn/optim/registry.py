@@ -20,6 +20,8 @@ OPTIMISERS.register("rtrl", "evornn.grad.rtrl_strategy:RTRLStrategy")
 OPTIMISERS.register("dekf", "evornn.grad.dekf_strategy:DEKFStrategy")
 OPTIMISERS.register("esn-ridge", "evornn.grad.esn_ridge:EsnRidge")
 OPTIMISERS.register("storage-rule", "evornn.optim.storage_rule:StorageRule")
+OPTIMISERS.register("evolino", "evornn.optim.evolino:Evolino")
+OPTIMISERS.register("neat", "evornn.optim.neat:NEAT")
 
 
 def available() -> list[str]:

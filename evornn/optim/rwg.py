@@ -30,6 +30,11 @@ class RandomWeightGuessing(Strategy):
     description = "random weight guessing (Hochreiter & Schmidhuber 1996): uniform random chromosomes, the floor"
     Config = RWGConfig
 
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """Nothing kept: the population ask draws and tell's copy."""
+        return 2 * config.population * int(n_params) * 8
+
     def ask(self) -> np.ndarray:
         r = self.config.weight_range
         return self.rng.uniform(-r, r, (self.config.population, self.n_params))

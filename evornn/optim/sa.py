@@ -121,6 +121,11 @@ class SimulatedAnnealing(Strategy):
     state_fields = ("generation", "x", "f", "sigma", "k", "stall", "chain_best", "pending", "scale",
                     "n_proposed", "n_accepted", "restarts", "last_accepted")
 
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """The chains' states and proposals, ask's and tell's copies (measured: 4 matrices)."""
+        return 4 * config.population * int(n_params) * 8
+
     def __init__(self, n_params: int, config: SAConfig | None, rng: np.random.Generator,
                  init: InitFn) -> None:
         super().__init__(n_params, config, rng, init)

@@ -55,6 +55,11 @@ class StorageRule(Strategy):
         self.w: np.ndarray | None = None
         self.generations = 0
 
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """One chromosome, and the rule's dense N x N weight matrices (n is about N^2 / 2): a few."""
+        return 8 * int(n_params) * 8
+
     def setup(self, problem, net) -> None:
         memories = getattr(problem, "memories", None)
         if memories is None:

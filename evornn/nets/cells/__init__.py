@@ -50,6 +50,8 @@ def cell_name(code: int) -> str:
 from . import dense, srn, ctrnn, mtrnn, esn, narx, jordan, lstm, gru, indrnn, second_order  # noqa: E402
 from . import hopfield, hopfield_continuous, bam  # noqa: E402
 from . import lsm  # noqa: E402
+from . import stack  # noqa: E402
+from . import neat_net  # noqa: E402
 
 register(dense)
 register(srn)
@@ -66,3 +68,5 @@ register(hopfield)
 register(hopfield_continuous)
 register(bam)
 register(lsm)
+register(stack)
+register(neat_net)

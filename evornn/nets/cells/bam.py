@@ -21,7 +21,7 @@ Workspace: a (n), b (p).
 import numpy as np
 from numba import njit
 
-from ..layer import NIN, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import NIN, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..lanes import U, lane_acc, like, rt_lanes
 from .options import integer
 
@@ -39,8 +39,8 @@ def build(n_in: int, n_out: int, *, outputs: str = "b", max_passes: int = 100) -
         raise ValueError(f"bam: outputs 'ab' gives A (n_inputs = {n}) then B, so n_outputs must exceed "
                          f"n_inputs, got {n_out}")
     blocks = [Block("W", (n, p), ("fan_in", n)), Block("theta_a", (n,)), Block("theta_b", (p,))]
-    units = [np.asarray(list(range(k, n * p, p)) + [n * p + n + k], dtype=np.int64) for k in range(p)]
-    units += [np.asarray([n * p + i], dtype=np.int64) for i in range(n)]
+    units = [np.asarray(list(range(k, n * p, p)) + [n * p + n + k], dtype=np.int64) for k in unit_range(p)]
+    units += [np.asarray([n * p + i], dtype=np.int64) for i in unit_range(n)]
     return LayerSpec(CODE, n_in, n_out, p, blocks, n + p, units, opts=(max_passes, int(outputs == "ab")),
                      kind="bam", options={"outputs": outputs, "max_passes": max_passes})
 

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..layer import ACT, FOFF, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import ACT, FOFF, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..lanes import U, lact_rows, lane_accs, ldot, ldot_rows, like, lzero, nlanes
 from ..linalg import dot
 from ..vmath import vexp
@@ -44,7 +44,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, dt: float = 0.1) ->
               Block("theta", (H,)), Block("log_tau", (H,), ("uniform", math.log(0.1), 0.0))]
     o_rec, o_th, o_tau = H * n_in, H * n_in + H * H, H * n_in + H * H + H
     units = []
-    for i in range(H):
+    for i in unit_range(H):
         idx = list(range(i * n_in, (i + 1) * n_in)) + list(range(o_rec + i * H, o_rec + (i + 1) * H))
         units.append(np.asarray(idx + [o_th + i, o_tau + i], dtype=np.int64))
     return LayerSpec(CODE, n_in, n_out, H, blocks, 2 * H, units, act=act, kind="ctrnn",

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..layer import FOFF, IOFF, NIN, NUNITS, OPT1, SOFF, XOFF, YOFF, LayerSpec
+from ..layer import FOFF, IOFF, NIN, NUNITS, OPT1, SOFF, XOFF, YOFF, LayerSpec, sizing
 from ..lanes import U, lane_acc, lcopy, ldot_fixed, lfill, like, lstore, nlanes
 from ..linalg import copy
 from ..vmath import vtanh
@@ -47,6 +47,15 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, seed: int = 0, dens
         raise ValueError(f"esn: readout_inputs must be True or False, got {readout_inputs!r}")
     if n_out != H:
         raise ValueError(f"esn: the core's output is its whole state (n_out = n_hidden = {H}), asked for {n_out}")
+    n_core_out = H + n_in if readout_inputs else H
+    opts = {"seed": seed, "density": density, "spectral_radius": spectral_radius,
+            "input_scaling": input_scaling, "leak_rate": leak_rate, "readout_inputs": bool(readout_inputs)}
+    if sizing():   # the layout only: the reservoir's expected size and what drawing it takes (dense H x H)
+        nnz = density * H * H
+        fixed = 8 * (1 + H * n_in + H + nnz) + 8 * (H + 1 + nnz)
+        drawing = 17 * H * H       # the mask (1 byte), the values and W (8 each) alive together
+        return LayerSpec(CODE, n_in, n_core_out, H, [], 2 * H, [], opts=(int(bool(readout_inputs)),),
+                         kind="esn", options=opts, deferred_bytes=int(fixed + drawing))
     rng = np.random.default_rng(seed)
     mask = rng.random((H, H)) < density
     W = np.where(mask, rng.uniform(-1.0, 1.0, (H, H)), 0.0)
@@ -61,9 +70,6 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, seed: int = 0, dens
     indptr = np.searchsorted(rows, np.arange(H + 1)).astype(np.int64)
     floats = np.concatenate([[leak_rate], W_in.ravel(), b, W[rows, cols]])
     ints = np.concatenate([indptr, cols.astype(np.int64)])
-    n_core_out = H + n_in if readout_inputs else H
-    opts = {"seed": seed, "density": density, "spectral_radius": spectral_radius,
-            "input_scaling": input_scaling, "leak_rate": leak_rate, "readout_inputs": bool(readout_inputs)}
     return LayerSpec(CODE, n_in, n_core_out, H, [], 2 * H, [], opts=(int(bool(readout_inputs)),),
                      floats=floats, ints=ints, kind="esn", options=opts)
 

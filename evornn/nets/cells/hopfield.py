@@ -27,7 +27,7 @@ Workspace: s (N), the synchronous update's new state (N).
 import numpy as np
 from numba import njit
 
-from ..layer import IOFF, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import IOFF, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..lanes import U, lane_acc, like, rt_lanes
 from .options import integer
 
@@ -46,7 +46,7 @@ def symmetric_layout(N: int, bias: str) -> tuple[list[Block], list[np.ndarray]]:
     n_w = N * (N - 1) // 2
     blocks = [Block("W", (n_w,), ("fan_in", max(N - 1, 1))), Block(bias, (N,))]
     units = [np.asarray(list(range(triangle_offset(i, N), triangle_offset(i, N) + N - 1 - i)) + [n_w + i],
-                        dtype=np.int64) for i in range(N)]
+                        dtype=np.int64) for i in unit_range(N)]
     return blocks, units
 
 

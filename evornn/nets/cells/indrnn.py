@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..lanes import U, lact_rows, lane_accs, lcopy, lzero, nlanes
 from ..linalg import copy, dot
 from .ctrnn import ldot_units
@@ -26,7 +26,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int) -> LayerSpec:
     blocks = [Block("W_in", (H, n_in), ("fan_in", n_in)), Block("u", (H,), ("uniform", 0.0, 1.0)),
               Block("b", (H,))]
     units = [np.asarray(list(range(i * n_in, (i + 1) * n_in)) + [H * n_in + i, H * n_in + H + i], dtype=np.int64)
-             for i in range(H)]
+             for i in unit_range(H)]
     return LayerSpec(CODE, n_in, n_out, H, blocks, H, units, act=act, kind="indrnn")
 
 

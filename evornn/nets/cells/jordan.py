@@ -23,7 +23,8 @@ from numba import njit
 
 from ..activations import activate
 from ..lanes import U, lact_rows, lane_acc, lcopy, ldot, like, lload, lstore, nlanes, rt_lanes
-from ..layer import ACT, ACT2, FOFF, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, activation_code
+from ..layer import (ACT, ACT2, FOFF, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, activation_code,
+                     unit_range)
 from ..linalg import copy, dot
 from . import options
 
@@ -43,8 +44,8 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, out_act: str = "lin
               Block("b", (H,)), Block("W_out", (n_o, H), ("fan_in", H)), Block("b_out", (n_o,))]
     # Output units first: a following readout layer reads them, and Network.neuron_groups gives the
     # readout's column j to the layer's j-th group.
-    units = [np.asarray([p_bout + j], dtype=np.int64) for j in range(n_o)]
-    for i in range(H):
+    units = [np.asarray([p_bout + j], dtype=np.int64) for j in unit_range(n_o)]
+    for i in unit_range(H):
         idx = (list(range(i * n_in, (i + 1) * n_in)) + list(range(p_ctx + i * n_o, p_ctx + (i + 1) * n_o))
                + [p_b + i] + [p_out + j * H + i for j in range(n_o)])
         units.append(np.asarray(idx, dtype=np.int64))

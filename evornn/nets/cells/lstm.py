@@ -26,7 +26,7 @@ from numba import njit
 
 from ..activations import sigmoid
 from ..lanes import U, lane_accs, lcopy, ldot_rows, lload_row, lstore, nlanes, rt_lanes
-from ..layer import NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..linalg import copy, dot
 from ..vmath import vsigmoid, vtanh
 from . import options
@@ -45,7 +45,7 @@ def gate_units(H: int, n_in: int, n_gates: int, n_peep: int = 0) -> list[np.ndar
     p_b = p_rec + n_gates * H * H
     p_pe = p_b + n_gates * H
     units = []
-    for i in range(H):
+    for i in unit_range(H):
         idx = []
         for g in range(n_gates):
             r = g * H + i

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..layer import ACT, FOFF, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import ACT, FOFF, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..lanes import U, lact_rows, lane_accs, lcopy, like, lzero, nlanes
 from ..linalg import dot
 from .ctrnn import ldot_units
@@ -46,7 +46,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, n_slow: int | None 
     blocks = [Block("W_in", (F, n_in), ("fan_in", fan)), Block("W_rec", (H, H), ("fan_in", fan)), Block("b", (H,))]
     o_rec, o_b = F * n_in, F * n_in + H * H
     units = []
-    for i in range(H):
+    for i in unit_range(H):
         idx = list(range(i * n_in, (i + 1) * n_in)) if i < F else []
         idx += list(range(o_rec + i * H, o_rec + (i + 1) * H)) + [o_b + i]
         units.append(np.asarray(idx, dtype=np.int64))

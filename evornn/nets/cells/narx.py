@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..layer import (ACT, ACT2, NIN, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec,
+from ..layer import (ACT, ACT2, NIN, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range,
                      activation_code)
 from ..lanes import U, lact_rows, lane_accs, lcopy, lzero, nlanes
 from ..linalg import copy, dot
@@ -48,8 +48,8 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, out_act: str = "lin
     fan = ("fan_in", nx + ny)
     blocks = [Block("W_x", (H, nx), fan), Block("W_y", (H, ny), fan), Block("b", (H,)),
               Block("W_out", (n_o, H), ("fan_in", H)), Block("b_out", (n_o,))]
-    units = [np.asarray([p_bout + j], dtype=np.int64) for j in range(n_o)]
-    for i in range(H):
+    units = [np.asarray([p_bout + j], dtype=np.int64) for j in unit_range(n_o)]
+    for i in unit_range(H):
         idx = (list(range(i * nx, (i + 1) * nx)) + list(range(p_y + i * ny, p_y + (i + 1) * ny))
                + [p_b + i] + [p_out + j * H + i for j in range(n_o)])
         units.append(np.asarray(idx, dtype=np.int64))

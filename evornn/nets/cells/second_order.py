@@ -17,7 +17,7 @@ from numba import njit
 
 from ..activations import activate
 from ..lanes import U, lact_rows, lane_acc, lcopy, ldot, lfill, lload, lstore, nlanes, rt_lanes
-from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import ACT, NIN, NOUT, NUNITS, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..linalg import copy, dot
 
 CODE = 10
@@ -27,7 +27,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int) -> LayerSpec:
     H = n_hidden
     m = H * n_in
     blocks = [Block("W", (H, H, n_in), ("fan_in", m)), Block("b", (H,))]
-    units = [np.asarray(list(range(i * m, (i + 1) * m)) + [H * m + i], dtype=np.int64) for i in range(H)]
+    units = [np.asarray(list(range(i * m, (i + 1) * m)) + [H * m + i], dtype=np.int64) for i in unit_range(H)]
     return LayerSpec(CODE, n_in, n_out, H, blocks, 2 * H, units, act=act, kind="second-order")
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from ..activations import activate
-from ..layer import ACT, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec
+from ..layer import ACT, NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..lanes import (lact_rows, lane_accs, lcopy, ldot, ldot_rows, lfill, lload, lload_row, lstore,
                      lstore_row, lzero)
 from ..linalg import copy, dot
@@ -27,7 +27,7 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, bias: bool = True, 
     if bias:
         blocks.append(Block("b", (H,)))
     units = []
-    for i in range(H):
+    for i in unit_range(H):
         idx = list(range(i * n_in, (i + 1) * n_in)) + list(range(H * n_in + i * H, H * n_in + (i + 1) * H))
         if bias:
             idx.append(H * n_in + H * H + i)

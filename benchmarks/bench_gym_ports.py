@@ -1,0 +1,63 @@
+"""Speed of the Numba ports (fused with the network) against the Gymnasium path, per environment.
+
+The same population of random networks (an Elman network, 8 hidden units) evaluated on the same
+seeds by both backends of the ``gym`` problem (the returns are checked equal); environment steps
+per second of each on one thread (best of ``--repeats`` interleaved runs), and the ratio (goal: 50x or more). Compilation is done before
+timing.
+
+    python benchmarks/bench_gym_ports.py
+    python benchmarks/bench_gym_ports.py --population 100 --episodes 2 --repeats 3
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numba
+import numpy as np
+
+from evornn.api import make_network
+from evornn.problems.gym_ports import PORTS
+from evornn.problems.registry import make_problem
+from evornn.seeding import eval_seeds
+
+
+def bench(env: str, population: int, episodes: int, repeats: int) -> tuple[float, float]:
+    port = make_problem("gym", env=env, episodes=episodes, backend="port")
+    gymp = make_problem("gym", env=env, episodes=episodes, backend="gymnasium")
+    net = make_network(port, "elman", n_hidden=8)
+    W = net.init(np.random.default_rng(0), population)
+    seeds = eval_seeds(0, 0, population)
+    port.evaluate(net, W[:2], seeds[:2])          # compile
+    gymp.evaluate(net, W[:2], seeds[:2])
+    best, fitness = {}, {}
+    for _ in range(repeats):          # interleaved, best of each: the machine's load moves
+        for name, p in (("port", port), ("gymnasium", gymp)):
+            p.env_steps = 0
+            t0 = time.perf_counter()
+            fitness[name] = p.evaluate(net, W, seeds).fitness
+            best[name] = max(best.get(name, 0.0), p.env_steps / (time.perf_counter() - t0))
+    assert np.array_equal(fitness["port"], fitness["gymnasium"]), env
+    return best["port"], best["gymnasium"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--population", type=int, default=50)
+    ap.add_argument("--episodes", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    numba.set_num_threads(a.threads)
+    print(f"population {a.population} x {a.episodes} episode(s), elman 8 hidden, {a.threads} thread(s)")
+    print("| environment | port steps/s | Gymnasium path steps/s | ratio |")
+    print("|---|---|---|---|")
+    for env in PORTS:
+        fast, slow = bench(env, a.population, a.episodes, a.repeats)
+        print(f"| {env} | {fast:,.0f} | {slow:,.0f} | {fast / slow:,.0f}x |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

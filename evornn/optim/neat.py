@@ -1,0 +1,345 @@
+"""NEAT: neuroevolution of augmenting topologies.
+
+Stanley & Miikkulainen (2002), "Evolving neural networks through augmenting topologies",
+Evolutionary Computation 10(2):99-127. Genomes, innovation numbers, crossover and the structural
+mutations are in :mod:`evornn.optim.neat_genome`; this module is the generation loop.
+
+The chromosomes ``ask`` returns are the genomes' padded phenotypes, chromosomes of the
+``neat-net`` architecture (:mod:`evornn.nets.cells.neat_net`): networks of different topologies
+are rows of one population and run in one parallel kernel call on any problem (local threads or
+Ray). NEAT needs that network: ``arch = "neat-net"`` (its ``max_nodes`` bounds the genomes;
+``update`` says how a step activates the network, "sync" by default: one pass a step, as NEAT's
+pole-balancing code).
+
+One generation (Section 3 of the paper; the defaults are its values, Section 4.1):
+
+1. the population starts minimal: every input and the bias connected to every output, with the
+   same innovation numbers, weights uniform in +-``weight_init_range``;
+2. after evaluation each genome joins the first species (in the order species were created) whose
+   representative, a random member of the species' previous generation, is within the
+   compatibility threshold: c1 E / N + c2 D / N + c3 W < ``compat_threshold`` (N = 1 for genomes
+   of fewer than ``small_genome`` genes); otherwise it founds a species. With ``target_species``
+   > 0 the threshold moves by ``threshold_step`` each generation towards that many species (the
+   adaptive threshold of NEAT's code), never below ``threshold_step``;
+3. explicit fitness sharing: a genome's adjusted fitness is its fitness over its species' size,
+   and every species gets offspring in proportion to the sum of its adjusted fitness (largest
+   remainders, ties by species order). Fitness below 0 is shifted up by the population's minimum
+   (sharing needs fitness >= 0); -inf counts as the lowest finite value;
+4. a species whose best fitness has not improved for more than ``stagnation`` generations gets no
+   offspring; when the population's best has not improved for ``population_stagnation``
+   generations only the two best species reproduce (and the counter restarts). The species holding the population's best
+   genome is never dropped;
+5. in each species the champion of a species of more than ``elite_min_size`` members is copied
+   unchanged; the best ``survival_threshold`` of the members breed: a share ``mutate_only`` of the
+   offspring are mutated copies, the others children of two parents (the second from another
+   species with probability ``interspecies_rate``), aligned by innovation number (a gene disabled
+   in either parent stays disabled with probability ``disable_inherit``), then mutated;
+6. mutation: with probability ``add_node`` a connection is split by a new node (none when the
+   genome has ``max_nodes`` units already), else with
+   ``add_connection`` a new connection is added (``recurrent`` allows connections that close a
+   cycle, self-loops included), else with ``weight_mutation`` every weight is perturbed uniformly
+   in +-``weight_perturb`` or, with ``weight_replace``, replaced, and with ``toggle_enable`` one
+   connection's enabled bit flips. Innovation numbers are shared by the same structural mutation
+   within a generation. With ``gate_nodes`` a new node is a multiplicative gate with probability
+   ``gate_probability`` (otherwise of the network's hidden ``activation``).
+
+Every random draw comes from the optimiser's Generator, species are kept in creation order and
+genomes in population order, so a seed gives the same run with any number of threads or actors.
+Checkpoints hold the genomes, species and innovation record as JSON (no pickle); :meth:`info`
+has the best genome as JSON too.
+
+Values not in the paper: ``weight_perturb`` (2.5, the NEAT code's ``weight_mut_power``),
+``weight_init_range`` (1), ``weight_limit`` (8), ``survival_threshold`` (0.2, neat-python's
+default), ``toggle_enable`` (0: off), ``population_stagnation`` (20, the paper's "if the whole
+population does not improve for more than 20 generations"); ``elite_min_size`` 5 is the paper's
+"more than five networks". Evaluations: every generation evaluates the whole population.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..nets.cells import neat_net
+from . import neat_genome as G
+from .base import InitFn, Strategy
+
+
+@dataclass(frozen=True)
+class NEATConfig:
+    population: int = 150
+    c1: float = 1.0                    # excess genes
+    c2: float = 1.0                    # disjoint genes
+    c3: float = 0.4                    # mean weight difference
+    compat_threshold: float = 3.0      # delta_t
+    small_genome: int = 20             # N = 1 below this many genes
+    target_species: int = 0            # > 0: adapt the threshold towards this many species
+    threshold_step: float = 0.3
+    stagnation: int = 15
+    population_stagnation: int = 20
+    elite_min_size: int = 5            # champion copied when the species has more members
+    survival_threshold: float = 0.2
+    mutate_only: float = 0.25
+    interspecies_rate: float = 0.001
+    disable_inherit: float = 0.75
+    weight_mutation: float = 0.8
+    weight_replace: float = 0.1
+    weight_perturb: float = 2.5        # uniform +-; the NEAT code's weight_mut_power
+    weight_init_range: float = 1.0
+    weight_limit: float = 8.0          # 0: none
+    add_node: float = 0.03
+    add_connection: float = 0.05       # the paper: 0.3 in its large (1,000) populations
+    toggle_enable: float = 0.0
+    recurrent: bool = True
+    gate_nodes: bool = False
+    gate_probability: float = 0.5
+
+    def validate(self, where: str = "neat") -> None:
+        def bad(key: str, rule: str) -> None:
+            raise ValueError(f"{where}.{key} must be {rule}, got {getattr(self, key)!r}")
+        if self.population < 2:
+            bad("population", ">= 2")
+        for k in ("c1", "c2", "c3"):
+            if not getattr(self, k) >= 0:
+                bad(k, ">= 0")
+        for k in ("compat_threshold", "threshold_step", "weight_perturb", "weight_init_range"):
+            if not getattr(self, k) > 0:
+                bad(k, "> 0")
+        for k in ("small_genome", "target_species", "stagnation", "population_stagnation", "elite_min_size"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                bad(k, "an integer >= 0")
+        for k in ("survival_threshold",):
+            if not 0 < getattr(self, k) <= 1:
+                bad(k, "in (0, 1]")
+        for k in ("mutate_only", "interspecies_rate", "disable_inherit", "weight_mutation", "weight_replace",
+                  "add_node", "add_connection", "toggle_enable", "gate_probability"):
+            if not 0 <= getattr(self, k) <= 1:
+                bad(k, "in [0, 1]")
+        if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
+            bad("weight_limit", "a finite number >= 0 (0: no limit)")
+
+
+class NEAT(Strategy):
+    name = "neat"
+    description = ("NEAT (Stanley & Miikkulainen 2002): evolving topologies from a minimal start with "
+                   "innovation numbers, speciation and fitness sharing; needs arch neat-net")
+    Config = NEATConfig
+    default_net = {"arch": "neat-net"}
+
+    def __init__(self, n_params: int, config: NEATConfig | None, rng: np.random.Generator,
+                 init: InitFn | None = None, layout: G.Layout | None = None) -> None:
+        super().__init__(n_params, config, rng, init)
+        self.config.validate(self.name)
+        self.layout = layout
+        self.genomes: list[G.Genome] | None = None
+        self.species: list[dict] = []
+        self.inn: G.Innovations | None = None
+        self.threshold = float(self.config.compat_threshold)
+        self.generation = 0
+        self.next_species = 0
+        self.pop_best, self.pop_stale = -math.inf, 0
+        self.best_genome: dict | None = None
+        self._best_genome_f = -math.inf
+        if layout is not None:
+            self._check_layout()
+
+    @classmethod
+    def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
+        """Three population matrices, and the genomes as Python objects: the population, its
+        children and the species' representatives, each gene (a list of four numbers and its
+        dictionary entry, about 200 bytes) at most one per weight of the padded phenotype."""
+        return 3 * config.population * int(n_params) * 8 + 2 * config.population * int(n_params) * 200
+
+    # -- setup ---------------------------------------------------------------------------------
+    def setup(self, problem, net) -> None:
+        if self.layout is None:
+            self.layout = G.Layout.of(net)
+            self._check_layout()
+
+    def _check_layout(self) -> None:
+        if self.layout.n_params != self.n_params:
+            raise ValueError(f"neat: the neat-net layout has {self.layout.n_params} parameters, the run {self.n_params}")
+
+    def _start(self) -> None:
+        lay, c = self.layout, self.config
+        self.genomes = [lay.minimal(self.rng, c.weight_init_range) for _ in range(c.population)]
+        n0 = len(self.genomes[0].conns)
+        self.inn = G.Innovations(n0, lay.first_hidden)
+
+    # -- ask / tell ----------------------------------------------------------------------------
+    def ask(self) -> np.ndarray:
+        if self.layout is None:
+            raise ValueError("neat: call setup(problem, net) with a neat-net network first (the runner does)")
+        if self.genomes is None:
+            self._start()
+        return np.stack([self.layout.phenotype(g) for g in self.genomes])
+
+    def expected_rows(self) -> int:
+        return self.config.population
+
+    def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
+        if self.genomes is None:
+            raise ValueError("neat: tell needs the population of the last ask")
+        for g, f in zip(self.genomes, fit):
+            g.fitness = float(f)
+        i = int(np.argmax(fit))
+        if fit[i] > self._best_genome_f:
+            self.best_genome, self._best_genome_f = self.genomes[i].to_json(), float(fit[i])
+        self._speciate()
+        self._reproduce()
+        self.generation += 1
+
+    def info(self) -> dict:
+        return {"species": len(self.species), "threshold": self.threshold,
+                "innovations": 0 if self.inn is None else self.inn.next_innovation,
+                "best_genome": self.best_genome}
+
+    # -- speciation ----------------------------------------------------------------------------
+    def _speciate(self) -> None:
+        c = self.config
+        for s in self.species:
+            s["members"] = []
+        for idx, g in enumerate(self.genomes):
+            for s in self.species:
+                if G.distance(g, s["rep"], c.c1, c.c2, c.c3, c.small_genome) < self.threshold:
+                    s["members"].append(idx)
+                    break
+            else:
+                self.species.append({"id": self.next_species, "rep": g, "members": [idx], "best": -math.inf,
+                                     "stale": 0})
+                self.next_species += 1
+        self.species = [s for s in self.species if s["members"]]
+        for s in self.species:
+            best = max(self.genomes[i].fitness for i in s["members"])
+            s["best"], s["stale"] = (best, 0) if best > s["best"] else (s["best"], s["stale"] + 1)
+            s["rep"] = self.genomes[s["members"][int(self.rng.integers(len(s["members"])))]].copy()
+        if c.target_species > 0:
+            n = len(self.species)
+            if n < c.target_species:
+                self.threshold = max(c.threshold_step, self.threshold - c.threshold_step)
+            elif n > c.target_species:
+                self.threshold += c.threshold_step
+
+    # -- reproduction --------------------------------------------------------------------------
+    def _shared_fitness(self) -> np.ndarray:
+        f = np.array([g.fitness for g in self.genomes], dtype=np.float64)
+        finite = np.isfinite(f)
+        low = f[finite].min() if finite.any() else 0.0
+        f = np.where(finite, f, low)
+        f = np.where(np.isnan(f), low, f)
+        return f - min(0.0, low)
+
+    def _reproduce(self) -> None:
+        c, rng = self.config, self.rng
+        f = self._shared_fitness()
+        best_idx = int(np.argmax(f))
+        best_now = float(max(g.fitness for g in self.genomes))
+        self.pop_best, self.pop_stale = (best_now, 0) if best_now > self.pop_best else (self.pop_best, self.pop_stale + 1)
+        alive = [s for s in self.species if s["stale"] <= c.stagnation or best_idx in s["members"]]
+        if c.population_stagnation > 0 and self.pop_stale >= c.population_stagnation:
+            ranked = sorted(alive, key=lambda s: -s["best"])     # stable: ties by species order
+            keep = {id(s) for s in ranked[:2]}
+            alive = [s for s in alive if id(s) in keep]
+            self.pop_stale = 0
+        share = np.array([f[s["members"]].sum() / len(s["members"]) for s in alive])
+        counts = _allocate(share, c.population)
+        self.inn.new_generation()
+        pool = []                                  # (species, parents) of the breeding species
+        for s in alive:
+            order = sorted(s["members"], key=lambda i: (-f[i], i))
+            pool.append((s, order[:max(1, int(math.ceil(c.survival_threshold * len(order))))]))
+        children = []
+        for (s, parents), n in zip(pool, counts):
+            if n == 0:
+                continue
+            order = sorted(s["members"], key=lambda i: (-f[i], i))
+            if len(order) > c.elite_min_size:
+                children.append(self.genomes[order[0]].copy())
+                n -= 1
+            for _ in range(n):
+                children.append(self._offspring(parents, pool, f))
+        self.species = alive
+        self.genomes = children
+        for g in self.genomes:
+            g.fitness = math.nan
+
+    def _offspring(self, parents: list[int], pool: list, f: np.ndarray) -> G.Genome:
+        c, rng, lay = self.config, self.rng, self.layout
+        a = parents[int(rng.integers(len(parents)))]
+        if len(parents) == 1 or rng.random() < c.mutate_only:
+            child = self.genomes[a].copy()
+        else:
+            if rng.random() < c.interspecies_rate and len(pool) > 1:
+                others = pool[int(rng.integers(len(pool)))][1]
+                b = others[int(rng.integers(len(others)))]
+            else:
+                b = parents[int(rng.integers(len(parents)))]
+            first, second = (a, b) if (f[a], -a) >= (f[b], -b) else (b, a)
+            child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit)
+        self._mutate(child)
+        return child
+
+    def _mutate(self, g: G.Genome) -> None:
+        c, rng, lay = self.config, self.rng, self.layout
+        if rng.random() < c.add_node:
+            kind = neat_net.GATE if c.gate_nodes and rng.random() < c.gate_probability else lay.hidden_type
+            if G.add_node(g, lay, self.inn, rng, kind):
+                return
+        if rng.random() < c.add_connection:
+            if G.add_connection(g, lay, self.inn, rng, c.recurrent, c.weight_init_range):
+                return
+        if rng.random() < c.weight_mutation:
+            G.mutate_weights(g, rng, c.weight_replace, c.weight_perturb, c.weight_init_range, c.weight_limit)
+        if c.toggle_enable > 0 and rng.random() < c.toggle_enable:
+            G.toggle_enable(g, rng)
+
+    # -- checkpoint state ------------------------------------------------------------------------
+    def get_state(self):
+        arrays, meta = super().get_state()
+        meta["neat"] = {
+            "generation": self.generation, "threshold": self.threshold, "next_species": self.next_species,
+            "pop_best": _num(self.pop_best), "pop_stale": self.pop_stale,
+            "genomes": None if self.genomes is None else [g.to_json() for g in self.genomes],
+            "species": [{"id": s["id"], "rep": s["rep"].to_json(), "best": _num(s["best"]), "stale": s["stale"]}
+                        for s in self.species],
+            "innovations": None if self.inn is None else [self.inn.next_innovation, self.inn.next_node],
+            "best_genome": self.best_genome,
+            "best_genome_f": _num(self._best_genome_f),
+        }
+        return arrays, meta
+
+    def set_state(self, arrays, meta) -> None:
+        super().set_state(arrays, meta)
+        d = meta["neat"]
+        self.generation, self.threshold = int(d["generation"]), float(d["threshold"])
+        self.next_species, self.pop_best, self.pop_stale = int(d["next_species"]), _unnum(d["pop_best"]), int(d["pop_stale"])
+        self.genomes = None if d["genomes"] is None else [G.Genome.from_json(g) for g in d["genomes"]]
+        self.species = [{"id": int(s["id"]), "rep": G.Genome.from_json(s["rep"]), "members": [],
+                         "best": _unnum(s["best"]), "stale": int(s["stale"])} for s in d["species"]]
+        self.inn = None if d["innovations"] is None else G.Innovations(*map(int, d["innovations"]))
+        self.best_genome, self._best_genome_f = d["best_genome"], _unnum(d["best_genome_f"])
+
+
+def _num(v: float):
+    """A float for JSON: non-finite values as strings ("-inf")."""
+    return float(v) if math.isfinite(v) else repr(float(v))
+
+
+def _unnum(v) -> float:
+    return float(v)
+
+
+def _allocate(share: np.ndarray, total: int) -> list[int]:
+    """``total`` offspring in proportion to ``share`` (>= 0): floors, then the largest remainders
+    (ties by position); equal shares when all are 0."""
+    k = share.shape[0]
+    s = share.sum()
+    quota = share / s * total if s > 0 and np.isfinite(s) else np.full(k, total / k)
+    base = np.floor(quota).astype(int)
+    rest = total - int(base.sum())
+    order = sorted(range(k), key=lambda i: (-(quota[i] - base[i]), i))
+    for i in order[:rest]:
+        base[i] += 1
+    return [int(b) for b in base]

@@ -1,0 +1,260 @@
+"""NEAT genomes: node and connection genes, their operators and their padded phenotype.
+
+Stanley & Miikkulainen (2002), "Evolving neural networks through augmenting topologies",
+Evolutionary Computation 10(2):99-127, Section 3.
+
+A genome has node genes (id -> type code of :mod:`evornn.nets.cells.neat_net`) for its output and
+hidden nodes, and connection genes (innovation -> [in, out, weight, enabled]). Node ids: inputs
+0..n_in-1, the bias n_in, outputs n_in+1..n_in+n_out, hidden nodes after them; inputs and bias
+are implicit (every genome has them). The operators here take every random draw from the
+Generator they are given and the innovation numbers from an :class:`Innovations` record shared by
+a generation, so the same structural mutation in one generation gets the same numbers
+(Section 3.2).
+
+:class:`Layout` maps a genome to the chromosome of a ``neat-net`` network of ``max_nodes`` units:
+the output nodes to the last n_out units, the hidden nodes to the first units in topological order
+of their enabled hidden-to-hidden connections (ties and cycles broken by the smallest node id),
+each enabled connection's weight to its place in W (two genes of one connection add), every other
+weight 0, and each node's type code to ``types``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..nets.cells import neat_net
+
+
+@dataclass
+class Genome:
+    nodes: dict[int, int]                       # output and hidden node id -> type code
+    conns: dict[int, list]                      # innovation -> [in, out, weight, enabled]
+    fitness: float = math.nan
+
+    def copy(self) -> "Genome":
+        return Genome(dict(self.nodes), {k: list(v) for k, v in self.conns.items()}, self.fitness)
+
+    def to_json(self) -> dict:
+        return {"nodes": [[int(k), int(v)] for k, v in sorted(self.nodes.items())],
+                "conns": [[int(i), int(c[0]), int(c[1]), float(c[2]), bool(c[3])] for i, c in sorted(self.conns.items())]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Genome":
+        return cls({int(k): int(v) for k, v in d["nodes"]},
+                   {int(i): [int(a), int(b), float(w), bool(e)] for i, a, b, w, e in d["conns"]})
+
+
+@dataclass
+class Innovations:
+    """Innovation numbers and node ids: counters for the run, and the structural mutations of the
+    current generation (``new_generation`` forgets those)."""
+
+    next_innovation: int
+    next_node: int
+    seen: dict = field(default_factory=dict)
+
+    def new_generation(self) -> None:
+        self.seen = {}
+
+    def connection(self, a: int, b: int) -> int:
+        key = ("c", a, b)
+        if key not in self.seen:
+            self.seen[key] = self.next_innovation
+            self.next_innovation += 1
+        return self.seen[key]
+
+    def node(self, split: int, kind: int) -> tuple[int, int, int]:
+        """(node id, innovation in, innovation out) of splitting connection ``split`` with a node of type ``kind``."""
+        key = ("n", split, kind)
+        if key not in self.seen:
+            self.seen[key] = (self.next_node, self.next_innovation, self.next_innovation + 1)
+            self.next_node += 1
+            self.next_innovation += 2
+        return self.seen[key]
+
+
+class Layout:
+    """Sizes of the ``neat-net`` network the genomes map to."""
+
+    def __init__(self, n_in: int, n_out: int, max_nodes: int, output_type: int, hidden_type: int):
+        self.n_in, self.n_out, self.M = int(n_in), int(n_out), int(max_nodes)
+        self.output_type, self.hidden_type = int(output_type), int(hidden_type)
+        self.C = self.n_in + 1 + self.M
+        self.n_params = self.M * self.C + self.M
+        self.outputs = list(range(self.n_in + 1, self.n_in + 1 + self.n_out))
+        self.first_hidden = self.n_in + 1 + self.n_out
+
+    @classmethod
+    def of(cls, net) -> "Layout":
+        if getattr(net, "name", "") != "neat-net":
+            raise ValueError(f"neat evolves neat-net networks (their chromosomes are padded genomes); "
+                             f"got {getattr(net, 'name', net)!r}: use arch = \"neat-net\"")
+        spec = net.layers[0]
+        types = spec.blocks[1].init[1]
+        return cls(spec.n_in, spec.n_out, spec.n_units, int(types[-1]), int(types[0]))
+
+    def max_hidden(self) -> int:
+        return self.M - self.n_out
+
+    def minimal(self, rng: np.random.Generator, init_range: float) -> Genome:
+        """Every input and the bias connected to every output (innovations 0..), weights uniform."""
+        nodes = {o: self.output_type for o in self.outputs}
+        conns, innov = {}, 0
+        for o in self.outputs:
+            for i in range(self.n_in + 1):
+                conns[innov] = [i, o, float(rng.uniform(-init_range, init_range)), True]
+                innov += 1
+        return Genome(nodes, conns)
+
+    def slots(self, g: Genome) -> dict[int, int]:
+        """Node id -> unit of the phenotype (hidden nodes in topological order, outputs last)."""
+        hidden = sorted(n for n in g.nodes if n >= self.first_hidden)
+        if len(hidden) > self.max_hidden():
+            raise ValueError(f"neat: a genome with {len(hidden)} hidden nodes does not fit max_nodes = {self.M}")
+        hs = set(hidden)
+        into = {n: set() for n in hidden}
+        for a, b, _w, e in g.conns.values():
+            if e and a in hs and b in hs and a != b:
+                into[b].add(a)
+        order, done = [], set()
+        while len(order) < len(hidden):
+            ready = [n for n in hidden if n not in done and not (into[n] - done)]
+            n = ready[0] if ready else min(n for n in hidden if n not in done)
+            order.append(n)
+            done.add(n)
+        out = {n: k for k, n in enumerate(order)}
+        out.update({o: self.M - self.n_out + k for k, o in enumerate(self.outputs)})
+        return out
+
+    def column(self, node: int, slot: dict[int, int]) -> int:
+        return node if node <= self.n_in else self.n_in + 1 + slot[node]
+
+    def phenotype(self, g: Genome) -> np.ndarray:
+        """The padded chromosome (n_params,) of genome ``g``."""
+        slot = self.slots(g)
+        w = np.zeros(self.n_params)
+        W = w[:self.M * self.C].reshape(self.M, self.C)
+        types = w[self.M * self.C:]
+        types[:] = self.hidden_type
+        for n, t in g.nodes.items():
+            types[slot[n]] = t
+        for _i, (a, b, wt, e) in sorted(g.conns.items()):
+            if e:
+                W[slot[b], self.column(a, slot)] += wt
+        return w
+
+
+def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int) -> float:
+    """Compatibility distance c1 E / N + c2 D / N + c3 W (Section 3.3, Eq. 1): E excess and D
+    disjoint genes, W the mean weight difference of matching genes, N the larger genome's gene
+    count (1 when both have fewer than ``small`` genes)."""
+    ka, kb = set(a.conns), set(b.conns)
+    if not ka and not kb:
+        return 0.0
+    cut = min(max(ka, default=-1), max(kb, default=-1))
+    unmatched = ka ^ kb
+    excess = sum(1 for k in unmatched if k > cut)
+    disjoint = len(unmatched) - excess
+    match = sorted(ka & kb)
+    wdiff = float(np.mean([abs(a.conns[k][2] - b.conns[k][2]) for k in match])) if match else 0.0
+    n = max(len(ka), len(kb))
+    n = 1 if n < small else n
+    return c1 * excess / n + c2 * disjoint / n + c3 * wdiff
+
+
+def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate: float) -> Genome:
+    """Child of ``fit`` (the fitter parent, or the first of equals) and ``other`` (Section 3.2):
+    matching genes from either parent at random, disjoint and excess genes from ``fit``; a gene
+    disabled in either parent is disabled with probability ``disable_rate``. The child's nodes are
+    ``fit``'s."""
+    conns = {}
+    for k in sorted(fit.conns):
+        g = fit.conns[k]
+        if k in other.conns:
+            h = other.conns[k]
+            pick = g if rng.random() < 0.5 else h
+            gene = [g[0], g[1], pick[2], True]
+            if not (g[3] and h[3]):
+                gene[3] = not (rng.random() < disable_rate)
+            conns[k] = gene
+        else:
+            conns[k] = list(g)
+    return Genome(dict(fit.nodes), conns)
+
+
+def reaches(g: Genome, start: int, goal: int) -> bool:
+    """Whether a path of connections (enabled or not) leads from ``start`` to ``goal``."""
+    nxt: dict[int, list[int]] = {}
+    for a, b, _w, _e in g.conns.values():
+        nxt.setdefault(a, []).append(b)
+    stack, seen = [start], {start}
+    while stack:
+        n = stack.pop()
+        if n == goal:
+            return True
+        for m in nxt.get(n, ()):
+            if m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return False
+
+
+def add_connection(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, recurrent: bool,
+                   init_range: float) -> bool:
+    """A new connection between two unconnected nodes, drawn uniformly among the allowed pairs
+    (with ``recurrent`` False none that closes a cycle). False when there is none."""
+    have = {(c[0], c[1]) for c in g.conns.values()}
+    sources = list(range(lay.n_in + 1)) + sorted(g.nodes)
+    targets = sorted(g.nodes)
+    pairs = [(a, b) for b in targets for a in sources if (a, b) not in have
+             and (recurrent or (a != b and not reaches(g, b, a)))]
+    if not pairs:
+        return False
+    a, b = pairs[int(rng.integers(len(pairs)))]
+    g.conns[inn.connection(a, b)] = [a, b, float(rng.uniform(-init_range, init_range)), True]
+    return True
+
+
+def add_node(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, kind: int) -> bool:
+    """Split an enabled connection a -> b with a new node n of type ``kind``: a -> n with weight 1,
+    n -> b with the old weight, the old gene disabled (Section 3.1). False when the genome has
+    ``max_nodes`` units already or no enabled connection."""
+    hidden = sum(1 for n in g.nodes if n >= lay.first_hidden)
+    enabled = [k for k in sorted(g.conns) if g.conns[k][3]]
+    if hidden >= lay.max_hidden() or not enabled:
+        return False
+    k = enabled[int(rng.integers(len(enabled)))]
+    a, b, w, _e = g.conns[k]
+    node, i1, i2 = inn.node(k, kind)
+    if node in g.nodes:       # this genome split the same connection with the same node type before
+        return False
+    g.conns[k][3] = False
+    g.nodes[node] = kind
+    g.conns[i1] = [a, node, 1.0, True]
+    g.conns[i2] = [node, b, w, True]
+    return True
+
+
+def mutate_weights(g: Genome, rng: np.random.Generator, replace_rate: float, power: float,
+                   init_range: float, limit: float) -> None:
+    """Every connection weight perturbed uniformly in +-``power``, or, with probability
+    ``replace_rate``, replaced by a uniform draw in +-``init_range``; clipped to +-``limit`` (> 0)."""
+    for k in sorted(g.conns):
+        c = g.conns[k]
+        if rng.random() < replace_rate:
+            c[2] = float(rng.uniform(-init_range, init_range))
+        else:
+            c[2] = float(c[2] + rng.uniform(-power, power))
+        if limit > 0:
+            c[2] = float(min(max(c[2], -limit), limit))
+
+
+def toggle_enable(g: Genome, rng: np.random.Generator) -> None:
+    """Flip the enabled bit of one connection drawn uniformly."""
+    keys = sorted(g.conns)
+    if keys:
+        c = g.conns[keys[int(rng.integers(len(keys)))]]
+        c[3] = not c[3]
+

@@ -1,0 +1,53 @@
+"""XOR, NEAT's first benchmark (Stanley & Miikkulainen 2002, Section 4.2).
+
+Two inputs, one output, the four patterns (0,0)->0, (0,1)->1, (1,0)->1, (1,1)->0, each its own
+sequence from the zero state, held for ``steps`` steps (1 by default: enough for a feed-forward
+network evaluated in one ordered pass; a recurrent network activated one pass a step needs as many
+steps as its depth, as NEAT's code relaxes its networks). The output of the last step of each
+pattern is scored. Fitness is NEAT's: (4 - sum_p |o_p - t_p|)^2, at most 16 (0 when the error exceeds 4). Solved: all four
+outputs on the right side of 0.5. Metrics: ``error`` (sum of |o - t|) and ``right`` (patterns
+right). The NEAT bias is the network's own (neat-net units have one): no bias input here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from evornn.problem import EvalResult, Problem, SolvedCheck
+
+DESCRIPTION = "XOR of two inputs, NEAT's fitness (4 - error)^2 (Stanley & Miikkulainen 2002)"
+
+PATTERNS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
+
+
+class XOR(Problem):
+    name = "xor"
+    description = DESCRIPTION
+    n_inputs, n_outputs = 2, 1
+    output_activation = "sigmoid"
+    solved_description = "all four outputs on the right side of 0.5"
+    metric_names = ("error", "right")
+    default_net = {"arch": "neat-net", "max_nodes": 8, "update": "ordered"}
+
+    def __init__(self, steps: int = 1):
+        if isinstance(steps, bool) or int(steps) != steps or int(steps) < 1:
+            raise ValueError(f"problem xor: steps must be an integer >= 1, got {steps!r}")
+        self.steps = int(steps)
+        self.episode_length = 4 * self.steps
+        self.X = np.repeat(PATTERNS, self.steps, axis=0)
+        self.starts = np.arange(5, dtype=np.int64) * self.steps
+
+    def params(self) -> dict:
+        return {"steps": self.steps}
+
+    def evaluate(self, net, W: np.ndarray, seeds: np.ndarray | None = None) -> EvalResult:
+        self.check_network(net)
+        out = net.run_population(W, self.X, self.starts)[:, self.steps - 1::self.steps, 0]   # (P, 4)
+        err = np.abs(out - TARGETS).sum(axis=1)
+        right = ((out > 0.5) == (TARGETS > 0.5)).sum(axis=1)
+        ok = np.isfinite(err)
+        fitness = np.where(ok, np.maximum(4.0 - np.where(ok, err, 4.0), 0.0) ** 2, 0.0)
+        return EvalResult(fitness, np.stack([np.where(ok, err, np.inf), np.where(ok, right, 0)], axis=1).astype(np.float64))
+
+    def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
+        return SolvedCheck(bool(result_row is not None and result_row[1] == 4), 0, {})

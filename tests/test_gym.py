@@ -1,0 +1,263 @@
+"""Gymnasium environments as problems: every Numba port against Gymnasium itself, step by step;
+the fused kernel against the Gymnasium path; determinism; the NoVel masks; bad input; CoSyNE
+solving CartPole-v1 and CartPoleNoVel-v1. Needs gymnasium (the 'gym' or 'test' extra), except
+the test of how the problems are listed without it."""
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+import evornn
+from evornn.api import make_network
+from evornn.problems import registry
+from evornn.seeding import eval_seeds
+
+HAVE_GYM = importlib.util.find_spec("gymnasium") is not None
+needs_gym = pytest.mark.skipif(not HAVE_GYM, reason="gymnasium is not installed (pip install 'evornn[gym]')")
+REPO = Path(__file__).resolve().parents[1]
+PORTED = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]
+TOL = 1e-12
+
+
+def test_without_gymnasium_the_problems_are_listed_as_unavailable_with_the_command(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gymnasium" else real(name, *a))
+    assert "gym" not in registry.available()
+    assert registry.PROBLEMS.unavailable()["gym"] == "needs gymnasium (pip install 'evornn[gym]')"
+    with pytest.raises(ValueError, match=r"needs gymnasium, which is not installed \(pip install 'evornn\[gym\]'\)"):
+        registry.make_problem("gym:CartPole-v1")
+
+
+def test_seeding_is_numpy_s_generator_bit_for_bit():
+    from numba import njit
+    from evornn.problems import gym_seeding as S
+
+    @njit
+    def draws(seed, lo, hi, n):
+        g = S.generator(seed)
+        out = np.empty(n)
+        for i in range(n):
+            g, out[i] = S.uniform(g, lo, hi)
+        return out
+    rng = np.random.default_rng(0)
+    seeds = [0, 1, 2**32 - 1, 2**32, 2**63 + 5, 2**64 - 1] + [int(s) for s in eval_seeds(3, 0, 60)] + \
+        [int(s) for s in rng.integers(0, 2**32, 60)]
+    for s in seeds:
+        want = np.random.Generator(np.random.PCG64(np.random.SeedSequence(s))).uniform(-0.6, -0.4, size=5)
+        assert np.array_equal(draws(np.uint64(s), -0.6, -0.4, 5), want), s
+
+
+def test_episode_seeds_are_eval_seeds_of_each_evaluation_seed():
+    from evornn.problems.gym_problem import episode_seeds
+    seeds = np.concatenate([eval_seeds(5, 2, 9), np.array([0, 2**64 - 1], dtype=np.uint64)])
+    want = np.stack([eval_seeds(int(s), 1, 4) for s in seeds])
+    assert np.array_equal(episode_seeds(seeds, 1, 4), want) and episode_seeds(seeds[:0], 0, 3).shape == (0, 3)
+
+
+# -- the ports, step by step against Gymnasium ---------------------------------------------------
+def _gym_state(env) -> np.ndarray:
+    s = np.zeros(4)
+    u = np.asarray(env.unwrapped.state, dtype=np.float64)
+    s[:u.shape[0]] = u
+    return s
+
+
+def _actions(env_id, space, rng, T):
+    """Random actions of the space; for Box, a third of them at or beyond the bounds (the clipping
+    paths), as float32 values as the problem passes them."""
+    if hasattr(space, "n"):
+        return rng.integers(0, space.n, T), np.zeros(T)
+    lo, hi = float(space.low[0]), float(space.high[0])
+    u = rng.uniform(lo, hi, T)
+    edge = rng.random(T) < 0.33
+    u[edge] = rng.choice([lo, hi, 1.5 * lo, 1.5 * hi], int(edge.sum()))
+    return np.zeros(T, dtype=np.int64), u.astype(np.float32).astype(np.float64)
+
+
+@needs_gym
+@pytest.mark.parametrize("env_id", PORTED)
+def test_port_matches_gymnasium_step_by_step(env_id):
+    import gymnasium as gym
+    from evornn.problems import gym_ports as GP
+    code = GP.PORTS[env_id]
+    rng = np.random.default_rng(17)
+    steps = 0
+    for seed, max_steps in [(0, None), (1, None), (2, None), (123456789012345, None), (3, 7)]:
+        env = gym.make(env_id, disable_env_checker=True, **({} if max_steps is None else {"max_episode_steps": max_steps}))
+        T = env.spec.max_episode_steps
+        obs, _ = env.reset(seed=seed)
+        s0 = GP.reset_state(code, seed)
+        assert np.array_equal(s0, _gym_state(env))
+        mine = np.empty(GP.N_OBS[code])
+        GP.observe(code, s0, mine)
+        assert np.array_equal(mine, obs.astype(np.float64))
+        ks, us = _actions(env_id, env.action_space, rng, T)
+        states, rewards, flags = np.zeros((T, 4)), np.zeros(T), np.zeros((T, 2), dtype=np.bool_)
+        n = GP.rollout(code, s0, True, ks, us, T, states, rewards, flags)
+        for t in range(n):
+            a = int(ks[t]) if hasattr(env.action_space, "n") else np.array([us[t]], dtype=np.float32)
+            obs, r, term, trunc, _ = env.step(a)
+            assert np.max(np.abs(states[t] - _gym_state(env))) <= TOL, (seed, t)
+            assert abs(rewards[t] - r) <= TOL, (seed, t)
+            assert (bool(flags[t, 0]), bool(flags[t, 1])) == (term, trunc), (seed, t)
+            GP.observe(code, states[t], mine)
+            assert np.max(np.abs(mine - obs)) <= TOL, (seed, t)
+            if term or trunc:
+                break
+        assert t + 1 == n
+        steps += n
+    assert steps > 50
+
+
+@needs_gym
+@pytest.mark.parametrize("env_id", ["Acrobot-v1", "MountainCarContinuous-v0", "Pendulum-v1"])
+def test_port_matches_gymnasium_from_random_states(env_id):
+    """One step from states all over the state space (the wrap, bound and clip branches)."""
+    import gymnasium as gym
+    from evornn.problems import gym_ports as GP
+    code = GP.PORTS[env_id]
+    env = gym.make(env_id, disable_env_checker=True).unwrapped
+    env.reset(seed=0)
+    rng = np.random.default_rng(5)
+    hi = {"Acrobot-v1": [np.pi, np.pi, 4 * np.pi, 9 * np.pi], "MountainCarContinuous-v0": [0.6, 0.07],
+          "Pendulum-v1": [3 * np.pi, 8.0]}[env_id]
+    lo = [-1.2, -0.07] if env_id.startswith("Mountain") else [-h for h in hi]
+    ks, us = _actions(env_id, env.action_space, rng, 3000)
+    for i in range(3000):
+        s = np.zeros(4)
+        s[:len(hi)] = rng.uniform(lo, hi)
+        if env_id.startswith("Mountain"):
+            s[:2] = s[:2].astype(np.float32)           # its state after any step
+        env.state = s[:len(hi)].astype(np.float32) if env_id.startswith("Mountain") else s[:len(hi)].copy()
+        a = int(ks[i]) if hasattr(env.action_space, "n") else np.array([us[i]], dtype=np.float32)
+        _, r, term, _, _ = env.step(a)
+        out, rew, fl = np.zeros((1, 4)), np.zeros(1), np.zeros((1, 2), dtype=np.bool_)
+        # first=False: the state is float32 already (MountainCarContinuous after its first step)
+        GP.rollout(code, s, False, ks[i:i + 1], us[i:i + 1], 1, out, rew, fl)
+        assert np.max(np.abs(out[0] - _gym_state(env))) <= TOL and abs(rew[0] - r) <= TOL and fl[0, 0] == term, i
+
+
+# -- the problem ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def novel():
+    """CartPoleNoVel-v1 (port and Gymnasium path) with a 2-unit fully recurrent network."""
+    port = registry.make_problem("gym:CartPoleNoVel-v1", episodes=2)
+    gymp = registry.make_problem("gym", env="CartPoleNoVel-v1", episodes=2, backend="gymnasium")
+    return port, gymp, make_network(port, "frnn", n_hidden=2)
+
+
+@needs_gym
+def test_fused_port_and_gymnasium_path_give_the_same_returns(novel):
+    port, gymp, net = novel
+    assert port.port is not None and gymp.port is None
+    W = net.init(np.random.default_rng(3), 12) * 3.0
+    W[5, 0] = np.nan
+    seeds = eval_seeds(9, 4, 12)
+    a, b = port.evaluate(net, W, seeds), gymp.evaluate(net, W, seeds)
+    assert np.array_equal(a.fitness, b.fitness, equal_nan=True) and np.array_equal(a.metrics, b.metrics, equal_nan=True)
+    assert a.fitness[5] == -1e300 and np.isnan(a.metrics[5, 0]) and a.metrics[5, 1] == 0
+    assert len(set(a.fitness[np.isfinite(a.fitness)])) > 3          # the episodes differ
+
+
+@needs_gym
+def test_gymnasium_path_is_deterministic_across_threads_and_positions(novel):
+    _, gymp, net = novel
+    W = net.init(np.random.default_rng(4), 7) * 3.0
+    seeds = eval_seeds(1, 0, 7)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = gymp.evaluate(net, W, seeds)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = gymp.evaluate(net, W, seeds)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one.fitness, many.fitness) and np.array_equal(one.metrics, many.metrics)
+    import pickle                                             # as Ray ships it to its actors
+    assert np.array_equal(pickle.loads(pickle.dumps(gymp)).evaluate(net, W, seeds).fitness, one.fitness)
+    flipped = gymp.evaluate(net, W[::-1], seeds[::-1])        # each chromosome with its own seed
+    assert np.array_equal(flipped.fitness[::-1], one.fitness)
+    other = gymp.evaluate(net, W, eval_seeds(2, 0, 7))
+    assert not np.array_equal(other.fitness, one.fitness)    # the seeds choose the start states
+
+
+@needs_gym
+def test_novel_mask_really_removes_the_velocities(novel):
+    port, _, net = novel
+    assert port.n_inputs == 2 and list(port.keep) == [0, 2] and port.mask == [1, 3]
+    full = registry.make_problem("gym:CartPole-v1", episodes=2, backend="gymnasium")
+    big = make_network(full, "frnn", n_hidden=2)
+    w = net.init(np.random.default_rng(8), 6) * 3.0
+    Wbig = np.zeros((6, big.n_params))
+    for i in range(6):     # the same network, with zero weights from the velocities
+        p, q = net.unflatten(w[i]), big.unflatten(np.zeros(big.n_params))
+        for k, v in p.items():
+            if v.shape == q[k].shape:
+                q[k][...] = v
+            else:                                         # the input weights: columns 0, 2 of 4
+                assert q[k].shape[-1] == 4 + (v.shape[-1] - 2)
+                q[k][..., [0, 2]] = v[..., :2]
+                q[k][..., 4:] = v[..., 2:]
+        Wbig[i] = big.flatten(q)
+    seeds = eval_seeds(3, 1, 6)
+    assert np.array_equal(port.evaluate(net, w, seeds).fitness, full.evaluate(big, Wbig, seeds).fitness)
+    assert registry.make_problem("gym:CartPole-v1", mask=[1, 3]).n_inputs == 2
+
+
+@needs_gym
+@pytest.mark.parametrize("params, message", [
+    ({"env": "NoSuchEnv-v0"}, "unknown environment 'NoSuchEnv-v0'"),
+    ({"env": "Taxi-v4"}, "need a one-dimensional Box"),
+    ({"env": "Taxi-v3"}, "unknown environment 'Taxi-v3' (Environment version v3 for `Taxi` is deprecated"),
+    ({"env": "CartPole-v1", "mask": [4]}, "mask must list distinct observation indices in 0..3"),
+    ({"env": "CartPole-v1", "backend": "fast"}, "backend must be one of auto, port, gymnasium"),
+    ({"env": "Blackjack-v1"}, "need a one-dimensional Box"),
+    ({"env": "CartPoleNoVel-v1", "mask": [0]}, "masks [1, 3] already"),
+    ({"env": "LunarLander-v3", "backend": "port"}, "no port of LunarLander-v3"),
+])
+def test_bad_parameters_are_one_line_errors(params, message):
+    with pytest.raises(ValueError) as e:
+        registry.make_problem("gym", **params)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+@needs_gym
+@pytest.mark.parametrize("name", ["gym:NoSuchEnv-v0", "gym:FrozenLake-v1"])
+def test_bad_environment_through_the_cli_is_one_line_and_exit_2(tmp_path, name):
+    res = subprocess.run([sys.executable, "-m", "evornn.cli", "run", "cosyne", f"--problem={name}", "--out=out"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "EVORNN_CONFIGS": str(REPO / "configs")})
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and name[4:] in res.stderr, res.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@needs_gym
+@pytest.mark.parametrize("env, arch, net, budget", [
+    ("CartPole-v1", "mlp", {"hidden": []}, 2000),
+    ("CartPoleNoVel-v1", "frnn", {"n_hidden": 2}, 6000),
+])
+def test_cosyne_solves_cartpole(env, arch, net, budget):
+    r = evornn.optimise("cosyne", f"gym:{env}", arch, net=net, seed=0,
+                        settings={"population": 20, "init_range": 1.0, "mutation": "cauchy", "mutation_scale": 1.0,
+                                  "mutation_rate": 0.5},
+                        stop={"max_evaluations": budget, "solved": True})
+    assert r.solved and r.solved_info["test_return"] >= 475.0
+    assert r.progress.evaluations_to_solve <= budget and r.progress.test_episodes % 100 == 0
+
+
+@needs_gym
+def test_a_missing_environment_dependency_is_one_line(monkeypatch):
+    """LunarLander without box2d (as in CI, which installs only gymnasium): one line naming it."""
+    import gymnasium as gym
+
+    def fail(*args, **kwargs):
+        raise gym.error.DependencyNotInstalled('Box2D is not installed, run `pip install "gymnasium[box2d]"`\nmore')
+    monkeypatch.setattr(gym, "make", fail)
+    with pytest.raises(ValueError) as e:
+        registry.make_problem("gym:LunarLander-v3")
+    assert "LunarLander-v3 needs a package that is not installed: Box2D is not installed" in str(e.value)
+    assert "\n" not in str(e.value)

@@ -1,0 +1,245 @@
+"""The memory guard (evornn.memory): a run whose generation would not fit in ``[run] max_memory`` is
+refused before anything big is allocated, for every registered optimiser and for huge networks, in
+one line (CLI: exit 2, no run folder); ``max_memory`` parsing; the estimate against measured memory."""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evornn import cli, config, memory, runs
+from evornn.api import make_runner
+from evornn.memory import MemoryLimitError
+from evornn.nets import ARCHS, build
+from evornn.nets.layer import FOFF, IOFF, NCOL, layout_only
+from evornn.optim.registry import available, get_strategy
+from evornn.problems.registry import make_problem
+
+LIMIT = "2GiB"
+HUGE = 1_000_000_000
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def huge_case(name: str) -> dict:
+    """A run of optimiser ``name`` that its own settings (or its network) make far too big: the
+    population when it has one, else the network (or the patterns an associative memory stores)."""
+    cls = get_strategy(name)
+    if cls.needs == "stored patterns":
+        return {"problem": "hopfield-recall", "arch": "hopfield", "problem_params": {"n_units": 20000},
+                "named": "200,010,000 parameters"}
+    if cls.needs == "solved readout":
+        return {"problem": "sines", "problem_params": {"readout": "ridge"}, "settings": {"population": HUGE},
+                "named": f"optimiser.population = {HUGE}"}
+    if cls.needs == "sequence data":
+        arch = "esn" if name == "esn-ridge" else "elman"
+        return {"problem": "sines", "arch": arch, "net": {"n_hidden": 10**6}, "named": "n_hidden = 1000000"}
+    if hasattr(cls.Config(), "population"):
+        return {"problem": "pole-balance", "settings": {"population": HUGE},
+                "named": f"optimiser.population = {HUGE}"}
+    return {"problem": "pole-balance", "arch": "elman", "net": {"n_hidden": 10**6}, "named": "n_hidden = 1000000"}
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def one_error_line(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("evornn: error: "), captured.err
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_optimiser_refuses_a_huge_run_from_python(name):
+    c = huge_case(name)
+    before = peak_rss()
+    with pytest.raises(MemoryLimitError) as e:
+        make_runner(name, c["problem"], c.get("arch"), net=c.get("net"), settings=c.get("settings"),
+                    problem_params=c.get("problem_params"), max_memory=LIMIT)
+    msg = str(e.value)
+    assert isinstance(e.value, ValueError) and "\n" not in msg
+    assert msg.startswith("memory: a generation needs about ") and c["named"] in msg, msg
+    assert 'run.max_memory = "2GiB"' in msg and "raise run.max_memory" in msg, msg
+    assert peak_rss() - before < 300 * 2**20     # nothing big was allocated on the way
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_optimiser_refuses_a_huge_run_on_the_command_line(name, tmp_path, capsys):
+    c = huge_case(name)
+    out = tmp_path / "out"
+    doc = {"problem": {"name": c["problem"], **c.get("problem_params", {})},
+           "network": {**({"arch": c["arch"]} if c.get("arch") else {}), **c.get("net", {})},
+           "optimiser": c.get("settings", {}), "run": {"max_memory": LIMIT, "out": str(out)}}
+    (tmp_path / "huge.toml").write_text(config.dumps(doc))
+    assert cli.main(["run", name, "--config", str(tmp_path / "huge.toml"), "--quiet"]) == 2
+    line = one_error_line(capsys)
+    assert "evornn: error: memory: " in line and c["named"] in line, line
+    assert not out.exists() or not any(out.iterdir())     # nothing written: no run folder
+
+
+def test_the_command_line_stays_small_while_refusing(tmp_path):
+    """A whole ``evornn run`` process asked for 10**9 individuals (CoSyNE grew to 8.7 GB before the
+    guard) or 10**12 parameters: exit 2, one line, and its peak memory is that of the imports."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for sets in ([f"optimiser.population={HUGE}"], ["network.n_hidden=1000000"]):
+        cmd = [sys.executable, "-m", "evornn", "run", "cosyne", "--problem", "sines", "--quiet",
+               "--out", str(tmp_path / "out")] + [a for s in sets for a in ("--set", s)]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+        out, err = p.stdout.read(), p.stderr.read()
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        lines = err.decode().splitlines()
+        assert p.returncode == 2 and len(lines) == 1 and "memory: a generation needs" in lines[0], err
+        assert usage.ru_maxrss * 1024 < 1 * 2**30, usage.ru_maxrss      # kilobytes on Linux
+        assert not (tmp_path / "out").exists()
+
+
+ARCH_SIZES = {"mlp": {"hidden": [10**6]}, "rmlp": {"hidden": [10**6]}, "stacked": {"layers": [10**6]}}
+SIZED = sorted(a for a in ARCHS if a in ARCH_SIZES or "n_hidden" in config.net_defaults(a))
+
+
+@pytest.mark.parametrize("arch", SIZED)
+def test_a_huge_network_is_refused_from_its_layout(arch):
+    """n_hidden = 10**6 (10**12 parameters for most cells): refused from the layer table alone."""
+    options = ARCH_SIZES.get(arch, {"n_hidden": 10**6})
+    before = peak_rss()
+    with pytest.raises(MemoryLimitError, match="parameters"):
+        make_runner("ga", "sines", arch, net=options, settings={"population": 10}, max_memory=LIMIT)
+    assert peak_rss() - before < 300 * 2**20
+
+
+def test_a_network_past_64_bit_indices_is_one_line(tmp_path, capsys):
+    with pytest.raises(ValueError, match="more parameters than a 64-bit index can count"):
+        make_runner("ga", "sines", "elman", net={"n_hidden": 10**10}, max_memory=LIMIT)
+    args = ["run", "ga", "--problem", "sines", "--out", str(tmp_path / "o"), "--set", "network.n_hidden=10000000000"]
+    assert cli.main(args) == 2
+    line = one_error_line(capsys)
+    assert line.startswith("evornn: error: network: ") and "n_hidden = 10000000000" in line, line
+
+
+def test_optimise_refuses_too(monkeypatch):
+    import evornn
+    with pytest.raises(MemoryLimitError, match="optimiser.population = 1000000000"):
+        evornn.optimise("cosyne", "pole-balance", settings={"population": HUGE})   # "auto": no machine has 7 TiB
+    est = {b: memory.guard(make_problem("pole-balance"), None, None, get_strategy("ga"),
+                           get_strategy("ga").Config(population=100), None, b, 4) for b in ("local", "ray")}
+    assert est["ray"].total > est["local"].total       # the object store's copies and each actor's own
+
+
+def small_options(arch: str) -> tuple[int, int, dict]:
+    if arch in ("hopfield", "hopfield-continuous"):
+        return 6, 6, {}
+    if arch == "bam":
+        return 5, 3, {}
+    return 3, 2, {"n_hidden": 5} if "n_hidden" in config.net_defaults(arch) else {}
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_the_layout_alone_has_the_built_network_sizes(arch):
+    n_in, n_out, opts = small_options(arch)
+    full = build(arch, n_in, n_out, **opts)
+    with layout_only():
+        lay = build(arch, n_in, n_out, **opts)
+    assert (lay.n_params, lay.ws_len, lay.layout) == (full.n_params, full.ws_len, full.layout)
+    cols = [c for c in range(NCOL) if c not in (FOFF, IOFF)]     # fixed data is left out of the layout
+    assert np.array_equal(lay.L[:, cols], full.L[:, cols])
+    assert all(not lay_.units for lay_ in lay.layers)
+    # what the layout declares covers the full network's own data
+    groups = sum(g.nbytes for g in full.neuron_groups(with_outgoing=False))
+    actual = full.L.nbytes + full.fx.nbytes + full.ix.nbytes + groups
+    assert actual <= lay.data_bytes() <= 2 * actual + 112 * int(full.L[:, 3].sum()) + 17 * 8 * 50 ** 2
+
+
+def test_a_normal_run_passes_and_zero_means_no_limit(tmp_path):
+    doc = {"problem": {"name": "pole-balance"}, "optimiser": {"name": "ga", "population": 20},
+           "run": {"max_memory": "1GiB", "out": str(tmp_path)}}
+    prep = runs.prepare(config.experiment(doc))
+    assert prep.doc["run"]["max_memory"] == "1GiB"
+    make_runner("ga", "pole-balance", settings={"population": 20})          # "auto", the default
+    make_runner("ga", "pole-balance", settings={"population": HUGE}, max_memory=0)   # no limit (ga allocates at ask)
+    with pytest.raises(MemoryLimitError):
+        make_runner("ga", "pole-balance", settings={"population": 20}, max_memory="1KB")
+
+
+@pytest.mark.parametrize("value,expected", [("auto", None), ("AUTO", None), (0, 0), ("0", 0), (4096, 4096),
+                                            ("4GiB", 4 * 2**30), ("500MB", 500 * 10**6), ("1.5G", 1.5e9),
+                                            ("2 gb", 2 * 10**9), ("64k", 64000), (2.0e9, 2 * 10**9)])
+def test_max_memory_forms(value, expected):
+    assert memory.parse_size(value) == expected
+
+
+@pytest.mark.parametrize("value", ["lots", "-1GB", -1, "4 GiBs", "", "1e9", 1.5, True, "nan"])
+def test_a_bad_max_memory_is_one_line_naming_the_allowed_forms(value):
+    doc = {"problem": {"name": "pole-balance"}, "optimiser": {"name": "ga"}, "run": {"max_memory": value}}
+    with pytest.raises(ValueError) as e:
+        config.experiment(doc)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("run.max_memory must be "), msg
+    if not isinstance(value, bool):
+        assert '"auto"' in msg and "0 (no limit)" in msg and '"4GiB"' in msg, msg
+
+
+def test_the_command_line_names_a_bad_max_memory(tmp_path, capsys):
+    args = ["run", "ga", "--problem", "pole-balance", "--out", str(tmp_path / "o"), "--set", "run.max_memory=lots"]
+    assert cli.main(args) == 2
+    assert "run.max_memory must be " in one_error_line(capsys)
+    assert not (tmp_path / "o").exists()
+
+
+def test_auto_is_half_the_available_memory(monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 8 * 2**30)
+    allowed, how = memory.limit("auto")
+    assert allowed == 4 * 2**30 and "half" in how
+
+
+def test_the_estimate_matches_a_measured_generation():
+    """One generation of rwg (2,000 Elman networks of 991 parameters on sines), measured with
+    tracemalloc (NumPy's allocations, the packed population included), against the estimate."""
+    r = make_runner("rwg", "sines", "elman", net={"n_hidden": 30}, settings={"population": 2000}, max_memory=LIMIT)
+    r.step()                                    # compiles; the measured step is the second
+    est = memory.estimate(r.problem, r.net, type(r.strategy), r.strategy.config)
+    tracemalloc.start()
+    try:
+        r.step()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / 2 <= est.total <= 2 * peak, (est.parts, peak)
+
+
+@pytest.mark.parametrize("name,settings", [("ga", {"population": 200}), ("pso", {"population": 200}),
+                                           ("cosyne", {"population": 200}), ("sa", {"population": 200}),
+                                           ("cmaes", {"population": 20})])
+def test_optimiser_estimates_match_their_measured_peak(name, settings):
+    """ask/tell over a few generations (random fitness), measured with tracemalloc."""
+    from evornn.seeding import generator
+    from evornn.settings import make_config
+    n = 300
+    cls = get_strategy(name)
+    cfg = make_config(cls.Config, settings, name)
+    fit = np.random.default_rng(1)
+
+    def generations(k: int) -> None:
+        st = cls(n, cfg, generator(0), lambda rng, m=None: rng.uniform(-1, 1, (m, n) if m else n))
+        for _ in range(k):
+            pop = st.ask()
+            st.tell(pop, fit.normal(size=pop.shape[0]))
+            del pop
+
+    generations(1)              # the libraries' lazy imports are not the optimiser's memory
+    tracemalloc.start()
+    try:
+        generations(3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    est = cls.memory_bytes(cfg, n)
+    assert peak / 2 <= est <= 2 * peak, (est, peak)

@@ -1,0 +1,278 @@
+"""NEAT (Stanley & Miikkulainen 2002) and its phenotype, the neat-net cell.
+
+The padded phenotype against a direct evaluation of the genome's graph written here; innovation
+numbers, crossover alignment and the compatibility distance on hand-built genomes; XOR solved
+with a fixed seed; checkpoint and resume bit for bit through JSON."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+import evornn
+from evornn.nets.cells import neat_net
+from evornn.optim import neat_genome as G
+from evornn.optim.neat import NEAT, NEATConfig, _allocate
+from evornn.problems.registry import make_problem
+from evornn.seeding import generator
+from evornn.settings import make_config
+
+# The networks the oracle tests below build (tests/test_engine.py checks every cell has one).
+ORACLE_NETS = {"neat-sync": ("neat-net", 3, 2, {"max_nodes": 7}),
+               "neat-ordered": ("neat-net", 2, 1, {"max_nodes": 6, "update": "ordered"}),
+               "neat-passes": ("neat-net", 3, 2, {"max_nodes": 7, "passes": 3})}
+
+
+def _net(case):
+    arch, n_in, n_out, kw = ORACLE_NETS[case]
+    return evornn.build(arch, n_in, n_out, **kw)
+
+
+def _random_genome(lay: G.Layout, seed: int, recurrent: bool, gates: bool, steps: int = 25) -> G.Genome:
+    rng = np.random.default_rng(seed)
+    g = lay.minimal(rng, 2.0)
+    inn = G.Innovations(len(g.conns), lay.first_hidden)
+    for _ in range(steps):
+        if rng.random() < 0.4:
+            kind = neat_net.GATE if gates and rng.random() < 0.5 else int(rng.choice([neat_net.SIGMOID, neat_net.TANH,
+                                                                                      neat_net.IDENTITY]))
+            G.add_node(g, lay, inn, rng, kind)
+        else:
+            G.add_connection(g, lay, inn, rng, recurrent, 2.0)
+    G.mutate_weights(g, rng, 0.0, 1.0, 2.0, 0.0)
+    for k in sorted(g.conns)[::5]:
+        g.conns[k][3] = False                     # some disabled genes
+    return g
+
+
+def _act(t, a):
+    return {neat_net.SIGMOID: 1.0 / (1.0 + math.exp(-4.9 * a)), neat_net.TANH: math.tanh(a),
+            neat_net.IDENTITY: a}[t]
+
+
+def _node_value(g, n, src):
+    """One node from ``src(a)``, the value it reads from node a (the paper's sum, or a gate's product)."""
+    ins = [(a, w) for a, b, w, e in g.conns.values() if e and b == n]
+    if g.nodes[n] == neat_net.GATE:
+        return math.prod(w * src(a) for a, w in ins) if ins else 0.0
+    return _act(g.nodes[n], sum(w * src(a) for a, w in ins))
+
+
+def graph_run_sync(g: G.Genome, lay: G.Layout, X: np.ndarray, passes: int = 1) -> np.ndarray:
+    """The genome's graph run over X (T, n_in): every node from the previous pass's values."""
+    vals = {n: 0.0 for n in g.nodes}
+    out = []
+    for x in X:
+        for _ in range(passes):
+            prev = dict(vals)
+
+            def src(a):
+                return float(x[a]) if a < lay.n_in else (1.0 if a == lay.n_in else prev[a])
+            vals = {n: _node_value(g, n, src) for n in g.nodes}
+        out.append([vals[o] for o in lay.outputs])
+    return np.array(out)
+
+
+def graph_run_feedforward(g: G.Genome, lay: G.Layout, X: np.ndarray) -> np.ndarray:
+    """A feed-forward genome evaluated recursively from its outputs, for each row of X."""
+    out = []
+    for x in X:
+        memo = {}
+
+        def value(a):
+            if a < lay.n_in:
+                return float(x[a])
+            if a == lay.n_in:
+                return 1.0
+            if a not in memo:
+                memo[a] = _node_value(g, a, value)
+            return memo[a]
+        out.append([value(o) for o in lay.outputs])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("engine", ["lanes", "scalar"])
+@pytest.mark.parametrize("case", ["neat-sync", "neat-passes"])
+def test_padded_phenotype_equals_the_genome_s_graph(case, engine):
+    net = _net(case)
+    lay = G.Layout.of(net)
+    passes = ORACLE_NETS[case][3].get("passes", 1)
+    genomes = [_random_genome(lay, s, recurrent=True, gates=True) for s in range(11)]
+    assert any(n >= lay.first_hidden for g in genomes for n in g.nodes)
+    assert any(t == neat_net.GATE for g in genomes for t in g.nodes.values())
+    assert any(a == b for g in genomes for a, b, _w, e in g.conns.values() if e)     # a self-loop
+    W = np.stack([lay.phenotype(g) for g in genomes])
+    X = np.random.default_rng(0).uniform(-1, 1, (9, lay.n_in))
+    Y = net.run_population(W, X, engine=engine)
+    for g, y in zip(genomes, Y):
+        np.testing.assert_allclose(y, graph_run_sync(g, lay, X, passes), rtol=1e-12, atol=1e-12)
+
+
+def test_ordered_update_evaluates_a_feed_forward_genome_exactly_in_one_step():
+    net = _net("neat-ordered")
+    lay = G.Layout.of(net)
+    genomes = [_random_genome(lay, s, recurrent=False, gates=True, steps=30) for s in range(9)]
+    assert max(sum(n >= lay.first_hidden for n in g.nodes) for g in genomes) >= 3
+    W = np.stack([lay.phenotype(g) for g in genomes])
+    X = np.random.default_rng(1).uniform(-1, 1, (6, 2))
+    starts = np.arange(7)                                  # every row its own sequence
+    Y = net.run_population(W, X, starts)
+    for g, y in zip(genomes, Y):
+        np.testing.assert_allclose(y, graph_run_feedforward(g, lay, X), rtol=1e-12, atol=1e-12)
+
+
+def test_innovation_numbers_are_shared_within_a_generation():
+    lay = G.Layout(2, 1, 6, neat_net.SIGMOID, neat_net.SIGMOID)
+    a = lay.minimal(np.random.default_rng(0), 1.0)
+    b = a.copy()
+    inn = G.Innovations(3, lay.first_hidden)
+    assert G.add_node(a, lay, inn, np.random.default_rng(4), neat_net.SIGMOID)
+    assert G.add_node(b, lay, inn, np.random.default_rng(4), neat_net.SIGMOID)   # the same split
+    assert a.nodes.keys() == b.nodes.keys() and a.conns.keys() == b.conns.keys() == {0, 1, 2, 3, 4}
+    new = sorted(a.nodes)[-1]
+    assert new == lay.first_hidden
+    inn.connection(0, new)
+    c = a.copy()
+    assert inn.connection(0, new) == 5                       # the same new connection, the same number
+    assert inn.connection(new, new) == 6
+    inn.new_generation()                                     # a later generation: new numbers
+    assert inn.connection(0, new) == 7
+    d = b.copy()
+    G.add_node(d, lay, inn, np.random.default_rng(4), neat_net.SIGMOID)
+    assert sorted(d.nodes)[-1] == new + 1 and max(d.conns) == 9
+    assert c.conns.keys() == a.conns.keys()
+
+
+def test_innovation_numbers_name_one_connection_across_a_run():
+    """Over a run: an innovation number is always the same (in, out) pair, a node id the same type."""
+    lay = G.Layout(2, 1, 8, neat_net.SIGMOID, neat_net.SIGMOID)
+    cfg = NEATConfig(population=30, add_node=0.3, add_connection=0.5, gate_nodes=True)
+    s = NEAT(lay.n_params, cfg, generator(0), layout=lay)
+    pairs, types = {}, {}
+    rng = np.random.default_rng(1)
+    for _ in range(8):
+        P = s.ask()
+        for g in s.genomes:
+            for k, (a, b, _w, _e) in g.conns.items():
+                assert pairs.setdefault(k, (a, b)) == (a, b)
+            for n, t in g.nodes.items():
+                assert types.setdefault(n, t) == t
+        s.tell(P, rng.random(P.shape[0]))
+    assert len(pairs) > 10 and any(t == neat_net.GATE for t in types.values())
+
+
+def _genome(genes, nodes=(3,)):
+    """A genome (2 inputs, bias 2, output 3) from (innovation, in, out, weight, enabled) tuples."""
+    return G.Genome({n: neat_net.SIGMOID for n in nodes}, {i: [a, b, w, e] for i, a, b, w, e in genes})
+
+
+# The paper's Figure 4 (with a bias node in place of its third input): parent 1 has genes 1-5 and
+# 8, parent 2 genes 1-7, 9 and 10; genes 6, 7 (disjoint) and 9, 10 (excess) are parent 2's alone.
+P1 = _genome([(1, 0, 3, 0.1, True), (2, 1, 3, 0.2, False), (3, 2, 3, 0.3, True), (4, 1, 4, 0.4, True),
+              (5, 4, 3, 0.5, True), (8, 0, 4, 0.8, True)], nodes=(3, 4))
+P2 = _genome([(1, 0, 3, -0.1, True), (2, 1, 3, -0.2, False), (3, 2, 3, -0.3, True), (4, 1, 4, -0.4, True),
+              (5, 4, 3, -0.5, False), (6, 4, 5, -0.6, True), (7, 5, 3, -0.7, True), (9, 2, 5, -0.9, True),
+              (10, 0, 5, -1.0, True)], nodes=(3, 4, 5))
+
+
+def test_crossover_aligns_genes_by_innovation_number():
+    for fit, other in ((P1, P2), (P2, P1)):
+        seen = {k: set() for k in fit.conns}
+        for seed in range(40):
+            child = G.crossover(fit, other, np.random.default_rng(seed), 0.75)
+            assert child.conns.keys() == fit.conns.keys() and child.nodes == fit.nodes
+            for k, (a, b, w, _e) in child.conns.items():
+                assert (a, b) == tuple(fit.conns[k][:2])
+                seen[k].add(w)
+        for k in fit.conns:     # matching genes from either parent, the rest from the fitter one
+            want = {fit.conns[k][2], other.conns[k][2]} if k in other.conns else {fit.conns[k][2]}
+            assert seen[k] == want
+    # a gene disabled in either parent: disabled with probability disable_inherit
+    always = G.crossover(P1, P2, np.random.default_rng(0), 1.0)
+    never = G.crossover(P1, P2, np.random.default_rng(0), 0.0)
+    assert [k for k, c in always.conns.items() if not c[3]] == [2, 5]
+    assert all(c[3] for c in never.conns.values())
+
+
+def test_compatibility_distance_by_hand():
+    # P1 vs P2: matching 1-5 (|w diffs| 0.2, 0.4, 0.6, 0.8, 1.0: mean 0.6), disjoint 6, 7, 8 (D = 3:
+    # 8 lies below P2's last gene 10), excess 9, 10 (E = 2); N = 9 genes, or 1 (both below 20)
+    assert G.distance(P1, P2, 1.0, 1.0, 0.4, 20) == pytest.approx(2 + 3 + 0.4 * 0.6)
+    assert G.distance(P1, P2, 1.0, 1.0, 0.4, 5) == pytest.approx(2 / 9 + 3 / 9 + 0.4 * 0.6)
+    assert G.distance(P2, P1, 2.0, 0.5, 3.0, 5) == pytest.approx(2 * 2 / 9 + 0.5 * 3 / 9 + 3.0 * 0.6)
+    assert G.distance(P1, P1, 1.0, 1.0, 0.4, 20) == 0.0
+
+
+def test_offspring_are_allocated_by_shared_fitness():
+    assert _allocate(np.array([3.0, 1.0]), 10) == [8, 2]     # 7.5, 2.5: the tie goes to the first
+    assert _allocate(np.array([0.0, 0.0, 0.0]), 7) == [3, 2, 2]
+    assert sum(_allocate(np.array([0.3, 2.9, 1.7, 0.01]), 150)) == 150
+
+
+def test_solves_xor_with_a_fixed_seed():
+    settings = {"recurrent": False, "weight_init_range": 2.5, "target_species": 10}     # bench_neat.py's
+    runner = evornn.make_runner("neat", "xor", settings=settings, stop={"max_evaluations": 30000}, seed=1)
+    res = runner.run()
+    assert [r.criterion for r in res.stop_reasons] == ["solved"] and res.best_metrics["right"] == 4
+    best = G.Genome.from_json(runner.strategy.info()["best_genome"])   # the best genome, as JSON
+    assert np.array_equal(G.Layout.of(runner.net).phenotype(best), res.best_chromosome)
+
+
+def _runner(gens, cls_settings=None):
+    settings = {"population": 24, "add_node": 0.2, "add_connection": 0.3, "gate_nodes": True,
+                "target_species": 3, **(cls_settings or {})}
+    return evornn.make_runner("neat", "xor", settings=settings, stop={"max_generations": gens, "solved": False},
+                              seed=5, problem_params={"steps": 2}, net={"update": "sync"})
+
+
+def test_checkpoint_and_resume_are_bit_for_bit_through_json():
+    whole = _runner(8)
+    full = whole.run()
+    r = _runner(4)
+    r.run()
+    arrays, meta = r.get_state()
+    meta = json.loads(json.dumps(meta))                  # the state as the checkpoint files hold it
+    r2 = _runner(8)
+    r2.set_state({k: v.copy() for k, v in arrays.items()}, meta)
+    res = r2.run()
+    assert [h["best"] for h in full.history[4:]] == [h["best"] for h in res.history]
+    assert np.array_equal(res.best_chromosome, full.best_chromosome)
+    assert json.dumps(r2.strategy.get_state()[1]) == json.dumps(whole.strategy.get_state()[1])
+    assert any(len(g["nodes"]) > 1 for g in r2.strategy.get_state()[1]["neat"]["genomes"])
+
+
+def test_neat_needs_a_neat_net_network_and_checks_its_settings():
+    with pytest.raises(ValueError, match='neat evolves neat-net networks.*arch = "neat-net"'):
+        evornn.optimise("neat", "xor", "elman", stop={"max_generations": 1})
+    with pytest.raises(ValueError, match="neat.survival_threshold must be in"):
+        make_config(NEATConfig, {"survival_threshold": 0.0}, "neat").validate()
+
+
+def test_a_run_s_report_draws_the_best_network_and_its_summary_holds_the_genome(tmp_path):
+    from pathlib import Path
+
+    from evornn import cli
+    repo = Path(__file__).resolve().parents[1]
+    assert cli.main(["run", "neat", "--problem", "xor", "--config", str(repo / "configs" / "neat-xor.toml"),
+                     "--set", "optimiser.population=30", "--set", "stop.max_generations=3", "--set", "stop.solved=false",
+                     "--quiet", f"--out={tmp_path}"]) == 0
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert cli.main(["report", str(folder)]) == 0
+    png = (folder / "network.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "network.png" in (folder / "report.md").read_text()
+    summary = json.loads((folder / "summary.json").read_text())
+    genome = G.Genome.from_json(summary["optimiser_info"]["best_genome"])
+    net = evornn.build(**json.loads((folder / "network.json").read_text()))
+    assert np.array_equal(G.Layout.of(net).phenotype(genome), np.load(folder / "best.npy"))
+
+
+def test_the_network_picture_marks_recurrent_connections():
+    from evornn.network_plot import graph
+    net = _net("neat-sync")
+    lay = G.Layout.of(net)
+    g = _random_genome(lay, 3, recurrent=True, gates=True)
+    slot = lay.slots(g)
+    edges = graph(net, lay.phenotype(g))["edges"]
+    want = sorted((f"x{a}" if a < lay.n_in else ("bias" if a == lay.n_in else f"u{slot[a]}"), f"u{slot[b]}",
+                   a > lay.n_in and slot[a] >= slot[b]) for a, b, _w, e in g.conns.values() if e)
+    assert sorted((s, d, r) for s, d, _w, r in edges) == want and any(r for *_x, r in edges)
