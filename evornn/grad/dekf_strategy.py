@@ -64,7 +64,7 @@ class DEKFStrategy(GradientStrategy):
         if net is not None and getattr(net, "L", None) is not None and config.decoupling != "global":
             try:
                 cov = sum(g.size ** 2 for g in dekf.groups(net, config.decoupling))
-            except Exception:           # a layout-only network without groups: the bound of one group
+            except (AttributeError, TypeError, ValueError):   # a layout-only network: the one-group bound
                 cov = n * n
         else:
             cov = n * n

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..layer import FOFF, IOFF, NIN, NUNITS, OPT1, SOFF, XOFF, YOFF, LayerSpec
+from ..layer import FOFF, IOFF, NIN, NUNITS, OPT1, SOFF, XOFF, YOFF, LayerSpec, sizing
 from ..lanes import U, lcopy, like, nlanes
 from ..linalg import copy
 from .options import activation, integer, real
@@ -91,6 +91,19 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, seed: int = 0, grid
             raise ValueError(f"lsm: grid must be three integers >= 1 whose product is n_hidden = {H}, got {grid!r}")
         grid = [int(g) for g in grid]
 
+    n_core_out = H + n_in if readout_inputs else H
+    opts = {"seed": seed, "grid": grid, "connection_lambda": connection_lambda, "density": density,
+            "inhibitory": inhibitory, "tau_m": tau_m, "tau_syn": tau_syn, "tau_out": tau_out, "dt": dt,
+            "v_thresh": v_thresh, "v_reset": v_reset, "refractory": refractory, "weight_scale": weight_scale,
+            "input_scaling": input_scaling, "input_density": input_density, "background_low": background_low,
+            "background_high": background_high, "input_mode": input_mode, "substeps": substeps,
+            "readout_inputs": bool(readout_inputs)}
+    if sizing():   # the layout only: the liquid's size at most (every pair connected) and its dense drawing
+        nnz = H * (H - 1)
+        fixed = 8 * (NF + H * n_in + H + nnz) + 8 * (3 + H + 1 + nnz)
+        drawing = 8 * 6 * H * H + 8 * 3 * H * n_in      # p, mask, magnitudes, W and the type tables alive together
+        return LayerSpec(CODE, n_in, n_core_out, H, [], 5 * H, [], opts=(int(bool(readout_inputs)),),
+                         kind="lsm", options=opts, deferred_bytes=int(fixed + drawing))
     rng = np.random.default_rng(seed)
     inh = np.zeros(H, dtype=np.int64)
     inh[rng.permutation(H)[:int(round(inhibitory * H))]] = 1
@@ -115,13 +128,6 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, seed: int = 0, grid
                              W_in.ravel(), I_b, W[rows, cols]])
     ints = np.concatenate([[int(round(refractory / dt)), INPUT_MODES.index(input_mode), substeps], indptr,
                            cols.astype(np.int64)])
-    n_core_out = H + n_in if readout_inputs else H
-    opts = {"seed": seed, "grid": grid, "connection_lambda": connection_lambda, "density": density,
-            "inhibitory": inhibitory, "tau_m": tau_m, "tau_syn": tau_syn, "tau_out": tau_out, "dt": dt,
-            "v_thresh": v_thresh, "v_reset": v_reset, "refractory": refractory, "weight_scale": weight_scale,
-            "input_scaling": input_scaling, "input_density": input_density, "background_low": background_low,
-            "background_high": background_high, "input_mode": input_mode, "substeps": substeps,
-            "readout_inputs": bool(readout_inputs)}
     return LayerSpec(CODE, n_in, n_core_out, H, [], 5 * H, [], opts=(int(bool(readout_inputs)),),
                      floats=floats, ints=ints, kind="lsm", options=opts)
 
