@@ -9,6 +9,7 @@ evaluations and data as in :mod:`evornn.grad.strategy`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,19 +58,21 @@ class DEKFStrategy(GradientStrategy):
 
     @classmethod
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
-        """The covariances (sum of n_g^2 over the groups; n^2 with one group) twice (the filter's
-        copy and the strategy's), the sensitivities (two (2H, n) matrices), the Jacobian and P H
-        (n_out x n each) and a few vectors."""
+        """The covariances twice (the filter's copy and the strategy's): n^2 with one group, the
+        blocks' sizes squared by block, and by neuron each layer's units times (its parameters per
+        unit plus the outputs a hidden unit's readout weights add) squared; then the sensitivities
+        (two (2H, n) matrices), the Jacobian and P H (n_out x n each) and a few vectors. From the
+        layout alone (nothing of size n is allocated)."""
         n = int(n_params)
-        if net is not None and getattr(net, "L", None) is not None and config.decoupling != "global":
-            try:
-                cov = sum(g.size ** 2 for g in dekf.groups(net, config.decoupling))
-            except (AttributeError, TypeError, ValueError):   # a layout-only network: the one-group bound
-                cov = n * n
-        else:
+        n_out = int(getattr(net, "n_outputs", 1) or 1) if net is not None else 1
+        if net is None or config.decoupling == "global":
             cov = n * n
-        H = int(net.L[0, NUNITS]) if net is not None and getattr(net, "L", None) is not None else 1
-        n_out = int(getattr(net, "n_outputs", 1) or 1)
+        elif config.decoupling == "block":
+            cov = sum(math.prod(int(d) for d in shape) ** 2 for _off, shape in net.layout.values())
+        else:
+            cov = sum(u * (lay.n_params // u + n_out) ** 2 for lay in net.layers for u in [int(lay.n_units)] if u)
+            cov = min(cov, n * n)
+        H = int(net.L[0, NUNITS]) if net is not None else 1
         return (2 * cov + (4 * H + 2 * n_out + 8) * n) * 8
 
     def setup(self, problem, net) -> None:
