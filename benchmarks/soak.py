@@ -46,7 +46,7 @@ PROBLEMS = {   # name -> (problem params, network)
 }
 SETTINGS = {"ga": {"population": 12}, "rwg": {"population": 12}, "cosyne": {"population": 12},
             "pso": {"population": 12}, "sa": {"population": 8}, "esp": {"population": 6, "trials": 3},
-            "cmaes": {"population": 8}, "bptt": {"batch_size": 8}, "rtrl": {}, "esn-ridge": {}, "storage-rule": {},
+            "cmaes": {"population": 8}, "bptt": {"batch_size": 8}, "rtrl": {}, "dekf": {}, "esn-ridge": {}, "storage-rule": {},
             "evolino": {"population": 6, "trials": 2}, "neat": {"population": 12}}
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
        "EVORNN_CONFIGS": str(REPO / "configs")}

@@ -11,6 +11,7 @@ import test_cells_b
 import test_associative
 import test_cells_gated
 import test_nets_oracle
+import test_lsm
 import test_stack_rnn
 import test_neat
 import test_seq2seq
@@ -54,6 +55,8 @@ def _oracle_networks():
         yield evornn.build(arch, test_cells_gated.N_IN, test_cells_gated.N_OUT, **kwargs)
     for arch, n_in, n_out, kwargs in test_associative.CASES.values():
         yield evornn.build(arch, n_in, n_out, **kwargs)
+    for build_opts, _draw, _sim, n_in in test_lsm.CASES.values():
+        yield evornn.build("lsm", n_in, 2, **build_opts)
     for kwargs, _ in test_stack_rnn.CASES.values():
         yield evornn.build("stack-rnn", test_stack_rnn.N_IN, test_stack_rnn.N_OUT, **kwargs)
     for arch, n_in, n_out, kwargs in test_neat.ORACLE_NETS.values():

@@ -36,6 +36,7 @@ ARCH_CASES = {
     "hopfield": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
+    "lsm": (dict(n_hidden=12), lambda H=12: O * (I + H + 1)),
     # stack (push, pop, no-op, one pushed value from h), an Elman controller reading [x, top], readout
     "stack-rnn": (dict(n_hidden=5, depth=4), lambda H=5: (3 + 1) * (H + 1) + H * (I + 1 + H + 1) + O * (H + 1)),
     "neat-net": (dict(max_nodes=5), lambda M=5: M * (I + 1 + M) + M),
@@ -60,6 +61,7 @@ CORE_PARAMS = {
     "ctrnn": lambda n, H: (H * (n + H + 2), H),
     "mtrnn": lambda n, H: ((H - H // 2) * n + H * H + H, H - H // 2),
     "esn": lambda n, H: (0, n + H),
+    "lsm": lambda n, H: (0, n + H),
     "narx": lambda n, H: (H * (3 * n + 2 * H + 1) + H * (H + 1), H),
     "recursive": lambda n, H: (H * (n + 2 * H + 1), H),
 }
@@ -79,6 +81,7 @@ INCOMING = {
     "ctrnn": {"W_in": "row", "W_rec": "row", "theta": "row", "log_tau": "row"},
     "mtrnn": {"W_in": "row", "W_rec": "row", "b": "row"},
     "esn": {},
+    "lsm": {},
     "narx": {"W_x": "row", "W_y": "row", "b": "row"},
     # symmetric weights are shared by two units: unit i owns its threshold and row i of the triangle
     "hopfield": {"theta": "row"},

@@ -113,7 +113,7 @@ def test_cmaes_without_restarts_ends_when_pycma_stops():
 @pytest.mark.parametrize("name", [n for n in OPTIMISERS.available() if n not in ("esn-ridge", "cmaes", "storage-rule")])
 def test_other_optimisers_do_not_stop_runs_themselves(name):
     cls = get_strategy(name)
-    assert cls.stop is evornn.optim.Strategy.stop or name in ("bptt", "rtrl")
+    assert cls.stop is evornn.optim.Strategy.stop or name in ("bptt", "rtrl", "dekf")
 
 
 def test_entry_points_register_once_per_process(monkeypatch):

@@ -27,16 +27,20 @@ from evornn.optim.base import InitFn, Strategy
 TINY = 1e-6
 
 
+RESERVOIRS = ("esn", "lsm")      # architectures of a fixed reservoir (no parameters) and a dense readout
+
+
 def reservoir_states(net: Network, X: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The readout's inputs (T, n_core_out) of esn network ``net`` over X, from its forward kernel."""
-    core = Network("esn-core", [net.layers[0]], [""])
+    """The readout's inputs (T, n_core_out) of reservoir network ``net`` over X, from its forward kernel."""
+    core = Network(f"{net.name}-core", [net.layers[0]], [""])
     return core.run(np.zeros(0), X, starts)
 
 
 def fit_readout(net: Network, data, ridge: float = 1e-6, w: np.ndarray | None = None) -> np.ndarray:
-    """A chromosome of esn ``net`` (a copy of ``w``, or zeros) whose readout is the ridge fit to ``data``."""
-    if net.name != "esn" or len(net.layers) != 2:
-        raise ValueError(f"esn-ridge does not support architecture {net.name!r}; supported: esn")
+    """A chromosome of reservoir network ``net`` (esn or lsm; a copy of ``w``, or zeros) whose readout
+    is the ridge fit to ``data``."""
+    if net.name not in RESERVOIRS or len(net.layers) != 2 or net.layers[0].n_params:
+        raise ValueError(f"esn-ridge does not support architecture {net.name!r}; supported: {', '.join(RESERVOIRS)}")
     if not ridge >= 0:
         raise ValueError(f"esn-ridge: ridge must be >= 0, got {ridge}")
     m = np.asarray(data.mask).astype(bool)
@@ -70,7 +74,7 @@ class RidgeConfig:
 
 class EsnRidge(Strategy):
     name = "esn-ridge"
-    description = "echo state network readout by ridge regression (Jaeger 2001): one fit, one generation; esn only"
+    description = "reservoir readout by ridge regression (Jaeger 2001): one fit, one generation; esn and lsm"
     Config = RidgeConfig
     needs = "sequence data"     # fits a supervised problem's data (evornn.problems.supervised)
     state_fields = ("w", "presented", "generations")

@@ -32,17 +32,38 @@ SUPPORTED = ("elman", "frnn")
 
 
 @njit(cache=True)
+def sensitivities(L, w, x, A, P, Pn):
+    """Pn = the sensitivities dh_t/dw of the srn core (layer 0) after the step from state A[0] to
+    A[1] (srn_forward done) with input x, from P = dh_{t-1}/dw; columns: the core's parameters."""
+    n_in, H, act, bias = L[0, NIN], L[0, NUNITS], L[0, ACT], L[0, OPT1]
+    nc = P.shape[1]
+    p_rec = H * n_in
+    p_b = p_rec + H * H
+    for i in range(H):
+        D = cells.dact(act, A[1, i])
+        for c in range(nc):
+            v = 0.0
+            for j in range(H):
+                v += w[p_rec + i * H + j] * P[j, c]
+            Pn[i, c] = D * v
+        for j in range(n_in):
+            Pn[i, i * n_in + j] += D * x[j]
+        for j in range(H):
+            Pn[i, p_rec + i * H + j] += D * A[0, j]
+        if bias:
+            Pn[i, p_b + i] += D
+
+
+@njit(cache=True)
 def rtrl_sequences(L, fx, w, X, Y, mask, starts, seqs, scale, lr, clip, sw, width, out, scratch, G):
     """Run sequences ``seqs`` in order; G += every step's gradient (times ``scale``).
 
     ``lr`` > 0: w -= lr * (step gradient, clipped to norm ``clip`` when > 0) after every step, in place.
     Returns scale * (sum of squared errors).
     """
-    n_in, H, act, bias = L[0, NIN], L[0, NUNITS], L[0, ACT], L[0, OPT1]
+    H = L[0, NUNITS]
     n_dense = L.shape[0] - 1
     nc = L[1, POFF] if n_dense else w.shape[0]
-    p_rec = H * n_in
-    p_b = p_rec + H * H
     n_out = Y.shape[1]
     A = np.zeros((2, width))
     P = np.zeros((H, nc))
@@ -58,19 +79,7 @@ def rtrl_sequences(L, fx, w, X, Y, mask, starts, seqs, scale, lr, clip, sw, widt
         for t in range(starts[s], starts[s + 1]):
             x = X[t]
             cells.srn_forward(L, fx, w, x, A, 1)
-            for i in range(H):
-                D = cells.dact(act, A[1, i])
-                for c in range(nc):
-                    v = 0.0
-                    for j in range(H):
-                        v += w[p_rec + i * H + j] * P[j, c]
-                    Pn[i, c] = D * v
-                for j in range(n_in):
-                    Pn[i, i * n_in + j] += D * x[j]
-                for j in range(H):
-                    Pn[i, p_rec + i * H + j] += D * A[0, j]
-                if bias:
-                    Pn[i, p_b + i] += D
+            sensitivities(L, w, x, A, P, Pn)
             if n_dense:
                 cells.dense_forward(L, 1, w, A[1], 0, A[1], sw)
             if mask[t]:

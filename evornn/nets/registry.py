@@ -16,6 +16,7 @@ from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
 from .cells import bam, hopfield, hopfield_continuous, recursive, history_compressor
+from .cells import lsm
 from .cells import stack
 from .cells import neat_net
 from .cells import encdec_switch
@@ -41,6 +42,7 @@ CORES: dict[str, tuple[Callable[..., LayerSpec], str]] = {
     "indrnn": (indrnn.build, "relu"),
     "second-order": (second_order.build, "sigmoid"),
     "recursive": (recursive.build, "tanh"),
+    "lsm": (lsm.build, "linear"),
 }
 # Cores whose outputs are computed by the cell itself (no separate readout layer).
 SELF_READOUT: set[str] = {"jordan", "narx"}
@@ -278,6 +280,20 @@ def hopfield_continuous_net(n_inputs, n_outputs, dt=0.1, tau=1.0, gain=1.0, n_st
 def bam_net(n_inputs, n_outputs, outputs="b", max_passes=100, output_activation="linear"):
     _states_out("bam", output_activation)
     return Network("bam", [bam.build(n_inputs, n_outputs, outputs=outputs, max_passes=max_passes)], [""])
+
+
+@register("lsm", "liquid state machine (Maass et al. 2002): fixed leaky integrate-and-fire liquid from a seed; the chromosome is the dense readout of its filtered spike trains")
+def lsm_net(n_inputs, n_outputs, n_hidden=27, output_activation="linear", seed=0, grid=None, connection_lambda=2.0,
+            density=None, inhibitory=0.2, tau_m=30.0, tau_syn=3.0, tau_out=30.0, dt=1.0, v_thresh=15.0,
+            v_reset=13.5, refractory=2.0, weight_scale=3.0, input_scaling=30.0, input_density=0.3,
+            background_low=13.5, background_high=14.5, input_mode="current", substeps=1, readout_inputs=True):
+    return single_core("lsm", n_inputs, n_outputs, n_hidden, None, output_activation, "dense", seed=seed, grid=grid,
+                       connection_lambda=connection_lambda, density=density, inhibitory=inhibitory, tau_m=tau_m,
+                       tau_syn=tau_syn, tau_out=tau_out, dt=dt, v_thresh=v_thresh, v_reset=v_reset,
+                       refractory=refractory, weight_scale=weight_scale, input_scaling=input_scaling,
+                       input_density=input_density, background_low=background_low,
+                       background_high=background_high, input_mode=input_mode, substeps=substeps,
+                       readout_inputs=readout_inputs)
 
 
 @register("stack-rnn", "stack RNN (Joulin & Mikolov 2015; NNPDA, Sun et al. 1993): any core as controller, reading its input and the top of a continuous stack it pushes to and pops from; dense output layer")

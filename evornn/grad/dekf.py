@@ -1,0 +1,228 @@
+"""Decoupled extended Kalman filter training of recurrent networks.
+
+Puskorius & Feldkamp (1994), "Neurocontrol of nonlinear dynamical systems with Kalman filter
+trained recurrent networks", IEEE Trans. Neural Networks 5(2); the notation of Puskorius &
+Feldkamp in Haykin (ed., 2001), "Kalman filtering and neural networks", ch. 2; noise annealing as
+in Perez-Ortiz, Gers, Eck & Schmidhuber (2003), "Kalman filters improve LSTM network performance
+in problems unsolvable by traditional recurrent nets", Neural Networks 16(2).
+
+The weights are the state of a Kalman filter whose measurement is the network's output. They
+are split into groups g (``decoupling``: "neuron", each neuron's incoming weights, a hidden
+neuron with its outgoing readout weights, as :meth:`~evornn.nets.network.Network.neuron_groups`
+gives; "block", each named weight block; "global", one group: the global EKF), each with its own
+covariance P_g. At every scored step t, with H_g = (dy_t/dw_g)^T (n_g, n_out) from the RTRL
+sensitivities (:func:`evornn.grad.rtrl.sensitivities`) and the readout's backpropagated
+derivatives, and the error xi_t = d_t - y_t::
+
+    A_t   = (R_t + sum_g H_g^T P_g H_g)^-1          R_t = r_t I   (n_out, n_out)
+    K_g   = P_g H_g A_t
+    w_g  <- w_g + K_g xi_t
+    P_g  <- P_g - K_g H_g^T P_g + Q_t                Q_t = q_t I
+
+The weights change after every scored step (online, within the sequence), the sensitivities
+carried across the updates as in real-time recurrent learning. P_g starts as p0 I. The noise
+schedules anneal exponentially with the number of updates k: r_k = r_end + (r_0 - r_end)
+exp(-k / anneal), q_k likewise (Perez-Ortiz et al.: R from 100 to 3, Q from 1e-2 to 1e-6).
+Supports the architectures RTRL supports (frnn, elman) and LSTM (the case of Perez-Ortiz et al.),
+whose sensitivities :func:`lstm_sensitivities` carries forward here (forward-mode derivatives of
+the equations of :mod:`evornn.nets.cells.lstm`, peepholes included).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from evornn.nets.cells import lstm as lstm_cell
+from evornn.nets.layer import CODE, NIN, NOUT, NUNITS, OPT1, POFF
+
+from . import cells, gated
+from .bptt import check_supported, geometry
+from .rtrl import sensitivities
+
+SUPPORTED = ("elman", "frnn", "lstm")
+LSTM = lstm_cell.CODE
+
+DECOUPLINGS = ("neuron", "block", "global")
+
+
+def groups(net, decoupling: str) -> list[np.ndarray]:
+    """The weight groups of ``net`` for ``decoupling`` (disjoint, covering every parameter)."""
+    if decoupling == "global":
+        return [np.arange(net.n_params, dtype=np.int64)]
+    if decoupling == "block":
+        return [np.arange(off, off + int(np.prod(shape)), dtype=np.int64) for off, shape in net.layout.values()]
+    if decoupling == "neuron":
+        gs = net.neuron_groups()
+        left = np.setdiff1d(np.arange(net.n_params), np.concatenate(gs))
+        return gs + ([left.astype(np.int64)] if left.size else [])
+    raise ValueError(f"dekf: decoupling must be one of {', '.join(DECOUPLINGS)}, got {decoupling!r}")
+
+
+def pack_groups(gs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices concatenated, their offsets (G+1), covariance offsets (G+1): n_g^2 each)."""
+    sizes = np.array([g.size for g in gs], dtype=np.int64)
+    goff = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    coff = np.concatenate([[0], np.cumsum(sizes * sizes)]).astype(np.int64)
+    return np.concatenate(gs).astype(np.int64), goff, coff
+
+
+def initial_covariance(gs: list[np.ndarray], p0: float) -> np.ndarray:
+    """The covariances p0 I of every group, flattened one after another."""
+    return np.concatenate([(p0 * np.eye(g.size)).ravel() for g in gs])
+
+
+@njit(cache=True)
+def lstm_sensitivities(L, w, x, A, P, Pn):
+    """Pn = (dh_t/dw; dc_t/dw) (2H, nc) of the lstm core (layer 0) after the step from A[0] (h, c)
+    to A[1] (h, c, i, f, g, o; lstm_forward done) with input x, from P = (dh_{t-1}/dw; dc_{t-1}/dw)."""
+    n_in, H, peep = L[0, NIN], L[0, NUNITS], L[0, OPT1]
+    nc = P.shape[1]
+    p_rec = 4 * H * n_in
+    p_b = p_rec + 4 * H * H
+    p_pe = p_b + 4 * H
+    da = np.empty((4, nc))
+    for i in range(H):
+        c_prev, c = A[0, H + i], A[1, H + i]
+        ig, f, g, o = A[1, 2 * H + i], A[1, 3 * H + i], A[1, 4 * H + i], A[1, 5 * H + i]
+        for q in range(4):                   # d(pre-activation of gate q, unit i)/dw through h_{t-1}
+            row = q * H + i
+            for cc in range(nc):
+                v = 0.0
+                for j in range(H):
+                    v += w[p_rec + row * H + j] * P[j, cc]
+                da[q, cc] = v
+            for j in range(n_in):
+                da[q, row * n_in + j] += x[j]
+            for j in range(H):
+                da[q, p_rec + row * H + j] += A[0, j]
+            da[q, p_b + row] += 1.0
+        if peep:
+            for cc in range(nc):
+                da[0, cc] += w[p_pe + i] * P[H + i, cc]
+                da[1, cc] += w[p_pe + H + i] * P[H + i, cc]
+            da[0, p_pe + i] += c_prev
+            da[1, p_pe + H + i] += c_prev
+        di, df, dg = ig * (1.0 - ig), f * (1.0 - f), 1.0 - g * g
+        for cc in range(nc):
+            Pn[H + i, cc] = f * P[H + i, cc] + c_prev * df * da[1, cc] + ig * dg * da[2, cc] + g * di * da[0, cc]
+        if peep:
+            for cc in range(nc):
+                da[3, cc] += w[p_pe + 2 * H + i] * Pn[H + i, cc]
+            da[3, p_pe + 2 * H + i] += c
+        tc = math.tanh(c)
+        do, dt = o * (1.0 - o) * tc, o * (1.0 - tc * tc)
+        for cc in range(nc):
+            Pn[i, cc] = do * da[3, cc] + dt * Pn[H + i, cc]
+
+
+@njit(cache=True)
+def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0, r0, r1, q0, q1, anneal,
+                   sw, width, out, scratch):
+    """Run sequences ``seqs`` in order, a DEKF update of ``w`` and ``Pc`` (in place) after every
+    scored step. Returns (sum of squared errors before each update, updates done)."""
+    H = L[0, NUNITS]
+    is_lstm = L[0, CODE] == LSTM
+    ns = 2 * H if is_lstm else H          # the core's carried state: h (and c)
+    n_dense = L.shape[0] - 1
+    nc = L[1, POFF] if n_dense else w.shape[0]
+    n_out = Y.shape[1]
+    n = w.shape[0]
+    G = goff.shape[0] - 1
+    A = np.zeros((2, width))
+    P = np.zeros((ns, nc))
+    Pn = np.zeros((ns, nc))
+    J = np.zeros((n_out, n))              # dy_t/dw
+    PH = np.zeros((n, n_out))             # P_g H_g, rows in group order (gidx)
+    delta = np.zeros(scratch)
+    tmp = np.zeros(scratch)
+    e = np.zeros(n_out)
+    loss = 0.0
+    k = k0
+    for q in range(seqs.shape[0]):
+        s = seqs[q]
+        A[:, :] = 0.0
+        P[:, :] = 0.0
+        for t in range(starts[s], starts[s + 1]):
+            x = X[t]
+            if is_lstm:
+                gated.lstm_forward(L, fx, w, x, A, 1)
+                lstm_sensitivities(L, w, x, A, P, Pn)
+            else:
+                cells.srn_forward(L, fx, w, x, A, 1)
+                sensitivities(L, w, x, A, P, Pn)
+            if n_dense:
+                cells.dense_forward(L, 1, w, A[1], 0, A[1], sw)
+            if mask[t]:
+                for j in range(n_out):                      # row j of the Jacobian
+                    e[j] = Y[t, j] - A[1, out + j]
+                    loss += e[j] * e[j]
+                    J[j, :] = 0.0
+                    delta[:] = 0.0
+                    delta[j] = 1.0
+                    if n_dense:
+                        cells.dense_backward(L, 1, w, A[1], 0, A[1], sw, delta, tmp, J[j])
+                    for i in range(L[0, NOUT]):
+                        for c in range(nc):
+                            J[j, c] += delta[i] * Pn[i, c]
+                decay = math.exp(-k / anneal)
+                r = r1 + (r0 - r1) * decay
+                qn = q1 + (q0 - q1) * decay
+                M = np.zeros((n_out, n_out))
+                for j in range(n_out):
+                    M[j, j] = r
+                for g in range(G):
+                    a0, m = goff[g], goff[g + 1] - goff[g]
+                    Pg = Pc[coff[g]:coff[g + 1]].reshape((m, m))
+                    Hg = np.empty((m, n_out))
+                    for a in range(m):
+                        for j in range(n_out):
+                            Hg[a, j] = J[j, gidx[a0 + a]]
+                    PHg = Pg @ Hg
+                    PH[a0:a0 + m, :] = PHg
+                    M += Hg.T @ PHg
+                Ainv = np.ascontiguousarray(np.linalg.inv(M))
+                for g in range(G):
+                    a0, m = goff[g], goff[g + 1] - goff[g]
+                    Pg = Pc[coff[g]:coff[g + 1]].reshape((m, m))
+                    PHg = np.ascontiguousarray(PH[a0:a0 + m, :])
+                    K = PHg @ Ainv
+                    dw = K @ e
+                    for a in range(m):
+                        w[gidx[a0 + a]] += dw[a]
+                    Pg -= K @ np.ascontiguousarray(PHg.T)
+                    for a in range(m):
+                        Pg[a, a] += qn
+                k += 1
+            P, Pn = Pn, P
+            for j in range(ns):
+                A[0, j] = A[1, j]
+    return loss, k
+
+
+def train(net, w: np.ndarray, data, cov: np.ndarray, gs: list[np.ndarray], seqs: np.ndarray | None = None,
+          updates: int = 0, measurement_noise: float = 100.0, measurement_noise_end: float = 3.0,
+          process_noise: float = 1e-2, process_noise_end: float = 1e-6, anneal: float = 1000.0):
+    """DEKF over sequences ``seqs`` (default all, in order) of ``data``. Returns (mean squared error
+    of the steps seen, before each update, the new chromosome, the new covariances, the updates so
+    far); ``w`` and ``cov`` are not modified."""
+    check_supported(net, "dekf", SUPPORTED)
+    w = np.array(w, dtype=np.float64)
+    if w.shape != (net.n_params,):
+        raise ValueError(f"chromosome must have shape ({net.n_params},) for {net.name}, got {w.shape}")
+    cov = np.array(cov, dtype=np.float64)
+    gidx, goff, coff = pack_groups(gs)
+    if cov.shape != (int(coff[-1]),):
+        raise ValueError(f"dekf: covariances must have {int(coff[-1])} values for these groups, got {cov.shape}")
+    X, Y = (np.ascontiguousarray(a, dtype=np.float64) for a in (data.X, data.Y))
+    starts = np.ascontiguousarray(data.starts, dtype=np.int64)
+    mask = np.ascontiguousarray(data.mask, dtype=np.uint8)
+    seqs = (np.arange(starts.shape[0] - 1, dtype=np.int64) if seqs is None
+            else np.ascontiguousarray(seqs, dtype=np.int64))
+    sw, width, out, scratch = geometry(net)
+    loss, k = dekf_sequences(net.L, net.fx, w, X, Y, mask, starts, seqs, gidx, goff, cov, coff, int(updates),
+                             float(measurement_noise), float(measurement_noise_end), float(process_noise),
+                             float(process_noise_end), float(anneal), sw, width, out, scratch)
+    n = max(int(k) - int(updates), 1) * net.n_outputs
+    return float(loss) / n, w, cov, int(k)

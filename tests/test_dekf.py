@@ -1,0 +1,125 @@
+"""The decoupled extended Kalman filter (evornn/grad/dekf.py) against a dense extended Kalman
+filter written here from Puskorius & Feldkamp (1994) / Haykin (2001, ch. 2), with Jacobians by
+central finite differences of the network's forward kernel: one group (the global EKF) and the
+neuron decoupling (the same filter with a block-diagonal covariance); and DEKF training a toy task."""
+import numpy as np
+import pytest
+
+import evornn
+from evornn.grad import dekf
+from evornn.problems.supervised import SequenceData, supervised_problem
+
+NOISE = dict(measurement_noise=50.0, measurement_noise_end=2.0, process_noise=1e-2, process_noise_end=1e-5,
+             anneal=3.0)
+
+
+def last_step_data(rng, n_seq, n_in, n_out, T=5):
+    """Sequences scored only at their last step: the weights are fixed within the steps a
+    Jacobian spans, so the RTRL Jacobian is the exact derivative the finite differences give."""
+    xs = [rng.uniform(-1, 1, (T, n_in)) for _ in range(n_seq)]
+    ys = []
+    for x in xs:
+        y = np.full((T, n_out), np.nan)
+        y[-1] = np.tanh(x.sum(0))[:n_out] * 0.8
+        ys.append(y)
+    return SequenceData.from_sequences(xs, ys)
+
+
+def jacobian(net, w, X, eps=1e-6):
+    J = np.empty((net.n_outputs, w.size))
+    for c in range(w.size):
+        wp, wm = w.copy(), w.copy()
+        wp[c] += eps
+        wm[c] -= eps
+        J[:, c] = (net.run(wp, X)[-1] - net.run(wm, X)[-1]) / (2 * eps)
+    return J
+
+
+def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, process_noise, process_noise_end,
+               anneal):
+    """The Kalman update per scored (last) step, written densely: P block-diagonal over groups gs."""
+    w = w.copy()
+    n = w.size
+    P = np.zeros((n, n))
+    for g in gs:
+        P[np.ix_(g, g)] = p0 * np.eye(g.size)
+    for k in range(data.n_sequences):
+        X, d = data.X[data.starts[k]:data.starts[k + 1]], data.Y[data.starts[k + 1] - 1]
+        Ht = jacobian(net, w, X).T                                  # (n, n_out)
+        xi = d - net.run(w, X)[-1]
+        r = measurement_noise_end + (measurement_noise - measurement_noise_end) * np.exp(-k / anneal)
+        q = process_noise_end + (process_noise - process_noise_end) * np.exp(-k / anneal)
+        A = np.linalg.inv(r * np.eye(net.n_outputs) + sum(Ht[g].T @ P[np.ix_(g, g)] @ Ht[g] for g in gs))
+        w_new, P_new = w.copy(), P.copy()
+        for g in gs:
+            K = P[np.ix_(g, g)] @ Ht[g] @ A
+            w_new[g] += K @ xi
+            P_new[np.ix_(g, g)] = P[np.ix_(g, g)] - K @ Ht[g].T @ P[np.ix_(g, g)] + q * np.eye(g.size)
+        w, P = w_new, P_new
+    return w, P
+
+
+@pytest.mark.parametrize("arch, opts, decoupling", [
+    ("elman", dict(n_hidden=3, output_activation="tanh"), "global"),
+    ("elman", dict(n_hidden=3), "neuron"),
+    ("frnn", dict(n_hidden=3, activation="tanh"), "block"),
+    ("lstm", dict(n_hidden=2, output_activation="sigmoid"), "neuron"),
+    ("lstm", dict(n_hidden=2, peephole=True), "global"),
+])
+def test_dekf_update_equals_a_dense_ekf(arch, opts, decoupling):
+    rng = np.random.default_rng(1)
+    net = evornn.build(arch, 2, 2, **opts)
+    w = net.init(rng) + rng.normal(0, 0.3, net.n_params)
+    data = last_step_data(rng, 6, 2, 2)
+    gs = dekf.groups(net, decoupling)
+    assert sorted(np.concatenate(gs).tolist()) == list(range(net.n_params))
+    assert (len(gs) == 1) == (decoupling == "global")
+    cov = dekf.initial_covariance(gs, 10.0)
+    _, w_got, cov_got, k = dekf.train(net, w, data, cov, gs, **NOISE)
+    w_want, P_want = ekf_oracle(net, w, data, gs, 10.0, **NOISE)
+    assert k == 6 and not np.allclose(w_got, w)
+    np.testing.assert_allclose(w_got, w_want, rtol=0, atol=1e-7)
+    _, goff, coff = dekf.pack_groups(gs)
+    for g, c0, c1 in zip(gs, coff[:-1], coff[1:]):
+        np.testing.assert_allclose(cov_got[c0:c1].reshape(g.size, g.size), P_want[np.ix_(g, g)], rtol=0, atol=1e-6)
+
+
+def test_one_group_decoupled_equals_global_and_groups_change_the_filter():
+    rng = np.random.default_rng(2)
+    net = evornn.build("elman", 2, 1, n_hidden=3)
+    w = net.init(rng)
+    data = last_step_data(rng, 5, 2, 1)
+    one = [np.arange(net.n_params)]
+    a = dekf.train(net, w, data, dekf.initial_covariance(one, 5.0), one, **NOISE)[1]
+    b = dekf.train(net, w, data, dekf.initial_covariance(dekf.groups(net, "global"), 5.0),
+                   dekf.groups(net, "global"), **NOISE)[1]
+    gs = dekf.groups(net, "neuron")
+    c = dekf.train(net, w, data, dekf.initial_covariance(gs, 5.0), gs, **NOISE)[1]
+    assert np.array_equal(a, b) and not np.allclose(a, c)
+
+
+def test_dekf_strategy_reduces_the_error_and_resumes():
+    rng = np.random.default_rng(0)
+    pairs = []
+    for _ in range(20):                                          # recall the previous input
+        u = rng.uniform(-1, 1, (12, 1))
+        y = np.vstack([[np.nan], 0.5 * u[:-1]])
+        pairs.append((u, y))
+    problem = supervised_problem(pairs, tolerance=0.05)
+    res = evornn.optimise("dekf", problem, "elman", net={"n_hidden": 4}, settings={"anneal": 200.0},
+                          stop={"max_generations": 6}, seed=3)
+    mses = [row["best_mse"] for row in res.history]
+    assert mses[-1] < 0.2 * mses[0]
+    assert [row["evaluations"] for row in res.history] == [20 * (g + 1) for g in range(6)]
+    again = evornn.optimise("dekf", problem, "elman", net={"n_hidden": 4}, settings={"anneal": 200.0},
+                            stop={"max_generations": 6}, seed=3)
+    assert [r["best_mse"] for r in again.history] == mses
+
+
+def test_dekf_refuses_unsupported_networks_and_bad_settings():
+    gru = evornn.build("gru", 1, 1, n_hidden=2)
+    data = last_step_data(np.random.default_rng(0), 2, 1, 1)
+    with pytest.raises(ValueError, match="dekf does not support architecture 'gru'; supported: elman, frnn, lstm"):
+        dekf.train(gru, np.zeros(gru.n_params), data, np.ones(1), [np.arange(gru.n_params)])
+    with pytest.raises(ValueError, match="decoupling must be one of neuron, block, global"):
+        evornn.optimise("dekf", "adding", "elman", settings={"decoupling": "layer"}, stop={"max_generations": 1})
