@@ -15,6 +15,7 @@ import test_lsm
 import test_stack_rnn
 import test_neat
 import test_seq2seq
+import test_memory_nets
 from evornn.nets import cells as cell_registry
 from evornn.nets.cells import CODES as CELLS   # the kernel index: code -> cell module
 from evornn.nets.layer import CODE
@@ -62,6 +63,8 @@ def _oracle_networks():
     for arch, n_in, n_out, kwargs in test_neat.ORACLE_NETS.values():
         yield evornn.build(arch, n_in, n_out, **kwargs)
     yield from test_seq2seq.oracle_networks()
+    for case, (opts, _) in test_memory_nets.NETS.items():
+        yield evornn.build(case.split("-")[0], 3, 2, n_hidden=5, **opts)
     yield evornn.build("history-compressor", 4, 3, n_hidden=5)      # tests/test_trees.py's oracle
 
 
