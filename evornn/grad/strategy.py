@@ -48,7 +48,7 @@ class GradientStrategy(Strategy):
         n = int(n_params)
         out = (bptt.N_CHUNKS + 6) * n * 8
         data = getattr(problem, "train", None)
-        if net is not None and data is not None:
+        if net is not None and data is not None and hasattr(data, "starts"):   # else the problem's own gradient
             T = int(np.max(np.diff(data.starts))) if len(data.starts) > 1 else 1
             width = int(net.ws_len) + int(net.L[:, NOUT].sum())   # a row of states and layer outputs
             out += bptt.N_CHUNKS * (T + 1) * width * 8
