@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from evornn.seeding import generator
 
 from . import lengths
 from .supervised import SequenceProblem
@@ -61,13 +60,7 @@ def split(ns: list[int], rng: np.random.Generator):
 
 def make(name: str = "dyck1", train_min: int = 1, train_max: int = 10, n_train: int = 200, n_test: int = 100,
          seed: int = 0) -> SequenceProblem:
-    lo, hi = lengths.check(name, train_min, train_max)
-    if int(n_train) < 1 or int(n_test) < 1:
-        raise ValueError(f"problem {name}: n_train and n_test must be >= 1, got {n_train} and {n_test}")
-    train = split(lengths.draw(generator(seed, 0), lo, hi, int(n_train)), generator(seed, 1))
-    rngs = {g: (generator(seed, 2 + 2 * i), generator(seed, 3 + 2 * i)) for i, g in enumerate(lengths.GROUPS)}
-    test_groups = lengths.groups(lambda g, a, b: split(lengths.draw(rngs[g][0], a, b, int(n_test)), rngs[g][1]),
-                                 lo, hi)
+    lo, hi, train, test_groups = lengths.seeded_splits(name, split, train_min, train_max, n_train, n_test, seed)
     prob = SequenceProblem(
         name, train, lengths.concat(list(test_groups.values())), threshold=0.5, measures=("string_accuracy",),
         solved_when=(("string_accuracy", ">=", 1.0),),

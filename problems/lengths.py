@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from evornn.seeding import generator
+
 from .supervised import SequenceData
 
 FACTORS = (2, 5)
@@ -64,6 +66,19 @@ def concat(parts: list[SequenceData]) -> SequenceData:
 def groups(make_split, train_min: int, train_max: int) -> dict[str, SequenceData]:
     """``make_split(group, lo, hi)`` -> SequenceData for each group's length range."""
     return {g: make_split(g, lo, hi) for g, (lo, hi) in ranges(train_min, train_max).items()}
+
+
+def seeded_splits(name: str, split, train_min: int, train_max: int, n_train: int, n_test: int, seed: int):
+    """(lo, hi, train, test_groups) of a problem whose strings of given lengths come from
+    ``split(lengths, rng)``: ``n_train`` training strings of lengths train_min..train_max and
+    ``n_test`` per test group, every draw from its own stream of ``seed``."""
+    lo, hi = check(name, train_min, train_max)
+    if int(n_train) < 1 or int(n_test) < 1:
+        raise ValueError(f"problem {name}: n_train and n_test must be >= 1, got {n_train} and {n_test}")
+    train = split(draw(generator(seed, 0), lo, hi, int(n_train)), generator(seed, 1))
+    rngs = {g: (generator(seed, 2 + 2 * i), generator(seed, 3 + 2 * i)) for i, g in enumerate(GROUPS)}
+    test_groups = groups(lambda g, a, b: split(draw(rngs[g][0], a, b, int(n_test)), rngs[g][1]), lo, hi)
+    return lo, hi, train, test_groups
 
 
 def accuracy_by_length(problem, net, W: np.ndarray) -> dict[str, np.ndarray]:
