@@ -250,6 +250,18 @@ def test_hand_built_ntm_copies_at_every_length(addressing):
     assert not np.array_equal(net.run(wv, x)[61:] > 0.5, y[61:] > 0.5)
 
 
+def test_test_runs_only_once_the_training_set_is_right():
+    prob = make_problem("copy", max_length=3, n_train=6, n_test=2, bits=2)
+    net = evornn.build("ntm", 3, 2, n_hidden=3, memory_size=17, memory_width=2, addressing="entm",
+                       output_activation="sigmoid")
+    w = net.init(np.random.default_rng(0), 1)[0]
+    row = prob.evaluate(net, w[None], None).metrics[0]
+    assert row[1] < 1.0
+    chk = prob.check_solved(net, w, row, 0)
+    assert not chk.solved and chk.test_episodes == 0 and chk.info == {}
+    assert prob.check_solved(net, w, None, 0).test_episodes == prob.test.n_sequences
+
+
 # -- the problems -------------------------------------------------------------------------
 def test_task_layouts_and_test_lengths():
     copy = make_problem("copy", min_length=2, max_length=3, n_train=5, n_test=2)
