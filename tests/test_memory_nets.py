@@ -250,6 +250,35 @@ def test_hand_built_ntm_copies_at_every_length(addressing):
     assert not np.array_equal(net.run(wv, x)[61:] > 0.5, y[61:] > 0.5)
 
 
+def test_entm_copies_without_controller_state_by_jumping_on_the_delimiter():
+    """A copier with no recurrent state (B + 1 units reading only the current input): the write
+    head writes 1 + A x_t (> 0) and moves on; the read head's key is negative, so on the delimiter it
+    jumps to the least dissimilar location, the never-written location 0 (first on ties), and moves
+    on otherwise. What evolution has to find without a latch."""
+    B = 2
+    prob = make_problem("copy", max_length=3, n_train=16, n_test=8, bits=B)
+    net = evornn.build("ntm", B + 1, B, n_hidden=B + 1, memory_size=prob.default_net["memory_size"],
+                       memory_width=B, addressing="entm", output_activation="sigmoid")
+    p = {k: np.zeros(s) for k, (_o, s) in net.layout.items()}
+    p["ctrl.W_in"][:, :B + 1] = A * np.eye(B + 1)          # the bits and the delimiter, thresholded
+    p["ctrl.b"][:] = -A / 2
+    hs, Wq, bq = B + 4, p["mem.W_heads"], p["mem.b_heads"]
+    bq[:B] = -A                                             # read key
+    Wq[B, B], bq[B] = 2 * A, -A                             # read head jumps on the delimiter
+    bq[B + 1], Wq[B + 3, B], bq[B + 3] = -A, -2 * A, A      # else moves on (+1), never -1
+    bq[hs + B], bq[hs + B + 1], bq[hs + B + 3] = -A, -A, A  # write head: no jump, always +1
+    bq[2 * hs:2 * hs + B] = A                               # erase, then add 1 + A x
+    Wq[2 * hs + B:2 * hs + 2 * B, :B] = A * np.eye(B)
+    bq[2 * hs + B:2 * hs + 2 * B] = 1.0
+    p["out.W"][:, B + 1:] = np.eye(B)
+    p["out.b"][:] = -(1 + A / 2)
+    w = net.flatten(p)
+    assert prob.evaluate(net, w[None], None).metrics[0, 1] == 1.0
+    assert all(v == 1.0 for v in prob.lengths(net, w).values())
+    bq[B] = -3 * A                                          # never jumps: the read head runs with the writer
+    assert prob.evaluate(net, net.flatten(p)[None], None).metrics[0, 1] < 0.5
+
+
 def test_test_runs_only_once_the_training_set_is_right():
     prob = make_problem("copy", max_length=3, n_train=6, n_test=2, bits=2)
     net = evornn.build("ntm", 3, 2, n_hidden=3, memory_size=17, memory_width=2, addressing="entm",
