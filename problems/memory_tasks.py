@@ -17,7 +17,8 @@ Vectors have ``bits`` bits (8, 6 for assoc-recall, as Graves et al.; fewer make 
 
 Only the answer steps are scored. An output bit is right when it is on the same side of 0.5 as its
 target; the fitness is the fraction of scored bits right (0 for a chromosome or an output that is
-not finite), ``accuracy`` the fraction of sequences with every bit right, ``mse`` the mean squared
+not finite; ``fitness = "closeness"``: the mean of 1 - |y - target| over the scored bits instead,
+partial credit for an output moving towards its target), ``accuracy`` the fraction of sequences with every bit right, ``mse`` the mean squared
 error. The training set: ``n_train`` sequences with lengths uniform in [min_length, max_length]
 (``length`` is the number of vectors, or of items). The test set: ``n_test`` such sequences at the
 training lengths, ``n_test`` of length 2 x max_length and ``n_test`` of length 5 x max_length
@@ -89,8 +90,10 @@ class MemoryTask(Problem):
     metric_names = ("bit_accuracy", "accuracy", "mse")
     output_activation = "sigmoid"
 
-    def __init__(self, name: str, train: SequenceData, test: SequenceData, params: dict, default_net: dict):
+    def __init__(self, name: str, train: SequenceData, test: SequenceData, params: dict, default_net: dict,
+                 fitness: str = "bits"):
         self.name = name
+        self.fitness = fitness
         self.description = DESCRIPTIONS[name]
         self.train, self.test = train, test
         self.n_inputs, self.n_outputs = train.X.shape[1], train.Y.shape[1]
@@ -131,11 +134,14 @@ class MemoryTask(Problem):
         finite = ok & np.isfinite(err).all(axis=(1, 2))
         right = (Y[:, m] > 0.5) == (data.Y[m] > 0.5)                    # NaN outputs: wrong
         bit_acc = np.where(finite, right.sum(axis=(1, 2)) / right[0].size, 0.0)
+        if self.fitness == "closeness":
+            close = np.array([1.0 - float(np.sum(np.abs(e.ravel()))) / e.size if f else 0.0 for e, f in zip(err, finite)])
         # row by row: a reduction over a 3-d array may sum in an order that depends on P
         mse = np.array([float(np.sum(e.ravel() ** 2)) / e.size if f else np.inf for e, f in zip(err, finite)])
         seq = self._sequence_right(right.all(axis=2), data)
         acc = np.where(finite, seq.mean(axis=1), 0.0)
-        return EvalResult(bit_acc.astype(np.float64), np.stack([bit_acc, acc, mse], axis=1))
+        fit = close if self.fitness == "closeness" else bit_acc
+        return EvalResult(fit.astype(np.float64), np.stack([bit_acc, acc, mse], axis=1))
 
     @staticmethod
     def _sequence_right(step_right: np.ndarray, data: SequenceData) -> np.ndarray:
@@ -181,12 +187,14 @@ def _check(name: str, **ints) -> dict:
 
 def make(name: str = "copy", min_length: int | None = None, max_length: int | None = None,
          n_train: int = 32, n_test: int = 32, max_repeats: int | None = None, bits: int | None = None,
-         seed: int = 0) -> MemoryTask:
+         seed: int = 0, fitness: str = "bits") -> MemoryTask:
     """``copy`` (lengths 1..10 by default), ``repeat-copy`` (1..5, repeats 1..``max_repeats``) or
     ``assoc-recall`` (2..6 items); ``bits`` per vector (8, or 6 for assoc-recall, as Graves et al.;
     fewer make smaller networks)."""
     if name not in DESCRIPTIONS:
         raise ValueError(f"problem {name}: the memory tasks are {', '.join(DESCRIPTIONS)}")
+    if fitness not in ("bits", "closeness"):
+        raise ValueError(f"problem {name}: fitness must be 'bits' or 'closeness', got {fitness!r}")
     if max_repeats is not None and name != "repeat-copy":
         raise ValueError(f"problem {name}: max_repeats is an option of repeat-copy only")
     max_repeats = 5 if max_repeats is None else max_repeats
@@ -225,4 +233,5 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
               "seed": v["seed"]}
     if name == "repeat-copy":
         params["max_repeats"] = v["max_repeats"]
-    return MemoryTask(name, train, test, params, default_net)
+    params["fitness"] = fitness
+    return MemoryTask(name, train, test, params, default_net, fitness)

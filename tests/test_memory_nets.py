@@ -279,6 +279,22 @@ def test_entm_copies_without_controller_state_by_jumping_on_the_delimiter():
     assert prob.evaluate(net, net.flatten(p)[None], None).metrics[0, 1] < 0.5
 
 
+def test_closeness_fitness_gives_partial_credit():
+    bits = make_problem("copy", max_length=3, n_train=6, n_test=1)
+    close = make_problem("copy", max_length=3, n_train=6, n_test=1, fitness="closeness")
+    net = evornn.build("elman", 9, 8, n_hidden=3, output_activation="sigmoid")
+    W = net.init(np.random.default_rng(0), 3)
+    W[2, 0] = np.nan
+    a, b = bits.evaluate(net, W, None), close.evaluate(net, W, None)
+    assert np.array_equal(a.metrics, b.metrics)                       # the same measures
+    Y = net.run_population(W[:2], close.train.X, close.train.starts)
+    m = close.train.mask == 1
+    assert np.allclose(b.fitness[:2], 1 - np.abs(Y[:, m] - close.train.Y[m]).mean(axis=(1, 2)), rtol=1e-12)
+    assert b.fitness[2] == 0.0 and close.params()["fitness"] == "closeness"
+    with pytest.raises(ValueError, match="fitness must be 'bits' or 'closeness'"):
+        make_problem("copy", fitness="mse")
+
+
 def test_test_runs_only_once_the_training_set_is_right():
     prob = make_problem("copy", max_length=3, n_train=6, n_test=2, bits=2)
     net = evornn.build("ntm", 3, 2, n_hidden=3, memory_size=17, memory_width=2, addressing="entm",
