@@ -66,13 +66,13 @@ def networks(prob, stack_hidden: int | None, stack_opts: dict) -> dict[str, evor
     return nets
 
 
-def run(task: str, arch: str, net, optimiser: str, seeds: int, evaluations: int) -> dict:
+def run(task: str, arch: str, net, optimiser: str, seeds: int, evaluations: int, extra: dict | None = None) -> dict:
     params, _ = TASKS[task]
     prob = make_problem(task, **params)
     acc, evals, wall = [], [], []
     for s in range(seeds):
         t0 = time.perf_counter()
-        res = evornn.optimise(optimiser, prob, arch=net, settings=SETTINGS[optimiser],
+        res = evornn.optimise(optimiser, prob, arch=net, settings={**SETTINGS[optimiser], **(extra or {})},
                               stop={"max_evaluations": evaluations, "solved": True}, seed=s)
         wall.append(time.perf_counter() - t0)
         evals.append(res.progress.evaluations)
@@ -94,14 +94,17 @@ def main() -> None:
     ap.add_argument("--evaluations", type=int, default=200000,
                     help="budget per run (200,000: every stack-RNN run on dyck1 and anbn solved, see the README)")
     ap.add_argument("--stack-hidden", type=int, default=None, help="the controller's units (default: per task)")
+    ap.add_argument("--set", nargs="+", default=[], metavar="KEY=NUMBER",
+                    help="optimiser settings on top of the defaults above, e.g. weight_limit=10 population=100")
     args = ap.parse_args()
+    extra = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     rows = []
     for task in args.tasks:
         params, stack_opts = TASKS[task]
         nets = networks(make_problem(task, **params), args.stack_hidden, stack_opts)
         for arch in args.archs:
             for opt in args.optimisers:
-                r = run(task, arch, nets[arch], opt, args.seeds, args.evaluations)
+                r = run(task, arch, nets[arch], opt, args.seeds, args.evaluations, extra)
                 rows.append((task, arch, nets[arch].n_params, opt, r))
     print("\n| task | network (params) | optimiser | test acc. train lengths | up to 2x | up to 5x "
           "| runs 100% (all lengths to 5x) | evaluations | wall time (s) |")
