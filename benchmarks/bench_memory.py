@@ -37,7 +37,7 @@ def memory_net(arch: str, prob, args) -> evornn.Network:
         return evornn.build("dnc", prob.n_inputs, prob.n_outputs, memory_size=min(32, prob.default_net["memory_size"]),
                             **common)
     return evornn.build("ntm", prob.n_inputs, prob.n_outputs, memory_size=prob.default_net["memory_size"],
-                        addressing="entm" if arch == "entm" else "soft", **common)
+                        addressing="entm" if arch == "entm" else "soft", direct=args.direct, **common)
 
 
 def matched(cell: str, prob, n_params: int) -> evornn.Network:
@@ -90,6 +90,8 @@ def main() -> None:
     ap.add_argument("--bits", type=int, default=0, help="bits per vector (0: the task's, 8 or 6)")
     ap.add_argument("--fitness", default="bits", choices=("bits", "closeness"),
                     help="the task's fitness: bits right, or closeness (mean 1 - |y - target|)")
+    ap.add_argument("--direct", action="store_true",
+                    help="ntm/entm: the heads also read the controller's input [x, r] (as Greve et al.'s ENTM)")
     ap.add_argument("--cosyne-restarts", action="store_true",
                     help="CoSyNE from +-3 with Cauchy steps of 1 and restarts after 100 stalled generations")
     ap.add_argument("--n-hidden", type=int, default=0, help="controller units of the memory networks (0: bits + 2, "

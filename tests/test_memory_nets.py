@@ -138,13 +138,16 @@ NETS = {
     "ntm-entm": (dict(memory_size=6, memory_width=4, read_heads=1, write_heads=2, addressing="entm"),
                  lambda p, X: ref.ntm_net(p, X, 6, 4, 1, 2, "entm")),
     "dnc": (dict(memory_size=6, memory_width=4, read_heads=2), lambda p, X: ref.dnc_net(p, X, 6, 4, 2)),
+    "ntm-direct": (dict(memory_size=6, memory_width=4, read_heads=1, write_heads=2, addressing="entm", direct=True),
+                   lambda p, X: ref.ntm_net(p, X, 6, 4, 1, 2, "entm")),
 }
 
 
 # The scalar engine runs the same memory code with one lane (n = 1): checked on the NTM only, to
 # compile one kernel less (the op tests above run every memory function in a lane layout).
 @pytest.mark.parametrize("case,engine", [("ntm", "lanes"), ("ntm", "scalar"), ("ntm-entm", "lanes"),
-                                         ("ntm-entm", "scalar"), ("dnc", "lanes")])
+                                         ("ntm-entm", "scalar"), ("dnc", "lanes"), ("ntm-direct", "lanes"),
+                                         ("ntm-direct", "scalar")])
 def test_network_matches_numpy_oracle(case, engine, rng):
     opts, oracle = NETS[case]
     net = evornn.build(case.split("-")[0], 3, 2, n_hidden=5, **opts, **ENGINES[engine])
@@ -165,9 +168,10 @@ def test_parameter_counts():
         if case == "dnc":
             P = (Rh + 3) * Mw + 5 * Rh + 3
         else:
-            hs = Mw + (4 if case == "ntm-entm" else 6)
+            hs = Mw + (4 if opts.get("addressing") == "entm" else 6)
             P = Rh * hs + opts["write_heads"] * (hs + 2 * Mw)
-        assert net.n_params == ctrl + P * (H + 1) + O * (H + Rh * Mw + 1)
+        direct = P * (I + Rh * Mw) if opts.get("direct") else 0
+        assert net.n_params == ctrl + P * (H + 1) + direct + O * (H + Rh * Mw + 1)
     lstm = evornn.build("ntm", I, O, controller="lstm", n_hidden=H, memory_width=4)
     assert lstm.n_params == 4 * H * (I + 4 + H + 1) + ((4 + 6) + (4 + 6 + 2 * 4)) * (H + 1) + O * (H + 4 + 1)
 
