@@ -61,9 +61,9 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
     cls = get_strategy(optimiser)
     arch, net = choose_network(problem, arch, optimiser, net)
     cfg = make_config(cls.Config, dict(settings or {}), optimiser)
+    backend, workers = _evaluator_size(evaluator)
     if max_memory is not None:
         from .memory import guard
-        backend, workers = _evaluator_size(evaluator)
         guard(problem, arch, net, cls, cfg, max_memory, backend, workers)
     network = make_network(problem, arch, **(net or {}))
     if stop is None:
@@ -71,7 +71,11 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
     elif isinstance(stop, dict):
         stop = make_config(StopConfig, stop, "stop")
     strategy = cls(network.n_params, cfg, generator(seed), functools.partial(problem.initial, network))
-    return Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
+    runner = Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
+    if max_memory is not None:   # a generation that grows during the run (IPOP) is sized again then
+        from .memory import attach_room
+        attach_room(runner, max_memory, backend, workers)
+    return runner
 
 
 def _evaluator_size(evaluator) -> tuple[str, int]:

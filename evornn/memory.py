@@ -19,11 +19,12 @@ available now), ``0`` (no limit), a number of bytes, or a size such as ``"4GiB"`
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 AUTO = "auto"
 AUTO_FRACTION = 0.5          # "auto": this share of MemAvailable
@@ -169,6 +170,28 @@ def estimate(problem, net, strategy_cls, config, backend: str = "local", workers
                 f"{n:,} parameters (network {arch}" + (f", {_options(shown)}" if shown else "") + f") on {problem.name}"
                 + (f" ({_options(counts)})" if counts else ""))
     return Estimate(parts, settings)
+
+
+def room(problem, net, strategy_cls, config, max_memory: Any, backend: str = "local",
+         workers: int = 0) -> Callable[[int], str | None]:
+    """For a strategy whose generation grows during a run (CMA-ES's IPOP restarts double the
+    population): a function of the new population size that returns None when a generation of that
+    size fits ``max_memory`` (checked against the limit at that moment), else the one-line reason."""
+    def fits(rows: int) -> str | None:
+        try:
+            check(estimate(problem, net, strategy_cls, dataclasses.replace(config, population=int(rows)),
+                           backend, workers), max_memory)
+        except MemoryLimitError as e:
+            return str(e)
+        return None
+    return fits
+
+
+def attach_room(runner, max_memory: Any, backend: str = "local", workers: int = 0) -> None:
+    """Give ``runner``'s strategy its :func:`room` (nothing when ``max_memory`` is None)."""
+    if max_memory is not None:
+        s = runner.strategy
+        s.memory_room = room(runner.problem, runner.net, type(s), s.config, max_memory, backend, workers)
 
 
 def guard(problem, arch: Any, net_options: dict | None, strategy_cls, config, max_memory: Any = AUTO,

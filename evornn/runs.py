@@ -181,6 +181,7 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
     callbacks = (recorder,) + ((progress,) if progress else ())
     runner = make_runner(exp.optimiser, prep.problem, prep.net, settings=dict(exp.settings), stop=exp.stop,
                          seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks, max_memory=None)
+    memory.attach_room(runner, exp.run.max_memory, exp.run.backend, exp.run.workers)   # sized in prepare
     wall = 0.0
     if state is not None:
         runner.set_state(*state)

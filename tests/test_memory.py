@@ -249,3 +249,37 @@ def test_optimiser_estimates_match_their_measured_peak(name, settings):
         tracemalloc.stop()
     est = cls.memory_bytes(cfg, n)
     assert peak / 2 <= est <= 2 * peak, (est, peak)
+
+
+def test_an_ipop_restart_that_would_not_fit_ends_the_run_in_one_line():
+    """CMA-ES's IPOP restarts double the population during the run: each restart is sized again
+    (memory.room), and one whose doubled generation exceeds the limit ends the run with that reason
+    instead of allocating it. A flat fitness makes pycma stop (tolflatfitness) at once."""
+    from evornn.problem import EvalResult, Problem
+
+    class Flat(Problem):
+        name, n_inputs, n_outputs, metric_names = "flat", 2, 1, ()
+
+        def evaluate(self, net, W, seeds):
+            return EvalResult(np.zeros(W.shape[0]), np.zeros((W.shape[0], 0)))
+
+    problem = Flat()
+    net = build("elman", 2, 1, n_hidden=4)
+    cls = get_strategy("cmaes")
+    from evornn.settings import make_config
+    sizes = [memory.estimate(problem, net, cls, make_config(cls.Config, {"population": p}, "cmaes")).total
+             for p in (1000, 2000)]
+    between = (sizes[0] + sizes[1]) // 2
+    run = make_runner("cmaes", problem, net, settings={"population": 1000}, stop={"max_generations": 50},
+                      max_memory=between)
+    result = run.run()
+    reasons = [r.criterion for r in result.stop_reasons]
+    assert reasons == ["cmaes.ipop_memory"], result.stop_reasons
+    assert run.strategy.popsize == 1000 and run.strategy.restart_count == 0
+    text = result.stop_reasons[0].message
+    assert "2,000" in text and "memory:" in text and "\n" not in text
+    # without a limit the same run restarts with the population doubled
+    free = make_runner("cmaes", problem, net, settings={"population": 1000}, stop={"max_generations": 3},
+                       max_memory=0)
+    free.run()
+    assert free.strategy.restart_count >= 1 and free.strategy.popsize >= 2000
