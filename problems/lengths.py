@@ -93,7 +93,8 @@ def estimate_bytes(train_min: int, train_max: int, n_train: int, n_test: int, st
                    n_in: int, n_out: int) -> int:
     """Expected bytes of :func:`seeded_splits`' data as a problem keeps it: the training split, the
     test groups and their concatenation, the test split (see :func:`split_bytes`)."""
-    groups = sum(split_bytes(n_test, a, b, steps, n_in, n_out) for a, b in ranges(int(train_min), int(train_max)).values())
+    spans = ranges(int(train_min), int(train_max)).values()
+    groups = sum(split_bytes(n_test, a, b, steps, n_in, n_out) for a, b in spans)
     return split_bytes(n_train, train_min, train_max, steps, n_in, n_out) + 2 * groups
 
 

@@ -87,7 +87,7 @@ def estimate_data_bytes(name: str, path: str | None, window: int, **_) -> int:
     """The memory guard's size of the data (:mod:`problems.registry`): m values (at most the file's
     line ends: its rows but the header, or one more when the last line has no end), cut into two
     parts of m - 2 window steps in all, ``window`` inputs and one output each. The file is read
-    once in 1 MiB blocks to count the lines (a second or so a GiB) and nothing is kept: its size
+    once in 1 MiB blocks to count the lines (a few seconds a GiB) and nothing is kept: its size
     alone (os.stat) bounds m only by half its bytes, ten times too many for a usual CSV row."""
     window = int(window)
     m = line_ends(path)
