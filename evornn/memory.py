@@ -14,7 +14,8 @@ The estimate adds up the pieces that grow with the settings, each asked of the o
 
 A problem made from its registered name is sized before it is built (:func:`check_problem`): each
 problem module's ``estimate_data_bytes`` computes its data's bytes from the parameters alone, so
-``n_units = 10**6`` or ``n_train = 10**10`` is refused before a byte of it is drawn.
+data that alone exceeds the limit (``n_train = 10**10`` steps of Mackey-Glass: 158 GiB) is refused
+before a byte of it is drawn.
 
 The network is sized by building its layout only (:func:`evornn.nets.layer.layout_only`): the layer
 table, without the neuron groups or large fixed data, so a network of 10**12 parameters is sized
