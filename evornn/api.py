@@ -54,9 +54,12 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
     ``max_memory``: the memory guard's limit (:mod:`evornn.memory`; "auto": half the available
     memory, 0: none, "4GiB", bytes; None: not checked): before the network or the population is
     allocated, a run whose generation would need more raises :class:`~evornn.memory.MemoryLimitError`
-    (a ValueError) naming the settings and the estimate."""
+    (a ValueError) naming the settings and the estimate; a problem given by name is sized from its
+    parameters before it is built."""
     if isinstance(problem, str):
+        from .memory import check_problem
         from .problems.registry import make_problem
+        check_problem(problem, problem_params or {}, max_memory)
         problem = make_problem(problem, **(problem_params or {}))
     cls = get_strategy(optimiser)
     arch, net = choose_network(problem, arch, optimiser, net)

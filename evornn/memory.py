@@ -12,6 +12,11 @@ The estimate adds up the pieces that grow with the settings, each asked of the o
 * the network's own data (layer table, fixed data such as an echo-state reservoir, and what drawing
   that takes) and the problem's data (:meth:`Problem.data_bytes <evornn.problem.Problem.data_bytes>`).
 
+A problem made from its registered name is sized before it is built (:func:`check_problem`): each
+problem module's ``estimate_data_bytes`` computes its data's bytes from the parameters alone, so
+data that alone exceeds the limit (``n_train = 10**10`` steps of Mackey-Glass: 158 GiB) is refused
+before a byte of it is drawn.
+
 The network is sized by building its layout only (:func:`evornn.nets.layer.layout_only`): the layer
 table, without the neuron groups or large fixed data, so a network of 10**12 parameters is sized
 as fast as one of 10. ``max_memory``: ``"auto"`` (the default: half the memory this machine has
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 import re
 from dataclasses import dataclass, field
@@ -116,6 +122,33 @@ def check(est: Estimate, max_memory: Any) -> None:
     if allowed and est.total > allowed:
         raise MemoryLimitError(f"memory: {est.line()}; the limit is {fmt(allowed)} ({how}): lower these settings "
                                f'or raise run.max_memory (e.g. "16GiB"; 0: no limit)')
+
+
+def check_problem(name: str, params: dict, max_memory: Any = AUTO) -> int | None:
+    """Refuse in one line (:class:`MemoryLimitError`) the problem ``name`` with ``params`` when its
+    data alone, estimated from the parameters before anything is built
+    (:func:`evornn.problems.registry.estimate_data_bytes`), exceeds ``max_memory`` (None: not
+    checked). Returns the estimate (None: the problem has no estimate). The estimate is of the built
+    data: building it takes a few times that for a moment (lists of sequences before they are
+    concatenated: 1-5x at the problems' defaults under tracemalloc, 17x for a timeseries CSV
+    parsed into rows)."""
+    if max_memory is None:
+        return None
+    from .problems import registry
+    est = registry.estimate_data_bytes(name, params)
+    allowed, how = limit(max_memory)
+    if est is not None and allowed and est > allowed:
+        shown, args = registry.factory_arguments(name, params)
+        sizes = {k: v for k, v in args.items() if k != "seed" and (_count(v) or k == "path"
+                 or isinstance(v, (list, tuple)) and v and all(_count(x) for x in v))}
+        what = f"problem {shown}" + (f" ({_options(sizes)})" if sizes else "")
+        raise MemoryLimitError(f"memory: {what} needs about {fmt(est)} of data; the limit is {fmt(allowed)} "
+                               f'({how}): lower these settings or raise run.max_memory (e.g. "16GiB"; 0: no limit)')
+    return est
+
+
+def _count(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 # -- the estimate -----------------------------------------------------------------------------------

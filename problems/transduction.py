@@ -157,6 +157,16 @@ def _lengths(name: str, what: str, v) -> tuple[int, int]:
     return v
 
 
+def estimate_data_bytes(name: str, train_lengths: tuple, test_lengths: tuple, n_train: int, n_test: int,
+                        **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): per split, the source and
+    target symbols (int64) of strings of the expected length, and both start arrays."""
+    def split(n, lengths):
+        (a, b), n = lengths, int(n)
+        return 2 * 8 * (n * (int(a) + int(b)) // 2) + 2 * 8 * (n + 1)
+    return split(n_train, train_lengths) + split(n_test, test_lengths)
+
+
 def make(name: str = "copy-seq", n_symbols: int = 8, train_lengths: tuple = (1, 10), test_lengths: tuple = (11, 20),
          n_train: int = 256, n_test: int = 256, decoding: str = "teacher", teacher_prob: float = 0.5,
          seed: int = 0) -> TransductionProblem:
