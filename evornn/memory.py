@@ -93,11 +93,10 @@ def limit(max_memory: Any) -> tuple[int, str]:
 def fmt(n: float) -> str:
     """``n`` bytes for a person: 512 B, 3.2 MiB, 246 GiB."""
     n = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"):
+        if n < 1024 or unit == "YiB":
             return f"{n:.0f} {unit}" if unit == "B" or n >= 100 else f"{n:.3g} {unit}"
         n /= 1024
-    return f"{n:.3g} EiB"
 
 
 @dataclass

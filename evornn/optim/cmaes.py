@@ -94,6 +94,11 @@ class CMAES(Strategy):
         return config.population or 4 + int(3 * math.log(max(int(n_params), 1)))
 
     @classmethod
+    def size_settings(cls, config) -> dict:
+        """population 0 is pycma's default (the message counts its rows)."""
+        return {"population": config.population or "0 (pycma's default)"}
+
+    @classmethod
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
         """pycma's n x n matrices (covariance C, eigenvectors B, and the copies its eigendecomposition
         and update make: four), or O(n) vectors when separable; the population as pycma's arrays,
