@@ -140,6 +140,10 @@ class CTCProblem(Problem):
         self.check_network(net)
         bptt.check_supported(net)
 
+    def gradient_bytes(self, net) -> int:
+        from evornn.grad import ctc_bptt
+        return ctc_bptt.gradient_bytes(net, self.train)
+
     def gradient(self, net, w, seqs, seed: int = 0, truncation: int = 0):
         """(mean loss per sequence, its gradient) over training streams ``seqs``."""
         from evornn.grad import ctc_bptt

@@ -139,6 +139,10 @@ class TransductionProblem(Problem):
         self.check_network(net)
         seq2seq_bptt.check_supported(net)
 
+    def gradient_bytes(self, net) -> int:
+        from evornn.grad import seq2seq_bptt
+        return seq2seq_bptt.gradient_bytes(net, self.train)
+
     def gradient(self, net, w: np.ndarray, seqs: np.ndarray, seed: int = 0, truncation: int = 0):
         """(mean cross-entropy, its gradient) over training strings ``seqs``, decoded in the
         problem's mode (``seed``: scheduled sampling's draws)."""
