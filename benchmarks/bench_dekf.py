@@ -17,8 +17,10 @@ a^n b^n c^n), sigmoid outputs, peepholes where the name says so; "u0.1" starts e
 the gate biases uniform in [-0.1, 0.1] (the papers' range; evornn's default is uniform with the
 fan-in scale) and the gate biases at the network's options (input 0, forget 1, output 0). DEKF:
 global filter (one group) or neuron decoupling, P0 = 100 I, measurement noise R annealed 100 -> 3
-and process noise Q 1e-2 -> 1e-6 (e-folding 1,000 updates), or Q from 0.1 where the name says
-"q0.1". BPTT: Adam with evornn's defaults. Evolution: CoSyNE and CMA-ES with their defaults.
+and process noise Q 1e-2 -> 1e-6 (e-folding 1,000 updates), or Q from 0.1 with e-folding 5,000
+updates where the name says "q0.1"; the full (RTRL) Jacobian, or the truncated LSTM gradient the
+papers' LSTM used where it says "truncated". BPTT: Adam with evornn's defaults. Evolution: CoSyNE
+and CMA-ES with their defaults.
 
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
 ``--budget`` for a quick one. A script, not a test: it prints measured figures.
@@ -43,7 +45,11 @@ METHODS = {       # name -> (optimiser, architecture options, settings, initial 
     "dekf lstm-2 peephole global": ("dekf", PEEP2, {"decoupling": "global"}, 0.0),
     "dekf lstm-2 peephole global u0.1": ("dekf", PEEP2, {"decoupling": "global"}, 0.1),
     "dekf lstm-2 peephole neuron u0.1": ("dekf", PEEP2, {"decoupling": "neuron"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 q0.1": ("dekf", PEEP2, {"decoupling": "global", "process_noise": 0.1}, 0.1),
+    "dekf lstm-2 peephole global u0.1 truncated": ("dekf", PEEP2, {"decoupling": "global", "jacobian": "truncated"}, 0.1),
+    "dekf lstm-2 peephole global u0.1 q0.1": ("dekf", PEEP2, {"decoupling": "global", "process_noise": 0.1,
+                                                              "anneal": 5000.0}, 0.1),
+    "dekf lstm-2 peephole global u0.1 q0.1 truncated": ("dekf", PEEP2, {"decoupling": "global", "process_noise": 0.1,
+                                                                        "anneal": 5000.0, "jacobian": "truncated"}, 0.1),
     "bptt lstm-2": ("bptt", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
     "bptt lstm-2 peephole": ("bptt", PEEP2, {}, 0.0),
     "bptt lstm-2 peephole u0.1": ("bptt", PEEP2, {}, 0.1),
@@ -53,7 +59,8 @@ METHODS = {       # name -> (optimiser, architecture options, settings, initial 
     "cmaes lstm-2 peephole": ("cmaes", PEEP2, {}, 0.0),
 }
 DEFAULT = ("dekf lstm-2 peephole global,dekf lstm-2 peephole global u0.1,dekf lstm-2 peephole neuron u0.1,"
-           "dekf lstm-2 peephole global u0.1 q0.1,bptt lstm-2 peephole,bptt lstm-2 peephole u0.1,"
+           "dekf lstm-2 peephole global u0.1 truncated,dekf lstm-2 peephole global u0.1 q0.1,"
+           "dekf lstm-2 peephole global u0.1 q0.1 truncated,bptt lstm-2 peephole,bptt lstm-2 peephole u0.1,"
            "cosyne lstm-2 peephole,cmaes lstm-2 peephole")
 
 
