@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import sys
 import time
 
 import numpy as np
@@ -104,6 +105,7 @@ def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tupl
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--budget", type=int, default=200000, help="sequence presentations per run")
     ap.add_argument("--test-n", type=int, default=1000, help="largest n of the test strings")
     ap.add_argument("--target-n", type=int, default=10,
@@ -117,7 +119,11 @@ def main() -> None:
           f"median [min, max] | sequences to success: median [min, max] of solved | s per run |")
     print("|---|---|---|---|---|---|")
     for m in a.methods.split(","):
-        out = [run(m, s, a.budget, a.test_n, a.target_n) for s in range(a.seeds)]
+        out = []
+        for s in range(a.first_seed, a.first_seed + a.seeds):
+            out.append(run(m, s, a.budget, a.test_n, a.target_n))
+            print(f"  {m} seed {s}: largest n {out[-1][0]}, solved {out[-1][1]}, {out[-1][2]:,} sequences",
+                  file=sys.stderr, flush=True)
         ns = np.array([o[0] for o in out])
         solved = [o[2] for o in out if o[1]]
         seq = f"{int(np.median(solved)):,} [{min(solved):,}, {max(solved):,}]" if solved else "-"
