@@ -23,7 +23,9 @@ papers' LSTM used where it says "truncated". BPTT: Adam with evornn's defaults. 
 and CMA-ES with their defaults.
 
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
-``--budget`` for a quick one. A script, not a test: it prints measured figures.
+``--budget`` for a quick one; ``--first-seed`` splits the seeds over processes (each run's figures
+go to stderr). CMA-ES on a busy machine: ``OPENBLAS_NUM_THREADS=1`` (BLAS threads fight Numba's).
+A script, not a test: it prints measured figures.
 """
 from __future__ import annotations
 
