@@ -51,7 +51,7 @@ def load(method: str, env: str) -> dict:
     return doc
 
 
-def run_one(method: str, env: str, seed: int, budget: int | None) -> dict:
+def run_one(method: str, env: str, seed: int, budget: int | None, wall_clock: float = 0.0) -> dict:
     doc = load(method, env)
     prob = dict(doc["problem"])
     prob.pop("name")
@@ -61,6 +61,8 @@ def run_one(method: str, env: str, seed: int, budget: int | None) -> dict:
     stop = dict(doc["stop"])
     if budget:
         stop["max_evaluations"] = budget
+    if wall_clock:
+        stop["wall_clock"] = wall_clock
     runner = evornn.make_runner(method, "gym", arch, net=net, settings=settings, problem_params=prob, seed=seed,
                                 stop=stop, evaluator=LocalEvaluator(threads=1))
     t0 = time.perf_counter()
@@ -71,7 +73,8 @@ def run_one(method: str, env: str, seed: int, budget: int | None) -> dict:
             "evaluations": evals, "episodes": evals * p.episodes + int(res.progress.test_episodes),
             "env_steps": int(p.env_steps), "test_env_steps": int(p.test_env_steps), "test_return": res.solved_info.get("test_return"),
             "best_return": float(res.best_fitness), "seconds": time.perf_counter() - t0,
-            "n_params": int(runner.net.n_params), "arch": arch, "backend": "port" if p.port is not None else "gymnasium"}
+            "n_params": int(runner.net.n_params), "arch": arch,
+            "stopped_by": [s.criterion for s in res.stop_reasons], "backend": "port" if p.port is not None else "gymnasium"}
 
 
 def table(rows: list[dict], envs: list[str], methods: list[str]) -> str:
@@ -100,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--envs", default=",".join(ENVS))
     ap.add_argument("--methods", default="cosyne,cmaes,ga")
     ap.add_argument("--budget", type=int, default=None, help="max evaluations per run (default: the config's)")
+    ap.add_argument("--wall-clock", type=float, default=0.0,
+                    help="seconds per run (0: none): a run stopped by it counts as not solved (partial figures)")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (each run on one thread)")
     ap.add_argument("--out", default="results/gym_table.md")
     ap.add_argument("--jsonl", default=None, help="raw rows (default: --out with .jsonl)")
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = Path(a.jsonl) if a.jsonl else out.with_suffix(".jsonl")
     rows = []
-    jobs = [(m, env, seed, a.budget) for env in envs for m in methods for seed in range(a.first_seed, a.first_seed + a.seeds)]
+    jobs = [(m, env, seed, a.budget, a.wall_clock) for env in envs for m in methods for seed in range(a.first_seed, a.first_seed + a.seeds)]
     with ProcessPoolExecutor(a.jobs) if a.jobs > 1 else nullcontext() as pool:
         done = pool.map(run_one, *zip(*jobs)) if pool else (run_one(*j) for j in jobs)
         for r in done:
