@@ -32,6 +32,7 @@ reber         256 strings, 2,763 steps      256 other strings
 anbn          n = 1..10, 120 steps          n = 1..100, 10,200 steps
 anbncn        n = 1..10, 175 steps          n = 1..100, 15,250 steps
 mackey-glass  1,000 steps (100 washout)     10 runs of 1,000 forced + 83 free steps
+              (fitness "free": 10 x 183)
 sines         949 steps (100 washout)       699 steps (100 washout)
 parity        128 x 10 bits, 1,280 steps    256 other strings
 adding        100 x 50..55, about 5,300     256 sequences
@@ -254,8 +255,8 @@ class SequenceProblem(Problem):
 
     def set_readout(self, readout: str = "ridge", ridge: float = 0.0) -> "SequenceProblem":
         """``readout="ridge"``: every evaluation solves each network's dense readout by least
-        squares on the training split (``readout_data``; ridge-regularised when ``ridge`` > 0) before scoring it
-        (Evolino, :mod:`.readout`); "evolved" (the default): the readout genes are used as given."""
+        squares on the training split (``readout_data``; ridge-regularised when ``ridge`` > 0)
+        before scoring it (Evolino, :mod:`.readout`); "evolved" (the default): the readout genes are used as given."""
         R.check_readout(readout, ridge, f"problem {self.name}")
         self.readout, self.ridge = readout, float(ridge)
         if readout == "ridge":
