@@ -18,9 +18,13 @@ definitions in ``shared/reference/sequence-tasks.md``):
   Evolino-LSTM 1.9e-3 (ESN of 400 units 2.8e-4, of 1,000 units about 6e-5).
 
 Each table row is one network configuration (``CONFIGS``); ``esn-ridge`` (a 100-unit echo state
-network whose readout is the same kind of fit, one generation) is the ESN baseline.
+network whose readout is the same kind of fit, one generation) is the ESN baseline, ``esn-400``
+a 400-unit one closer to Jaeger's (spectral radius 0.8, input scaling 0.5). ``lstm-pybrain`` is
+the settings of PyBrain's Evolino example for the sines (40 cells, weights in +-0.01, Cauchy
+0.001, the input weights scaled by 0.001: its ``backprojectionFactor``); ``lstm-mg`` a 40-cell
+LSTM for Mackey-Glass, best with ``--fitness free`` (the problem's free-running fitness).
 
-    python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm linear]
+    python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm-pybrain linear]
     python benchmarks/bench_evolino.py --mg [--seeds 5] [--generations 100] [--n-train 3000 --washout 1000] [--ridge 1e-6]
                                        [--fitness free] [--configs lstm-mg]
 
@@ -56,6 +60,7 @@ CONFIGS = {
                     {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "linear": ("elman", lambda k: {"n_hidden": 2 * k, "activation": "linear"}, {"population": 8, "trials": 2}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
+    "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
 }
 
 
