@@ -54,6 +54,8 @@ CONFIGS = {
                 {"population": 20, "trials": 1, "init_range": 0.5, "mutation_scale": 0.05}),
     "lstm-mg-fine": ("lstm", lambda k: {"n_hidden": 40},                             # smaller mutations
                      {"population": 20, "trials": 1, "init_range": 0.5, "mutation_scale": 0.005}),
+    "lstm-mg-finer": ("lstm", lambda k: {"n_hidden": 40},
+                      {"population": 20, "trials": 1, "init_range": 0.5, "mutation_scale": 0.0005}),
     "lstm-small": ("lstm", lambda k: {"n_hidden": 10},                              # near-linear start
                    {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "elman-tanh": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},
