@@ -32,7 +32,7 @@ import numpy as np
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
-from .supervised import SequenceData
+from .supervised import SequenceData, data_bytes
 
 DESCRIPTIONS = {
     "copy": "copy task: repeat a sequence of random 8-bit vectors after a delimiter (Graves et al. 2014)",
@@ -41,6 +41,7 @@ DESCRIPTIONS = {
 }
 DESCRIPTION = DESCRIPTIONS["copy"]
 MULTIPLIERS = (1, 2, 5)          # test lengths: the training range, 2x and 5x the longest
+LENGTHS = {"copy": (1, 10), "repeat-copy": (1, 5), "assoc-recall": (2, 6)}   # default min_length, max_length
 
 
 def copy_sequence(length: int, bits: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -175,6 +176,30 @@ def _check(name: str, **ints) -> dict:
     return {k: int(v) for k, (v, _lo) in ints.items()}
 
 
+def _defaults(name: str, min_length, max_length, max_repeats, bits) -> tuple:
+    """(min_length, max_length, max_repeats, bits) with the task's defaults for those not given."""
+    lo, hi = LENGTHS[name]
+    return (lo if min_length is None else min_length, hi if max_length is None else max_length,
+            5 if max_repeats is None else max_repeats, (6 if name == "assoc-recall" else 8) if bits is None else bits)
+
+
+def estimate_data_bytes(name: str, min_length: int | None, max_length: int | None, n_train: int, n_test: int,
+                        max_repeats: int | None, bits: int | None, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): the training sequences at the
+    expected length and the test groups (training lengths, 2x and 5x the longest). A sequence of
+    length L takes 2L + 1 steps (copy), L + 2 + repeats * L with E[repeats] = (max_repeats + 1) / 2
+    (repeat-copy) or 4L + 8 (assoc-recall)."""
+    lo, hi, R, b = (int(x) for x in _defaults(name, min_length, max_length, max_repeats, bits))
+    n_train, n_test = int(n_train), int(n_test)
+    # 4 x the steps of n sequences of length L (2L: twice the expected length of a uniform lo..hi)
+    steps4 = {"copy": lambda n, L2: n * (4 * L2 + 4), "repeat-copy": lambda n, L2: n * (L2 * (R + 3) + 8),
+              "assoc-recall": lambda n, L2: n * (8 * L2 + 32)}[name]
+    n_in, n_out = (b + 1, b) if name == "copy" else (b + 2, b + 1) if name == "repeat-copy" else (b + 2, b)
+    test = steps4(n_test, lo + hi) + sum(steps4(n_test, 2 * m * hi) for m in MULTIPLIERS[1:])
+    return (data_bytes(steps4(n_train, lo + hi) // 4, n_train, n_in, n_out)
+            + data_bytes(test // 4, len(MULTIPLIERS) * n_test, n_in, n_out))
+
+
 def make(name: str = "copy", min_length: int | None = None, max_length: int | None = None,
          n_train: int = 32, n_test: int = 32, max_repeats: int | None = None, bits: int | None = None,
          seed: int = 0) -> MemoryTask:
@@ -185,13 +210,10 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
         raise ValueError(f"problem {name}: the memory tasks are {', '.join(DESCRIPTIONS)}")
     if max_repeats is not None and name != "repeat-copy":
         raise ValueError(f"problem {name}: max_repeats is an option of repeat-copy only")
-    max_repeats = 5 if max_repeats is None else max_repeats
-    lo_default, hi_default = {"copy": (1, 10), "repeat-copy": (1, 5), "assoc-recall": (2, 6)}[name]
     lo_min = 2 if name == "assoc-recall" else 1
-    v = _check(name, min_length=(lo_default if min_length is None else min_length, lo_min),
-               max_length=(hi_default if max_length is None else max_length, lo_min),
-               n_train=(n_train, 1), n_test=(n_test, 1), max_repeats=(max_repeats, 1), seed=(seed, 0),
-               bits=((6 if name == "assoc-recall" else 8) if bits is None else bits, 1))
+    lo, hi, max_repeats, bits = _defaults(name, min_length, max_length, max_repeats, bits)
+    v = _check(name, min_length=(lo, lo_min), max_length=(hi, lo_min), n_train=(n_train, 1), n_test=(n_test, 1),
+               max_repeats=(max_repeats, 1), seed=(seed, 0), bits=(bits, 1))
     lo, hi = v["min_length"], v["max_length"]
     if lo > hi:
         raise ValueError(f"problem {name}: need min_length <= max_length, got {lo} > {hi}")

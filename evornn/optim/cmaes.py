@@ -90,8 +90,13 @@ class CMAES(Strategy):
     @classmethod
     def rows(cls, config, n_params) -> int:
         """lambda: the configured population, else pycma's default 4 + floor(3 ln n). (IPOP restarts
-        double it; the guard sizes the first run.)"""
+        double it; the guard sizes the first run and :attr:`memory_room` each restart.)"""
         return config.population or 4 + int(3 * math.log(max(int(n_params), 1)))
+
+    @classmethod
+    def size_settings(cls, config) -> dict:
+        """population 0 is pycma's default (the message counts its rows)."""
+        return {"population": config.population or "0 (pycma's default)"}
 
     @classmethod
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
@@ -117,6 +122,7 @@ class CMAES(Strategy):
         self.check_mean = np.zeros(0)              # the mean after the last tell (replay check)
         self._asked: list | None = None
         self.pycma_stop: dict = {}                 # pycma's stop() once it fired without restarts
+        self.memory_refusal = ""                   # why an IPOP restart was refused (memory.room)
 
     # -- pycma runs -----------------------------------------------------------------------------
     def _start(self) -> None:
@@ -171,14 +177,27 @@ class CMAES(Strategy):
         if fired and self.config.restarts == "none":
             self.pycma_stop = fired          # the run ends (see stop())
         elif fired:
+            refused = (self.memory_room(2 * self.popsize)
+                       if self.config.restarts == "ipop" and self.memory_room is not None else None)
+            if refused:                      # the doubled population would not fit: the run ends here
+                self.pycma_stop = {**fired, "ipop_memory": 2 * self.popsize}
+                self.memory_refusal = refused
+                return
             self.restart_count += 1
             if self.config.restarts == "ipop":
                 self.popsize *= 2
             self._start()
 
     def stop(self) -> list:
-        """Without restarts: pycma's own termination criteria, once they fire."""
+        """Without restarts: pycma's own termination criteria, once they fire; with IPOP restarts,
+        a restart whose doubled population would exceed the run's memory limit."""
         from evornn.stopping import StopReason
+        if "ipop_memory" in self.pycma_stop:
+            n = self.pycma_stop["ipop_memory"]
+            return [StopReason("cmaes.ipop_memory", float(n), float(self.popsize),
+                               f"CMA-ES's IPOP restart (pycma's {', '.join(k for k in self.pycma_stop if k != 'ipop_memory')}) "
+                               f"would double the population to {n:,}, which the memory limit refuses; "
+                               f"{self.memory_refusal}")]
         return [StopReason(f"cmaes.{k}", float(v) if isinstance(v, (int, float)) else 1.0, 0.0,
                            f"CMA-ES stopped by pycma's {k} (restarts = 'none')")
                 for k, v in self.pycma_stop.items()]
