@@ -226,6 +226,9 @@ def test_mackey_glass_free_fitness_scores_free_running_windows_and_solves_the_re
     res = prob.evaluate(net, W)
     assert np.array_equal(res.chromosomes, R.solve(net, W, rd, 1e-6))
     assert np.array_equal(res.fitness, prob.score(net, res.chromosomes, tr).fitness)
+    from evornn.problems import registry as preg
+    est = preg.estimate_data_bytes("mackey-glass", prob.params())     # the memory guard counts the windows
+    assert est == pytest.approx(prob.data_bytes(), rel=0.01) and est > preg.estimate_data_bytes("mackey-glass", one.params())
     with pytest.raises(ValueError, match="fitness must be 'one-step' or 'free'"):
         make_problem("mackey-glass", fitness="both")
     with pytest.raises(ValueError, match="fitness 'free' needs"):
