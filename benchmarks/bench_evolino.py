@@ -118,11 +118,14 @@ def main() -> None:
     ap.add_argument("--ridge", type=float, default=0.0, help="the problem's ridge (0: the pseudo-inverse)")
     ap.add_argument("--fitness", default="one-step", choices=["one-step", "free"],
                     help="Mackey-Glass fitness: one-step prediction or free-running windows (the problem's fitness)")
+    ap.add_argument("--train-runs", type=int, default=10, help="Mackey-Glass fitness 'free': training windows")
     ap.add_argument("--seed0", type=int, default=0, help="the first seed")
     a = ap.parse_args()
     rows = []
     if a.mg:
         params = {"n_train": a.n_train, "washout": a.washout, "fitness": a.fitness}
+        if a.fitness == "free":
+            params["train_runs"] = a.train_runs
         for cfg in a.configs:
             # k = 10: the linear network has 20 units on Mackey-Glass
             runs = [run_one(cfg, "mackey-glass", params, 10, a.generations, s, a.ridge)
