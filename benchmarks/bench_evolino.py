@@ -18,10 +18,15 @@ definitions in ``shared/reference/sequence-tasks.md``):
   Evolino-LSTM 1.9e-3 (ESN of 400 units 2.8e-4, of 1,000 units about 6e-5).
 
 Each table row is one network configuration (``CONFIGS``); ``esn-ridge`` (a 100-unit echo state
-network whose readout is the same kind of fit, one generation) is the ESN baseline.
+network whose readout is the same kind of fit, one generation) is the ESN baseline, ``esn-400``
+a 400-unit one closer to Jaeger's (spectral radius 0.8, input scaling 0.5). ``lstm-pybrain`` is
+the settings of PyBrain's Evolino example for the sines (40 cells, weights in +-0.01, Cauchy
+0.001, the input weights scaled by 0.001: its ``backprojectionFactor``); ``lstm-mg`` a 40-cell
+LSTM for Mackey-Glass, best with ``--fitness free`` (the problem's free-running fitness).
 
-    python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm linear]
+    python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm-pybrain linear]
     python benchmarks/bench_evolino.py --mg [--seeds 5] [--generations 100] [--n-train 3000 --washout 1000] [--ridge 1e-6]
+                                       [--fitness free] [--configs lstm-mg]
 
 (On Mackey-Glass the ``linear`` configuration has 20 units.)
 """
@@ -38,6 +43,19 @@ from evornn.problems.registry import make_problem
 # name -> (arch, network options (n_hidden: a function of k for the sines), evolino settings)
 CONFIGS = {
     "lstm": ("lstm", lambda k: {"n_hidden": 10}, {"population": 20, "trials": 4, "init_range": 0.5}),
+    # PyBrain's superimposed-sines example (its Evolino, the reference implementation): 40 cells,
+    # 20 chromosomes per cell, one network per chromosome, weights in +-0.01, Cauchy 0.001, the
+    # fed-back output scaled by 0.001 (its backprojectionFactor = input_scale here)
+    "lstm-pybrain": ("lstm", lambda k: {"n_hidden": 40},
+                     {"population": 20, "trials": 1, "init_range": 0.01, "mutation_scale": 0.001,
+                      "input_scale": 0.001}),
+    # the same evolver for Mackey-Glass: larger weights (the series needs the nonlinearity)
+    "lstm-mg": ("lstm", lambda k: {"n_hidden": 40},
+                {"population": 20, "trials": 1, "init_range": 0.5, "mutation_scale": 0.05}),
+    "lstm-mg-fine": ("lstm", lambda k: {"n_hidden": 40},                             # smaller mutations
+                     {"population": 20, "trials": 1, "init_range": 0.5, "mutation_scale": 0.005}),
+    "lstm-mg-finer": ("lstm", lambda k: {"n_hidden": 40},
+                      {"population": 20, "trials": 1, "init_range": 0.5, "mutation_scale": 0.0005}),
     "lstm-small": ("lstm", lambda k: {"n_hidden": 10},                              # near-linear start
                    {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "elman-tanh": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},
@@ -46,10 +64,12 @@ CONFIGS = {
                     {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "linear": ("elman", lambda k: {"n_hidden": 2 * k, "activation": "linear"}, {"population": 8, "trials": 2}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
+    "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
 }
 
 
-def run_one(cfg: str, problem: str, params: dict, k: int, generations: int, seed: int, ridge: float = 0.0) -> dict:
+def run_one(cfg: str, problem: str, params: dict, k: int, generations: int, seed: int, ridge: float = 0.0,
+            verbose: bool = True) -> dict:
     arch, net, settings = CONFIGS[cfg]
     t0 = time.perf_counter()
     if settings is None:        # the ESN baseline: its own ridge fit, one generation
@@ -65,9 +85,13 @@ def run_one(cfg: str, problem: str, params: dict, k: int, generations: int, seed
     netw = evornn.api.make_network(prob, arch, **(net(k) if settings is not None else {**net(k), "seed": seed}))
     test = prob.evaluate_test(netw, res.best_chromosome).metric(prob.metric_names, "nrmse")[0]
     train = res.best_metrics.get("nrmse", float("nan"))
-    return {"test": float(test), "train": float(train), "solved": bool(res.solved),
-            "generations": res.progress.generation, "evaluations": res.progress.evaluations,
-            "seconds": time.perf_counter() - t0}
+    out = {"test": float(test), "train": float(train), "solved": bool(res.solved),
+           "generations": res.progress.generation, "evaluations": res.progress.evaluations,
+           "seconds": time.perf_counter() - t0}
+    if verbose:
+        print(f"  {problem} {params} {cfg} seed {seed}: test NRMSE {out['test']:.3g}, train {out['train']:.3g}, "
+              f"{out['evaluations']} evaluations ({out['generations']} generations), {out['seconds']:.0f} s", flush=True)
+    return out
 
 
 def table(title: str, rows: list[tuple[str, str, list[dict]]], reference: dict[str, str], threshold: float) -> None:
@@ -92,21 +116,30 @@ def main() -> None:
     ap.add_argument("--n-train", type=int, default=1000)
     ap.add_argument("--washout", type=int, default=100)
     ap.add_argument("--ridge", type=float, default=0.0, help="the problem's ridge (0: the pseudo-inverse)")
+    ap.add_argument("--fitness", default="one-step", choices=["one-step", "free"],
+                    help="Mackey-Glass fitness: one-step prediction or free-running windows (the problem's fitness)")
+    ap.add_argument("--train-runs", type=int, default=10, help="Mackey-Glass fitness 'free': training windows")
+    ap.add_argument("--seed0", type=int, default=0, help="the first seed")
     a = ap.parse_args()
     rows = []
     if a.mg:
-        params = {"n_train": a.n_train, "washout": a.washout}
+        params = {"n_train": a.n_train, "washout": a.washout, "fitness": a.fitness}
+        if a.fitness == "free":
+            params["train_runs"] = a.train_runs
         for cfg in a.configs:
             # k = 10: the linear network has 20 units on Mackey-Glass
-            runs = [run_one(cfg, "mackey-glass", params, 10, a.generations, s, a.ridge) for s in range(a.seeds)]
+            runs = [run_one(cfg, "mackey-glass", params, 10, a.generations, s, a.ridge)
+                    for s in range(a.seed0, a.seed0 + a.seeds)]
             rows.append(("MG NRMSE84", cfg, runs))
-            table(f"Mackey-Glass (n_train {a.n_train}, washout {a.washout}, ridge {a.ridge:g}), {a.generations} generations, "
+            table(f"Mackey-Glass (n_train {a.n_train}, washout {a.washout}, ridge {a.ridge:g}, fitness {a.fitness}), "
+                  f"{a.generations} generations, "
                   f"{a.seeds} seeds", rows[-1:], {"MG NRMSE84": "Evolino-LSTM 1.9e-3; ESN-400 2.8e-4"}, 1.9e-3)
         return
     ref = {f"k={k}": ("Evolino-LSTM generated" + ("; ESN failed" if k >= 3 else "")) for k in a.ks}
     for k in a.ks:
         for cfg in a.configs:
-            runs = [run_one(cfg, "sines", {"k": k}, k, a.generations, s, a.ridge) for s in range(a.seeds)]
+            runs = [run_one(cfg, "sines", {"k": k}, k, a.generations, s, a.ridge)
+                    for s in range(a.seed0, a.seed0 + a.seeds)]
             rows.append((f"k={k}", cfg, runs))
             table(f"sines k={k}", rows[-1:], ref, 0.05)
     table(f"superimposed sines, {a.generations} generations at most, {a.seeds} seeds "

@@ -30,7 +30,8 @@ The pole problems use the network's own bias (``bias_input = 0``); ``max_nodes``
 genomes (``--max-nodes``, 16). Seeds run one after another, each on all threads.
 
     python benchmarks/bench_neat.py [--tasks xor,dpv,dpnv,memory,memory-gates,dpnv-gates] [--seeds 20]
-                                    [--max-evals N] [--max-nodes 16] [--quiet]
+                                    [--max-evals N] [--max-nodes 16] [--quiet] [--seed0 0]
+                                    [--set mate_only=0.2 --set mate_average=0.4 ...]
 """
 from __future__ import annotations
 
@@ -65,11 +66,13 @@ TASKS = {
 }
 
 
-def run_task(name: str, seeds: int, max_evals: int | None, max_nodes: int, quiet: bool) -> dict:
-    t = TASKS[name]
+def run_task(name: str, seeds: int, max_evals: int | None, max_nodes: int, quiet: bool,
+             extra: dict | None = None, seed0: int = 0) -> dict:
+    t = dict(TASKS[name])
+    t["settings"] = {**t["settings"], **(extra or {})}
     limit = max_evals or t["max_evals"]
     evals, gens, solved, general, t0 = [], [], 0, [], time.time()
-    for seed in range(seeds):
+    for seed in range(seed0, seed0 + seeds):
         res = evornn.optimise("neat", t["problem"], "neat-net", problem_params=t["params"],
                               net={"max_nodes": max_nodes, **t["net"]}, settings=t["settings"],
                               stop={"max_evaluations": limit}, seed=seed)
@@ -91,6 +94,8 @@ def run_task(name: str, seeds: int, max_evals: int | None, max_nodes: int, quiet
 def report(r: dict) -> str:
     e = r["evals"]
     line = f"{r['task']:6s} solved {r['solved']}/{r['runs']} (limit {r['limit']:,} evaluations)"
+    if len(e) > 1:
+        line += f"  std error {statistics.stdev(e) / len(e) ** 0.5:,.0f}"
     if e:
         line += (f"  mean {statistics.mean(e):,.0f}  median {statistics.median(e):,.0f}  "
                  f"min {min(e):,}  max {max(e):,} evaluations")
@@ -106,14 +111,22 @@ def main() -> None:
     ap.add_argument("--max-evals", type=int, default=None, help="evaluations per run at most (default per task)")
     ap.add_argument("--max-nodes", type=int, default=16, help="neat-net max_nodes")
     ap.add_argument("--quiet", action="store_true", help="only the summary lines")
+    ap.add_argument("--seed0", type=int, default=0, help="the first seed")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a neat setting of every task (a Python literal: 0.2, True)")
     a = ap.parse_args()
+    import ast
+    extra = {}
+    for kv in a.set:
+        k, _, v = kv.partition("=")
+        extra[k.strip()] = ast.literal_eval(v.strip())
     names = [n.strip() for n in a.tasks.split(",") if n.strip()]
     bad = [n for n in names if n not in TASKS]
     if bad:
         ap.error(f"unknown task {bad[0]!r}; choose from {', '.join(TASKS)}")
     results = []
     for n in names:
-        results.append(run_task(n, a.seeds, a.max_evals, a.max_nodes, a.quiet))
+        results.append(run_task(n, a.seeds, a.max_evals, a.max_nodes, a.quiet, extra, a.seed0))
         print(report(results[-1]), flush=True)
     print("\nsummary")
     for r in results:

@@ -32,6 +32,7 @@ reber         256 strings, 2,763 steps      256 other strings
 anbn          n = 1..10, 120 steps          n = 1..100, 10,200 steps
 anbncn        n = 1..10, 175 steps          n = 1..100, 15,250 steps
 mackey-glass  1,000 steps (100 washout)     10 runs of 1,000 forced + 83 free steps
+              (fitness "free": 10 x 183)
 sines         949 steps (100 washout)       699 steps (100 washout)
 parity        128 x 10 bits, 1,280 steps    256 other strings
 adding        100 x 50..55, about 5,300     256 sequences
@@ -216,9 +217,13 @@ class SequenceProblem(Problem):
                  precheck: Sequence[tuple[str, str, float]] = (),
                  feedback: tuple[Sequence[int], Sequence[int]] = ((), ()), causal: bool = False,
                  description: str = "", solved_description: str = "", output_activation: str = "linear",
-                 default_net: dict | None = None, params: dict | None = None):
+                 default_net: dict | None = None, params: dict | None = None,
+                 readout_data: SequenceData | None = None):
         self.name = name
         self.train, self.test = train, test
+        # the split a solved readout (readout = "ridge", esn-ridge) is fitted on: the training
+        # split unless the problem scores its networks on other data (mackey-glass, fitness "free")
+        self.readout_data = train if readout_data is None else readout_data
         if threshold is None and (tolerance is None or not tolerance >= 0):
             raise ValueError(f"problem {name}: give a tolerance >= 0 or a threshold, got {tolerance} and {threshold}")
         self._mode = K.TOLERANCE if threshold is None else K.THRESHOLD
@@ -258,8 +263,8 @@ class SequenceProblem(Problem):
 
     def set_readout(self, readout: str = "ridge", ridge: float = 0.0) -> "SequenceProblem":
         """``readout="ridge"``: every evaluation solves each network's dense readout by least
-        squares on the training split (ridge-regularised when ``ridge`` > 0) before scoring it
-        (Evolino, :mod:`.readout`); "evolved" (the default): the readout genes are used as given."""
+        squares on the training split (``readout_data``; ridge-regularised when ``ridge`` > 0)
+        before scoring it (Evolino, :mod:`.readout`); "evolved" (the default): the readout genes are used as given."""
         R.check_readout(readout, ridge, f"problem {self.name}")
         self.readout, self.ridge = readout, float(ridge)
         if readout == "ridge":
@@ -302,7 +307,7 @@ class SequenceProblem(Problem):
             width = int(net.n_outputs + net.L[0, NOUT] + net.L[1, NOUT])
             out += int(threads) * T * width * n * 8
         if self.readout == "ridge":
-            out += R.solve_bytes(net, self.train, rows, threads)
+            out += R.solve_bytes(net, self.readout_data, rows, threads)
         return out
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray | None = None) -> EvalResult:
@@ -317,7 +322,7 @@ class SequenceProblem(Problem):
         if W.ndim != 2 or W.shape[1] != net.n_params:
             raise ValueError(f"problem {self.name}: population must have shape (P, {net.n_params}) for "
                              f"{net.name}, got {W.shape}")
-        V = R.solve(net, W, self.train, self.ridge)
+        V = R.solve(net, W, self.readout_data, self.ridge)
         res = self.score(net, V, self.train)
         res.chromosomes = V
         return res

@@ -176,3 +176,60 @@ def test_evolino_solves_two_superimposed_sines_with_a_fixed_seed(net, settings):
     res = evornn.optimise("evolino", "sines", "elman", net=net, problem_params={"k": 2, "readout": "ridge"},
                           settings=settings, stop={"max_generations": 5}, seed=0)
     assert res.solved and res.solved_info["test_nrmse"] <= 0.05
+
+
+def test_input_scale_scales_the_input_weights_initial_range_and_mutations():
+    """input_scale (PyBrain's backprojectionFactor): the same draws, the input weights (W_in) times
+    input_scale, at the start and after a generation's Cauchy copies (same fitness, same parents)."""
+    net = build("lstm", 1, 1, n_hidden=3)
+    prob = make_problem("sines", readout="ridge")
+    pools = []
+    for scale in (1.0, 1e-3):
+        s = Evolino(net.n_params, Evolino.Config(population=8, trials=1, input_scale=scale), np.random.default_rng(4))
+        s.setup(prob, net)
+        W = s.ask()
+        first = s.pool.copy()
+        s.tell(W, np.arange(8.0))
+        pools.append((first, s.pool.copy()))
+    idx = Evolino.input_weights(net)
+    assert idx.size == 4 * 3 and np.array_equal(idx, net.unflatten(np.arange(net.n_params, dtype=float))["W_in"].ravel())
+    rest = np.setdiff1d(np.arange(net.n_params), idx)
+    for a, b in zip(*pools):
+        assert np.allclose(b[:, idx], 1e-3 * a[:, idx], rtol=1e-12, atol=0)
+        assert np.array_equal(b[:, rest], a[:, rest])
+    with pytest.raises(ValueError, match="evolino.input_scale must be > 0"):
+        Evolino(net.n_params, Evolino.Config(input_scale=0.0), np.random.default_rng(0))
+
+
+def test_evolino_lstm_generates_two_sines_with_pybrains_settings():
+    """PyBrain's Evolino recipe (weights in +-0.01, the fed-back output scaled by 0.001): a 10-cell
+    LSTM generates k = 2 on the test range within two generations."""
+    settings = {"population": 8, "trials": 1, "init_range": 0.01, "mutation_scale": 0.001, "input_scale": 0.001}
+    res = evornn.optimise("evolino", "sines", "lstm", net={"n_hidden": 10}, problem_params={"k": 2, "readout": "ridge"},
+                          settings=settings, stop={"max_generations": 2}, seed=0)
+    assert res.solved and res.solved_info["test_nrmse"] <= 0.05
+
+
+def test_mackey_glass_free_fitness_scores_free_running_windows_and_solves_the_readout_on_one_step_data():
+    prob = make_problem("mackey-glass", n_train=300, washout=20, horizon=10, train_runs=4, fitness="free", n_runs=2,
+                        test_forced=50,
+                        readout="ridge", ridge=1e-6)
+    one = make_problem("mackey-glass", n_train=300, washout=20, horizon=10, n_runs=2, test_forced=50)
+    tr, rd = prob.train, prob.readout_data
+    assert np.array_equal(rd.X, one.train.X) and np.array_equal(rd.mask, one.train.mask)
+    assert tr.n_sequences == 4 and np.all(np.diff(tr.starts) == 20 + 10 - 1)
+    assert int(tr.mask.sum()) == 4 * 10 and np.array_equal(tr.free, tr.starts[:-1] + 20)
+    # each window is the series itself: inputs s[a..], targets s[a+1..], inside the training part
+    assert np.array_equal(tr.X[1:29, 0], tr.Y[:28, 0]) and tr.X[-1, 0] in rd.X[:, 0]
+    net = build("elman", 1, 1, n_hidden=6, activation="tanh")
+    W = net.init(np.random.default_rng(1), 3)
+    res = prob.evaluate(net, W)
+    assert np.array_equal(res.chromosomes, R.solve(net, W, rd, 1e-6))
+    assert np.array_equal(res.fitness, prob.score(net, res.chromosomes, tr).fitness)
+    from evornn.problems import registry as preg
+    est = preg.estimate_data_bytes("mackey-glass", prob.params())     # the memory guard counts the windows
+    assert est == pytest.approx(prob.data_bytes(), rel=0.01) and est > preg.estimate_data_bytes("mackey-glass", one.params())
+    with pytest.raises(ValueError, match="fitness must be 'one-step' or 'free'"):
+        make_problem("mackey-glass", fitness="both")
+    with pytest.raises(ValueError, match="fitness 'free' needs"):
+        make_problem("mackey-glass", fitness="free", n_train=50, washout=40)

@@ -194,6 +194,38 @@ def test_crossover_aligns_genes_by_innovation_number():
     assert all(c[3] for c in never.conns.values())
 
 
+def test_averaging_crossover_takes_the_mean_of_matching_weights():
+    child = G.crossover(P1, P2, np.random.default_rng(0), 0.75, average=True)
+    assert child.conns.keys() == P1.conns.keys()
+    for k, (_a, _b, w, _e) in child.conns.items():
+        assert w == (pytest.approx(0.0) if k in P2.conns else P1.conns[k][2])    # P2's weights are -P1's
+
+
+def test_mate_only_leaves_crossover_children_unmutated():
+    """With mate_only = 1 (and mutate_only = 0) only the children of a parent with itself are mutated;
+    with mate_only = 0 every child is."""
+    net = evornn.api.make_network(make_problem("xor"), "neat-net", max_nodes=6)
+    for mate_only in (1.0, 0.0):
+        s = NEAT(net.n_params, make_config(NEATConfig, {"population": 6, "mate_only": mate_only, "mutate_only": 0.0},
+                                           "neat"), np.random.default_rng(3))
+        s.setup(None, net)
+        s.ask()
+        s.genomes[0], s.genomes[1] = P1.copy(), P2.copy()
+        mutated = []
+        s._mutate = lambda g: mutated.append(g)
+        children = [s._offspring([0, 1], [], np.array([2.0, 1.0])) for _ in range(40)]
+        if mate_only:
+            plain = [c for c in children if not any(c is m for m in mutated)]
+            assert 0 < len(mutated) < 40 and len(plain) == 40 - len(mutated)
+            for c in plain:       # crossovers of P1 and P2: P1's genes, weights from either
+                assert c.conns.keys() == P1.conns.keys()
+                assert all(w in (P1.conns[k][2], P2.conns.get(k, P1.conns[k])[2]) for k, (_a, _b, w, _e) in c.conns.items())
+        else:
+            assert len(mutated) == 40
+    with pytest.raises(ValueError, match="neat.mate_average must be in"):
+        make_config(NEATConfig, {"mate_average": 1.5}, "neat").validate()
+
+
 def test_compatibility_distance_by_hand():
     # P1 vs P2: matching 1-5 (|w diffs| 0.2, 0.4, 0.6, 0.8, 1.0: mean 0.6), disjoint 6, 7, 8 (D = 3:
     # 8 lies below P2's last gene 10), excess 9, 10 (E = 2); N = 9 genes, or 1 (both below 20)

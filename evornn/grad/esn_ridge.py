@@ -97,7 +97,7 @@ class EsnRidge(Strategy):
         self.generations = 0         # tells so far: one is all the fit needs
 
     def setup(self, problem, net) -> None:
-        data = getattr(problem, "train", None)
+        data = getattr(problem, "readout_data", getattr(problem, "train", None))
         if data is None or not hasattr(data, "mask"):
             raise ValueError(f"esn-ridge fits a supervised sequence problem's data; problem "
                              f"{getattr(problem, 'name', problem)!r} has none")

@@ -31,6 +31,14 @@ problem). Core parameters that belong to no unit form one shared subpopulation. 
 
 The initial chromosomes are uniform in +-``init_range`` (``init = "uniform"``; PyBrain: 0.1) or
 the network's own initialisation (``"network"``).
+
+``input_scale`` is PyBrain's ``backprojectionFactor`` (its Evolino network multiplies the fed-back
+output by it before the input weights; 0.01 by default, 0.001 in its superimposed-sines example):
+here the input weights (the first layer's ``W_in``) are the genes, so their initial range, their
+Cauchy mutation and their burst mutation are scaled by ``input_scale`` instead, which gives the
+same distribution of networks. With a small ``init_range`` (PyBrain's example: 0.01) the
+network starts near its linear regime and its states carry the input history with little
+distortion, which the solved readout can use to generate (see the README's Evolino section).
 """
 from __future__ import annotations
 
@@ -52,6 +60,7 @@ class EvolinoConfig:
     credit: str = "max"             # a chromosome's fitness: "max" or "mean" of its networks'
     init: str = "uniform"           # uniform (+-init_range) | network (its initialiser)
     init_range: float = 0.1
+    input_scale: float = 1.0        # the input weights' scale (PyBrain's backprojectionFactor)
 
     def validate(self, where: str = "evolino") -> None:
         def bad(key: str, rule: str) -> None:
@@ -60,7 +69,7 @@ class EvolinoConfig:
             bad("population", ">= 4")
         if self.trials < 1:
             bad("trials", ">= 1")
-        for k in ("mutation_scale", "burst_scale", "init_range"):
+        for k in ("mutation_scale", "burst_scale", "init_range", "input_scale"):
             if not getattr(self, k) > 0:
                 bad(k, "> 0")
         if self.stagnation < 1:
@@ -83,6 +92,16 @@ class Evolino(ESP):
                  readout: np.ndarray | None = None) -> None:
         self._readout = np.zeros(0, dtype=np.int64) if readout is None else np.asarray(readout, dtype=np.int64)
         super().__init__(n_params, config, rng, init, groups)
+        self._scale = np.ones(n_params)     # per gene: input_scale on the input weights, else 1
+
+    @staticmethod
+    def input_weights(net) -> np.ndarray:
+        """The chromosome indices of ``net``'s input weights: its first ``W_in`` block (layer 0)."""
+        blocks = net.unflatten(np.arange(net.n_params, dtype=np.float64))
+        for name, v in blocks.items():
+            if name.split(".")[-1] == "W_in":
+                return np.asarray(v, dtype=np.int64).ravel()
+        return np.zeros(0, dtype=np.int64)
 
     @staticmethod
     def units_for(net) -> tuple[list[np.ndarray], np.ndarray]:
@@ -103,6 +122,19 @@ class Evolino(ESP):
         if self.groups is None:
             groups, self._readout = self.units_for(net)
             self._set_groups(groups)
+        if self.config.input_scale != 1.0:
+            idx = self.input_weights(net)
+            if idx.size == 0:
+                raise ValueError(f"evolino.input_scale needs a network whose first layer has input weights "
+                                 f"(W_in); {net.name} has none: leave input_scale = 1")
+            self._scale = np.ones(self.n_params)
+            self._scale[idx] = self.config.input_scale
+
+    def ask(self) -> np.ndarray:
+        if self.pool is None and self.config.init == "uniform":
+            c = self.config
+            self.pool = self._scale * self.rng.uniform(-c.init_range, c.init_range, (c.population, self.n_params))
+        return super().ask()
 
     def _set_groups(self, groups: list[np.ndarray]) -> None:
         super()._set_groups(groups)
@@ -134,7 +166,7 @@ class Evolino(ESP):
             order = np.argsort(-credit[:, s], kind="stable")
             genes = self.pool[order][:, g]
             for j in range(q, N):
-                genes[j] = genes[(j - q) % q] + c.mutation_scale * rng.standard_cauchy(g.size)
+                genes[j] = genes[(j - q) % q] + c.mutation_scale * self._scale[g] * rng.standard_cauchy(g.size)
             self.pool[:, g] = genes
 
     def _check_stagnation(self) -> None:
@@ -146,3 +178,14 @@ class Evolino(ESP):
             self.since_improvement = 0
             self.bursts += 1
             self._burst()
+
+    def _burst(self) -> None:
+        """ESP's burst mutation, the Cauchy noise scaled per gene (``input_scale``)."""
+        if self.best_x is None:
+            return
+        N = self.config.population
+        for s, g in enumerate(self.groups):
+            if self.active[s]:
+                noise = self.config.burst_scale * self._scale[g] * self.rng.standard_cauchy((N, g.size))
+                noise[0] = 0.0
+                self.pool[:, g] = self.best_x[g] + noise

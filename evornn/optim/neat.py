@@ -33,7 +33,9 @@ One generation (Section 3 of the paper; the defaults are its values, Section 4.1
    unchanged; the best ``survival_threshold`` of the members breed: a share ``mutate_only`` of the
    offspring are mutated copies, the others children of two parents (the second from another
    species with probability ``interspecies_rate``), aligned by innovation number (a gene disabled
-   in either parent stays disabled with probability ``disable_inherit``), then mutated;
+   in either parent stays disabled with probability ``disable_inherit``; with probability
+   ``mate_average`` the matching genes' weights are averaged instead of picked), then mutated
+   (with probability ``mate_only`` a child of two different parents is not mutated);
 6. mutation: with probability ``add_node`` a connection is split by a new node (none when the
    genome has ``max_nodes`` units already), else with
    ``add_connection`` a new connection is added (``recurrent`` allows connections that close a
@@ -52,7 +54,8 @@ Values not in the paper: ``weight_perturb`` (2.5, the NEAT code's ``weight_mut_p
 ``weight_init_range`` (1), ``weight_limit`` (8), ``survival_threshold`` (0.2, neat-python's
 default), ``toggle_enable`` (0: off), ``population_stagnation`` (20, the paper's "if the whole
 population does not improve for more than 20 generations"); ``elite_min_size`` 5 is the paper's
-"more than five networks". Evaluations: every generation evaluates the whole population.
+"more than five networks". ``mate_only`` and ``mate_average`` are 0 (off) by default; the NEAT
+code's XOR parameters use 0.2 (``mate_only_prob``) and 0.4 (``mate_multipoint_avg_prob``). Evaluations: every generation evaluates the whole population.
 """
 from __future__ import annotations
 
@@ -81,6 +84,8 @@ class NEATConfig:
     elite_min_size: int = 5            # champion copied when the species has more members
     survival_threshold: float = 0.2
     mutate_only: float = 0.25
+    mate_only: float = 0.0             # a crossover child left unmutated (the NEAT code's mate_only_prob 0.2)
+    mate_average: float = 0.0          # crossover averaging matching weights (mate_multipoint_avg_prob 0.4)
     interspecies_rate: float = 0.001
     disable_inherit: float = 0.75
     weight_mutation: float = 0.8
@@ -113,7 +118,7 @@ class NEATConfig:
         for k in ("survival_threshold",):
             if not 0 < getattr(self, k) <= 1:
                 bad(k, "in (0, 1]")
-        for k in ("mutate_only", "interspecies_rate", "disable_inherit", "weight_mutation", "weight_replace",
+        for k in ("mutate_only", "mate_only", "mate_average", "interspecies_rate", "disable_inherit", "weight_mutation", "weight_replace",
                   "add_node", "add_connection", "toggle_enable", "gate_probability"):
             if not 0 <= getattr(self, k) <= 1:
                 bad(k, "in [0, 1]")
@@ -277,7 +282,10 @@ class NEAT(Strategy):
             else:
                 b = parents[int(rng.integers(len(parents)))]
             first, second = (a, b) if (f[a], -a) >= (f[b], -b) else (b, a)
-            child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit)
+            average = c.mate_average > 0 and rng.random() < c.mate_average
+            child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit, average)
+            if c.mate_only > 0 and rng.random() < c.mate_only and a != b:
+                return child
         self._mutate(child)
         return child
 

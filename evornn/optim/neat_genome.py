@@ -164,9 +164,11 @@ def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int) 
     return c1 * excess / n + c2 * disjoint / n + c3 * wdiff
 
 
-def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate: float) -> Genome:
+def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate: float,
+              average: bool = False) -> Genome:
     """Child of ``fit`` (the fitter parent, or the first of equals) and ``other`` (Section 3.2):
-    matching genes from either parent at random, disjoint and excess genes from ``fit``; a gene
+    matching genes from either parent at random (with ``average``: the mean of both weights, the
+    NEAT code's multipoint-average mating), disjoint and excess genes from ``fit``; a gene
     disabled in either parent is disabled with probability ``disable_rate``. The child's nodes are
     ``fit``'s."""
     conns = {}
@@ -174,8 +176,11 @@ def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate
         g = fit.conns[k]
         if k in other.conns:
             h = other.conns[k]
-            pick = g if rng.random() < 0.5 else h
-            gene = [g[0], g[1], pick[2], True]
+            if average:
+                weight = 0.5 * (g[2] + h[2])
+            else:
+                weight = (g if rng.random() < 0.5 else h)[2]
+            gene = [g[0], g[1], weight, True]
             if not (g[3] and h[3]):
                 gene[3] = not (rng.random() < disable_rate)
             conns[k] = gene
