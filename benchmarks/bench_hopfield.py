@@ -112,7 +112,7 @@ def bam_main(args) -> None:
         print(f"\nBAM n = p = {N}: fraction of pairs recalled exactly (A and B) from cues of A with "
               f"{args.noise:.0%} of their bits flipped, {args.seeds} trials per m")
         print(f"{'m':>4} {'correlation':>12}")
-        for m in args.pairs:
+        for m in args.pairs if args.seeds else ():
             got = [bam_exact(prob, net, A.correlation(net, prob.A, prob.B)[None])[0]
                    for prob in (bam_problem(N, m, args.noise, s) for s in range(args.seeds))]
             print(f"{m:4d} {np.mean(got):12.3f}")
