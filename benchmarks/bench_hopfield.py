@@ -10,13 +10,18 @@ Published: the Hebbian network's critical capacity is about 0.138 N (Amit, Gutfr
 Sompolinsky 1985): above it recall collapses; McEliece et al. (1987): N / (2 ln N) patterns
 (0.109 N at N = 100... 0.072 N at N = 1000) for almost all memories to be stable.
 
-``--evolve`` adds evolved weights at the loads of ``--evolve-loads``: the optimiser (separable
-CMA-ES by default) maximises the fraction of recalled bits over ``--probes`` training probes per
-pattern (other flipped bits than the test probes), from random weights, for
-``--evolve-evaluations`` evaluations per trial; the figure is the same test recall.
+``--evolve`` adds evolved weights at the loads of ``--evolve-loads``, trials on problem seeds
+``--first-seed`` (1000), 1001, ...: the optimiser (separable CMA-ES by default, sigma0 = ``--sigma0``
+times the Hebbian weights' rms) starts from the Hebbian weights plus ``--init-sigma`` noise and
+maximises, for ``--evolve-evaluations`` evaluations, the fraction of recalled bits of ``--probes``
+noisy training probes per pattern plus ``--margin`` x the mean over the stored bits of
+min(gamma, ``--kappa``) / kappa, gamma the bits' stabilities (Gardner 1988; the problem's ``margin``
+option). The figure is the fraction of ``--test-probes`` FRESH probes per pattern (other flipped
+bits than the training probes) recalled exactly; each trial prints the storage rules' figure on
+the same patterns beside it.
 
     python benchmarks/bench_hopfield.py [--N 64 100 256] [--seeds 20] [--noise 0.1]
-    python benchmarks/bench_hopfield.py --N 100 --evolve --evolve-loads 0.2 0.25 --evolve-seeds 5
+    python benchmarks/bench_hopfield.py --N 100 --seeds 0 --evolve --evolve-loads 0.2 0.25 --evolve-seeds 5
     python benchmarks/bench_hopfield.py --bam [--N 32 100] [--pairs 1 2 4 6 8 12 16]
 
 ``--bam``: a BAM with n = p = N (the ``bam-recall`` problem): the fraction of pairs (A, B) recalled

@@ -9,6 +9,7 @@ from engines import ENGINES, error, tol
 from evornn.nets import associative as A
 from evornn.optim import registry as optims
 from evornn.problems.check import check_problem
+from evornn.problems.hopfield_recall import recall as recall_states
 from evornn.problems.registry import make_problem
 
 # Networks the oracle tests run: name -> (arch, n_inputs, n_outputs, options)
@@ -374,3 +375,17 @@ def test_margin_adds_the_clipped_mean_stability(name, rng):
         assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="margin > 0"):
         evornn.optimise("ga", prob, arch="elman", stop={"max_generations": 1}, seed=0)
+
+
+def test_evolution_with_the_margin_term_recalls_fresh_probes_where_hebbian_fails():
+    # N = 32, P = 7 (load 0.22, above the Hebbian 0.138 N): separable CMA-ES from the Hebbian weights
+    prob = make_problem("hopfield-recall", n_units=32, patterns=7, probes=1, test_probes=10, seed=1,
+                        init="hebbian", init_sigma=0.05, margin=10.0)
+    net = evornn.build("hopfield", 32, 32)
+    h = A.hebbian(net, prob.patterns)
+    r = evornn.optimise("cmaes", prob, arch=net, stop={"max_evaluations": 1500, "solved": False}, seed=0,
+                        settings={"separable": True, "sigma0": 0.05 * float(np.sqrt(np.mean(h ** 2)))})
+    W = np.stack([h, r.best_chromosome])
+    exact = (recall_states(net, W, prob.test) == np.repeat(prob.patterns, 10, axis=0)[None]).all(axis=2).mean(axis=1)
+    assert exact[0] < 0.5 and exact[1] > 0.85                  # fresh probes: none was seen in training
+    assert A.stability(net, h, prob.patterns).min() < 0 < A.stability(net, r.best_chromosome, prob.patterns).min()
