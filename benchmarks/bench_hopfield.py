@@ -159,9 +159,11 @@ def main() -> None:
     ap.add_argument("--evolve-loads", type=float, nargs="+", default=[0.2])
     ap.add_argument("--evolve-seeds", type=int, default=5)
     ap.add_argument("--evolve-evaluations", type=int, default=50000)
-    ap.add_argument("--probes", type=int, default=1, help="noisy training probes per pattern (evolved)")
+    ap.add_argument("--probes", type=int, default=None,
+                    help="noisy training probes per pattern (evolved; default 1, with --bam 4)")
     ap.add_argument("--test-probes", type=int, default=10, help="fresh test probes per pattern (evolved)")
-    ap.add_argument("--margin", type=float, default=10.0, help="weight of the stability term in the fitness")
+    ap.add_argument("--margin", type=float, default=None,
+                    help="weight of the stability term in the fitness (default 10, with --bam 0)")
     ap.add_argument("--kappa", type=float, default=2.0, help="stabilities above kappa count as kappa")
     ap.add_argument("--init-sigma", type=float, default=0.05, help="noise on the starting weights (x their rms)")
     ap.add_argument("--sigma0", type=float, default=0.05, help="CMA-ES step from hebbian (x the weights' rms)")
@@ -173,6 +175,10 @@ def main() -> None:
     ap.add_argument("--evolve-pairs", type=int, nargs="+", default=[4])
     ap.add_argument("--bam-init", choices=["random", "correlation"], default="correlation")
     args = ap.parse_args()
+    if args.probes is None:
+        args.probes = 4 if args.bam else 1
+    if args.margin is None:
+        args.margin = 0.0 if args.bam else 10.0
     if args.bam:
         bam_main(args)
         return
