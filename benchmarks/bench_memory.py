@@ -37,7 +37,7 @@ def memory_net(arch: str, prob, args) -> evornn.Network:
         return evornn.build("dnc", prob.n_inputs, prob.n_outputs, memory_size=min(32, prob.default_net["memory_size"]),
                             **common)
     return evornn.build("ntm", prob.n_inputs, prob.n_outputs, memory_size=prob.default_net["memory_size"],
-                        addressing="entm" if arch == "entm" else "soft", **common)
+                        addressing="entm" if arch == "entm" else "soft", direct=args.direct, **common)
 
 
 def matched(cell: str, prob, n_params: int) -> evornn.Network:
@@ -54,6 +54,9 @@ def matched(cell: str, prob, n_params: int) -> evornn.Network:
 
 def run(arch, net, prob, optimiser, seed, args) -> dict:
     settings = {"population": args.population} if args.population else {}
+    if optimiser == "cosyne" and args.cosyne_restarts:
+        # the stack RNN's CoSyNE (benchmarks/bench_memory_tasks.py): +-3, Cauchy steps of 1, restarts
+        settings.update(init="uniform", init_range=3.0, mutation_scale=1.0, restart_after=100)
     if optimiser == "cmaes":
         settings.update(separable=net.n_params > 300, sigma0=0.5)
     stop = {"at_least": {"bit_accuracy": 1.0}, "solved": False}
@@ -85,12 +88,18 @@ def main() -> None:
     ap.add_argument("--match-params", type=int, default=0, help="parameter count the Elman/LSTM networks match "
                     "(0: the ENTM's)")
     ap.add_argument("--bits", type=int, default=0, help="bits per vector (0: the task's, 8 or 6)")
+    ap.add_argument("--fitness", default="bits", choices=("bits", "closeness"),
+                    help="the task's fitness: bits right, or closeness (mean 1 - |y - target|)")
+    ap.add_argument("--direct", action="store_true",
+                    help="ntm/entm: the heads also read the controller's input [x, r] (as Greve et al.'s ENTM)")
+    ap.add_argument("--cosyne-restarts", action="store_true",
+                    help="CoSyNE from +-3 with Cauchy steps of 1 and restarts after 100 stalled generations")
     ap.add_argument("--n-hidden", type=int, default=0, help="controller units of the memory networks (0: bits + 2, "
                     "what a hand-built copier needs)")
     args = ap.parse_args()
     lo = max(args.min_length, 2) if args.task == "assoc-recall" else args.min_length
     prob = make_problem(args.task, min_length=lo, max_length=args.max_length, n_train=args.n_train,
-                        n_test=args.n_test, bits=args.bits or None)
+                        n_test=args.n_test, bits=args.bits or None, fitness=args.fitness)
     args.n_hidden = args.n_hidden or prob.default_net["memory_width"] + 2
     hi = args.max_length
     nets = {a: memory_net(a, prob, args) for a in args.archs if a in ("ntm", "entm", "dnc")}
@@ -100,7 +109,8 @@ def main() -> None:
             nets[a] = matched(a, prob, size)
     print(f"{args.task}, {prob.params()['bits']}-bit vectors: train lengths {lo}..{hi}, test {lo}..{hi} / {2 * hi} / {5 * hi}, "
           f"{args.n_train} training and {args.n_test} test sequences per length group; budget "
-          f"{args.evaluations or '-'} evaluations, {args.wall_clock or '-'} s per run; seeds 0..{args.seeds - 1}")
+          f"{args.evaluations or '-'} evaluations, {args.wall_clock or '-'} s per run; seeds 0..{args.seeds - 1}; "
+          f"fitness {args.fitness}")
     head = (f"{'arch':6} {'params':>6} {'optimiser':9} {'seeds':>5} {'train bits':>10} {'bits 1x':>8} {'bits 2x':>8} "
             f"{'bits 5x':>8} {'all 1x':>6} {'all 2x':>6} {'all 5x':>6} {'evals':>8} {'wall s':>7}")
     print(head)

@@ -13,7 +13,7 @@ chunk: the fixed cost a generation pays on Ray, whatever the fitness.
     NUMBA_CACHE_DIR=/tmp/numba-ray python benchmarks/bench_ray.py --scaling [--rounds 3]
 
 The scale-out figure: Mackey-Glass (4,000 training steps) with a 64-unit Elman network (a few
-milliseconds per individual), 64 individuals, on a cluster of one 1-CPU node and then of two 1-CPU nodes (one actor
+milliseconds per individual), 64 individuals (``--pop``), on a cluster of one 1-CPU node and then of two 1-CPU nodes (one actor
 of one thread per node); the ratio of their generation times (ideal 2). Rounds alternate the two
 set-ups so that a change in the machine's load hits both; each round prints its ratio.
 """
@@ -101,10 +101,10 @@ def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: i
         cluster.shutdown()
 
 
-def scaling(reps: int, rounds: int, steps: int) -> None:
+def scaling(reps: int, rounds: int, steps: int, pop: int = 64) -> None:
     prob = make_problem("mackey-glass", n_train=steps)
     net = evornn.make_network(prob, "elman", n_hidden=64)
-    W = net.init(generator(7), 64)
+    W = net.init(generator(7), pop)
     ref = LocalEvaluator(threads=1)(prob, net, W, eval_seeds(0, 0, W.shape[0])).fitness
     t = time.perf_counter()
     LocalEvaluator(threads=1)(prob, net, W, eval_seeds(0, 1, W.shape[0]))
@@ -136,10 +136,11 @@ def main() -> None:
     ap.add_argument("--scaling", action="store_true", help="only the scale-out figure: 2 nodes against 1")
     ap.add_argument("--rounds", type=int, default=3, help="--scaling: alternating rounds")
     ap.add_argument("--steps", type=int, default=4000, help="--scaling: Mackey-Glass training steps (the cost)")
+    ap.add_argument("--pop", type=int, default=64, help="--scaling: individuals per generation")
     args = ap.parse_args()
     reps = 5 if args.quick else 15
     if args.scaling:
-        scaling(reps, args.rounds, args.steps)
+        scaling(reps, args.rounds, args.steps, args.pop)
         return
     loads = workloads()
     ref = {wl: LocalEvaluator()(p, n, W, eval_seeds(0, 0, W.shape[0])).fitness for wl, (p, n, W) in loads.items()}

@@ -54,16 +54,19 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
     ``max_memory``: the memory guard's limit (:mod:`evornn.memory`; "auto": half the available
     memory, 0: none, "4GiB", bytes; None: not checked): before the network or the population is
     allocated, a run whose generation would need more raises :class:`~evornn.memory.MemoryLimitError`
-    (a ValueError) naming the settings and the estimate."""
+    (a ValueError) naming the settings and the estimate; a problem given by name is sized from its
+    parameters before it is built."""
     if isinstance(problem, str):
+        from .memory import check_problem
         from .problems.registry import make_problem
+        check_problem(problem, problem_params or {}, max_memory)
         problem = make_problem(problem, **(problem_params or {}))
     cls = get_strategy(optimiser)
     arch, net = choose_network(problem, arch, optimiser, net)
     cfg = make_config(cls.Config, dict(settings or {}), optimiser)
+    backend, workers = _evaluator_size(evaluator)
     if max_memory is not None:
         from .memory import guard
-        backend, workers = _evaluator_size(evaluator)
         guard(problem, arch, net, cls, cfg, max_memory, backend, workers)
     network = make_network(problem, arch, **(net or {}))
     if stop is None:
@@ -71,7 +74,11 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
     elif isinstance(stop, dict):
         stop = make_config(StopConfig, stop, "stop")
     strategy = cls(network.n_params, cfg, generator(seed), functools.partial(problem.initial, network))
-    return Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
+    runner = Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
+    if max_memory is not None:   # a generation that grows during the run (IPOP) is sized again then
+        from .memory import attach_room
+        attach_room(runner, max_memory, backend, workers)
+    return runner
 
 
 def _evaluator_size(evaluator) -> tuple[str, int]:

@@ -12,6 +12,11 @@ The estimate adds up the pieces that grow with the settings, each asked of the o
 * the network's own data (layer table, fixed data such as an echo-state reservoir, and what drawing
   that takes) and the problem's data (:meth:`Problem.data_bytes <evornn.problem.Problem.data_bytes>`).
 
+A problem made from its registered name is sized before it is built (:func:`check_problem`): each
+problem module's ``estimate_data_bytes`` computes its data's bytes from the parameters alone, so
+data that alone exceeds the limit (``n_train = 10**10`` steps of Mackey-Glass: 158 GiB) is refused
+before a byte of it is drawn.
+
 The network is sized by building its layout only (:func:`evornn.nets.layer.layout_only`): the layer
 table, without the neuron groups or large fixed data, so a network of 10**12 parameters is sized
 as fast as one of 10. ``max_memory``: ``"auto"`` (the default: half the memory this machine has
@@ -19,11 +24,13 @@ available now), ``0`` (no limit), a number of bytes, or a size such as ``"4GiB"`
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import numbers
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 AUTO = "auto"
 AUTO_FRACTION = 0.5          # "auto": this share of MemAvailable
@@ -86,11 +93,10 @@ def limit(max_memory: Any) -> tuple[int, str]:
 def fmt(n: float) -> str:
     """``n`` bytes for a person: 512 B, 3.2 MiB, 246 GiB."""
     n = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"):
+        if n < 1024 or unit == "YiB":
             return f"{n:.0f} {unit}" if unit == "B" or n >= 100 else f"{n:.3g} {unit}"
         n /= 1024
-    return f"{n:.3g} EiB"
 
 
 @dataclass
@@ -115,6 +121,33 @@ def check(est: Estimate, max_memory: Any) -> None:
     if allowed and est.total > allowed:
         raise MemoryLimitError(f"memory: {est.line()}; the limit is {fmt(allowed)} ({how}): lower these settings "
                                f'or raise run.max_memory (e.g. "16GiB"; 0: no limit)')
+
+
+def check_problem(name: str, params: dict, max_memory: Any = AUTO) -> int | None:
+    """Refuse in one line (:class:`MemoryLimitError`) the problem ``name`` with ``params`` when its
+    data alone, estimated from the parameters before anything is built
+    (:func:`evornn.problems.registry.estimate_data_bytes`), exceeds ``max_memory`` (None: not
+    checked). Returns the estimate (None: the problem has no estimate). The estimate is of the built
+    data: building it takes a few times that for a moment (lists of sequences before they are
+    concatenated: 1-5x at the problems' defaults under tracemalloc, 17x for a timeseries CSV
+    parsed into rows)."""
+    if max_memory is None:
+        return None
+    from .problems import registry
+    est = registry.estimate_data_bytes(name, params)
+    allowed, how = limit(max_memory)
+    if est is not None and allowed and est > allowed:
+        shown, args = registry.factory_arguments(name, params)
+        sizes = {k: v for k, v in args.items() if k != "seed" and (_count(v) or k == "path"
+                 or isinstance(v, (list, tuple)) and v and all(_count(x) for x in v))}
+        what = f"problem {shown}" + (f" ({_options(sizes)})" if sizes else "")
+        raise MemoryLimitError(f"memory: {what} needs about {fmt(est)} of data; the limit is {fmt(allowed)} "
+                               f'({how}): lower these settings or raise run.max_memory (e.g. "16GiB"; 0: no limit)')
+    return est
+
+
+def _count(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 # -- the estimate -----------------------------------------------------------------------------------
@@ -169,6 +202,28 @@ def estimate(problem, net, strategy_cls, config, backend: str = "local", workers
                 f"{n:,} parameters (network {arch}" + (f", {_options(shown)}" if shown else "") + f") on {problem.name}"
                 + (f" ({_options(counts)})" if counts else ""))
     return Estimate(parts, settings)
+
+
+def room(problem, net, strategy_cls, config, max_memory: Any, backend: str = "local",
+         workers: int = 0) -> Callable[[int], str | None]:
+    """For a strategy whose generation grows during a run (CMA-ES's IPOP restarts double the
+    population): a function of the new population size that returns None when a generation of that
+    size fits ``max_memory`` (checked against the limit at that moment), else the one-line reason."""
+    def fits(rows: int) -> str | None:
+        try:
+            check(estimate(problem, net, strategy_cls, dataclasses.replace(config, population=int(rows)),
+                           backend, workers), max_memory)
+        except MemoryLimitError as e:
+            return str(e)
+        return None
+    return fits
+
+
+def attach_room(runner, max_memory: Any, backend: str = "local", workers: int = 0) -> None:
+    """Give ``runner``'s strategy its :func:`room` (nothing when ``max_memory`` is None)."""
+    if max_memory is not None:
+        s = runner.strategy
+        s.memory_room = room(runner.problem, runner.net, type(s), s.config, max_memory, backend, workers)
 
 
 def guard(problem, arch: Any, net_options: dict | None, strategy_cls, config, max_memory: Any = AUTO,

@@ -85,6 +85,12 @@ class Problem(ABC):
         """(loss, d loss / d w) of chromosome ``w`` over training sequences ``seqs``."""
         raise ValueError(f"problem {self.name} has no gradient of its own")
 
+    def gradient_bytes(self, net) -> int:
+        """Bytes one call of :meth:`gradient` over the whole training split allocates besides the
+        chromosome-sized vectors (its stored states): asked by the memory guard for problems with
+        their own gradient (``net`` may be a layout-only network)."""
+        return 0
+
     def params(self) -> dict:
         """The parameters the problem was made with (JSON-able), to record and to remake it."""
         return {}

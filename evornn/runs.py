@@ -40,12 +40,15 @@ class Prepared:
     doc: dict[str, Any]
 
 
-def make_problem_checked(name: str, params: dict[str, Any]) -> Problem:
-    """The registered problem ``name``; unknown or mistyped parameters are one-line errors."""
+def make_problem_checked(name: str, params: dict[str, Any], max_memory: Any = None) -> Problem:
+    """The registered problem ``name``; unknown or mistyped parameters are one-line errors, and so is
+    a problem whose data alone, sized from its parameters before it is built, exceeds ``max_memory``
+    (:func:`evornn.memory.check_problem`; None: not checked)."""
     from .problems import registry
     if registry.split_name(name, params)[0] not in registry.PROBLEMS:
         raise ValueError(f"problem.name: unknown problem {name!r}; choose one of {', '.join(registry.available())}")
     try:
+        memory.check_problem(name, params, max_memory)
         return registry.make_problem(name, **params)
     except TypeError as e:
         raise ValueError(f"problem {name}: {e}") from None
@@ -60,8 +63,9 @@ def make_evaluator(run: RunSettings):
 
 def prepare(exp: Experiment, problem: Problem | None = None) -> Prepared:
     """Build and check every piece of ``exp`` (``problem``: an already built instance to reuse). The
-    memory guard (:mod:`evornn.memory`) sizes the run first, from the network's layout only."""
-    problem = problem or make_problem_checked(exp.problem, exp.problem_params)
+    memory guard (:mod:`evornn.memory`) sizes the problem's data from its parameters before building
+    it, then the run, from the network's layout only."""
+    problem = problem or make_problem_checked(exp.problem, exp.problem_params, exp.run.max_memory)
     try:
         arch, net_options = choose_network(problem, exp.arch, exp.optimiser, exp.net_options)
     except ValueError as e:
@@ -181,6 +185,7 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
     callbacks = (recorder,) + ((progress,) if progress else ())
     runner = make_runner(exp.optimiser, prep.problem, prep.net, settings=dict(exp.settings), stop=exp.stop,
                          seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks, max_memory=None)
+    memory.attach_room(runner, exp.run.max_memory, exp.run.backend, exp.run.workers)   # sized in prepare
     wall = 0.0
     if state is not None:
         runner.set_state(*state)

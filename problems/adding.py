@@ -17,7 +17,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData, SequenceProblem
+from .supervised import SequenceData, SequenceProblem, data_bytes
 
 DESCRIPTION = "adding problem: sum of the two marked values at the end of a long sequence (Hochreiter & Schmidhuber 1997)"
 
@@ -44,6 +44,13 @@ def dataset(n: int, length: int, rng: np.random.Generator) -> SequenceData:
         xs.append(x)
         ys.append(y)
     return SequenceData.from_sequences(xs, ys)
+
+
+def estimate_data_bytes(name: str, length: int, n_train: int, n_test: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): ``n_train`` and ``n_test``
+    sequences of the expected length T + (T // 10) / 2, two inputs and one output."""
+    T = int(length)
+    return sum(data_bytes(int(n) * (2 * T + T // 10) // 2, n, 2, 1) for n in (n_train, n_test))
 
 
 def make(name: str = "adding", length: int = 50, n_train: int = 100, n_test: int = 256,

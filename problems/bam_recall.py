@@ -105,6 +105,13 @@ class BamRecall(Problem):
         return SolvedCheck(bool(exact == 1.0), test_episodes=self.test.shape[0], info={"test_exact": float(exact)})
 
 
+def estimate_data_bytes(name: str, n: int, p: int, pairs: int, probes: int, test_probes: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): per pair, A and B, the
+    training cues and their targets (A and B), the test cues, float64."""
+    n, p, probes = int(n), int(p), int(probes)
+    return 8 * int(pairs) * (n + p + probes * n + probes * (n + p) + int(test_probes) * n)
+
+
 def make(name: str = "bam-recall", n: int = 32, p: int = 32, pairs: int = 4, noise: float = 0.1,
          probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5,
          margin: float = 0.0, kappa: float = 2.0) -> BamRecall:

@@ -57,6 +57,19 @@ def data(ns, language: str):
     return next_symbol_data([string(n, letters) for n in ns], ALPHABETS[language], next_sets, labels=list(ns))
 
 
+def estimate_data_bytes(name: str, train_max_n: int, test_max_n: int, length_split: bool, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): every n = 1..N once, a string
+    taking 2n + 1 (anbn) or 3n + 1 (anbncn) steps; with ``length_split`` the test strings
+    n = 1..5 * train_max_n and their groups besides."""
+    letters = len(ALPHABETS[name]) - 2
+    size = len(ALPHABETS[name])
+    split = lambda a, b: lengths.split_bytes(int(b) - int(a) + 1, a, b, (letters, 1), size, size)   # noqa: E731
+    tm = int(train_max_n)
+    if not length_split:
+        return split(1, tm) + split(1, test_max_n)
+    return split(1, tm) + split(1, 5 * tm) + sum(split(a, b) for a, b in lengths.ranges(1, tm).values())
+
+
 def make(name: str = "anbn", train_max_n: int = 10, test_max_n: int = 100, target_n: int = 20,
          seed: int = 0, length_split: bool = False) -> SequenceProblem:
     """``anbn`` or ``anbncn``. The data are the definition (no randomness; ``seed`` is accepted

@@ -140,6 +140,10 @@ class CTCProblem(Problem):
         self.check_network(net)
         bptt.check_supported(net)
 
+    def gradient_bytes(self, net) -> int:
+        from evornn.grad import ctc_bptt
+        return ctc_bptt.gradient_bytes(net, self.train)
+
     def gradient(self, net, w, seqs, seed: int = 0, truncation: int = 0):
         """(mean loss per sequence, its gradient) over training streams ``seqs``."""
         from evornn.grad import ctc_bptt
@@ -151,6 +155,22 @@ def _pair(name: str, what: str, v, low: int) -> tuple[int, int]:
     if len(v) != 2 or not low <= v[0] <= v[1]:
         raise ValueError(f"problem {name}: {what} must be [least, most] with {low} <= least <= most, got {list(v)}")
     return v
+
+
+def estimate_data_bytes(name: str, n_labels: int, lengths: tuple, hold: tuple, gap: tuple, n_train: int,
+                        n_test: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): per stream the expected
+    frames, E[length] * (E[gap] + E[hold]) + E[gap] (a repeated symbol's gap of 0 made 1 adds at
+    most a frame per repeat), each n_labels inputs (float64) and its column (int64); the labels and
+    both start arrays."""
+    (l0, l1), (h0, h1), (g0, g1) = ((int(a), int(b)) for a, b in (lengths, hold, gap))
+    K = int(n_labels)
+
+    def split(n):
+        n = int(n)
+        frames = n * ((l0 + l1) * (g0 + g1 + h0 + h1) + 2 * (g0 + g1)) // 4
+        return frames * (K + 1) * 8 + n * (l0 + l1) // 2 * 8 + 2 * 8 * (n + 1)
+    return split(n_train) + split(n_test)
 
 
 def make(name: str = "ctc-stream", n_labels: int = 5, lengths: tuple = (3, 8), hold: tuple = (1, 4),

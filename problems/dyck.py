@@ -58,6 +58,13 @@ def split(ns: list[int], rng: np.random.Generator):
     return next_symbol_data(["S" + word(n, rng) + "T" for n in ns], ALPHABET, next_sets, labels=ns)
 
 
+def estimate_data_bytes(name: str, train_min: int, train_max: int, n_train: int, n_test: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): strings of n pairs take
+    2n + 1 steps (S and w) of one-hot codes over the alphabet, lengths as
+    :func:`problems.lengths.draw` gives them."""
+    return lengths.estimate_bytes(train_min, train_max, n_train, n_test, (2, 1), len(ALPHABET), len(ALPHABET))
+
+
 def make(name: str = "dyck1", train_min: int = 1, train_max: int = 10, n_train: int = 200, n_test: int = 100,
          seed: int = 0) -> SequenceProblem:
     lo, hi, train, test_groups = lengths.seeded_splits(name, split, train_min, train_max, n_train, n_test, seed)

@@ -313,6 +313,14 @@ def make(env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = No
     return GymProblem(env, episodes, max_steps, normalise, mask, backend, reward_threshold, test_episodes)
 
 
+def estimate_data_bytes(name: str, **params) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): the observation and action
+    bounds and the kept observation indices, 24 bytes per observation and 16 per action dimension;
+    1 KiB (about 40 observations: every classic-control and Box2D environment) without asking
+    Gymnasium. Episodes are simulated, nothing is stored."""
+    return 1024
+
+
 def _make(gym, env_id: str, shown: str, max_steps: int):
     try:
         return gym.make(env_id, max_episode_steps=max_steps, disable_env_checker=True)

@@ -168,6 +168,13 @@ class HopfieldRecall(Problem):
                            info={"test_exact": float(exact[0])})
 
 
+def estimate_data_bytes(name: str, n_units: int, patterns: int, probes: int, test_probes: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): the patterns, the training
+    probes and their targets, the test probes: (1 + 2 probes + test_probes) rows of ``n_units``
+    float64 per pattern."""
+    return 8 * int(n_units) * int(patterns) * (1 + 2 * int(probes) + int(test_probes))
+
+
 def make(name: str = "hopfield-recall", n_units: int = 64, patterns: int = 8, noise: float = 0.1,
          probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5,
          fitness: str = "bits", margin: float = 0.0, kappa: float = 2.0) -> HopfieldRecall:

@@ -20,7 +20,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData
+from .supervised import SequenceData, data_bytes
 
 FACTORS = (2, 5)
 GROUPS = ("train",) + tuple(f"{f}x" for f in FACTORS)
@@ -79,6 +79,23 @@ def seeded_splits(name: str, split, train_min: int, train_max: int, n_train: int
     rngs = {g: (generator(seed, 2 + 2 * i), generator(seed, 3 + 2 * i)) for i, g in enumerate(GROUPS)}
     test_groups = groups(lambda g, a, b: split(draw(rngs[g][0], a, b, int(n_test)), rngs[g][1]), lo, hi)
     return lo, hi, train, test_groups
+
+
+def split_bytes(count: int, lo: int, hi: int, steps: tuple[int, int], n_in: int, n_out: int) -> int:
+    """Expected bytes of a split of ``count`` strings whose lengths are uniform over lo..hi (as
+    :func:`draw` gives them, or each length once), a string of length n taking
+    steps[0] * n + steps[1] steps (Python ints: exact for any size)."""
+    count = int(count)
+    return data_bytes(count * (steps[0] * (int(lo) + int(hi)) + 2 * steps[1]) // 2, count, n_in, n_out)
+
+
+def estimate_bytes(train_min: int, train_max: int, n_train: int, n_test: int, steps: tuple[int, int],
+                   n_in: int, n_out: int) -> int:
+    """Expected bytes of :func:`seeded_splits`' data as a problem keeps it: the training split, the
+    test groups and their concatenation, the test split (see :func:`split_bytes`)."""
+    spans = ranges(int(train_min), int(train_max)).values()
+    groups = sum(split_bytes(n_test, a, b, steps, n_in, n_out) for a, b in spans)
+    return split_bytes(n_train, train_min, train_max, steps, n_in, n_out) + 2 * groups
 
 
 def accuracy_by_length(problem, net, W: np.ndarray) -> dict[str, np.ndarray]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData, SequenceProblem
+from .supervised import SequenceData, SequenceProblem, data_bytes
 
 DESCRIPTION = "Mackey-Glass series (tau=17): next-step prediction, NRMSE 84 free-running steps ahead (Jaeger 2001)"
 TRANSIENT = 1000     # samples of the system's own start-up dropped before any data is taken
@@ -50,6 +50,14 @@ def mackey_glass_series(n: int, tau: float = 17.0, dt: float = 0.1, subsample: i
 def squash(y: np.ndarray) -> np.ndarray:
     """The squashing of Jaeger (2001): tanh(y - 1)."""
     return np.tanh(y - 1.0)
+
+
+def estimate_data_bytes(name: str, n_train: int, test_forced: int, horizon: int, n_runs: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): the training sequence of
+    ``n_train`` steps and ``n_runs`` test runs of test_forced + horizon - 1 steps (the series they
+    are cut from is not kept)."""
+    n_runs, run_len = int(n_runs), int(test_forced) + int(horizon) - 1
+    return data_bytes(n_train, 1, 1, 1) + data_bytes(n_runs * run_len, n_runs, 1, 1)
 
 
 def make(name: str = "mackey-glass", washout: int = 100, n_train: int = 1000, test_forced: int = 1000,

@@ -17,7 +17,8 @@ Vectors have ``bits`` bits (8, 6 for assoc-recall, as Graves et al.; fewer make 
 
 Only the answer steps are scored. An output bit is right when it is on the same side of 0.5 as its
 target; the fitness is the fraction of scored bits right (0 for a chromosome or an output that is
-not finite), ``accuracy`` the fraction of sequences with every bit right, ``mse`` the mean squared
+not finite; ``fitness = "closeness"``: the mean of 1 - |y - target| over the scored bits instead,
+partial credit for an output moving towards its target), ``accuracy`` the fraction of sequences with every bit right, ``mse`` the mean squared
 error. The training set: ``n_train`` sequences with lengths uniform in [min_length, max_length]
 (``length`` is the number of vectors, or of items). The test set: ``n_test`` such sequences at the
 training lengths, ``n_test`` of length 2 x max_length and ``n_test`` of length 5 x max_length
@@ -32,7 +33,7 @@ import numpy as np
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
-from .supervised import SequenceData
+from .supervised import SequenceData, data_bytes
 
 DESCRIPTIONS = {
     "copy": "copy task: repeat a sequence of random 8-bit vectors after a delimiter (Graves et al. 2014)",
@@ -41,6 +42,7 @@ DESCRIPTIONS = {
 }
 DESCRIPTION = DESCRIPTIONS["copy"]
 MULTIPLIERS = (1, 2, 5)          # test lengths: the training range, 2x and 5x the longest
+LENGTHS = {"copy": (1, 10), "repeat-copy": (1, 5), "assoc-recall": (2, 6)}   # default min_length, max_length
 
 
 def copy_sequence(length: int, bits: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -89,8 +91,10 @@ class MemoryTask(Problem):
     metric_names = ("bit_accuracy", "accuracy", "mse")
     output_activation = "sigmoid"
 
-    def __init__(self, name: str, train: SequenceData, test: SequenceData, params: dict, default_net: dict):
+    def __init__(self, name: str, train: SequenceData, test: SequenceData, params: dict, default_net: dict,
+                 fitness: str = "bits"):
         self.name = name
+        self.fitness = fitness
         self.description = DESCRIPTIONS[name]
         self.train, self.test = train, test
         self.n_inputs, self.n_outputs = train.X.shape[1], train.Y.shape[1]
@@ -99,6 +103,8 @@ class MemoryTask(Problem):
                                    f"the longest ({', '.join(str(m * params['max_length']) for m in MULTIPLIERS[1:])})")
         self.default_net = default_net
         self._params = params
+        # each length group of the test split, cut once (lengths() and check_solved use them)
+        self.test_groups = {m: _subset(test, np.flatnonzero(test.labels == m)) for m in MULTIPLIERS}
 
     def params(self) -> dict:
         return dict(self._params)
@@ -129,11 +135,14 @@ class MemoryTask(Problem):
         finite = ok & np.isfinite(err).all(axis=(1, 2))
         right = (Y[:, m] > 0.5) == (data.Y[m] > 0.5)                    # NaN outputs: wrong
         bit_acc = np.where(finite, right.sum(axis=(1, 2)) / right[0].size, 0.0)
+        if self.fitness == "closeness":
+            close = np.array([1.0 - float(np.sum(np.abs(e.ravel()))) / e.size if f else 0.0 for e, f in zip(err, finite)])
         # row by row: a reduction over a 3-d array may sum in an order that depends on P
         mse = np.array([float(np.sum(e.ravel() ** 2)) / e.size if f else np.inf for e, f in zip(err, finite)])
         seq = self._sequence_right(right.all(axis=2), data)
         acc = np.where(finite, seq.mean(axis=1), 0.0)
-        return EvalResult(bit_acc.astype(np.float64), np.stack([bit_acc, acc, mse], axis=1))
+        fit = close if self.fitness == "closeness" else bit_acc
+        return EvalResult(fit.astype(np.float64), np.stack([bit_acc, acc, mse], axis=1))
 
     @staticmethod
     def _sequence_right(step_right: np.ndarray, data: SequenceData) -> np.ndarray:
@@ -149,13 +158,15 @@ class MemoryTask(Problem):
         training lengths), ``2x`` and ``5x`` (keys ``bit_accuracy_2x``, ``accuracy_2x``...)."""
         out = {}
         for mlt in MULTIPLIERS:
-            sel = np.flatnonzero(self.test.labels == mlt)
-            data = _subset(self.test, sel)
-            row = self.score(net, w, data).metrics[0]
+            row = self.score(net, w, self.test_groups[mlt]).metrics[0]
             out[f"bit_accuracy_{mlt}x"], out[f"accuracy_{mlt}x"] = float(row[0]), float(row[1])
         return out
 
     def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
+        """Every test sequence right at 1x, 2x and 5x. The test (several times the training data) runs
+        only once every training sequence is right (``result_row``: the training metrics)."""
+        if result_row is not None and result_row[1] < 1.0:
+            return SolvedCheck(False, 0, {})
         info = {"test_" + k: v for k, v in self.lengths(net, w).items()}
         solved = all(info[f"test_accuracy_{m}x"] >= 1.0 for m in MULTIPLIERS)
         return SolvedCheck(solved, self.test.n_sequences, info)
@@ -175,23 +186,46 @@ def _check(name: str, **ints) -> dict:
     return {k: int(v) for k, (v, _lo) in ints.items()}
 
 
+def _defaults(name: str, min_length, max_length, max_repeats, bits) -> tuple:
+    """(min_length, max_length, max_repeats, bits) with the task's defaults for those not given."""
+    lo, hi = LENGTHS[name]
+    return (lo if min_length is None else min_length, hi if max_length is None else max_length,
+            5 if max_repeats is None else max_repeats, (6 if name == "assoc-recall" else 8) if bits is None else bits)
+
+
+def estimate_data_bytes(name: str, min_length: int | None, max_length: int | None, n_train: int, n_test: int,
+                        max_repeats: int | None, bits: int | None, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): the training sequences at the
+    expected length and the test groups (training lengths, 2x and 5x the longest). A sequence of
+    length L takes 2L + 1 steps (copy), L + 2 + repeats * L with E[repeats] = (max_repeats + 1) / 2
+    (repeat-copy) or 4L + 8 (assoc-recall)."""
+    lo, hi, R, b = (int(x) for x in _defaults(name, min_length, max_length, max_repeats, bits))
+    n_train, n_test = int(n_train), int(n_test)
+    # 4 x the steps of n sequences of length L (2L: twice the expected length of a uniform lo..hi)
+    steps4 = {"copy": lambda n, L2: n * (4 * L2 + 4), "repeat-copy": lambda n, L2: n * (L2 * (R + 3) + 8),
+              "assoc-recall": lambda n, L2: n * (8 * L2 + 32)}[name]
+    n_in, n_out = (b + 1, b) if name == "copy" else (b + 2, b + 1) if name == "repeat-copy" else (b + 2, b)
+    test = steps4(n_test, lo + hi) + sum(steps4(n_test, 2 * m * hi) for m in MULTIPLIERS[1:])
+    return (data_bytes(steps4(n_train, lo + hi) // 4, n_train, n_in, n_out)
+            + data_bytes(test // 4, len(MULTIPLIERS) * n_test, n_in, n_out))
+
+
 def make(name: str = "copy", min_length: int | None = None, max_length: int | None = None,
          n_train: int = 32, n_test: int = 32, max_repeats: int | None = None, bits: int | None = None,
-         seed: int = 0) -> MemoryTask:
+         seed: int = 0, fitness: str = "bits") -> MemoryTask:
     """``copy`` (lengths 1..10 by default), ``repeat-copy`` (1..5, repeats 1..``max_repeats``) or
     ``assoc-recall`` (2..6 items); ``bits`` per vector (8, or 6 for assoc-recall, as Graves et al.;
     fewer make smaller networks)."""
     if name not in DESCRIPTIONS:
         raise ValueError(f"problem {name}: the memory tasks are {', '.join(DESCRIPTIONS)}")
+    if fitness not in ("bits", "closeness"):
+        raise ValueError(f"problem {name}: fitness must be 'bits' or 'closeness', got {fitness!r}")
     if max_repeats is not None and name != "repeat-copy":
         raise ValueError(f"problem {name}: max_repeats is an option of repeat-copy only")
-    max_repeats = 5 if max_repeats is None else max_repeats
-    lo_default, hi_default = {"copy": (1, 10), "repeat-copy": (1, 5), "assoc-recall": (2, 6)}[name]
     lo_min = 2 if name == "assoc-recall" else 1
-    v = _check(name, min_length=(lo_default if min_length is None else min_length, lo_min),
-               max_length=(hi_default if max_length is None else max_length, lo_min),
-               n_train=(n_train, 1), n_test=(n_test, 1), max_repeats=(max_repeats, 1), seed=(seed, 0),
-               bits=((6 if name == "assoc-recall" else 8) if bits is None else bits, 1))
+    lo, hi, max_repeats, bits = _defaults(name, min_length, max_length, max_repeats, bits)
+    v = _check(name, min_length=(lo, lo_min), max_length=(hi, lo_min), n_train=(n_train, 1), n_test=(n_test, 1),
+               max_repeats=(max_repeats, 1), seed=(seed, 0), bits=(bits, 1))
     lo, hi = v["min_length"], v["max_length"]
     if lo > hi:
         raise ValueError(f"problem {name}: need min_length <= max_length, got {lo} > {hi}")
@@ -221,4 +255,5 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
               "seed": v["seed"]}
     if name == "repeat-copy":
         params["max_repeats"] = v["max_repeats"]
-    return MemoryTask(name, train, test, params, default_net)
+    params["fitness"] = fitness
+    return MemoryTask(name, train, test, params, default_net, fitness)

@@ -17,7 +17,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData, SequenceProblem
+from .supervised import SequenceData, SequenceProblem, data_bytes
 
 DESCRIPTION = "temporal parity of a bit sequence, answered at the last step (Bengio et al. 1994)"
 
@@ -47,6 +47,12 @@ def dataset(bits: np.ndarray) -> SequenceData:
     y = np.full(bits.shape, np.nan)
     y[:, -1] = bits.sum(axis=1) % 2
     return SequenceData.from_sequences(list(bits.astype(np.float64)), list(y))
+
+
+def estimate_data_bytes(name: str, length: int, n_train: int, n_test: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): ``n_train`` and ``n_test``
+    sequences of ``length`` one-bit steps."""
+    return sum(data_bytes(int(n) * int(length), n, 1, 1) for n in (n_train, n_test))
 
 
 def make(name: str = "parity", length: int = 10, n_train: int = 128, n_test: int = 256,

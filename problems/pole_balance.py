@@ -93,6 +93,12 @@ def generalization_starts() -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
+def estimate_data_bytes(name: str, **params) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): the start state (1, 6) only,
+    whatever the parameters (episodes are simulated, nothing is stored)."""
+    return 6 * 8
+
+
 class PoleBalance(Problem):
     """One or two poles on a cart; the network outputs the force at every 0.02 s step."""
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceProblem
+from .supervised import SequenceProblem, data_bytes
 from .symbols import next_symbol_data
 
 DESCRIPTION = "embedded Reber grammar: predict the set of possible next symbols (Hochreiter & Schmidhuber 1997)"
@@ -61,6 +61,16 @@ def next_sets(string: str) -> list[set[str]]:
 
 def strings(n: int, rng: np.random.Generator) -> list[str]:
     return [embedded_string(rng) for _ in range(n)]
+
+
+EXPECTED_STEPS = 11    # inputs of an embedded string: B, c, the inner string (8 symbols expected), c
+
+
+def estimate_data_bytes(name: str, n_train: int, n_test: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): ``n_train`` and ``n_test``
+    strings of the expected 11 steps (the inner string's expected length 8 solves
+    e(s) = 1 + mean of e over the successors of state s on :data:`INNER_GRAPH`)."""
+    return sum(data_bytes(EXPECTED_STEPS * int(n), n, len(SYMBOLS), len(SYMBOLS)) for n in (n_train, n_test))
 
 
 def make(name: str = "reber", n_train: int = 256, n_test: int = 256, seed: int = 0) -> SequenceProblem:

@@ -4,6 +4,12 @@
 A factory (a function, or the Problem class itself) may take the registered name as its ``name`` parameter (one module, several problems:
 anbn and anbncn). Adding a problem: its module (``make`` and ``DESCRIPTION``) plus one line below,
 or, outside evornn, ``PROBLEMS.register("my-task", "mymodule:make", "what it is")`` in a plugin.
+
+The memory guard sizes a problem's data before building it: the factory's module defines
+``estimate_data_bytes(name, **params) -> int``, the bytes the built problem's data will take
+(what :meth:`~evornn.problem.Problem.data_bytes` measures), in closed form from the same
+parameters (:func:`estimate_data_bytes` fills in the defaults). A plugin problem without one is
+built unchecked (its data is measured once built, as every problem's is).
 """
 from __future__ import annotations
 
@@ -73,6 +79,43 @@ def split_name(name: str, params: dict) -> tuple[str, dict]:
     return name, params
 
 
+def factory_arguments(name: str, params: dict) -> tuple[str, dict]:
+    """(the registered name, every parameter its factory gets: ``params`` over the defaults, without
+    ``name``), checked as :func:`make_problem` checks them (one-line ValueError); nothing is built."""
+    name, params = split_name(name, params)
+    make = PROBLEMS.get(name)
+    sig = inspect.signature(make)
+    params = {k: v for k, v in params.items() if k not in _READOUT or k in sig.parameters}
+    check_call(make, params, "problem", skip=("name",), owner=name)
+    bound = sig.bind(**({"name": name} if "name" in sig.parameters else {}), **params)
+    bound.apply_defaults()
+    args = {}
+    for k, v in bound.arguments.items():
+        if sig.parameters[k].kind == inspect.Parameter.VAR_KEYWORD:
+            args.update(v)
+        elif k != "name":
+            args[k] = v
+    return name, args
+
+
+def estimate_data_bytes(name: str, params: dict) -> int | None:
+    """The bytes of the data problem ``name`` would build with ``params`` (defaults filled in), from
+    its module's ``estimate_data_bytes``, without building it. None when the module has none (a
+    plugin problem: built unchecked) or cannot read the parameters (out of range, a list of the
+    wrong length: the factory then names what is wrong)."""
+    name, args = factory_arguments(name, params)
+    estimate = getattr(sys.modules.get(PROBLEMS.get(name).__module__), "estimate_data_bytes", None)
+    if estimate is None:
+        return None
+    try:
+        return int(estimate(name, **args))
+    except (TypeError, ValueError, IndexError, KeyError, OSError):
+        return None
+
+
+_READOUT = ("readout", "ridge")   # options of every supervised sequence problem (Evolino), not of each factory
+
+
 def make_problem(name: str, **params):
     """Make the problem ``name`` with its parameters; unknown names, unknown parameters and values
     of the wrong type (NaN and Inf included) raise a one-line ValueError (:mod:`evornn.settings`).
@@ -80,7 +123,7 @@ def make_problem(name: str, **params):
     name, params = split_name(name, params)
     make = PROBLEMS.get(name)
     # readout / ridge: an option of every supervised sequence problem (Evolino), not of each factory
-    readout = {k: params.pop(k) for k in ("readout", "ridge") if k in params and k not in inspect.signature(make).parameters}
+    readout = {k: params.pop(k) for k in _READOUT if k in params and k not in inspect.signature(make).parameters}
     check_call(make, params, "problem", skip=("name",), owner=name)
     problem = make(name=name, **params) if "name" in inspect.signature(make).parameters else make(**params)
     if readout:

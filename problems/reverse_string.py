@@ -41,6 +41,12 @@ def split(ns: list[int], rng: np.random.Generator) -> SequenceData:
     return SequenceData.from_sequences([p[0] for p in pairs], [p[1] for p in pairs], labels=ns)
 
 
+def estimate_data_bytes(name: str, train_min: int, train_max: int, n_train: int, n_test: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): strings of n symbols take
+    2n + 1 steps of 3 inputs and 2 outputs, lengths as :func:`problems.lengths.draw` gives them."""
+    return lengths.estimate_bytes(train_min, train_max, n_train, n_test, (2, 1), 3, 2)
+
+
 def make(name: str = "reverse-string", train_min: int = 1, train_max: int = 10, n_train: int = 200,
          n_test: int = 100, seed: int = 0) -> SequenceProblem:
     lo, hi, train, test_groups = lengths.seeded_splits(name, split, train_min, train_max, n_train, n_test, seed)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .supervised import SequenceData, SequenceProblem
+from .supervised import SequenceData, SequenceProblem, data_bytes
 
 DESCRIPTION = "superimposed sine waves (k = 2..5): generation after a teacher-forced washout (Evolino, Wierstra et al. 2005)"
 FREQUENCIES = (0.2, 0.311, 0.42, 0.51, 0.74)
@@ -39,6 +39,12 @@ def split(lo: float, hi: float, k: int, washout: int, free: bool, var: float) ->
     f = superimposed(grid(lo, hi), k)
     return SequenceData.from_sequences([f[:-1]], [f[1:]], washout=washout,
                                        free_from=[washout] if free else None, target_var=var)
+
+
+def estimate_data_bytes(name: str, **params) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): the training and test
+    sequences of the fixed ranges, whatever the parameters."""
+    return sum(data_bytes(round((hi - lo) / STEP) - 1, 1, 1, 1) for lo, hi in (TRAIN_RANGE, TEST_RANGE))
 
 
 def make(name: str = "sines", k: int = 2, washout: int = 100, free_run_train: bool = True,

@@ -22,7 +22,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData, SequenceProblem
+from .supervised import SequenceData, SequenceProblem, data_bytes
 
 DESCRIPTION = "classify which of several Poisson spike templates produced a jittered spike input (Maass et al. 2002)"
 ANSWERS = ("end", "continuous")
@@ -54,6 +54,13 @@ def dataset(tpl, n: int, duration: int, jitter: float, answer: str, rng: np.rand
         y[first:] = np.eye(K)[k]
         ys.append(y)
     return SequenceData.from_sequences(xs, ys, labels=labels)
+
+
+def estimate_data_bytes(name: str, n_templates: int, n_channels: int, duration: int, n_train: int,
+                        n_test: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): ``n_train`` and ``n_test``
+    presentations of ``duration`` steps (the templates' spike times are not kept)."""
+    return sum(data_bytes(int(n) * int(duration), n, n_channels, n_templates) for n in (n_train, n_test))
 
 
 def make(name: str = "spike-templates", n_templates: int = 2, n_channels: int = 4, duration: int = 100,

@@ -156,6 +156,14 @@ class SequenceData:
                    np.array(free), None if labels is None else np.asarray(labels), target_var)
 
 
+def data_bytes(steps: int, sequences: int, n_in: int, n_out: int) -> int:
+    """Bytes of a :class:`SequenceData` of ``steps`` steps in ``sequences`` sequences with ``n_in``
+    inputs and ``n_out`` outputs: X and Y (float64), the mask (uint8), starts, free and labels
+    (int64). The problems' ``estimate_data_bytes`` size their splits with it (Python ints: no
+    overflow however large the parameters)."""
+    return int(steps) * (8 * (int(n_in) + int(n_out)) + 1) + 8 * (3 * int(sequences) + 1)
+
+
 # -- the task measures: (mse (P,), seq_right (P, S) bool, data) -> (P,) ----------------------------
 def nrmse(mse: np.ndarray, seq_right: np.ndarray, data: SequenceData) -> np.ndarray:
     """Normalised root mean squared error sqrt(mse / var(target)) (Jaeger 2001)."""
@@ -272,6 +280,13 @@ class SequenceProblem(Problem):
                    "asks for what comes next, which a bidirectional network would read from its future inputs")
             raise ValueError(f"problem {self.name} {why}; {net.name} needs the whole sequence first")
         super().check_network(net)
+
+    def data_bytes(self) -> int:
+        """The splits' arrays, and the length groups of the test split (``test_groups``, held
+        besides the concatenated test split by the problems with a length split)."""
+        groups = (getattr(self, "test_groups", None) or {}).values()
+        held = sum(a.nbytes for g in groups for a in (g.X, g.Y, g.starts, g.mask, g.free, g.labels))
+        return super().data_bytes() + int(held)
 
     def evaluation_bytes(self, net, rows: int, threads: int) -> int:
         """Besides the network's kernels: per (padded) row its error, counts and per-sequence

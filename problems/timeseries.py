@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .supervised import SequenceData, SequenceProblem
+from .supervised import SequenceData, SequenceProblem, data_bytes
 
 DESCRIPTION = "next-step prediction of a series from your CSV file (column by name, train/test split, input window)"
 
@@ -70,6 +70,28 @@ def windows(v: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs (m - window, window): the last ``window`` values at each step; targets the next value."""
     X = np.lib.stride_tricks.sliding_window_view(v[:-1], window)
     return np.ascontiguousarray(X), v[window:]
+
+
+def line_ends(path: str | Path, block: int = 2**20) -> int:
+    """The line ends in the file ``path`` ("\\n", or "\\r" alone in an old Mac file), read in blocks
+    of ``block`` bytes, nothing kept: at least its CSV rows but the last (a quoted field spanning
+    lines only adds to the count)."""
+    n, r = 0, 0
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            n, r = n + chunk.count(b"\n"), r + chunk.count(b"\r")
+    return max(n, r)
+
+
+def estimate_data_bytes(name: str, path: str | None, window: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): m values (at most the file's
+    line ends: its rows but the header, or one more when the last line has no end), cut into two
+    parts of m - 2 window steps in all, ``window`` inputs and one output each. The file is read
+    once in 1 MiB blocks to count the lines (a few seconds a GiB) and nothing is kept: its size
+    alone (os.stat) bounds m only by half its bytes, ten times too many for a usual CSV row."""
+    window = int(window)
+    m = line_ends(path)
+    return data_bytes(max(m - 2 * window, 0), 2, window, 1)
 
 
 def make(name: str = "timeseries", path: str | None = None, column: str | None = None, split: float = 0.8,

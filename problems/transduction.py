@@ -139,6 +139,10 @@ class TransductionProblem(Problem):
         self.check_network(net)
         seq2seq_bptt.check_supported(net)
 
+    def gradient_bytes(self, net) -> int:
+        from evornn.grad import seq2seq_bptt
+        return seq2seq_bptt.gradient_bytes(net, self.train)
+
     def gradient(self, net, w: np.ndarray, seqs: np.ndarray, seed: int = 0, truncation: int = 0):
         """(mean cross-entropy, its gradient) over training strings ``seqs``, decoded in the
         problem's mode (``seed``: scheduled sampling's draws)."""
@@ -155,6 +159,16 @@ def _lengths(name: str, what: str, v) -> tuple[int, int]:
     if len(v) != 2 or not 1 <= v[0] <= v[1]:
         raise ValueError(f"problem {name}: {what} must be [shortest, longest] with 1 <= shortest <= longest, got {list(v)}")
     return v
+
+
+def estimate_data_bytes(name: str, train_lengths: tuple, test_lengths: tuple, n_train: int, n_test: int,
+                        **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): per split, the source and
+    target symbols (int64) of strings of the expected length, and both start arrays."""
+    def split(n, lengths):
+        (a, b), n = lengths, int(n)
+        return 2 * 8 * (n * (int(a) + int(b)) // 2) + 2 * 8 * (n + 1)
+    return split(n_train, train_lengths) + split(n_test, test_lengths)
 
 
 def make(name: str = "copy-seq", n_symbols: int = 8, train_lengths: tuple = (1, 10), test_lengths: tuple = (11, 20),

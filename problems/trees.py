@@ -33,7 +33,7 @@ from evornn.nets.layer import ACT, NIN, NUNITS, POFF
 from evornn.problem import EvalResult
 from evornn.seeding import generator
 
-from .supervised import EPS, SequenceData, SequenceProblem
+from .supervised import EPS, SequenceData, SequenceProblem, data_bytes
 from .tree_kernel import forest_outputs
 
 BOOL_SYMBOLS = ("F", "T", "AND", "OR", "XOR", "NOT")
@@ -183,6 +183,43 @@ class TreeProblem(SequenceProblem):
         forest_outputs(W, int(L[0, POFF]), H, n_in, int(L[0, ACT]), p_out, self.n_outputs, out_act,
                        forest.sym, forest.left, forest.right, forest.starts, forest.max_nodes, out)
         return out
+
+
+def expected_sizes(kind: str, depth: int) -> list[tuple[float, float]]:
+    """(expected prefix symbols, expected tree nodes) of a :func:`random_formula` of each depth
+    0..``depth``: a node of depth d has one child of depth d - 1 and (binary operators: 3 in 4 for
+    bool-trees, every one for arith-trees) another of a depth uniform over 0..d-1; a tree node is one
+    (a sum), two (NOT) or three (AND, OR, XOR: the operator and two pairs) nodes of the binary tree.
+    Stops early past 1e30 (sizes grow faster than exponentially in d)."""
+    binary = 0.75 if kind == "bool-trees" else 1.0
+    own = 0.25 * 2 + 0.75 * 3 if kind == "bool-trees" else 1.0
+    sizes, total = [(1.0, 1.0)], [1.0, 1.0]
+    for d in range(1, int(depth) + 1):
+        a, b = sizes[-1]
+        sizes.append((1 + a + binary * total[0] / d, own + b + binary * total[1] / d))
+        total = [total[0] + sizes[-1][0], total[1] + sizes[-1][1]]
+        if sizes[-1][0] > 1e30:
+            break
+    return sizes
+
+
+def estimate_data_bytes(name: str, train_depth: int, test_depth, n_train: int, n_test: int, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): per split, the prefix
+    strings (one-hot inputs, one or ten outputs) and the post-order trees (three int64 per node) of
+    ``n`` formulas, the depths in turn, at their expected sizes (:func:`expected_sizes`)."""
+    n_sym, n_out = (len(BOOL_SYMBOLS), 1) if name == "bool-trees" else (len(ARITH_SYMBOLS), 10)
+    test_depth = [int(test_depth)] if np.isscalar(test_depth) else [int(d) for d in test_depth]
+
+    def split(depths, top: int, n: int) -> int:
+        sizes = expected_sizes(name, top)
+        if top >= len(sizes):                         # past 1e30 symbols
+            return 2 ** 128
+        n, k = int(n), len(depths)
+        count = lambda i: n // k + (i < n % k)        # noqa: E731   formulas of depths[i]
+        symbols = sum(count(i) * sizes[d][0] for i, d in enumerate(depths))
+        nodes = sum(count(i) * sizes[d][1] for i, d in enumerate(depths))
+        return data_bytes(int(symbols), n, n_sym, n_out) + 3 * 8 * int(nodes) + 8 * (n + 1)
+    return split(range(1, int(train_depth) + 1), int(train_depth), n_train) + split(test_depth, max(test_depth), n_test)
 
 
 def make(name: str = "bool-trees", train_depth: int = 4, test_depth: tuple = (5, 6), n_train: int = 400,

@@ -25,7 +25,7 @@ import numpy as np
 
 from evornn.seeding import generator
 
-from .supervised import SequenceData, SequenceProblem
+from .supervised import SequenceData, SequenceProblem, data_bytes
 
 DESCRIPTION = ("two sequences, long time lag (Hochreiter & Schmidhuber 1997 exp. 2a fixed middle / 2b random "
                "middle): predict the next symbol, the last one equals the first")
@@ -55,6 +55,19 @@ def dataset(n: int, p: int, variant: str, rng: np.random.Generator, both: bool =
     return SequenceData.from_sequences(xs, ys)
 
 
+def sizes(variant: str, n_train: int | None, n_test: int | None) -> tuple[int, int]:
+    """(n_train, n_test): as given, else 2 and 2 (variant a) or 1,000 and 500 (b)."""
+    return (int(n_train if n_train is not None else (2 if variant == "a" else 1000)),
+            int(n_test if n_test is not None else (2 if variant == "a" else 500)))
+
+
+def estimate_data_bytes(name: str, p: int, variant: str, n_train: int | None, n_test: int | None, **_) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): sequences of ``p`` steps of
+    p + 1 inputs and outputs."""
+    p = int(p)
+    return sum(data_bytes(n * p, n, p + 1, p + 1) for n in sizes(variant, n_train, n_test))
+
+
 def make(name: str = "two-sequence-lag", p: int = 100, variant: str = "a", n_train: int | None = None,
          n_test: int | None = None, tolerance: float = 0.25, seed: int = 0) -> SequenceProblem:
     """Experiment 2a (``variant="a"``) or 2b (``"b"``) with delay ``p``. Defaults: 2a trains and tests
@@ -62,8 +75,7 @@ def make(name: str = "two-sequence-lag", p: int = 100, variant: str = "a", n_tra
     if variant not in VARIANTS:
         raise ValueError(f"problem {name}: variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
     p = int(p)
-    n_train = int(n_train if n_train is not None else (2 if variant == "a" else 1000))
-    n_test = int(n_test if n_test is not None else (2 if variant == "a" else 500))
+    n_train, n_test = sizes(variant, n_train, n_test)
     if p < 2 or n_train < 1 or n_test < 1 or not tolerance > 0:
         raise ValueError(f"problem {name}: need p >= 2, n_train and n_test >= 1, tolerance > 0, got "
                          f"{p}, {n_train}, {n_test}, {tolerance}")

@@ -20,6 +20,12 @@ PATTERNS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
 
 
+def estimate_data_bytes(name: str, steps: int) -> int:
+    """The memory guard's size of the data (:mod:`problems.registry`): the inputs (4 steps, 2) and
+    the starts (5,)."""
+    return 4 * int(steps) * 2 * 8 + 5 * 8
+
+
 class XOR(Problem):
     name = "xor"
     description = DESCRIPTION

@@ -104,8 +104,9 @@ def ntm_net(p, X, N, M, R, Wh, addressing="soft"):
         return sharpen(shift(interpolate(content(Mem, k, beta), w_prev, g), s), gamma)
 
     for x in X:
-        h = _elman(p, np.concatenate([x, r]), h)
-        q = p["mem.W_heads"] @ h + p["mem.b_heads"]
+        u = np.concatenate([x, r])
+        h = _elman(p, u, h)
+        q = p["mem.W_heads"] @ h + p["mem.b_heads"] + (p["mem.D"] @ u if "mem.D" in p else 0.0)   # direct path
         wq = [q[R * hs + i * (hs + 2 * M):R * hs + (i + 1) * (hs + 2 * M)] for i in range(Wh)]
         for i in range(Wh):
             ws[R + i] = heads(wq[i], ws[R + i], Mem)

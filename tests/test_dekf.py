@@ -36,7 +36,7 @@ def jacobian(net, w, X, eps=1e-6):
 
 
 def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, process_noise, process_noise_end,
-               anneal):
+               anneal, jac=jacobian):
     """The Kalman update per scored (last) step, written densely: P block-diagonal over groups gs."""
     w = w.copy()
     n = w.size
@@ -45,7 +45,7 @@ def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, p
         P[np.ix_(g, g)] = p0 * np.eye(g.size)
     for k in range(data.n_sequences):
         X, d = data.X[data.starts[k]:data.starts[k + 1]], data.Y[data.starts[k + 1] - 1]
-        Ht = jacobian(net, w, X).T                                  # (n, n_out)
+        Ht = jac(net, w, X).T                                  # (n, n_out)
         xi = d - net.run(w, X)[-1]
         r = measurement_noise_end + (measurement_noise - measurement_noise_end) * np.exp(-k / anneal)
         q = process_noise_end + (process_noise - process_noise_end) * np.exp(-k / anneal)
@@ -82,6 +82,63 @@ def test_dekf_update_equals_a_dense_ekf(arch, opts, decoupling):
     _, goff, coff = dekf.pack_groups(gs)
     for g, c0, c1 in zip(gs, coff[:-1], coff[1:]):
         np.testing.assert_allclose(cov_got[c0:c1].reshape(g.size, g.size), P_want[np.ix_(g, g)], rtol=0, atol=1e-6)
+
+
+def lstm_stopgrad_run(net, w, X, rec):
+    """Outputs of a peephole LSTM (NumPy, the equations of evornn.nets.cells.lstm) whose gates and
+    cell input read h_{t-1} and the peephole c from ``rec`` (a run's recorded (h_prev, c_prev, c)
+    per step) as constants, while the cell state carries w's effect: c_t = f c_{t-1} + i g. Its
+    exact derivative is the truncated LSTM gradient. With ``rec`` None: the plain LSTM (records it)."""
+    P = net.unflatten(w)
+    Wi, Wr, b, pe, Wo, bo = P["W_in"], P["W_rec"], P["b"], P["peep"], P["out.W"], P["out.b"]
+    sig = lambda z: 1.0 / (1.0 + np.exp(-z))
+    H = b.shape[1]
+    h, c, ys, out = np.zeros(H), np.zeros(H), [], []
+    for t, x in enumerate(X):
+        hp, cp, cn = (h, c, None) if rec is None else rec[t]
+        a = Wi @ x + Wr @ hp + b
+        i, f, g = sig(a[0] + pe[0] * cp), sig(a[1] + pe[1] * cp), np.tanh(a[2])
+        c_new = f * c + i * g
+        o = sig(a[3] + pe[2] * (c_new if rec is None else cn))
+        out.append((h, c, c_new))
+        h, c = o * np.tanh(c_new), c_new
+        ys.append(Wo @ h + bo)
+    return np.array(ys), out
+
+
+def test_truncated_lstm_jacobian_equals_the_derivative_of_the_stop_gradient_network():
+    """jacobian = "truncated": the DEKF update equals the dense EKF on the truncated LSTM gradient,
+    the derivative (central differences) of the network whose gates read their recurrent inputs as
+    constants; and it differs from the full Jacobian's update."""
+    rng = np.random.default_rng(4)
+    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True)
+    w = net.init(rng) + rng.normal(0, 0.5, net.n_params)
+    data = last_step_data(rng, 6, 2, 2)
+    gs = dekf.groups(net, "global")
+
+    def jac(net, w, X, eps=1e-6):
+        rec = lstm_stopgrad_run(net, w, X, None)[1]
+        J = np.empty((net.n_outputs, w.size))
+        for c in range(w.size):
+            wp, wm = w.copy(), w.copy()
+            wp[c] += eps
+            wm[c] -= eps
+            J[:, c] = (lstm_stopgrad_run(net, wp, X, rec)[0][-1] - lstm_stopgrad_run(net, wm, X, rec)[0][-1]) / (2 * eps)
+        return J
+
+    X0 = data.X[data.starts[0]:data.starts[1]]
+    assert np.allclose(lstm_stopgrad_run(net, w, X0, None)[0], net.run(w, X0), atol=1e-12)
+    got = dekf.train(net, w, data, dekf.initial_covariance(gs, 10.0), gs, jacobian="truncated", **NOISE)
+    want_w, want_P = ekf_oracle(net, w, data, gs, 10.0, jac=jac, **NOISE)
+    np.testing.assert_allclose(got[1], want_w, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(got[2].reshape(want_P.shape), want_P, rtol=0, atol=1e-6)
+    full = dekf.train(net, w, data, dekf.initial_covariance(gs, 10.0), gs, **NOISE)[1]
+    assert not np.allclose(full, got[1], atol=1e-4)
+    with pytest.raises(ValueError, match="jacobian 'truncated' is the truncated LSTM gradient: lstm only"):
+        dekf.train(evornn.build("elman", 2, 2), np.zeros(evornn.build("elman", 2, 2).n_params), data,
+                   np.ones(1), [np.arange(1)], jacobian="truncated")
+    with pytest.raises(ValueError, match="jacobian must be one of full, truncated"):
+        evornn.optimise("dekf", "anbncn", "lstm", settings={"jacobian": "half"}, stop={"max_generations": 1})
 
 
 def test_one_group_decoupled_equals_global_and_groups_change_the_filter():

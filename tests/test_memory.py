@@ -249,3 +249,83 @@ def test_optimiser_estimates_match_their_measured_peak(name, settings):
         tracemalloc.stop()
     est = cls.memory_bytes(cfg, n)
     assert peak / 2 <= est <= 2 * peak, (est, peak)
+
+
+def test_an_ipop_restart_that_would_not_fit_ends_the_run_in_one_line():
+    """CMA-ES's IPOP restarts double the population during the run: each restart is sized again
+    (memory.room), and one whose doubled generation exceeds the limit ends the run with that reason
+    instead of allocating it. A flat fitness makes pycma stop (tolflatfitness) at once."""
+    from evornn.problem import EvalResult, Problem
+
+    class Flat(Problem):
+        name, n_inputs, n_outputs, metric_names = "flat", 2, 1, ()
+
+        def evaluate(self, net, W, seeds):
+            return EvalResult(np.zeros(W.shape[0]), np.zeros((W.shape[0], 0)))
+
+    problem = Flat()
+    net = build("elman", 2, 1, n_hidden=4)
+    cls = get_strategy("cmaes")
+    from evornn.settings import make_config
+    sizes = [memory.estimate(problem, net, cls, make_config(cls.Config, {"population": p}, "cmaes")).total
+             for p in (1000, 2000)]
+    between = (sizes[0] + sizes[1]) // 2
+    run = make_runner("cmaes", problem, net, settings={"population": 1000}, stop={"max_generations": 50},
+                      max_memory=between)
+    result = run.run()
+    reasons = [r.criterion for r in result.stop_reasons]
+    assert reasons == ["cmaes.ipop_memory"], result.stop_reasons
+    assert run.strategy.popsize == 1000 and run.strategy.restart_count == 0
+    text = result.stop_reasons[0].message
+    assert "2,000" in text and "memory:" in text and "\n" not in text
+    # without a limit the same run restarts with the population doubled
+    free = make_runner("cmaes", problem, net, settings={"population": 1000}, stop={"max_generations": 3},
+                       max_memory=0)
+    free.run()
+    assert free.strategy.restart_count >= 1 and free.strategy.popsize >= 2000
+
+
+def _resident() -> tuple[int, int]:
+    """(VmRSS, VmHWM) of this process, bytes."""
+    got = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                got[line[:5]] = int(line.split()[1]) * 1024
+    return got["VmRSS"], got["VmHWM"]
+
+
+@pytest.mark.parametrize("name,params,arch,net", [
+    ("ctc-stream", {"lengths": (300, 300), "n_train": 8, "n_test": 2}, "elman", {"n_hidden": 128}),
+    ("copy-seq", {"train_lengths": (1500, 1500), "n_train": 8, "n_test": 2}, "seq2seq", {"cell": "lstm", "n_hidden": 64}),
+    ("adding", {"length": 3000, "n_train": 8, "n_test": 2}, "lstm", {"n_hidden": 64}),
+])
+def test_the_gradient_estimate_matches_its_measured_peak(name, params, arch, net):
+    """BPTT's estimate of one gradient over the training split (stored states of the chunks at work,
+    a partial gradient per chunk; for seq2seq and CTC the problem's own gradient_bytes) against the
+    peak resident memory of that call (Numba's allocations are not seen by tracemalloc), with long
+    sequences so that the stored states dominate."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pytest.skip("needs /proc/self/clear_refs to reset the peak resident memory")
+    import ctypes
+    if ctypes.CDLL(None).mallopt(-3, 128 * 1024) != 1:   # M_MMAP_THRESHOLD fixed: a freed big array
+        pytest.skip("needs glibc's mallopt")             # leaves the heap, so the warm-up is not in the base
+    from evornn.grad import bptt
+    r = make_runner("bptt", name, arch, net=net, problem_params=params, max_memory=0)
+    st, prob = r.strategy, r.problem
+    w = st.w.copy()
+    S = prob.n_train_sequences if prob.own_gradient else len(prob.train.starts) - 1
+    grad = ((lambda seqs: prob.gradient(r.net, w, seqs)) if prob.own_gradient
+            else (lambda seqs: bptt.gradient(r.net, w, prob.train, seqs)))
+    grad(np.arange(1))                                   # compiles
+    est = type(st).memory_bytes(st.config, r.net.n_params, r.net, prob)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    base = _resident()[0]
+    grad(np.arange(S))
+    peak = _resident()[1] - base
+    print(f"{name}: estimate {est}, measured peak {peak}, ratio {est / peak:.2f}")
+    assert peak / 2 <= est <= 2 * peak, (est, peak)

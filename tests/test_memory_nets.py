@@ -138,13 +138,16 @@ NETS = {
     "ntm-entm": (dict(memory_size=6, memory_width=4, read_heads=1, write_heads=2, addressing="entm"),
                  lambda p, X: ref.ntm_net(p, X, 6, 4, 1, 2, "entm")),
     "dnc": (dict(memory_size=6, memory_width=4, read_heads=2), lambda p, X: ref.dnc_net(p, X, 6, 4, 2)),
+    "ntm-direct": (dict(memory_size=6, memory_width=4, read_heads=1, write_heads=2, addressing="entm", direct=True),
+                   lambda p, X: ref.ntm_net(p, X, 6, 4, 1, 2, "entm")),
 }
 
 
 # The scalar engine runs the same memory code with one lane (n = 1): checked on the NTM only, to
 # compile one kernel less (the op tests above run every memory function in a lane layout).
 @pytest.mark.parametrize("case,engine", [("ntm", "lanes"), ("ntm", "scalar"), ("ntm-entm", "lanes"),
-                                         ("ntm-entm", "scalar"), ("dnc", "lanes")])
+                                         ("ntm-entm", "scalar"), ("dnc", "lanes"), ("ntm-direct", "lanes"),
+                                         ("ntm-direct", "scalar")])
 def test_network_matches_numpy_oracle(case, engine, rng):
     opts, oracle = NETS[case]
     net = evornn.build(case.split("-")[0], 3, 2, n_hidden=5, **opts, **ENGINES[engine])
@@ -165,9 +168,10 @@ def test_parameter_counts():
         if case == "dnc":
             P = (Rh + 3) * Mw + 5 * Rh + 3
         else:
-            hs = Mw + (4 if case == "ntm-entm" else 6)
+            hs = Mw + (4 if opts.get("addressing") == "entm" else 6)
             P = Rh * hs + opts["write_heads"] * (hs + 2 * Mw)
-        assert net.n_params == ctrl + P * (H + 1) + O * (H + Rh * Mw + 1)
+        direct = P * (I + Rh * Mw) if opts.get("direct") else 0
+        assert net.n_params == ctrl + P * (H + 1) + direct + O * (H + Rh * Mw + 1)
     lstm = evornn.build("ntm", I, O, controller="lstm", n_hidden=H, memory_width=4)
     assert lstm.n_params == 4 * H * (I + 4 + H + 1) + ((4 + 6) + (4 + 6 + 2 * 4)) * (H + 1) + O * (H + 4 + 1)
 
@@ -248,6 +252,63 @@ def test_hand_built_ntm_copies_at_every_length(addressing):
     # a memory too small for the sequence loses it: the result depends on the memory
     net, wv = copy_machine(addressing, 40)
     assert not np.array_equal(net.run(wv, x)[61:] > 0.5, y[61:] > 0.5)
+
+
+def test_entm_copies_without_controller_state_by_jumping_on_the_delimiter():
+    """A copier with no recurrent state (B + 1 units reading only the current input): the write
+    head writes 1 + A x_t (> 0) and moves on; the read head's key is negative, so on the delimiter it
+    jumps to the least dissimilar location, the never-written location 0 (first on ties), and moves
+    on otherwise. What evolution has to find without a latch."""
+    B = 2
+    prob = make_problem("copy", max_length=3, n_train=16, n_test=8, bits=B)
+    net = evornn.build("ntm", B + 1, B, n_hidden=B + 1, memory_size=prob.default_net["memory_size"],
+                       memory_width=B, addressing="entm", output_activation="sigmoid")
+    p = {k: np.zeros(s) for k, (_o, s) in net.layout.items()}
+    p["ctrl.W_in"][:, :B + 1] = A * np.eye(B + 1)          # the bits and the delimiter, thresholded
+    p["ctrl.b"][:] = -A / 2
+    hs, Wq, bq = B + 4, p["mem.W_heads"], p["mem.b_heads"]
+    bq[:B] = -A                                             # read key
+    Wq[B, B], bq[B] = 2 * A, -A                             # read head jumps on the delimiter
+    bq[B + 1], Wq[B + 3, B], bq[B + 3] = -A, -2 * A, A      # else moves on (+1), never -1
+    bq[hs + B], bq[hs + B + 1], bq[hs + B + 3] = -A, -A, A  # write head: no jump, always +1
+    bq[2 * hs:2 * hs + B] = A                               # erase, then add 1 + A x
+    Wq[2 * hs + B:2 * hs + 2 * B, :B] = A * np.eye(B)
+    bq[2 * hs + B:2 * hs + 2 * B] = 1.0
+    p["out.W"][:, B + 1:] = np.eye(B)
+    p["out.b"][:] = -(1 + A / 2)
+    w = net.flatten(p)
+    assert prob.evaluate(net, w[None], None).metrics[0, 1] == 1.0
+    assert all(v == 1.0 for v in prob.lengths(net, w).values())
+    bq[B] = -3 * A                                          # never jumps: the read head runs with the writer
+    assert prob.evaluate(net, net.flatten(p)[None], None).metrics[0, 1] < 0.5
+
+
+def test_closeness_fitness_gives_partial_credit():
+    bits = make_problem("copy", max_length=3, n_train=6, n_test=1)
+    close = make_problem("copy", max_length=3, n_train=6, n_test=1, fitness="closeness")
+    net = evornn.build("elman", 9, 8, n_hidden=3, output_activation="sigmoid")
+    W = net.init(np.random.default_rng(0), 3)
+    W[2, 0] = np.nan
+    a, b = bits.evaluate(net, W, None), close.evaluate(net, W, None)
+    assert np.array_equal(a.metrics, b.metrics)                       # the same measures
+    Y = net.run_population(W[:2], close.train.X, close.train.starts)
+    m = close.train.mask == 1
+    assert np.allclose(b.fitness[:2], 1 - np.abs(Y[:, m] - close.train.Y[m]).mean(axis=(1, 2)), rtol=1e-12)
+    assert b.fitness[2] == 0.0 and close.params()["fitness"] == "closeness"
+    with pytest.raises(ValueError, match="fitness must be 'bits' or 'closeness'"):
+        make_problem("copy", fitness="mse")
+
+
+def test_test_runs_only_once_the_training_set_is_right():
+    prob = make_problem("copy", max_length=3, n_train=6, n_test=2, bits=2)
+    net = evornn.build("ntm", 3, 2, n_hidden=3, memory_size=17, memory_width=2, addressing="entm",
+                       output_activation="sigmoid")
+    w = net.init(np.random.default_rng(0), 1)[0]
+    row = prob.evaluate(net, w[None], None).metrics[0]
+    assert row[1] < 1.0
+    chk = prob.check_solved(net, w, row, 0)
+    assert not chk.solved and chk.test_episodes == 0 and chk.info == {}
+    assert prob.check_solved(net, w, None, 0).test_episodes == prob.test.n_sequences
 
 
 # -- the problems -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ generation held open by a gate file) with generous deadlines, never for a fixed 
 """
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import subprocess
@@ -98,6 +99,11 @@ CASES = {   # name -> (problem, arch, net options)
     "recall-dnc": (lambda: make_problem("assoc-recall", bits=2, max_length=3, n_train=4, n_test=1), "dnc",
                    {"n_hidden": 4, "memory_size": 8, "memory_width": 2}),
 }
+if importlib.util.find_spec("gymnasium") is not None:   # environment seeds from the evaluation seeds
+    CASES["gym-cartpole-gymnasium"] = (lambda: make_problem("gym", env="CartPole-v1", backend="gymnasium",
+                                                            max_steps=60, episodes=2), "elman", {"n_hidden": 3})
+    CASES["gym-pendulum-port-lstm"] = (lambda: make_problem("gym", env="Pendulum-v1", max_steps=40),
+                                       "lstm", {"n_hidden": 2})
 
 
 def _population(name: str, P: int = 37):

@@ -42,6 +42,13 @@ def check_supported(net, method: str = "bptt", supported: tuple[str, ...] = SUPP
         raise ValueError(f"{method} does not support architecture {net.name!r}; supported: {', '.join(supported)}")
 
 
+def chunks_alive(n_sequences: int) -> int:
+    """Chunks whose stored states exist at once: each thread takes its chunks one after another
+    (the arrays of one are freed before the next), so at most one per thread."""
+    import numba
+    return max(1, min(int(n_sequences), N_CHUNKS, int(numba.config.NUMBA_NUM_THREADS)))
+
+
 def geometry(net) -> tuple[int, int, int, int]:
     """(store width sw, row width, column of the network output in a row, scratch length)."""
     L = net.L

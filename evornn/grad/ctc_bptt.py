@@ -104,6 +104,21 @@ def batch_grad(L, fx, w, X, starts, label, label_starts, frames, seqs, framewise
     return loss
 
 
+def gradient_bytes(net, data) -> int:
+    """What :func:`gradient` over every stream of ``data`` allocates (the memory guard's estimate):
+    per chunk at work at once (one per thread), the stored rows over the longest stream, the
+    network's outputs and their deltas over the whole data (as the kernel keeps them), the
+    log-probabilities, the alpha and beta lattices and the scratch vectors. (The chunks' partial
+    gradients are the trainer's own estimate.)"""
+    sw, width, out, scratch = bptt.geometry(net)
+    S, n_out, rows = int(data.n_sequences), int(net.n_outputs), int(data.X.shape[0])
+    T = int(np.max(np.diff(data.starts))) if S else 1
+    U = int(np.max(np.diff(data.label_starts))) if S else 1
+    chunk = ((T + 1) * width + 2 * rows * n_out + T * n_out + 2 * T * (2 * U + 1) + 2 * U + 1 + T
+             + 2 * max(sw, 1) + 2 * max(scratch, n_out + 1))
+    return bptt.chunks_alive(S) * chunk * 8
+
+
 def gradient(net, w: np.ndarray, data, seqs: np.ndarray | None = None,
              framewise: bool = False) -> tuple[float, np.ndarray]:
     """(mean loss per stream, its gradient) of chromosome ``w`` over streams ``seqs`` (default all) of

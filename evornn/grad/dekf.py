@@ -25,7 +25,9 @@ schedules anneal exponentially with the number of updates k: r_k = r_end + (r_0 
 exp(-k / anneal), q_k likewise (Perez-Ortiz et al.: R from 100 to 3, Q from 1e-2 to 1e-6).
 Supports the architectures RTRL supports (frnn, elman) and LSTM (the case of Perez-Ortiz et al.),
 whose sensitivities :func:`lstm_sensitivities` carries forward here (forward-mode derivatives of
-the equations of :mod:`evornn.nets.cells.lstm`, peepholes included).
+the equations of :mod:`evornn.nets.cells.lstm`, peepholes included): the full derivatives, or
+(``jacobian = "truncated"``) the truncated LSTM gradient that LSTM was trained with in the papers
+(derivatives carried only along the cell states), as Perez-Ortiz et al. computed their Jacobians.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ SUPPORTED = ("elman", "frnn", "lstm")
 LSTM = lstm_cell.CODE
 
 DECOUPLINGS = ("neuron", "block", "global")
+JACOBIANS = ("full", "truncated")
 
 
 def groups(net, decoupling: str) -> list[np.ndarray]:
@@ -58,6 +61,14 @@ def groups(net, decoupling: str) -> list[np.ndarray]:
         left = np.setdiff1d(np.arange(net.n_params), np.concatenate(gs))
         return gs + ([left.astype(np.int64)] if left.size else [])
     raise ValueError(f"dekf: decoupling must be one of {', '.join(DECOUPLINGS)}, got {decoupling!r}")
+
+
+def check_jacobian(net, jacobian: str) -> None:
+    """One line naming what is wrong with ``jacobian`` for ``net``."""
+    if jacobian not in JACOBIANS:
+        raise ValueError(f"dekf: jacobian must be one of {', '.join(JACOBIANS)}, got {jacobian!r}")
+    if jacobian == "truncated" and int(net.L[0, CODE]) != LSTM:
+        raise ValueError(f"dekf: jacobian 'truncated' is the truncated LSTM gradient: lstm only, got {net.name!r}")
 
 
 def pack_groups(gs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,9 +85,14 @@ def initial_covariance(gs: list[np.ndarray], p0: float) -> np.ndarray:
 
 
 @njit(cache=True)
-def lstm_sensitivities(L, w, x, A, P, Pn):
+def lstm_sensitivities(L, w, x, A, P, Pn, truncated=False):
     """Pn = (dh_t/dw; dc_t/dw) (2H, nc) of the lstm core (layer 0) after the step from A[0] (h, c)
-    to A[1] (h, c, i, f, g, o; lstm_forward done) with input x, from P = (dh_{t-1}/dw; dc_{t-1}/dw)."""
+    to A[1] (h, c, i, f, g, o; lstm_forward done) with input x, from P = (dh_{t-1}/dw; dc_{t-1}/dw).
+
+    ``truncated``: the truncated LSTM gradient (Hochreiter & Schmidhuber 1997; Gers et al. 2000,
+    2002): the gates and the cell input take their inputs h_{t-1} and peephole c as constants, so
+    derivatives are carried only along the cell state (dc_t/dw = f dc_{t-1}/dw + the step's own
+    partials); h's rows then serve the output's Jacobian only."""
     n_in, H, peep = L[0, NIN], L[0, NUNITS], L[0, OPT1]
     nc = P.shape[1]
     p_rec = 4 * H * n_in
@@ -90,26 +106,29 @@ def lstm_sensitivities(L, w, x, A, P, Pn):
             row = q * H + i
             for cc in range(nc):
                 v = 0.0
-                for j in range(H):
-                    v += w[p_rec + row * H + j] * P[j, cc]
+                if not truncated:
+                    for j in range(H):
+                        v += w[p_rec + row * H + j] * P[j, cc]
                 da[q, cc] = v
             for j in range(n_in):
                 da[q, row * n_in + j] += x[j]
             for j in range(H):
                 da[q, p_rec + row * H + j] += A[0, j]
             da[q, p_b + row] += 1.0
-        if peep:
+        if peep and not truncated:
             for cc in range(nc):
                 da[0, cc] += w[p_pe + i] * P[H + i, cc]
                 da[1, cc] += w[p_pe + H + i] * P[H + i, cc]
+        if peep:
             da[0, p_pe + i] += c_prev
             da[1, p_pe + H + i] += c_prev
         di, df, dg = ig * (1.0 - ig), f * (1.0 - f), 1.0 - g * g
         for cc in range(nc):
             Pn[H + i, cc] = f * P[H + i, cc] + c_prev * df * da[1, cc] + ig * dg * da[2, cc] + g * di * da[0, cc]
         if peep:
-            for cc in range(nc):
-                da[3, cc] += w[p_pe + 2 * H + i] * Pn[H + i, cc]
+            if not truncated:
+                for cc in range(nc):
+                    da[3, cc] += w[p_pe + 2 * H + i] * Pn[H + i, cc]
             da[3, p_pe + 2 * H + i] += c
         tc = math.tanh(c)
         do, dt = o * (1.0 - o) * tc, o * (1.0 - tc * tc)
@@ -119,7 +138,7 @@ def lstm_sensitivities(L, w, x, A, P, Pn):
 
 @njit(cache=True)
 def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0, r0, r1, q0, q1, anneal,
-                   sw, width, out, scratch):
+                   sw, width, out, scratch, truncated=False):
     """Run sequences ``seqs`` in order, a DEKF update of ``w`` and ``Pc`` (in place) after every
     scored step. Returns (sum of squared errors before each update, updates done)."""
     H = L[0, NUNITS]
@@ -148,7 +167,7 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
             x = X[t]
             if is_lstm:
                 gated.lstm_forward(L, fx, w, x, A, 1)
-                lstm_sensitivities(L, w, x, A, P, Pn)
+                lstm_sensitivities(L, w, x, A, P, Pn, truncated)
             else:
                 cells.srn_forward(L, fx, w, x, A, 1)
                 sensitivities(L, w, x, A, P, Pn)
@@ -203,11 +222,14 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
 
 def train(net, w: np.ndarray, data, cov: np.ndarray, gs: list[np.ndarray], seqs: np.ndarray | None = None,
           updates: int = 0, measurement_noise: float = 100.0, measurement_noise_end: float = 3.0,
-          process_noise: float = 1e-2, process_noise_end: float = 1e-6, anneal: float = 1000.0):
+          process_noise: float = 1e-2, process_noise_end: float = 1e-6, anneal: float = 1000.0,
+          jacobian: str = "full"):
     """DEKF over sequences ``seqs`` (default all, in order) of ``data``. Returns (mean squared error
     of the steps seen, before each update, the new chromosome, the new covariances, the updates so
-    far); ``w`` and ``cov`` are not modified."""
+    far); ``w`` and ``cov`` are not modified. ``jacobian``: "full" (the exact RTRL derivatives) or,
+    for lstm, "truncated" (the truncated LSTM gradient, see :func:`lstm_sensitivities`)."""
     check_supported(net, "dekf", SUPPORTED)
+    check_jacobian(net, jacobian)
     w = np.array(w, dtype=np.float64)
     if w.shape != (net.n_params,):
         raise ValueError(f"chromosome must have shape ({net.n_params},) for {net.name}, got {w.shape}")
@@ -223,6 +245,7 @@ def train(net, w: np.ndarray, data, cov: np.ndarray, gs: list[np.ndarray], seqs:
     sw, width, out, scratch = geometry(net)
     loss, k = dekf_sequences(net.L, net.fx, w, X, Y, mask, starts, seqs, gidx, goff, cov, coff, int(updates),
                              float(measurement_noise), float(measurement_noise_end), float(process_noise),
-                             float(process_noise_end), float(anneal), sw, width, out, scratch)
+                             float(process_noise_end), float(anneal), sw, width, out, scratch,
+                             jacobian == "truncated")
     n = max(int(k) - int(updates), 1) * net.n_outputs
     return float(loss) / n, w, cov, int(k)

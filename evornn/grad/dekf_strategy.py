@@ -31,10 +31,13 @@ class DEKFConfig:
     process_noise: float = 1e-2           # q at the first update ...
     process_noise_end: float = 1e-6       # ... annealed towards this
     anneal: float = 1000.0                # e-folding of both schedules, in updates (scored steps)
+    jacobian: str = "full"                # "full" (RTRL) or "truncated" (lstm: the truncated LSTM gradient)
 
     def validate(self, where: str = "dekf") -> None:
         if self.decoupling not in dekf.DECOUPLINGS:
             raise ValueError(f"{where}.decoupling must be one of {', '.join(dekf.DECOUPLINGS)}, got {self.decoupling!r}")
+        if self.jacobian not in dekf.JACOBIANS:
+            raise ValueError(f"{where}.jacobian must be one of {', '.join(dekf.JACOBIANS)}, got {self.jacobian!r}")
         for k in ("initial_covariance", "measurement_noise", "measurement_noise_end", "anneal"):
             if not getattr(self, k) > 0:
                 raise ValueError(f"{where}.{k} must be > 0, got {getattr(self, k)}")
@@ -77,6 +80,7 @@ class DEKFStrategy(GradientStrategy):
 
     def setup(self, problem, net) -> None:
         super().setup(problem, net)
+        dekf.check_jacobian(net, self.config.jacobian)
         self.groups = dekf.groups(net, self.config.decoupling)
         if self.cov is None:
             self.cov = dekf.initial_covariance(self.groups, self.config.initial_covariance)
@@ -86,7 +90,7 @@ class DEKFStrategy(GradientStrategy):
         order = self.rng.permutation(self.data.starts.shape[0] - 1).astype(np.int64)
         self.last_loss, w_new, cov, self.updates = dekf.train(
             self.net, w, self.data, self.cov, self.groups, order, self.updates, c.measurement_noise,
-            c.measurement_noise_end, c.process_noise, c.process_noise_end, c.anneal)
+            c.measurement_noise_end, c.process_noise, c.process_noise_end, c.anneal, c.jacobian)
         if np.all(np.isfinite(w_new)) and np.all(np.isfinite(cov)):
             self.cov = cov
             return w_new

@@ -46,6 +46,19 @@ def tables(net):
     return Le, Ld, sw, width, out, scratch
 
 
+def gradient_bytes(net, data) -> int:
+    """What :func:`gradient` over every string of ``data`` allocates (the memory guard's estimate):
+    per chunk at work at once (one per thread), the stored encoder and decoder rows and inputs over
+    the longest strings and the scratch vectors. (The chunks' partial gradients are the trainer's
+    own estimate.)"""
+    Le, Ld, sw, width, out, scratch = tables(net)
+    n_in, S = int(Ld[0, NIN]), int(data.n_sequences)
+    Ts = int(np.max(np.diff(data.src_starts))) if S else 1
+    Tt = int(np.max(np.diff(data.tgt_starts))) if S else 1
+    chunk = (Ts + Tt + 2) * (width + n_in) + 2 * max(sw, 1) + 2 * scratch
+    return bptt.chunks_alive(S) * chunk * 8
+
+
 @njit(cache=True)
 def string_grad(Le, Ld, fx, w, src, s0, s1, tgt, u0, u1, mode, p_teacher, seed, scale, sw, out,
                 Ae, Ad, Xe, Xd, dS, dSp, delta, tmp, G):

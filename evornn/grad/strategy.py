@@ -44,14 +44,18 @@ class GradientStrategy(Strategy):
     @classmethod
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
         """The chromosome, its gradient and the optimiser's moments (a few vectors), one partial
-        gradient per chunk of sequences, and each chunk's stored states over the longest sequence."""
+        gradient per chunk of sequences, and the stored states over the longest sequence of each
+        chunk at work at once (one per thread)
+        (for a problem with its own gradient, what that gradient says it allocates)."""
         n = int(n_params)
         out = (bptt.N_CHUNKS + 6) * n * 8
         data = getattr(problem, "train", None)
-        if net is not None and data is not None and hasattr(data, "starts"):   # else the problem's own gradient
+        if net is not None and getattr(problem, "own_gradient", False):
+            out += int(problem.gradient_bytes(net))
+        elif net is not None and data is not None and hasattr(data, "starts"):
             T = int(np.max(np.diff(data.starts))) if len(data.starts) > 1 else 1
             width = int(net.ws_len) + int(net.L[:, NOUT].sum())   # a row of states and layer outputs
-            out += bptt.N_CHUNKS * (T + 1) * width * 8
+            out += bptt.chunks_alive(len(data.starts) - 1) * (T + 1) * width * 8
         return out
 
     def setup(self, problem, net) -> None:

@@ -356,10 +356,13 @@ def _memory_net(name: str, n_inputs: int, n_outputs: int, controller: str, n_hid
                 output_activation: str, cell, memory: dict, opts: dict) -> Network:
     """[x_t, r_{t-1}] -> controller core -> memory layer -> dense readout of [h_t, r_t]."""
     _positive(name, n_hidden=n_hidden)
+    direct = memory.pop("direct", False)
+    if not isinstance(direct, (bool, np.bool_)):
+        raise ValueError(f"{name}: direct must be true or false, got {direct!r}")
     mem = cell.build(1, **memory)                      # checks the memory options first
     R, M = mem.options["read_heads"], mem.options["memory_width"]
     core = make_core(controller, n_inputs + R * M, n_hidden, n_hidden, activation, **opts)
-    mem = cell.build(core.n_out, **memory)
+    mem = cell.build(core.n_out, **memory, **({"n_direct": n_inputs + R * M} if direct else {}))
     out = dense.build(mem.n_out, n_outputs, activation_code(output_activation, what="output activation"))
     return Network(name, [cell.build_input(n_inputs, R, M), core, mem, out], ["", "ctrl.", "mem.", "out."],
                    readout=True)
@@ -367,9 +370,10 @@ def _memory_net(name: str, n_inputs: int, n_outputs: int, controller: str, n_hid
 
 @register("ntm", "neural Turing machine (Graves et al. 2014): controller core + N x M memory, content/location addressing; addressing='entm' for hard attention (Greve et al. 2016)")
 def ntm_net(n_inputs, n_outputs, controller="elman", n_hidden=8, activation=None, output_activation="linear",
-            memory_size=16, memory_width=8, read_heads=1, write_heads=1, addressing="soft", **opts):
+            memory_size=16, memory_width=8, read_heads=1, write_heads=1, addressing="soft", direct=False, **opts):
     return _memory_net("ntm", n_inputs, n_outputs, controller, n_hidden, activation, output_activation, ntm,
-                       dict(N=memory_size, M=memory_width, R=read_heads, Wh=write_heads, addressing=addressing), opts)
+                       dict(N=memory_size, M=memory_width, R=read_heads, Wh=write_heads, addressing=addressing,
+                            direct=direct), opts)
 
 
 @register("dnc", "differentiable neural computer (Graves et al. 2016): controller core + memory with usage-based allocation and temporal links (N <= 32)")

@@ -102,6 +102,11 @@ class Strategy(ABC):
         return int(population.shape[0])
 
     # -- memory (evornn.memory): classmethods, asked before anything is built ------------------
+    # memory_room(rows): None when a generation of ``rows`` chromosomes fits the run's memory limit,
+    # else the one-line reason (evornn.memory.room; None: no limit). Asked by strategies whose
+    # generation grows during a run (CMA-ES's IPOP restarts).
+    memory_room: Any = None
+
     @classmethod
     def rows(cls, config: Any, n_params: int) -> int:
         """Chromosomes one generation asks for: the config's ``population`` by default, else 1."""

@@ -7,7 +7,11 @@ diagonal covariance, linear cost per sample, for large chromosomes): Ros & Hanse
 IPOP restarts (``restarts = "ipop"``): Auger & Hansen (2005), "A restart CMA evolution strategy
 with increasing population size", IEEE CEC: whenever pycma's ``stop()`` fires, a new run starts
 from a fresh point of the initialiser with the population doubled. ``restarts = "same"`` restarts
-with the same population; ``"none"`` ends the run when pycma's ``stop()`` fires (through :meth:`CMAES.stop`). Igel (2003, IEEE CEC)
+with the same population; ``"none"`` ends the run when pycma's ``stop()`` fires (through :meth:`CMAES.stop`).
+``restart_after = k`` (> 0) also counts as a stop when the current pycma run's best fitness of a
+generation has not improved for k generations: on noisy fitness (e.g. Gymnasium environments with
+random starts) pycma's own criteria may never fire, and a run stalled in a local optimum would
+never restart. Igel (2003, IEEE CEC)
 applied CMA-ES to the pole-balancing tasks ("CMA-NeuroES").
 
 pycma minimises: it is told -fitness (a non-finite fitness becomes a cost just above the worst
@@ -47,6 +51,7 @@ class CMAESConfig:
     restarts: str = "ipop"       # ipop (double the population) | same | none
     x0: str = "network"          # network (the initialiser) | zero | uniform (+-init_range)
     init_range: float = 1.0
+    restart_after: int = 0       # > 0: a stop (restart) after this many generations without a better run best
 
     def validate(self, where: str = "cmaes") -> None:
         def bad(key: str, rule: str) -> None:
@@ -61,6 +66,8 @@ class CMAESConfig:
             bad("x0", "'network', 'zero' or 'uniform'")
         if not self.init_range > 0:
             bad("init_range", "> 0")
+        if isinstance(self.restart_after, bool) or not isinstance(self.restart_after, int) or self.restart_after < 0:
+            bad("restart_after", "an integer >= 0 (0: off)")
 
 
 class _GlobalState:
@@ -90,8 +97,13 @@ class CMAES(Strategy):
     @classmethod
     def rows(cls, config, n_params) -> int:
         """lambda: the configured population, else pycma's default 4 + floor(3 ln n). (IPOP restarts
-        double it; the guard sizes the first run.)"""
+        double it; the guard sizes the first run and :attr:`memory_room` each restart.)"""
         return config.population or 4 + int(3 * math.log(max(int(n_params), 1)))
+
+    @classmethod
+    def size_settings(cls, config) -> dict:
+        """population 0 is pycma's default (the message counts its rows)."""
+        return {"population": config.population or "0 (pycma's default)"}
 
     @classmethod
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
@@ -117,6 +129,8 @@ class CMAES(Strategy):
         self.check_mean = np.zeros(0)              # the mean after the last tell (replay check)
         self._asked: list | None = None
         self.pycma_stop: dict = {}                 # pycma's stop() once it fired without restarts
+        self.memory_refusal = ""                   # why an IPOP restart was refused (memory.room)
+        self.run_best, self.stale = -math.inf, 0   # this pycma run's best fitness, generations since it improved
 
     # -- pycma runs -----------------------------------------------------------------------------
     def _start(self) -> None:
@@ -138,6 +152,7 @@ class CMAES(Strategy):
             warnings.simplefilter("ignore")
             self.es = cma.CMAEvolutionStrategy(x0, c.sigma0, opts)
         self.popsize = int(self.es.popsize)
+        self.run_best, self.stale = -math.inf, 0
 
     def ask(self) -> np.ndarray:
         if self.es is None:
@@ -166,21 +181,45 @@ class CMAES(Strategy):
             warnings.simplefilter("ignore")
             self.es.tell(self._asked, cost.tolist())
             fired = dict(self.es.stop())
+        best = float(fit[np.isfinite(fit)].max()) if np.isfinite(fit).any() else -math.inf
+        if best > self.run_best:
+            self.run_best, self.stale = best, 0
+        else:
+            self.stale += 1
+        if not fired and self.config.restart_after and self.stale >= self.config.restart_after:
+            fired = {"restart_after": self.config.restart_after}
         self._asked = None
         self.check_mean = np.array(self.es.mean, dtype=np.float64)
         if fired and self.config.restarts == "none":
             self.pycma_stop = fired          # the run ends (see stop())
         elif fired:
+            refused = (self.memory_room(2 * self.popsize)
+                       if self.config.restarts == "ipop" and self.memory_room is not None else None)
+            if refused:                      # the doubled population would not fit: the run ends here
+                self.pycma_stop = {**fired, "ipop_memory": 2 * self.popsize}
+                self.memory_refusal = refused
+                return
             self.restart_count += 1
             if self.config.restarts == "ipop":
                 self.popsize *= 2
             self._start()
 
     def stop(self) -> list:
-        """Without restarts: pycma's own termination criteria, once they fire."""
+        """Without restarts: pycma's own termination criteria (or restart_after), once they fire; with
+        IPOP restarts, a restart whose doubled population would exceed the run's memory limit."""
         from evornn.stopping import StopReason
+
+        def by(k: str) -> str:
+            return f"restart_after ({self.stale} generations without a better fitness)" if k == "restart_after" \
+                else f"pycma's {k}"
+        if "ipop_memory" in self.pycma_stop:
+            n = self.pycma_stop["ipop_memory"]
+            return [StopReason("cmaes.ipop_memory", float(n), float(self.popsize),
+                               f"CMA-ES's IPOP restart (after {', '.join(by(k) for k in self.pycma_stop if k != 'ipop_memory')}) "
+                               f"would double the population to {n:,}, which the memory limit refuses; "
+                               f"{self.memory_refusal}")]
         return [StopReason(f"cmaes.{k}", float(v) if isinstance(v, (int, float)) else 1.0, 0.0,
-                           f"CMA-ES stopped by pycma's {k} (restarts = 'none')")
+                           f"CMA-ES stopped by {by(k)} (restarts = 'none')")
                 for k, v in self.pycma_stop.items()]
 
     def info(self) -> dict:

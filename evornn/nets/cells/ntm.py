@@ -28,15 +28,20 @@ at location 0. The cell is two layers of one code: a parameter-free input layer 
 gives the controller [x_t, r_{t-1}], reading r_{t-1} from the memory layer two layers on, and the
 memory layer (``mode`` 1).
 
+``direct = true`` adds a direct path from the controller's input to the heads, as in the ENTM of
+Greve et al., a NEAT network whose inputs connect straight to its head outputs: the head
+parameters are ``W_heads h_t + D u_t + b_heads`` with u_t = [x_t, r_{t-1}] (block ``D``, (P, U)).
+
 Parameters: ``W_heads`` (P, H), ``b_heads`` (P), P = R hs + W (hs + 2M), hs = M + 6 (soft) or
-M + 4 (entm), per head in the order above. Neuron groups: one per row of W_heads.
+M + 4 (entm), per head in the order above; with ``direct``, ``D`` (P, U). Neuron groups: one per
+row of W_heads (with its bias and its row of D).
 Workspace (memory layer): r (R M), a started flag, memory (N M), head weightings ((R + W) N), head
 parameters (P), two scratch vectors (N).
 """
 import numpy as np
 from numba import njit
 
-from ..layer import IOFF, NIN, NOUT, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, dense_units
+from ..layer import IOFF, NIN, NOUT, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, dense_units, unit_range
 from ..lanes import nlanes
 from .. import memory as mm
 from .options import integer
@@ -60,8 +65,10 @@ def build_input(n_in: int, R: int, M: int, kind: str = "ntm-reads") -> LayerSpec
     return LayerSpec(CODE, n_in, n_in + R * M, 0, [], 0, [], opts=(0,), kind=kind)
 
 
-def build(n_in: int, N: int = 16, M: int = 8, R: int = 1, Wh: int = 1, addressing: str = "soft") -> LayerSpec:
-    """The memory layer reading a controller output of width ``n_in`` (= H)."""
+def build(n_in: int, N: int = 16, M: int = 8, R: int = 1, Wh: int = 1, addressing: str = "soft",
+          n_direct: int = 0) -> LayerSpec:
+    """The memory layer reading a controller output of width ``n_in`` (= H); ``n_direct`` > 0: the
+    heads also read the controller's input u_t (width n_direct, the input layer two layers back)."""
     N = integer("ntm", "memory_size", N, 1)
     M = integer("ntm", "memory_width", M, 1)
     R = integer("ntm", "read_heads", R, 1)
@@ -71,12 +78,19 @@ def build(n_in: int, N: int = 16, M: int = 8, R: int = 1, Wh: int = 1, addressin
     mode = ADDRESSING[addressing]
     H = n_in
     P = n_heads_params(M, R, Wh, mode)
+    U = int(n_direct)
     blocks = [Block("W_heads", (P, H), ("fan_in", H)), Block("b_heads", (P,))]
+    units = dense_units(P, H, 0, P * H)
+    if U:
+        blocks.append(Block("D", (P, U), ("fan_in", U)))
+        base = P * H + P
+        units = [np.concatenate([g, np.arange(base + j * U, base + (j + 1) * U, dtype=np.int64)])
+                 for j, g in zip(unit_range(P), units)]
     state = R * M + 1 + N * M + (R + Wh) * N + P + 2 * N
-    return LayerSpec(CODE, H, H + R * M, P, blocks, state, dense_units(P, H, 0, P * H), opts=(1,),
-                     ints=np.array([N, M, R, Wh, mode], dtype=np.int64), kind="ntm",
+    return LayerSpec(CODE, H, H + R * M, P, blocks, state, units, opts=(1,),
+                     ints=np.array([N, M, R, Wh, mode, U], dtype=np.int64), kind="ntm",
                      options={"memory_size": N, "memory_width": M, "read_heads": R, "write_heads": Wh,
-                              "addressing": addressing})
+                              "addressing": addressing, "direct": bool(U)})
 
 
 @njit(cache=True, error_model="numpy")
@@ -91,14 +105,17 @@ def concat_reads(L, k, ws, n):
 
 
 @njit(cache=True, error_model="numpy")
-def project(L, k, w, ws, P, dst, n, l):
-    """ws[dst + i] = b_heads[i] + W_heads[i] . h, for the P head parameters."""
+def project(L, k, w, ws, P, dst, U, n, l):
+    """ws[dst + i] = b_heads[i] + W_heads[i] . h (+ D[i] . u with U > 0), for the P head parameters."""
     H, p, x = L[k, NIN], L[k, POFF], L[k, XOFF]
     pb = p + P * H
+    pd, u = pb + P, L[k - 2, YOFF]
     for i in range(P):
         acc = w[mm.at(pb + i, n, l)]
         for j in range(H):
             acc += w[mm.at(p + i * H + j, n, l)] * ws[mm.at(x + j, n, l)]
+        for j in range(U):
+            acc += w[mm.at(pd + i * U + j, n, l)] * ws[mm.at(u + j, n, l)]
         ws[mm.at(dst + i, n, l)] = acc
 
 
@@ -137,7 +154,7 @@ def _activate(ws, q, M, mode, write, n, l):
 def memory_step(L, k, ix, w, ws, n, l):
     """The memory layer for lane l of n (n = 1, l = 0: one individual)."""
     io = L[k, IOFF]
-    N, M, R, Wh, mode = ix[io], ix[io + 1], ix[io + 2], ix[io + 3], ix[io + 4]
+    N, M, R, Wh, mode, U = ix[io], ix[io + 1], ix[io + 2], ix[io + 3], ix[io + 4], ix[io + 5]
     H, s, y = L[k, NIN], L[k, SOFF], L[k, YOFF]
     hs = M + (6 if mode == SOFT else 4)
     P = R * hs + Wh * (hs + 2 * M)
@@ -152,7 +169,7 @@ def memory_step(L, k, ix, w, ws, n, l):
         ws[mm.at(flag, n, l)] = 1.0
         for h in range(R + Wh):
             ws[mm.at(wts + h * N, n, l)] = 1.0
-    project(L, k, w, ws, P, q0, n, l)
+    project(L, k, w, ws, P, q0, U, n, l)
     for h in range(R):
         _activate(ws, q0 + h * hs, M, mode, False, n, l)
     for h in range(Wh):
