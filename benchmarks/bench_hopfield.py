@@ -10,13 +10,18 @@ Published: the Hebbian network's critical capacity is about 0.138 N (Amit, Gutfr
 Sompolinsky 1985): above it recall collapses; McEliece et al. (1987): N / (2 ln N) patterns
 (0.109 N at N = 100... 0.072 N at N = 1000) for almost all memories to be stable.
 
-``--evolve`` adds evolved weights at the loads of ``--evolve-loads``: the optimiser (separable
-CMA-ES by default) maximises the fraction of recalled bits over ``--probes`` training probes per
-pattern (other flipped bits than the test probes), from random weights, for
-``--evolve-evaluations`` evaluations per trial; the figure is the same test recall.
+``--evolve`` adds evolved weights at the loads of ``--evolve-loads``, trials on problem seeds
+``--first-seed`` (1000), 1001, ...: the optimiser (separable CMA-ES by default, sigma0 = ``--sigma0``
+times the Hebbian weights' rms) starts from the Hebbian weights plus ``--init-sigma`` noise and
+maximises, for ``--evolve-evaluations`` evaluations, the fraction of recalled bits of ``--probes``
+noisy training probes per pattern plus ``--margin`` x the mean over the stored bits of
+min(gamma, ``--kappa``) / kappa, gamma the bits' stabilities (Gardner 1988; the problem's ``margin``
+option). The figure is the fraction of ``--test-probes`` FRESH probes per pattern (other flipped
+bits than the training probes) recalled exactly; each trial prints the storage rules' figure on
+the same patterns beside it.
 
     python benchmarks/bench_hopfield.py [--N 64 100 256] [--seeds 20] [--noise 0.1]
-    python benchmarks/bench_hopfield.py --N 100 --evolve --evolve-loads 0.2 0.25 --evolve-seeds 5
+    python benchmarks/bench_hopfield.py --N 100 --seeds 0 --evolve --evolve-loads 0.2 0.25 --evolve-seeds 5
     python benchmarks/bench_hopfield.py --bam [--N 32 100] [--pairs 1 2 4 6 8 12 16]
 
 ``--bam``: a BAM with n = p = N (the ``bam-recall`` problem): the fraction of pairs (A, B) recalled
@@ -44,9 +49,11 @@ def test_recall(prob, net, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (S == target[None]).all(axis=2).mean(axis=1), (S * target[None]).mean(axis=(1, 2))
 
 
-def problem(N: int, P: int, noise: float, seed: int, probes: int = 1, init: str = "random"):
-    return make_problem("hopfield-recall", n_units=N, patterns=P, noise=noise, probes=probes, test_probes=1,
-                        seed=seed, init=init)
+def problem(N: int, P: int, noise: float, seed: int, probes: int = 1, init: str = "random", margin: float = 0.0,
+            kappa: float = 2.0, init_sigma: float = 0.5, test_probes: int = 1):
+    return make_problem("hopfield-recall", n_units=N, patterns=P, noise=noise, probes=probes,
+                        test_probes=test_probes, seed=seed, init=init, margin=margin, kappa=kappa,
+                        init_sigma=init_sigma)
 
 
 def rule_curve(N: int, loads, seeds: int, noise: float, rules) -> dict:
@@ -65,18 +72,29 @@ def rule_curve(N: int, loads, seeds: int, noise: float, rules) -> dict:
 
 
 def evolved(N: int, load: float, seeds: int, noise: float, probes: int, evaluations: int, optimiser: str,
-            settings: dict, init: str) -> tuple[float, float]:
+            settings: dict, init: str, margin: float, kappa: float, init_sigma: float, test_probes: int,
+            first_seed: int = 1000, sigma0: float = 0.05) -> tuple[float, float]:
+    """Evolve the weights of ``seeds`` trials (problem seeds first_seed, first_seed + 1, ...); print
+    each trial's test recall (fresh probes) beside the storage rules' on the same patterns."""
     P = max(1, int(round(load * N)))
     net = evornn.build("hopfield", N, N, max_sweeps=100)
     got, t0 = [], time.perf_counter()
     for s in range(seeds):
-        prob = problem(N, P, noise, 1000 + s, probes=probes, init=init)
+        prob = problem(N, P, noise, first_seed + s, probes=probes, init=init, margin=margin, kappa=kappa,
+                       init_sigma=init_sigma, test_probes=test_probes)
         if optimiser == "cmaes" and init == "hebbian":   # steps on the scale of the Hebbian weights
             w = A.hebbian(net, prob.patterns)
-            settings = {**settings, "sigma0": 0.5 * float(np.sqrt(np.mean(w ** 2)))}
+            settings = {**settings, "sigma0": sigma0 * float(np.sqrt(np.mean(w ** 2)))}
+        t1 = time.perf_counter()
         res = evornn.optimise(optimiser, prob, arch=net, settings=settings,
                               stop={"max_evaluations": evaluations, "solved": False}, seed=s)
-        got.append(float(test_recall(prob, net, res.best_chromosome[None])[0][0]))
+        exact = float(test_recall(prob, net, res.best_chromosome[None])[0][0])
+        rules = test_recall(prob, net, np.stack([A.RULES[r](net, prob.patterns) for r in A.RULES]))[0]
+        gmin = float(A.stability(net, res.best_chromosome, prob.patterns).min())
+        print(f"  trial {s} (problem seed {first_seed + s}): evolved {exact:.3f} exact, smallest stability "
+              f"{gmin:.2f}; " + ", ".join(f"{r} {e:.3f}" for r, e in zip(A.RULES, rules))
+              + f"; {res.progress.evaluations} evaluations, {time.perf_counter() - t1:.0f} s", flush=True)
+        got.append(exact)
     return float(np.mean(got)), (time.perf_counter() - t0) / seeds
 
 
@@ -87,9 +105,10 @@ def bam_exact(prob, net, W: np.ndarray) -> np.ndarray:
     return (S == target[None]).all(axis=2).mean(axis=1)
 
 
-def bam_problem(N: int, m: int, noise: float, seed: int, probes: int = 1, init: str = "random"):
-    return make_problem("bam-recall", n=N, p=N, pairs=m, noise=noise, probes=probes, test_probes=1, seed=seed,
-                        init=init)
+def bam_problem(N: int, m: int, noise: float, seed: int, probes: int = 1, init: str = "random", margin: float = 0.0,
+                kappa: float = 2.0, init_sigma: float = 0.5, test_probes: int = 1):
+    return make_problem("bam-recall", n=N, p=N, pairs=m, noise=noise, probes=probes, test_probes=test_probes,
+                        seed=seed, init=init, margin=margin, kappa=kappa, init_sigma=init_sigma)
 
 
 def bam_main(args) -> None:
@@ -98,25 +117,35 @@ def bam_main(args) -> None:
         print(f"\nBAM n = p = {N}: fraction of pairs recalled exactly (A and B) from cues of A with "
               f"{args.noise:.0%} of their bits flipped, {args.seeds} trials per m")
         print(f"{'m':>4} {'correlation':>12}")
-        for m in args.pairs:
+        for m in args.pairs if args.seeds else ():
             got = [bam_exact(prob, net, A.correlation(net, prob.A, prob.B)[None])[0]
                    for prob in (bam_problem(N, m, args.noise, s) for s in range(args.seeds))]
             print(f"{m:4d} {np.mean(got):12.3f}")
         if args.evolve:
             for m in args.evolve_pairs:
+                print(f"evolved ({args.optimiser}, from {args.bam_init} + {args.init_sigma} rms noise, "
+                      f"{args.evolve_evaluations} evaluations; fitness: recalled bits of {args.probes} noisy cues per "
+                      f"pair + {args.margin} x mean min(stability, {args.kappa}) / {args.kappa}; test: "
+                      f"{args.test_probes} fresh cues per pair), m = {m}:", flush=True)
                 got, t0 = [], time.perf_counter()
                 for s in range(args.evolve_seeds):
-                    prob = bam_problem(N, m, args.noise, 1000 + s, probes=args.probes, init=args.bam_init)
+                    seed = args.first_seed + s
+                    prob = bam_problem(N, m, args.noise, seed, probes=args.probes, init=args.bam_init,
+                                       margin=args.margin, kappa=args.kappa, init_sigma=args.init_sigma,
+                                       test_probes=args.test_probes)
                     settings = {"separable": True} if args.optimiser == "cmaes" else {}
+                    w = A.correlation(net, prob.A, prob.B)
                     if args.optimiser == "cmaes" and args.bam_init == "correlation":
-                        w = A.correlation(net, prob.A, prob.B)
-                        settings["sigma0"] = 0.5 * float(np.sqrt(np.mean(w ** 2)))
+                        settings["sigma0"] = args.sigma0 * float(np.sqrt(np.mean(w ** 2)))
+                    t1 = time.perf_counter()
                     res = evornn.optimise(args.optimiser, prob, arch=net, settings=settings,
                                           stop={"max_evaluations": args.evolve_evaluations, "solved": False}, seed=s)
-                    got.append(bam_exact(prob, net, res.best_chromosome[None])[0])
-                print(f"evolved ({args.optimiser}, from {args.bam_init}, {args.evolve_evaluations} evaluations): "
-                      f"m = {m}: {np.mean(got):.3f} exact ({args.evolve_seeds} trials, "
-                      f"{(time.perf_counter() - t0) / args.evolve_seeds:.0f} s each)")
+                    exact, base = bam_exact(prob, net, np.stack([res.best_chromosome, w]))
+                    print(f"  trial {s} (problem seed {seed}): evolved {exact:.3f} exact, correlation {base:.3f}; "
+                          f"{res.progress.evaluations} evaluations, {time.perf_counter() - t1:.0f} s", flush=True)
+                    got.append(exact)
+                print(f"evolved m = {m}: {np.mean(got):.3f} exact, mean of {args.evolve_seeds} trials, "
+                      f"{(time.perf_counter() - t0) / args.evolve_seeds:.0f} s each", flush=True)
 
 
 def main() -> None:
@@ -130,7 +159,15 @@ def main() -> None:
     ap.add_argument("--evolve-loads", type=float, nargs="+", default=[0.2])
     ap.add_argument("--evolve-seeds", type=int, default=5)
     ap.add_argument("--evolve-evaluations", type=int, default=50000)
-    ap.add_argument("--probes", type=int, default=4)
+    ap.add_argument("--probes", type=int, default=None,
+                    help="noisy training probes per pattern (evolved; default 1, with --bam 4)")
+    ap.add_argument("--test-probes", type=int, default=10, help="fresh test probes per pattern (evolved)")
+    ap.add_argument("--margin", type=float, default=None,
+                    help="weight of the stability term in the fitness (default 10, with --bam 0)")
+    ap.add_argument("--kappa", type=float, default=2.0, help="stabilities above kappa count as kappa")
+    ap.add_argument("--init-sigma", type=float, default=0.05, help="noise on the starting weights (x their rms)")
+    ap.add_argument("--sigma0", type=float, default=0.05, help="CMA-ES step from hebbian (x the weights' rms)")
+    ap.add_argument("--first-seed", type=int, default=1000, help="problem seed of the first evolved trial")
     ap.add_argument("--optimiser", default="cmaes")
     ap.add_argument("--init", choices=["random", "hebbian"], default="hebbian")
     ap.add_argument("--bam", action="store_true")
@@ -138,6 +175,10 @@ def main() -> None:
     ap.add_argument("--evolve-pairs", type=int, nargs="+", default=[4])
     ap.add_argument("--bam-init", choices=["random", "correlation"], default="correlation")
     args = ap.parse_args()
+    if args.probes is None:
+        args.probes = 4 if args.bam else 1
+    if args.margin is None:
+        args.margin = 0.0 if args.bam else 10.0
     if args.bam:
         bam_main(args)
         return
@@ -147,16 +188,22 @@ def main() -> None:
               f"{args.seeds} trials per load (critical Hebbian load 0.138 N = {0.138 * N:.1f}; "
               f"McEliece N/(2 ln N) = {N / (2 * np.log(N)):.1f})")
         print("exact: fraction recalled exactly; m: mean overlap of the recalled state with its pattern")
-        print(f"{'P/N':>6} {'P':>4} " + " ".join(f"{r + ' exact':>20} {'m':>6}" for r in args.rules))
-        for P, row in rule_curve(N, args.loads, args.seeds, args.noise, args.rules).items():
-            print(f"{P / N:6.3f} {P:4d} " + " ".join(f"{row[r][0]:20.3f} {row[r][1]:6.3f}" for r in args.rules))
+        if args.seeds:
+            print(f"{'P/N':>6} {'P':>4} " + " ".join(f"{r + ' exact':>20} {'m':>6}" for r in args.rules))
+            for P, row in rule_curve(N, args.loads, args.seeds, args.noise, args.rules).items():
+                print(f"{P / N:6.3f} {P:4d} " + " ".join(f"{row[r][0]:20.3f} {row[r][1]:6.3f}" for r in args.rules),
+                      flush=True)
         if args.evolve:
             for load in args.evolve_loads:
+                print(f"evolved ({args.optimiser} {settings}, from {args.init} + {args.init_sigma} rms noise, "
+                      f"{args.evolve_evaluations} evaluations; fitness: recalled bits of {args.probes} noisy "
+                      f"training probes per pattern + {args.margin} x mean min(stability, {args.kappa}) / "
+                      f"{args.kappa}; test: {args.test_probes} fresh probes per pattern), P/N = {load}:", flush=True)
                 frac, secs = evolved(N, load, args.evolve_seeds, args.noise, args.probes,
-                                     args.evolve_evaluations, args.optimiser, settings, args.init)
-                print(f"evolved ({args.optimiser} {settings}, from {args.init}, {args.evolve_evaluations} evaluations, "
-                      f"{args.probes} training probes per pattern): P/N = {load}: {frac:.3f} exact "
-                      f"({args.evolve_seeds} trials, {secs:.0f} s each)")
+                                     args.evolve_evaluations, args.optimiser, settings, args.init, args.margin,
+                                     args.kappa, args.init_sigma, args.test_probes, args.first_seed, args.sigma0)
+                print(f"evolved P/N = {load}: {frac:.3f} exact, mean of {args.evolve_seeds} trials, "
+                      f"{secs:.0f} s each", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,20 @@ store the patterns in closed form to compare against.
 ``init``: where the optimisers start: "random" (the network's initialiser) or "hebbian" (a
 ``hopfield`` or ``hopfield-continuous`` network only): the Hebbian weights plus normal noise of
 ``init_sigma`` times their root mean square, every parameter (thresholds included).
+
+``margin`` > 0 (a ``hopfield`` network only) adds a stability term to the fitness: ``margin``
+times the mean over the stored bits of min(gamma, kappa) / kappa, where gamma is Gardner's (1988)
+stability of bit i of pattern mu, xi_i (sum_j W_ij xi_j - theta_i) / |W_i|
+(:func:`evornn.nets.associative.stability`). A bit is a fixed point when gamma > 0; a margin
+gamma >= kappa over every bit widens the basins of attraction (Krauth & Mezard 1987; Kepler &
+Abbott 1988; the projection rule gives bit i gamma = sqrt((1 - C_ii) / C_ii), C_ii about the load P/N).
+The term is a smooth signal where the recalled bits change only in steps.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from evornn.nets.associative import HOPFIELDS, hebbian
+from evornn.nets.associative import HOPFIELDS, hebbian, stability
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
 
@@ -80,19 +88,34 @@ def check_params(name: str, sizes: dict, noise, seed, init, inits: tuple[str, ..
         raise ValueError(f"problem {name}: init_sigma must be a finite number >= 0, got {init_sigma!r}")
 
 
+def check_margin(name: str, margin, kappa) -> None:
+    """One-line errors for the stability-margin fitness term's parameters."""
+    for key, v in (("margin", margin), ("kappa", kappa)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v < np.inf or (key == "kappa" and v == 0):
+            raise ValueError(f"problem {name}: {key} must be a finite number {'>= 0' if key == 'margin' else '> 0'}, "
+                             f"got {v!r}")
+
+
+def margin_term(gamma: np.ndarray, margin: float, kappa: float) -> np.ndarray:
+    """``margin`` times the mean over stored bits of min(gamma, kappa) / kappa, per individual: the
+    stability term of the fitness (gamma: (pop, patterns, bits) stabilities)."""
+    return margin * np.minimum(gamma, kappa).mean(axis=(1, 2)) / kappa
+
+
 class HopfieldRecall(Problem):
     metric_names = ("bits", "exact", "overlap", "fixed")
     output_activation = "linear"
     solved_description = "every stored pattern a fixed point and every fresh test probe recalled exactly"
 
     def __init__(self, name: str, n_units: int, patterns: int, noise: float, probes: int, test_probes: int,
-                 seed: int, init: str = "random", init_sigma: float = 0.5, fitness: str = "bits"):
+                 seed: int, init: str = "random", init_sigma: float = 0.5, fitness: str = "bits",
+                 margin: float = 0.0, kappa: float = 2.0):
         self.name, self.description = name, DESCRIPTION
         self.n_inputs = self.n_outputs = n_units
         self.default_net = {"arch": "hopfield"}
         self._params = {"n_units": n_units, "patterns": patterns, "noise": noise, "probes": probes,
                         "test_probes": test_probes, "seed": seed, "init": init, "init_sigma": init_sigma,
-                        "fitness": fitness}
+                        "fitness": fitness, "margin": margin, "kappa": kappa}
         self.n_flip = int(round(noise * n_units))
         self.patterns = generator(seed, 0).choice([-1.0, 1.0], size=(patterns, n_units))
         self.probes = flip(self.patterns, self.n_flip, probes, generator(seed, 1))
@@ -117,10 +140,14 @@ class HopfieldRecall(Problem):
         if self._params["init"] == "hebbian" and net.name not in HOPFIELDS:
             raise ValueError(f"problem {self.name}: init 'hebbian' needs a hopfield or hopfield-continuous "
                              f"network, got {net.name}")
+        if self._params["margin"] > 0.0 and net.name != "hopfield":
+            raise ValueError(f"problem {self.name}: margin > 0 (the patterns' stabilities) needs a hopfield network, "
+                             f"got {net.name}")
 
     def evaluation_bytes(self, net, rows: int, threads: int) -> int:
+        stab = 8 * int(rows) * (2 * self.n_inputs ** 2 + 3 * self.patterns.size) if self._params["margin"] > 0 else 0
         return super().evaluation_bytes(net, rows, threads) + recall_bytes(
-            net, rows, self.probes.shape[0] + self.patterns.shape[0])
+            net, rows, self.probes.shape[0] + self.patterns.shape[0]) + stab
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray) -> EvalResult:
         S = recall(net, W, np.vstack([self.probes, self.patterns]))
@@ -128,6 +155,8 @@ class HopfieldRecall(Problem):
         bits, exact, overlap = score(S[:, :k], self.targets)
         fixed = (S[:, k:] == self.patterns[None]).all(axis=(1, 2)).astype(np.float64)
         fit = bits.copy() if self._params["fitness"] == "bits" else exact + 0.01 * bits
+        if self._params["margin"] > 0.0:
+            fit += margin_term(stability(net, W, self.patterns), self._params["margin"], self._params["kappa"])
         return EvalResult(fit, np.column_stack([bits, exact, overlap, fixed]))
 
     def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
@@ -148,11 +177,12 @@ def estimate_data_bytes(name: str, n_units: int, patterns: int, probes: int, tes
 
 def make(name: str = "hopfield-recall", n_units: int = 64, patterns: int = 8, noise: float = 0.1,
          probes: int = 4, test_probes: int = 10, seed: int = 0, init: str = "random", init_sigma: float = 0.5,
-         fitness: str = "bits") -> HopfieldRecall:
+         fitness: str = "bits", margin: float = 0.0, kappa: float = 2.0) -> HopfieldRecall:
     """``patterns`` random patterns of ``n_units`` bits; ``probes`` noisy probes of each for training."""
     check_params(name, {"n_units": n_units, "patterns": patterns, "probes": probes, "test_probes": test_probes},
                  noise, seed, init, ("random", "hebbian"), init_sigma)
     if fitness not in ("bits", "exact"):
         raise ValueError(f"problem {name}: fitness must be 'bits' or 'exact', got {fitness!r}")
+    check_margin(name, margin, kappa)
     return HopfieldRecall(name, int(n_units), int(patterns), float(noise), int(probes), int(test_probes), int(seed),
-                          init, float(init_sigma), fitness)
+                          init, float(init_sigma), fitness, float(margin), float(kappa))

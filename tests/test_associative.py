@@ -9,6 +9,7 @@ from engines import ENGINES, error, tol
 from evornn.nets import associative as A
 from evornn.optim import registry as optims
 from evornn.problems.check import check_problem
+from evornn.problems.hopfield_recall import recall as recall_states
 from evornn.problems.registry import make_problem
 
 # Networks the oracle tests run: name -> (arch, n_inputs, n_outputs, options)
@@ -313,3 +314,78 @@ def test_storage_rule_refuses_what_it_cannot_store():
         evornn.optimise("storage-rule", "hopfield-recall", arch="elman", problem_params=SMALL["hopfield-recall"])
     with pytest.raises(ValueError, match="rule must be one of"):
         evornn.optimise("storage-rule", "hopfield-recall", settings={"rule": "oja"})
+
+
+# -- stabilities and the margin fitness term ---------------------------------------------------------
+def test_stabilities_equal_the_formula_written_out(rng):
+    net = evornn.build("hopfield", 7, 7)
+    X = rng.choice([-1.0, 1.0], (3, 7))
+    W = rng.normal(0.0, 1.0, (4, net.n_params))
+    got = A.stability(net, W, X)
+    for k in range(4):
+        p = net.unflatten(W[k])
+        M = A.symmetric(p["W"], 7)
+        for mu in range(3):
+            for i in range(7):
+                norm = np.sqrt(sum(M[i, j] ** 2 for j in range(7) if j != i))
+                assert got[k, mu, i] == pytest.approx(X[mu, i] * field(M, X[mu], i, p["theta"][i]) / norm, rel=1e-12)
+    bam = evornn.build("bam", 5, 9, outputs="ab")
+    Ap, Bp = rng.choice([-1.0, 1.0], (3, 5)), rng.choice([-1.0, 1.0], (3, 4))
+    W = rng.normal(0.0, 1.0, (2, bam.n_params))
+    got = A.bam_stability(bam, W, Ap, Bp)
+    for k in range(2):
+        p = bam.unflatten(W[k])
+        for mu in range(3):
+            ga = [Ap[mu, i] * (p["W"][i] @ Bp[mu] - p["theta_a"][i]) / np.linalg.norm(p["W"][i]) for i in range(5)]
+            gb = [Bp[mu, j] * (p["W"][:, j] @ Ap[mu] - p["theta_b"][j]) / np.linalg.norm(p["W"][:, j]) for j in range(4)]
+            assert got[k, mu] == pytest.approx(ga + gb, rel=1e-12)
+
+
+def test_projection_rule_stabilities_and_fixed_points(rng):
+    net = evornn.build("hopfield", 40, 40)
+    X = rng.choice([-1.0, 1.0], (8, 40))
+    C = X.T @ np.linalg.pinv(X @ X.T) @ X
+    gamma = A.stability(net, A.pseudo_inverse(net, X), X)[0]
+    want = np.sqrt((1.0 - np.diag(C)) / np.diag(C))                 # (1 - C_ii) / sqrt(C_ii (1 - C_ii))
+    assert np.allclose(gamma, want[None, :], rtol=1e-9)
+    # a pattern is a fixed point exactly when every bit's stability is positive (no zero fields here)
+    prob = make_problem("hopfield-recall", n_units=12, patterns=3, probes=1)
+    small = evornn.build("hopfield", 12, 12)
+    W = rng.normal(0.0, 1.0, (20, small.n_params))
+    W[:3] = [A.hebbian(small, prob.patterns)] * 3
+    fixed = prob.evaluate(small, W, None).metrics[:, 3]
+    assert np.array_equal(fixed, (A.stability(small, W, prob.patterns) > 0).all(axis=(1, 2)).astype(float))
+    assert fixed[:3].all() and not fixed[3:].all()
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_margin_adds_the_clipped_mean_stability(name, rng):
+    plain = make_problem(name, **SMALL[name])
+    prob = make_problem(name, **SMALL[name], margin=0.5, kappa=1.5)
+    net = evornn.api.make_network(prob)
+    W = rng.normal(0.0, 1.0, (5, net.n_params))
+    gamma = (A.stability(net, W, prob.patterns) if name == "hopfield-recall"
+             else A.bam_stability(net, W, prob.A, prob.B))
+    base, res = plain.evaluate(net, W, None), prob.evaluate(net, W, None)
+    assert np.array_equal(res.metrics, base.metrics)
+    assert np.allclose(res.fitness, base.fitness + 0.5 * np.minimum(gamma, 1.5).mean(axis=(1, 2)) / 1.5, rtol=1e-14)
+    for bad in ({"margin": -1.0}, {"kappa": 0.0}, {"kappa": float("inf")}):
+        with pytest.raises(ValueError, match="must be a finite number") as e:
+            make_problem(name, **SMALL[name], **bad)
+        assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="margin > 0"):
+        evornn.optimise("ga", prob, arch="elman", stop={"max_generations": 1}, seed=0)
+
+
+def test_evolution_with_the_margin_term_recalls_fresh_probes_where_hebbian_fails():
+    # N = 32, P = 7 (load 0.22, above the Hebbian 0.138 N): separable CMA-ES from the Hebbian weights
+    prob = make_problem("hopfield-recall", n_units=32, patterns=7, probes=1, test_probes=10, seed=1,
+                        init="hebbian", init_sigma=0.05, margin=10.0)
+    net = evornn.build("hopfield", 32, 32)
+    h = A.hebbian(net, prob.patterns)
+    r = evornn.optimise("cmaes", prob, arch=net, stop={"max_evaluations": 1500, "solved": False}, seed=0,
+                        settings={"separable": True, "sigma0": 0.05 * float(np.sqrt(np.mean(h ** 2)))})
+    W = np.stack([h, r.best_chromosome])
+    exact = (recall_states(net, W, prob.test) == np.repeat(prob.patterns, 10, axis=0)[None]).all(axis=2).mean(axis=1)
+    assert exact[0] < 0.5 and exact[1] > 0.85                  # fresh probes: none was seen in training
+    assert A.stability(net, h, prob.patterns).min() < 0 < A.stability(net, r.best_chromosome, prob.patterns).min()

@@ -90,6 +90,51 @@ def correlation(net, A, B) -> np.ndarray:
     return net.flatten({"W": A.T @ B, "theta_a": np.zeros(n), "theta_b": np.zeros(p)})
 
 
+def stability(net, W, patterns) -> np.ndarray:
+    """Gardner's (1988) stabilities of the stored patterns in ``hopfield`` networks, for every row of
+    ``W`` (pop, n): gamma[k, mu, i] = xi_i^mu (sum_{j != i} W_ij xi_j^mu - theta_i) / |W_i|, with
+    |W_i| the norm of row i of the weight matrix: (pop, P, N). Bit i of pattern mu is stable when
+    gamma > 0; the larger the smallest gamma, the larger the patterns' basins of attraction
+    (Kepler & Abbott 1988; Krauth & Mezard 1987)."""
+    if net.name != "hopfield":
+        raise ValueError(f"stabilities are computed here for hopfield networks, got {net.name!r}")
+    X = _bipolar(patterns, "patterns")
+    W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+    N = net.n_inputs
+    if X.shape[1] != N:
+        raise ValueError(f"hopfield: patterns must have {N} units, got {X.shape[1]}")
+    (o_w, (n_w,)), (o_t, _) = net.layout["W"], net.layout["theta"]
+    M = np.zeros((W.shape[0], N, N))
+    iu = np.triu_indices(N, 1)
+    M[:, iu[0], iu[1]] = W[:, o_w:o_w + n_w]
+    M += M.transpose(0, 2, 1)
+    H = np.einsum("pj,kij->kpi", X, M) - W[:, None, o_t:o_t + N]
+    norm = np.sqrt(np.einsum("kij,kij->ki", M, M))
+    return X[None] * H / np.where(norm > 0.0, norm, 1.0)[:, None, :]
+
+
+def bam_stability(net, W, A, B) -> np.ndarray:
+    """The stabilities of stored pairs in ``bam`` networks, for every row of ``W`` (pop, n): the
+    B bits in the forward pass from A, gamma = B_j (sum_i W_ij A_i - theta_b_j) / |W_:j|, and the A
+    bits in the backward pass from B, gamma = A_i (sum_j W_ij B_j - theta_a_i) / |W_i:|: (pop, m, n + p)."""
+    if net.name != "bam":
+        raise ValueError(f"bam stabilities are for bam networks, got {net.name!r}")
+    A, B = _bipolar(A, "A patterns"), _bipolar(B, "B patterns")
+    W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+    o_w, (n, p) = net.layout["W"]
+    if A.shape[0] != B.shape[0] or A.shape[1] != n or B.shape[1] != p:
+        raise ValueError(f"bam: pairs must be A ({n} units) and B ({p} units) in equal numbers, "
+                         f"got {A.shape} and {B.shape}")
+    M = W[:, o_w:o_w + n * p].reshape(-1, n, p)
+    o_a, o_b = net.layout["theta_a"][0], net.layout["theta_b"][0]
+    th_a, th_b = W[:, o_a:o_a + n], W[:, o_b:o_b + p]
+    ha = np.einsum("kij,mj->kmi", M, B) - th_a[:, None, :]
+    hb = np.einsum("kij,mi->kmj", M, A) - th_b[:, None, :]
+    na, nb = np.sqrt((M ** 2).sum(axis=2)), np.sqrt((M ** 2).sum(axis=1))
+    return np.concatenate([A[None] * ha / np.where(na > 0, na, 1.0)[:, None, :],
+                           B[None] * hb / np.where(nb > 0, nb, 1.0)[:, None, :]], axis=2)
+
+
 RULES = {"hebbian": hebbian, "storkey": storkey, "pseudo-inverse": pseudo_inverse}
 
 
