@@ -246,6 +246,10 @@ class ESP(Strategy):
         else:
             self._burst()
 
+    def _gene_scale(self, g):
+        """The scale of the Cauchy noise on the genes ``g`` (1: ESP's; Evolino scales input weights)."""
+        return 1.0
+
     def _burst(self) -> None:
         """Rebuild every active subpopulation around its neuron in the best network (kept as row 0)."""
         if self.best_x is None:
@@ -253,7 +257,7 @@ class ESP(Strategy):
         N = self.config.population
         for s, g in enumerate(self.groups):
             if self.active[s]:
-                noise = self.config.burst_scale * self.rng.standard_cauchy((N, g.size))
+                noise = self.config.burst_scale * self._gene_scale(g) * self.rng.standard_cauchy((N, g.size))
                 noise[0] = 0.0
                 self.pool[:, g] = self.best_x[g] + noise
 

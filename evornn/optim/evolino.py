@@ -179,13 +179,6 @@ class Evolino(ESP):
             self.bursts += 1
             self._burst()
 
-    def _burst(self) -> None:
-        """ESP's burst mutation, the Cauchy noise scaled per gene (``input_scale``)."""
-        if self.best_x is None:
-            return
-        N = self.config.population
-        for s, g in enumerate(self.groups):
-            if self.active[s]:
-                noise = self.config.burst_scale * self._scale[g] * self.rng.standard_cauchy((N, g.size))
-                noise[0] = 0.0
-                self.pool[:, g] = self.best_x[g] + noise
+    def _gene_scale(self, g):
+        """ESP's burst mutation with the Cauchy noise scaled per gene (``input_scale``)."""
+        return self._scale[g]
