@@ -22,7 +22,7 @@ updates where the name says "q0.1"; the full (RTRL) Jacobian, or the truncated L
 papers' LSTM used where it says "truncated". BPTT: Adam with evornn's defaults. Evolution: CoSyNE
 and CMA-ES with their defaults.
 
-``--coding compact`` gives the network the papers' 4 input and 4 output units (in S a b c, out
+``--coding compact`` gives the network 4 input and 4 output units (the papers', as far as we know) (in S a b c, out
 a b c T; the default "full" codes all five symbols on both sides, two units never active);
 ``--dekf-settings`` (JSON) overrides settings of every DEKF method (e.g. ``'{"schedule": "linear",
 "anneal": 100000}'``). "constant" holds R = 100 and Q = 1e-2 (no annealing: the filter keeps

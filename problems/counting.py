@@ -8,9 +8,9 @@ side of 0.5 as its target; a string is right when every prediction in it is.
 
 ``coding``: "full" (the default) codes inputs and targets over all of S a b (c) T; "compact" drops
 the units that are never active, T on the input side (never an input: the last symbol) and S on
-the target side (never a next symbol), leaving inputs S a b (c) and outputs a b (c) T, the 4 input
-and 4 output units of Gers & Schmidhuber's a^n b^n c^n network (3 and 3 for a^n b^n). The data and
-the measure are otherwise the same.
+the target side (never a next symbol), leaving inputs S a b (c) and outputs a b (c) T: 4 input and
+4 output units for a^n b^n c^n (3 and 3 for a^n b^n), as we understand Gers & Schmidhuber's
+network. The data and the measure are otherwise the same.
 
 Training strings: n = 1..``train_max_n`` (default 10, as Gers & Schmidhuber), once each. Test
 strings: n = 1..``test_max_n`` (default 100). ``max_n`` is the largest N such that every string
