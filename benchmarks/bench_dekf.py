@@ -22,6 +22,13 @@ updates where the name says "q0.1"; the full (RTRL) Jacobian, or the truncated L
 papers' LSTM used where it says "truncated". BPTT: Adam with evornn's defaults. Evolution: CoSyNE
 and CMA-ES with their defaults.
 
+``--coding compact`` gives the network 4 input and 4 output units (the papers', as far as we know) (in S a b c, out
+a b c T; the default "full" codes all five symbols on both sides, two units never active);
+``--dekf-settings`` (JSON) overrides settings of every DEKF method (e.g. ``'{"schedule": "linear",
+"anneal": 100000}'``). "constant" holds R = 100 and Q = 1e-2 (no annealing: the filter keeps
+learning when a run goes on past the training strings, ``--target-n`` above 10); "forget5" and
+"forget10" start the forget gates' biases at 5 and 10 (f = 0.993 and 0.99995).
+
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
 ``--budget`` for a quick one; ``--first-seed`` splits the seeds over processes (each run's figures
 go to stderr). CMA-ES on a busy machine: ``OPENBLAS_NUM_THREADS=1`` (BLAS threads fight Numba's).
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
 import time
 
@@ -41,6 +49,8 @@ from evornn.nets import build
 from evornn.problems.registry import make_problem
 
 N_TRAIN = 10      # strings n = 1..10, one epoch = 10 presentations
+DEKF_EXTRA: dict = {}          # settings merged into every DEKF method's (--dekf-settings)
+CODING = {"coding": "full"}     # the problem's coding (--coding): "full" (S a b c T) or "compact" (4 in, 4 out)
 
 PEEP2 = {"arch": "lstm", "n_hidden": 2, "peephole": True}
 METHODS = {       # name -> (optimiser, architecture options, settings, initial weight range (0: evornn's))
@@ -54,6 +64,10 @@ METHODS = {       # name -> (optimiser, architecture options, settings, initial 
                                                               "anneal": 5000.0}, 0.1),
     "dekf lstm-2 peephole global u0.1 q0.1 truncated": ("dekf", PEEP2, {"decoupling": "global", "process_noise": 0.1,
                                                                         "anneal": 5000.0, "jacobian": "truncated"}, 0.1),
+    "dekf lstm-2 peephole global u0.1 constant": ("dekf", PEEP2, {"decoupling": "global", "measurement_noise_end": 100.0,
+                                                                  "process_noise_end": 1e-2}, 0.1),
+    "dekf lstm-2 peephole global u0.1 forget5": ("dekf", {**PEEP2, "forget_bias": 5.0}, {"decoupling": "global"}, 0.1),
+    "dekf lstm-2 peephole global u0.1 forget10": ("dekf", {**PEEP2, "forget_bias": 10.0}, {"decoupling": "global"}, 0.1),
     "bptt lstm-2": ("bptt", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
     "bptt lstm-2 peephole": ("bptt", PEEP2, {}, 0.0),
     "bptt lstm-2 peephole u0.1": ("bptt", PEEP2, {}, 0.1),
@@ -84,16 +98,18 @@ def small_init(problem, r: float):
 @functools.lru_cache(maxsize=None)
 def test_problem(test_n: int):
     """The test strings n = 1..test_n (built once: 1.5 million steps for n <= 1000)."""
-    return make_problem("anbncn", test_max_n=test_n)
+    return make_problem("anbncn", test_max_n=test_n, **CODING)
 
 
 def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tuple[int, bool, int, float]:
     opt, net, settings, r = METHODS[method]
+    if opt == "dekf":
+        settings = {**settings, **DEKF_EXTRA}
     per_eval = 1 if opt in ("dekf", "bptt", "rtrl") else N_TRAIN     # presentations per counted evaluation
     net = dict(net)
     arch = net.pop("arch")
     t = time.time()
-    problem = make_problem("anbncn", target_n=target_n, test_max_n=max(100, target_n))
+    problem = make_problem("anbncn", target_n=target_n, test_max_n=max(100, target_n), **CODING)
     if r:
         problem = small_init(problem, r)
     res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
@@ -112,8 +128,14 @@ def main() -> None:
     ap.add_argument("--test-n", type=int, default=1000, help="largest n of the test strings")
     ap.add_argument("--target-n", type=int, default=10,
                     help="solved (and the run ends) when n = 1..this are right (10: the training strings)")
+    ap.add_argument("--coding", choices=("full", "compact"), default="full",
+                    help="anbncn's coding: full (S a b c T in and out) or compact (in S a b c, out a b c T: the papers' 4 + 4)")
+    ap.add_argument("--dekf-settings", default="{}",
+                    help='JSON merged into every DEKF method\'s settings, e.g. \'{"anneal": 100000}\'')
     ap.add_argument("--methods", default=DEFAULT, help=f"comma-separated, of: {', '.join(METHODS)}")
     a = ap.parse_args()
+    CODING["coding"] = a.coding
+    DEKF_EXTRA.update(json.loads(a.dekf_settings))
     for m in a.methods.split(","):
         if m not in METHODS:
             ap.error(f"unknown method {m!r}; allowed: {', '.join(METHODS)}")

@@ -6,6 +6,12 @@ after S: {a}; after an a: {a, b}; after the k-th b: {b} while k < n, then {T} (a
 (anbncn); after the k-th c: {c} while k < n, then {T}. An output is right when it is on the same
 side of 0.5 as its target; a string is right when every prediction in it is.
 
+``coding``: "full" (the default) codes inputs and targets over all of S a b (c) T; "compact" drops
+the units that are never active, T on the input side (never an input: the last symbol) and S on
+the target side (never a next symbol), leaving inputs S a b (c) and outputs a b (c) T: 4 input and
+4 output units for a^n b^n c^n (3 and 3 for a^n b^n), as we understand Gers & Schmidhuber's
+network. The data and the measure are otherwise the same.
+
 Training strings: n = 1..``train_max_n`` (default 10, as Gers & Schmidhuber), once each. Test
 strings: n = 1..``test_max_n`` (default 100). ``max_n`` is the largest N such that every string
 with n = 1..N is right (on the training data it cannot exceed ``train_max_n``). Solved: the test
@@ -27,6 +33,7 @@ from .symbols import next_symbol_data
 
 DESCRIPTION = "counting languages a^n b^n and a^n b^n c^n: next-symbol set prediction, generalisation in n (Gers & Schmidhuber 2001)"
 ALPHABETS = {"anbn": "SabT", "anbncn": "SabcT"}
+CODINGS = ("full", "compact")
 
 
 def string(n: int, letters: str = "ab") -> str:
@@ -52,17 +59,21 @@ def next_sets(s: str) -> list[set[str]]:
     return sets
 
 
-def data(ns, language: str):
+def data(ns, language: str, coding: str = "full"):
     letters = ALPHABETS[language][1:-1]
-    return next_symbol_data([string(n, letters) for n in ns], ALPHABETS[language], next_sets, labels=list(ns))
+    d = next_symbol_data([string(n, letters) for n in ns], ALPHABETS[language], next_sets, labels=list(ns))
+    if coding == "compact":       # T is never an input, S never a target
+        d = type(d)(d.X[:, :-1], d.Y[:, 1:], d.starts, d.mask, labels=d.labels)
+    return d
 
 
-def estimate_data_bytes(name: str, train_max_n: int, test_max_n: int, length_split: bool, **_) -> int:
+def estimate_data_bytes(name: str, train_max_n: int, test_max_n: int, length_split: bool, coding: str = "full",
+                        **_) -> int:
     """The memory guard's size of the data (:mod:`problems.registry`): every n = 1..N once, a string
     taking 2n + 1 (anbn) or 3n + 1 (anbncn) steps; with ``length_split`` the test strings
     n = 1..5 * train_max_n and their groups besides."""
     letters = len(ALPHABETS[name]) - 2
-    size = len(ALPHABETS[name])
+    size = len(ALPHABETS[name]) - (coding == "compact")
     split = lambda a, b: lengths.split_bytes(int(b) - int(a) + 1, a, b, (letters, 1), size, size)   # noqa: E731
     tm = int(train_max_n)
     if not length_split:
@@ -71,11 +82,13 @@ def estimate_data_bytes(name: str, train_max_n: int, test_max_n: int, length_spl
 
 
 def make(name: str = "anbn", train_max_n: int = 10, test_max_n: int = 100, target_n: int = 20,
-         seed: int = 0, length_split: bool = False) -> SequenceProblem:
+         seed: int = 0, length_split: bool = False, coding: str = "full") -> SequenceProblem:
     """``anbn`` or ``anbncn``. The data are the definition (no randomness; ``seed`` is accepted
     for a uniform interface)."""
     if name not in ALPHABETS:
         raise ValueError(f"problem {name}: counting languages are {', '.join(ALPHABETS)}")
+    if coding not in CODINGS:
+        raise ValueError(f"problem {name}: coding must be one of {', '.join(CODINGS)}, got {coding!r}")
     train_max_n, test_max_n, target_n = int(train_max_n), int(test_max_n), int(target_n)
     if length_split:
         lengths.check(name, 1, train_max_n)
@@ -84,14 +97,14 @@ def make(name: str = "anbn", train_max_n: int = 10, test_max_n: int = 100, targe
         raise ValueError(f"problem {name}: need 1 <= train_max_n and 1 <= target_n <= test_max_n, "
                          f"got {train_max_n}, {target_n}, {test_max_n}")
     prob = SequenceProblem(
-        name, data(range(1, train_max_n + 1), name), data(range(1, test_max_n + 1), name),
+        name, data(range(1, train_max_n + 1), name, coding), data(range(1, test_max_n + 1), name, coding),
         threshold=0.5, measures=("string_accuracy", "max_n"), solved_when=(("max_n", ">=", target_n),),
         precheck=(("max_n", ">=", min(train_max_n, target_n)),),
         causal=True, description=DESCRIPTION,
         solved_description=f"every test string with n = 1..{target_n} right (max_n >= {target_n})",
         output_activation="sigmoid", default_net={"arch": "elman", "n_hidden": 8},
         params={"train_max_n": train_max_n, "test_max_n": test_max_n, "target_n": target_n, "seed": int(seed),
-                **({"length_split": True} if length_split else {})})
+                **({"length_split": True} if length_split else {}), **({"coding": coding} if coding != "full" else {})})
     if length_split:
-        prob.test_groups = lengths.groups(lambda g, a, b: data(range(a, b + 1), name), 1, train_max_n)
+        prob.test_groups = lengths.groups(lambda g, a, b: data(range(a, b + 1), name, coding), 1, train_max_n)
     return prob

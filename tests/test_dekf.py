@@ -36,7 +36,7 @@ def jacobian(net, w, X, eps=1e-6):
 
 
 def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, process_noise, process_noise_end,
-               anneal, jac=jacobian):
+               anneal, jac=jacobian, schedule="exponential"):
     """The Kalman update per scored (last) step, written densely: P block-diagonal over groups gs."""
     w = w.copy()
     n = w.size
@@ -47,8 +47,9 @@ def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, p
         X, d = data.X[data.starts[k]:data.starts[k + 1]], data.Y[data.starts[k + 1] - 1]
         Ht = jac(net, w, X).T                                  # (n, n_out)
         xi = d - net.run(w, X)[-1]
-        r = measurement_noise_end + (measurement_noise - measurement_noise_end) * np.exp(-k / anneal)
-        q = process_noise_end + (process_noise - process_noise_end) * np.exp(-k / anneal)
+        d = max(0.0, 1.0 - k / anneal) if schedule == "linear" else np.exp(-k / anneal)
+        r = measurement_noise_end + (measurement_noise - measurement_noise_end) * d
+        q = process_noise_end + (process_noise - process_noise_end) * d
         A = np.linalg.inv(r * np.eye(net.n_outputs) + sum(Ht[g].T @ P[np.ix_(g, g)] @ Ht[g] for g in gs))
         w_new, P_new = w.copy(), P.copy()
         for g in gs:
@@ -82,6 +83,22 @@ def test_dekf_update_equals_a_dense_ekf(arch, opts, decoupling):
     _, goff, coff = dekf.pack_groups(gs)
     for g, c0, c1 in zip(gs, coff[:-1], coff[1:]):
         np.testing.assert_allclose(cov_got[c0:c1].reshape(g.size, g.size), P_want[np.ix_(g, g)], rtol=0, atol=1e-6)
+
+
+def test_linear_schedule_equals_the_dense_ekf_and_differs_from_the_exponential():
+    rng = np.random.default_rng(2)
+    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True, output_activation="sigmoid")
+    w = net.init(rng) + rng.normal(0, 0.3, net.n_params)
+    data = last_step_data(rng, 6, 2, 2)
+    gs = dekf.groups(net, "global")
+    cov = dekf.initial_covariance(gs, 10.0)
+    _, w_lin, cov_lin, _ = dekf.train(net, w, data, cov, gs, schedule="linear", **NOISE)   # anneal 3: ends at k = 3
+    w_want, P_want = ekf_oracle(net, w, data, gs, 10.0, schedule="linear", **NOISE)
+    np.testing.assert_allclose(w_lin, w_want, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(cov_lin.reshape(net.n_params, -1), P_want, rtol=0, atol=1e-6)
+    assert not np.allclose(w_lin, dekf.train(net, w, data, cov, gs, **NOISE)[1])
+    with pytest.raises(ValueError, match="schedule must be one of exponential, linear"):
+        dekf.train(net, w, data, cov, gs, schedule="cosine", **NOISE)
 
 
 def lstm_stopgrad_run(net, w, X, rec):
@@ -178,5 +195,7 @@ def test_dekf_refuses_unsupported_networks_and_bad_settings():
     data = last_step_data(np.random.default_rng(0), 2, 1, 1)
     with pytest.raises(ValueError, match="dekf does not support architecture 'gru'; supported: elman, frnn, lstm"):
         dekf.train(gru, np.zeros(gru.n_params), data, np.ones(1), [np.arange(gru.n_params)])
+    with pytest.raises(ValueError, match="dekf.schedule must be one of exponential, linear"):
+        evornn.optimise("dekf", "adding", "elman", settings={"schedule": "step"}, stop={"max_generations": 1})
     with pytest.raises(ValueError, match="decoupling must be one of neuron, block, global"):
         evornn.optimise("dekf", "adding", "elman", settings={"decoupling": "layer"}, stop={"max_generations": 1})

@@ -21,8 +21,10 @@ derivatives, and the error xi_t = d_t - y_t::
 
 The weights change after every scored step (online, within the sequence), the sensitivities
 carried across the updates as in real-time recurrent learning. P_g starts as p0 I. The noise
-schedules anneal exponentially with the number of updates k: r_k = r_end + (r_0 - r_end)
-exp(-k / anneal), q_k likewise (Perez-Ortiz et al.: R from 100 to 3, Q from 1e-2 to 1e-6).
+schedules anneal with the number of updates k: r_k = r_end + (r_0 - r_end) d_k, q_k likewise, with
+d_k = exp(-k / anneal) (``schedule = "exponential"``) or d_k = max(0, 1 - k / anneal) (``"linear"``:
+the end values reached after ``anneal`` updates) (Perez-Ortiz et al.: R from 100 to 3, Q from 1e-2
+to 1e-6; their horizon and the shape of the schedule are not checked here).
 Supports the architectures RTRL supports (frnn, elman) and LSTM (the case of Perez-Ortiz et al.),
 whose sensitivities :func:`lstm_sensitivities` carries forward here (forward-mode derivatives of
 the equations of :mod:`evornn.nets.cells.lstm`, peepholes included): the full derivatives, or
@@ -47,6 +49,7 @@ SUPPORTED = ("elman", "frnn", "lstm")
 LSTM = lstm_cell.CODE
 
 DECOUPLINGS = ("neuron", "block", "global")
+SCHEDULES = ("exponential", "linear")
 JACOBIANS = ("full", "truncated")
 
 
@@ -138,7 +141,7 @@ def lstm_sensitivities(L, w, x, A, P, Pn, truncated=False):
 
 @njit(cache=True)
 def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0, r0, r1, q0, q1, anneal,
-                   sw, width, out, scratch, truncated=False):
+                   sw, width, out, scratch, truncated=False, linear=False):
     """Run sequences ``seqs`` in order, a DEKF update of ``w`` and ``Pc`` (in place) after every
     scored step. Returns (sum of squared errors before each update, updates done)."""
     H = L[0, NUNITS]
@@ -185,7 +188,7 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
                     for i in range(L[0, NOUT]):
                         for c in range(nc):
                             J[j, c] += delta[i] * Pn[i, c]
-                decay = math.exp(-k / anneal)
+                decay = max(0.0, 1.0 - k / anneal) if linear else math.exp(-k / anneal)
                 r = r1 + (r0 - r1) * decay
                 qn = q1 + (q0 - q1) * decay
                 M = np.zeros((n_out, n_out))
@@ -223,13 +226,16 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
 def train(net, w: np.ndarray, data, cov: np.ndarray, gs: list[np.ndarray], seqs: np.ndarray | None = None,
           updates: int = 0, measurement_noise: float = 100.0, measurement_noise_end: float = 3.0,
           process_noise: float = 1e-2, process_noise_end: float = 1e-6, anneal: float = 1000.0,
-          jacobian: str = "full"):
+          jacobian: str = "full", schedule: str = "exponential"):
     """DEKF over sequences ``seqs`` (default all, in order) of ``data``. Returns (mean squared error
     of the steps seen, before each update, the new chromosome, the new covariances, the updates so
     far); ``w`` and ``cov`` are not modified. ``jacobian``: "full" (the exact RTRL derivatives) or,
-    for lstm, "truncated" (the truncated LSTM gradient, see :func:`lstm_sensitivities`)."""
+    for lstm, "truncated" (the truncated LSTM gradient, see :func:`lstm_sensitivities`); ``schedule``:
+    the shape of the noise annealing, "exponential" or "linear" (see the module's docstring)."""
     check_supported(net, "dekf", SUPPORTED)
     check_jacobian(net, jacobian)
+    if schedule not in SCHEDULES:
+        raise ValueError(f"dekf: schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     w = np.array(w, dtype=np.float64)
     if w.shape != (net.n_params,):
         raise ValueError(f"chromosome must have shape ({net.n_params},) for {net.name}, got {w.shape}")
@@ -246,6 +252,6 @@ def train(net, w: np.ndarray, data, cov: np.ndarray, gs: list[np.ndarray], seqs:
     loss, k = dekf_sequences(net.L, net.fx, w, X, Y, mask, starts, seqs, gidx, goff, cov, coff, int(updates),
                              float(measurement_noise), float(measurement_noise_end), float(process_noise),
                              float(process_noise_end), float(anneal), sw, width, out, scratch,
-                             jacobian == "truncated")
+                             jacobian == "truncated", schedule == "linear")
     n = max(int(k) - int(updates), 1) * net.n_outputs
     return float(loss) / n, w, cov, int(k)

@@ -30,12 +30,15 @@ class DEKFConfig:
     measurement_noise_end: float = 3.0    # ... annealed towards this
     process_noise: float = 1e-2           # q at the first update ...
     process_noise_end: float = 1e-6       # ... annealed towards this
-    anneal: float = 1000.0                # e-folding of both schedules, in updates (scored steps)
+    anneal: float = 1000.0                # e-folding (exponential) or length (linear) of both schedules, in updates
+    schedule: str = "exponential"         # the annealing's shape: "exponential" or "linear" (end values after anneal)
     jacobian: str = "full"                # "full" (RTRL) or "truncated" (lstm: the truncated LSTM gradient)
 
     def validate(self, where: str = "dekf") -> None:
         if self.decoupling not in dekf.DECOUPLINGS:
             raise ValueError(f"{where}.decoupling must be one of {', '.join(dekf.DECOUPLINGS)}, got {self.decoupling!r}")
+        if self.schedule not in dekf.SCHEDULES:
+            raise ValueError(f"{where}.schedule must be one of {', '.join(dekf.SCHEDULES)}, got {self.schedule!r}")
         if self.jacobian not in dekf.JACOBIANS:
             raise ValueError(f"{where}.jacobian must be one of {', '.join(dekf.JACOBIANS)}, got {self.jacobian!r}")
         for k in ("initial_covariance", "measurement_noise", "measurement_noise_end", "anneal"):
@@ -90,7 +93,8 @@ class DEKFStrategy(GradientStrategy):
         order = self.rng.permutation(self.data.starts.shape[0] - 1).astype(np.int64)
         self.last_loss, w_new, cov, self.updates = dekf.train(
             self.net, w, self.data, self.cov, self.groups, order, self.updates, c.measurement_noise,
-            c.measurement_noise_end, c.process_noise, c.process_noise_end, c.anneal, c.jacobian)
+            c.measurement_noise_end, c.process_noise, c.process_noise_end, c.anneal, c.jacobian,
+            c.schedule)
         if np.all(np.isfinite(w_new)) and np.all(np.isfinite(cov)):
             self.cov = cov
             return w_new
