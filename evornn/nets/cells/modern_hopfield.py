@@ -4,29 +4,30 @@ paper's X (N x M); the state xi (N) is updated by
 
     xi <- X softmax(beta X^T xi)
 
-the update that minimises the energy E = -lse(beta, X^T xi) + 1/2 xi^T xi + const (the paper's
-eq. 3, the attention of a transformer with the stored patterns as keys and values). At every
-network step the input x (N values) is the query: xi starts at x, ``iterations`` updates follow
-(1 by default: the paper's one-step retrieval), and the output is the first ``n_out`` components
-of the final xi: the retrieved state, graded (the ``hopfield-recall`` problem reads its signs, as
-for ``hopfield-continuous``). Each step is one recall: nothing carries over to the next step.
+the paper's update rule, which never increases its energy E = -lse(beta, X^T xi) + 1/2 xi^T xi +
+const (and is transformer attention with the stored patterns as keys and values). At every network
+step the input x (N values) is the query: xi starts at x, ``iterations`` updates follow (1 by
+default: the paper's one-step retrieval), and the output is the first ``n_out`` components of the
+final xi: the retrieved state, graded (the ``hopfield-recall`` problem reads its signs, as for
+``hopfield-continuous``). Each step is one recall: nothing carries over to the next step.
 
 The softmax is computed stably: a_mu = beta x_mu . xi, m = max_mu a_mu, e_mu = exp(a_mu - m),
 xi_j = (sum_mu e_mu X_j,mu) / (sum_mu e_mu); sums over j and over mu in increasing order.
 
 beta, the inverse temperature, defaults to 1/sqrt(N), the scaling of the paper's Hopfield layer
 (beta = 1/sqrt(d_k), as in transformer attention). Why it suits bipolar patterns: for a probe of a
-stored pattern x_i with a fraction rho of its bits flipped, x_i . xi = N (1 - 2 rho) while a
-random other pattern's overlap is about normal with variance N, so the softmax weight of x_i
-exceeds 1/2 (and the signs of the new state are x_i's) while roughly
+stored pattern x_i with a fraction rho of its bits flipped, x_i . xi = N (1 - 2 rho), while a
+random other pattern's overlap is about normal with variance N; the softmax weight of x_i exceeds
+1/2 (so the signs of the new state are x_i's) while roughly
 (M - 1) exp(beta^2 N / 2 - beta N (1 - 2 rho)) < 1: with beta = 1/sqrt(N) and rho = 0.1, M up to
-about exp(0.8 sqrt(N) - 0.5): 360 at N = 64, 1800 at N = 100: a capacity exponential in sqrt(N),
-far above the classical 0.14 N. (The paper's retrieval-error bound, error <= 2 eps (M - 1) sqrt(N)
-with eps = (M - 1) exp(-beta (Delta_i - 2 |xi - x_i| sqrt(N))), also falls exponentially in beta
-times the separation Delta_i, but its worst case says nothing at 10% noise: 2 |xi - x_i| sqrt(N)
-= 4 sqrt(rho) N exceeds Delta_i <= N.) A larger beta moves the update toward nearest-pattern
-lookup, a smaller one toward the paper's metastable states and the global average (beta -> 0:
-xi -> the mean of the stored patterns).
+about exp(0.8 sqrt(N) - 0.5), 360 at N = 64 and 1800 at N = 100. That condition is sufficient, not
+necessary: measured, every pattern comes back exactly up to M = 1024 at N = 64 (README), far
+above the classical 0.14 N. The paper's retrieval-error bound, error <= 2 eps (M - 1) sqrt(N) with
+eps = (M - 1) exp(-beta (Delta_i - 2 |xi - x_i| sqrt(N))), also falls exponentially in beta times
+the separation Delta_i, but as a worst case it says nothing at 10% noise: 2 |xi - x_i| sqrt(N) =
+4 sqrt(rho) N exceeds Delta_i <= N at rho = 0.1. A larger beta moves the update toward
+nearest-pattern lookup, a smaller one toward the paper's metastable states and its global fixed
+point (beta -> 0: xi -> the mean of the stored patterns).
 
 Parameters: ``X`` (M, N): row mu is stored pattern x_mu (the paper's column mu of X), so that
 patterns given as rows (M, N) are the chromosome as they are; initialised uniform in [-1, 1], the
