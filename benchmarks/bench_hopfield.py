@@ -24,6 +24,14 @@ the same patterns beside it.
     python benchmarks/bench_hopfield.py --N 100 --seeds 0 --evolve --evolve-loads 0.2 0.25 --evolve-seeds 5
     python benchmarks/bench_hopfield.py --bam [--N 32 100] [--pairs 1 2 4 6 8 12 16]
 
+``--modern``: the modern continuous Hopfield layer (``modern-hopfield``, Ramsauer et al. 2020) with
+the patterns themselves as its memories (storage rule ``modern``), one update xi <- X softmax(beta
+X^T xi) by default (``--modern-iterations``), read by sign: the same figures as the rules' curve,
+at the loads of ``--modern-loads`` (up to P/N = 32), for beta = 1/sqrt(N) (the default) and the
+values of ``--modern-betas`` (x 1/N, e.g. 1 for beta = 1/N).
+
+    python benchmarks/bench_hopfield.py --modern --N 64 100 --seeds 20 [--modern-betas 1 4]
+
 ``--bam``: a BAM with n = p = N (the ``bam-recall`` problem): the fraction of pairs (A, B) recalled
 exactly, both layers, from cues of A with 10% of their bits flipped, against the number of pairs m,
 for Kosko's correlation encoding (and evolved weights with ``--evolve``, at ``--evolve-pairs``).
@@ -148,6 +156,45 @@ def bam_main(args) -> None:
                       f"{(time.perf_counter() - t0) / args.evolve_seeds:.0f} s each", flush=True)
 
 
+def add_modern_args(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--modern", action="store_true", help="the modern Hopfield layer with the patterns as memories")
+    ap.add_argument("--modern-loads", type=float, nargs="+",
+                    default=[round(0.02 * k, 2) for k in range(1, 16)] + [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
+    ap.add_argument("--modern-betas", type=float, nargs="+", default=[],
+                    help="further beta columns, in units of 1/N (the first column is beta = 1/sqrt(N))")
+    ap.add_argument("--modern-iterations", type=int, default=1)
+
+
+def modern_curve(N: int, load: float, seeds: int, noise: float, betas: list, iterations: int) -> list:
+    """(exact, m) per beta (None: the default 1/sqrt(N)), mean over ``seeds`` pattern sets, for the
+    modern-hopfield layer storing the patterns as its memories (``associative.modern``)."""
+    P = max(1, int(round(load * N)))
+    # one chromosome a trial: the scalar kernel (the lanes kernel would run it in 1 of its 8 lanes)
+    nets = [evornn.build("modern-hopfield", N, N, memories=P, beta=b, iterations=iterations, engine="scalar")
+            for b in betas]
+    got = [[] for _ in betas]
+    for s in range(seeds):
+        prob = problem(N, P, noise, s)
+        for k, net in enumerate(nets):
+            e, m = test_recall(prob, net, A.modern(net, prob.patterns)[None])
+            got[k].append((e[0], m[0]))
+    return [tuple(np.mean(g, axis=0)) for g in got]
+
+
+def modern_main(args) -> None:
+    for N in args.N:
+        bs = [None] + [c / N for c in args.modern_betas]
+        names = ["1/sqrt(N)"] + [f"{c:g}/N" for c in args.modern_betas]
+        print(f"\nmodern Hopfield, N = {N}, memories = the P patterns, {args.modern_iterations} update(s), read by "
+              f"sign: fraction of patterns recalled exactly from {args.noise:.0%} noise (m: mean overlap), "
+              f"{args.seeds} trials per load; beta = " + ", ".join(names), flush=True)
+        print(f"{'P/N':>6} {'P':>5} " + " ".join(f"{'exact ' + n:>16} {'m':>6}" for n in names))
+        for load in args.modern_loads:
+            row = modern_curve(N, load, args.seeds, args.noise, bs, args.modern_iterations)
+            P = max(1, int(round(load * N)))
+            print(f"{P / N:6.3f} {P:5d} " + " ".join(f"{e:16.3f} {m:6.3f}" for e, m in row), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--N", type=int, nargs="+", default=[64, 100, 256])
@@ -174,6 +221,7 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, nargs="+", default=[1, 2, 3, 4, 6, 8, 12, 16])
     ap.add_argument("--evolve-pairs", type=int, nargs="+", default=[4])
     ap.add_argument("--bam-init", choices=["random", "correlation"], default="correlation")
+    add_modern_args(ap)
     args = ap.parse_args()
     if args.probes is None:
         args.probes = 4 if args.bam else 1
@@ -181,6 +229,9 @@ def main() -> None:
         args.margin = 0.0 if args.bam else 10.0
     if args.bam:
         bam_main(args)
+        return
+    if args.modern:
+        modern_main(args)
         return
     settings = {"separable": True} if args.optimiser == "cmaes" else {}
     for N in args.N:

@@ -14,7 +14,8 @@ pattern (other flipped bits, same noise) recalled exactly.
 
 Any architecture with n_units inputs and outputs can be evolved on it; ``hopfield`` is the
 default. The storage rules of :mod:`evornn.nets.associative` (Hebbian, Storkey, pseudo-inverse)
-store the patterns in closed form to compare against.
+store the patterns in closed form to compare against; ``modern`` makes them the memories of a
+``modern-hopfield`` network (Ramsauer et al. 2020; its outputs are graded, read by sign too).
 
 ``init``: where the optimisers start: "random" (the network's initialiser) or "hebbian" (a
 ``hopfield`` or ``hopfield-continuous`` network only): the Hebbian weights plus normal noise of

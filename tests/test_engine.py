@@ -16,6 +16,7 @@ import test_stack_rnn
 import test_neat
 import test_seq2seq
 import test_memory_nets
+import test_modern_hopfield
 from evornn.nets import cells as cell_registry
 from evornn.nets.cells import CODES as CELLS   # the kernel index: code -> cell module
 from evornn.nets.layer import CODE
@@ -66,6 +67,8 @@ def _oracle_networks():
     for case, (opts, _) in test_memory_nets.NETS.items():
         yield evornn.build(case.split("-")[0], 3, 2, n_hidden=5, **opts)
     yield evornn.build("history-compressor", 4, 3, n_hidden=5)      # tests/test_trees.py's oracle
+    for n_in, n_out, kwargs in test_modern_hopfield.CASES.values():
+        yield evornn.build("modern-hopfield", n_in, n_out, **kwargs)
 
 
 def test_every_registered_cell_is_covered_by_the_oracle_tests():

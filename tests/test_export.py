@@ -88,7 +88,8 @@ NOT_EXPORTED = {"stack-rnn": "no JSON description of cell 'stack' yet",
                 "ntm": "no JSON description of cell 'ntm' yet",
                 "dnc": "no JSON description of cell 'dnc' yet",
                 "history-compressor": "no JSON description of cell 'history_compressor' yet",
-                "lsm": "no JSON description of cell 'lsm' yet"}
+                "lsm": "no JSON description of cell 'lsm' yet",
+                "modern-hopfield": "no JSON description of cell 'modern_hopfield' yet"}
 
 
 def cases() -> list[tuple[str, dict]]:

@@ -36,6 +36,7 @@ ARCH_CASES = {
     "hopfield": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "hopfield-continuous": (dict(), lambda N=I: N * (N - 1) // 2 + N),
     "bam": (dict(), lambda n=I, p=O: n * p + n + p),
+    "modern-hopfield": (dict(memories=4), lambda N=I, M=4: M * N),
     "lsm": (dict(n_hidden=12), lambda H=12: O * (I + H + 1)),
     # stack (push, pop, no-op, one pushed value from h), an Elman controller reading [x, top], readout
     "stack-rnn": (dict(n_hidden=5, depth=4), lambda H=5: (3 + 1) * (H + 1) + H * (I + 1 + H + 1) + O * (H + 1)),
@@ -87,6 +88,7 @@ INCOMING = {
     "hopfield": {"theta": "row"},
     "hopfield-continuous": {"I": "row"},
     "bam": {"W": "gate", "theta_b": "row"},         # layer units are B's: column k of W and theta_b[k]
+    "modern-hopfield": {"X": "row"},                # a unit is a memory slot: its stored pattern
     "stack": {"V": "row", "c": "row"},              # unit j: an action (push, pop, no-op) or a pushed value
     "neat-net": {"W": "row", "types": "row"},
     "encdec_switch": {},                            # seq2seq's switch: no parameters

@@ -10,6 +10,8 @@ Each rule returns a chromosome of the given network that stores the patterns:
 * :func:`pseudo_inverse` (Personnaz, Guyon & Dreyfus 1985, the projection rule):
   W = X^T (X X^T)^+ X for the patterns X (P, N), diagonal set to zero (Kanter & Sompolinsky 1987).
 * :func:`correlation` (Kosko 1988), for a BAM: W = sum_k A_k^T B_k, thresholds 0.
+* :func:`modern` (Ramsauer et al. 2020), for a ``modern-hopfield`` network: the stored patterns
+  are the patterns themselves, X = the patterns (one memory slot each).
 
 Patterns are bipolar (+1/-1) rows.
 """
@@ -88,6 +90,19 @@ def correlation(net, A, B) -> np.ndarray:
         raise ValueError(f"bam: pairs must be A ({n} units) and B ({p} units) in equal numbers, "
                          f"got {A.shape} and {B.shape}")
     return net.flatten({"W": A.T @ B, "theta_a": np.zeros(n), "theta_b": np.zeros(p)})
+
+
+def modern(net, patterns) -> np.ndarray:
+    """The chromosome of a ``modern-hopfield`` network that stores ``patterns`` (P, N): its memories
+    X are the patterns, row by row (the network needs ``memories`` = P)."""
+    if net.name != "modern-hopfield":
+        raise ValueError(f"the modern storage rule is for modern-hopfield networks, got {net.name!r}")
+    X = _bipolar(patterns, "patterns")
+    M, N = net.layout["X"][1]
+    if X.shape != (M, N):
+        raise ValueError(f"modern-hopfield: the network holds {M} memories of {N} units, so it stores {M} patterns "
+                         f"of {N} units (set memories = {X.shape[0]}), got {X.shape[0]} of {X.shape[1]}")
+    return net.flatten({"X": X})
 
 
 def stability(net, W, patterns) -> np.ndarray:

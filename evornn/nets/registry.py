@@ -15,7 +15,7 @@ from ..registry import Registry
 from .cells import CELLS, dense, srn
 from .cells import ctrnn, esn, mtrnn, narx
 from .cells import gru, indrnn, jordan, lstm, second_order
-from .cells import bam, hopfield, hopfield_continuous, recursive, history_compressor
+from .cells import bam, hopfield, hopfield_continuous, modern_hopfield, recursive, history_compressor
 from .cells import lsm
 from .cells import stack
 from .cells import neat_net
@@ -274,6 +274,13 @@ def hopfield_continuous_net(n_inputs, n_outputs, dt=0.1, tau=1.0, gain=1.0, n_st
     _states_out("hopfield-continuous", output_activation)
     return Network("hopfield-continuous", [hopfield_continuous.build(n_inputs, n_outputs, dt=dt, tau=tau, gain=gain,
                                                                      n_steps=n_steps)], [""])
+
+
+@register("modern-hopfield", "modern continuous Hopfield network (Ramsauer et al. 2020): M stored patterns X (the chromosome), xi <- X softmax(beta X^T xi) from each input probe; outputs are the first components of the retrieved state")
+def modern_hopfield_net(n_inputs, n_outputs, memories=8, beta=None, iterations=1, output_activation="linear"):
+    _states_out("modern-hopfield", output_activation)
+    return Network("modern-hopfield", [modern_hopfield.build(n_inputs, n_outputs, memories=memories, beta=beta,
+                                                             iterations=iterations)], [""])
 
 
 @register("bam", "bidirectional associative memory (Kosko 1988): layers A and B linked by W and its transpose, passes until stable")

@@ -5,8 +5,9 @@ On an associative-memory problem (``hopfield-recall``, ``bam-recall``: problems 
 ``memories()`` returns the patterns to store), the weights are computed once, when the run is set
 up, by one of the rules of :mod:`evornn.nets.associative`: ``hebbian`` (Hopfield 1982), ``storkey``
 (Storkey 1997) or ``pseudo-inverse`` (Personnaz et al. 1985) for ``hopfield`` and
-``hopfield-continuous`` networks; ``correlation`` (Kosko 1988) for a ``bam``. The one chromosome is
-evaluated once and the run ends (``stop()``).
+``hopfield-continuous`` networks; ``correlation`` (Kosko 1988) for a ``bam``; ``modern`` (Ramsauer
+et al. 2020) for a ``modern-hopfield`` network: its memories are the patterns themselves. The one
+chromosome is evaluated once and the run ends (``stop()``).
 """
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ import numpy as np
 from evornn.nets import associative
 from evornn.optim.base import InitFn, Strategy
 
-RULES = ("hebbian", "storkey", "pseudo-inverse", "correlation")
+RULES = ("hebbian", "storkey", "pseudo-inverse", "correlation", "modern")
 
 
 @dataclass(frozen=True)
 class StorageConfig:
-    rule: str = "hebbian"          # hebbian | storkey | pseudo-inverse (hopfield); correlation (bam)
+    rule: str = "hebbian"          # hebbian | storkey | pseudo-inverse (hopfield); correlation (bam); modern
 
     def validate(self, where: str = "storage-rule") -> None:
         if self.rule not in RULES:
@@ -36,6 +37,11 @@ def store(net, rule: str, memories: tuple[np.ndarray, ...]) -> np.ndarray:
         if rule != "correlation" or len(memories) != 2:
             raise ValueError(f"storage-rule: a bam network stores pairs by rule 'correlation', got {rule!r}")
         return associative.correlation(net, *memories)
+    if rule == "modern":
+        return associative.modern(net, memories[0])        # refuses any other network
+    if net.name == "modern-hopfield":
+        raise ValueError(f"storage-rule: a modern-hopfield network stores its patterns by rule 'modern' (its "
+                         f"memories are the patterns), got {rule!r}")
     if rule == "correlation" or len(memories) != 1:
         raise ValueError(f"storage-rule: rule {rule!r} stores single patterns in a hopfield network "
                          f"(correlation is for bam pairs)")
@@ -44,7 +50,8 @@ def store(net, rule: str, memories: tuple[np.ndarray, ...]) -> np.ndarray:
 
 class StorageRule(Strategy):
     name = "storage-rule"
-    description = ("associative memory weights in closed form (Hebbian, Storkey, pseudo-inverse; BAM correlation): "
+    description = ("associative memory weights in closed form (Hebbian, Storkey, pseudo-inverse; BAM correlation; "
+                   "modern Hopfield: the patterns as memories): "
                    "one network, one generation")
     Config = StorageConfig
     needs = "stored patterns"

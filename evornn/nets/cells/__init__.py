@@ -48,7 +48,7 @@ def cell_name(code: int) -> str:
 
 
 from . import dense, srn, ctrnn, mtrnn, esn, narx, jordan, lstm, gru, indrnn, second_order  # noqa: E402
-from . import hopfield, hopfield_continuous, bam  # noqa: E402
+from . import hopfield, hopfield_continuous, bam, modern_hopfield  # noqa: E402
 from . import lsm  # noqa: E402
 from . import stack  # noqa: E402
 from . import neat_net  # noqa: E402
@@ -69,6 +69,7 @@ register(second_order)
 register(hopfield)
 register(hopfield_continuous)
 register(bam)
+register(modern_hopfield)
 register(lsm)
 register(stack)
 register(neat_net)
