@@ -65,16 +65,21 @@ CONFIGS = {
     "linear": ("elman", lambda k: {"n_hidden": 2 * k, "activation": "linear"}, {"population": 8, "trials": 2}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
     "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
+    # leaky-integrator reservoirs (Lukosevicius's recipe): 10 times lower NRMSE84 than esn-400 (issue 19)
+    "esn-400-leaky": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 1.25, "input_scaling": 0.5,
+                                        "leak_rate": 0.3, "density": 1.0}, None),
+    "esn-1000-leaky": ("esn", lambda k: {"n_hidden": 1000, "spectral_radius": 1.25, "input_scaling": 0.5,
+                                         "leak_rate": 0.3, "density": 1.0}, None),
 }
 
 
 def run_one(cfg: str, problem: str, params: dict, k: int, generations: int, seed: int, ridge: float = 0.0,
-            verbose: bool = True) -> dict:
+            verbose: bool = True, esn_ridge: float = 1e-8) -> dict:
     arch, net, settings = CONFIGS[cfg]
     t0 = time.perf_counter()
     if settings is None:        # the ESN baseline: its own ridge fit, one generation
         res = evornn.optimise("esn-ridge", problem, arch, net={**net(k), "seed": seed},
-                              problem_params={**params}, settings={"ridge": 1e-8}, stop={"max_generations": 1},
+                              problem_params={**params}, settings={"ridge": esn_ridge}, stop={"max_generations": 1},
                               seed=seed)
         prob = make_problem(problem, **params)
     else:
@@ -120,15 +125,17 @@ def main() -> None:
                     help="Mackey-Glass fitness: one-step prediction or free-running windows (the problem's fitness)")
     ap.add_argument("--train-runs", type=int, default=10, help="Mackey-Glass fitness 'free': training windows")
     ap.add_argument("--seed0", type=int, default=0, help="the first seed")
+    ap.add_argument("--n-runs", type=int, default=10, help="Mackey-Glass test runs (Jaeger: 100)")
+    ap.add_argument("--esn-ridge", type=float, default=1e-8, help="the ridge of the ESN baselines' fit")
     a = ap.parse_args()
     rows = []
     if a.mg:
-        params = {"n_train": a.n_train, "washout": a.washout, "fitness": a.fitness}
+        params = {"n_train": a.n_train, "washout": a.washout, "fitness": a.fitness, "n_runs": a.n_runs}
         if a.fitness == "free":
             params["train_runs"] = a.train_runs
         for cfg in a.configs:
             # k = 10: the linear network has 20 units on Mackey-Glass
-            runs = [run_one(cfg, "mackey-glass", params, 10, a.generations, s, a.ridge)
+            runs = [run_one(cfg, "mackey-glass", params, 10, a.generations, s, a.ridge, esn_ridge=a.esn_ridge)
                     for s in range(a.seed0, a.seed0 + a.seeds)]
             rows.append(("MG NRMSE84", cfg, runs))
             table(f"Mackey-Glass (n_train {a.n_train}, washout {a.washout}, ridge {a.ridge:g}, fitness {a.fitness}), "

@@ -91,6 +91,47 @@ def test_mackey_glass_matches_independent_euler_integration():
     assert np.allclose(p.train.Y[:, 0], s[1:], rtol=0, atol=1e-14)
 
 
+def test_mackey_glass_equals_jaegers_generator_and_keeps_the_attractors_statistics():
+    # Jaeger's generator as his ESN toolbox writes it (and as it is ported in many repositories): a
+    # history of tau * 10 increments, each step pops the oldest as x(t - tau), pushes the current
+    # value and takes one Euler step of 1/10; a sample every 10 increments (the first one after
+    # them). With the constant history 1.2 it must be evornn's series shifted by one sample.
+    import collections
+    hist, x, out = collections.deque([1.2] * 170), 1.2, []
+    for _ in range(1500):
+        for _ in range(10):
+            xt = hist.popleft()
+            hist.append(x)
+            x = hist[-1] + (0.2 * xt / (1.0 + xt ** 10) - 0.1 * hist[-1]) / 10
+        out.append(x)
+    got = mackey_glass.mackey_glass_series(1501)
+    assert np.max(np.abs(np.array(out) - got[1:])) < 1e-9
+    # tanh(y - 1) after the transient: the statistics of Lukosevicius's MackeyGlass_t17.txt (the same
+    # generator from a random history; 10,000 samples: mean -0.0658, std 0.2159, min -0.528, max 0.311)
+    s = mackey_glass.squash(mackey_glass.mackey_glass_series(mackey_glass.TRANSIENT + 5000))[mackey_glass.TRANSIENT:]
+    assert abs(s.mean() + 0.0658) < 0.005 and abs(s.std() - 0.2159) < 0.005
+    assert -0.54 < s.min() < -0.51 and 0.30 < s.max() < 0.32
+
+
+def test_mackey_glass_test_runs_score_the_value_84_steps_after_the_last_forced_input():
+    p = make_problem("mackey-glass", washout=10, n_train=100, test_forced=50, horizon=84, n_runs=3, seed=1)
+    n_train, tf, h, runs = 100, 50, 84, 3
+    span = 4 * runs * (tf + h)
+    s = mackey_glass.squash(mackey_glass.mackey_glass_series(mackey_glass.TRANSIENT + n_train + 1 + span))
+    s = s[mackey_glass.TRANSIENT:]
+    t = p.test
+    assert t.target_var == float(np.var(s))
+    for r in range(runs):
+        a0, a1 = t.starts[r], t.starts[r + 1]
+        assert a1 - a0 == tf + h - 1 and t.free[r] == a0 + tf
+        assert np.array_equal(np.flatnonzero(t.mask[a0:a1]), [a1 - a0 - 1])    # only the last step is scored
+        x = t.X[a0:a1, 0]
+        a = int(np.flatnonzero(np.isclose(s, x[0], rtol=0, atol=0))[0])
+        assert a > n_train and np.array_equal(x, s[a:a + tf + h - 1])
+        last_forced = a + tf - 1
+        assert t.Y[a1 - 1, 0] == s[last_forced + h]
+
+
 # -- hand-built networks ----------------------------------------------------------------------
 def adding_network():
     """v*m = relu(v + 2m - 2) - relu(-v + 2m - 2) for v in [-1, 1], m in {0, 1}; two relu units
