@@ -79,13 +79,14 @@ def run_task(name: str, seeds: int, max_evals: int | None, max_nodes: int, quiet
         ok = res.solved
         solved += ok
         if ok:
-            evals.append(res.progress.evaluations)
+            evals.append(res.progress.evaluations_to_solve or res.progress.evaluations)
             gens.append(res.progress.generation)
             if "generalization" in res.solved_info:
                 general.append(res.solved_info["generalization"])
         if not quiet:
             g = f"  generalization {res.solved_info.get('generalization')}" if ok and general else ""
-            print(f"  {name} seed {seed}: {'solved' if ok else 'not solved'} after {res.progress.evaluations} "
+            e = (res.progress.evaluations_to_solve or res.progress.evaluations) if ok else res.progress.evaluations
+            print(f"  {name} seed {seed}: {'solved' if ok else 'not solved'} after {e} "
                   f"evaluations ({res.progress.generation} generations){g}  [{time.time() - t0:.0f} s]", flush=True)
     return {"task": name, "runs": seeds, "solved": solved, "evals": evals, "general": general,
             "limit": limit, "seconds": time.time() - t0}
