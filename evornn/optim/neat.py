@@ -96,6 +96,17 @@ class NEATConfig:
     add_node: float = 0.03
     add_connection: float = 0.05       # the paper: 0.3 in its large (1,000) populations
     toggle_enable: float = 0.0
+    # details of the NEAT code (Stanley's C++ release, neat1.2.1) the paper does not state; the
+    # defaults are evornn's first reading, the code's values in the comments (configs/neat-xor.toml)
+    weight_style: str = "uniform"      # "neat-code": the code's mutate_link_weights (severe half the time)
+    weight_replace_range: float = 0.0  # replacement draws in +- this (0: weight_init_range; code: 2.5 = power)
+    link_weight_range: float = 0.0     # a new connection's weight in +- this (0: weight_init_range; code: 1.0)
+    split_bias: bool = True            # code: False (add node never splits a connection from the bias)
+    representative: str = "random"     # code: "champion" (the species' best of the previous generation)
+    survivors: str = "ceil"            # code: "floor+1" (floor(survival_threshold n + 1) parents)
+    elite_by: str = "size"             # code: "offspring" (champion copied when the species gets > 5 offspring)
+    mate_tie: str = "first"            # code: "smaller" (equal fitness: the smaller genome's disjoint genes)
+    population_stagnation_style: str = "top2"   # code: "delta" (the two best champions' clones, half each)
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -122,6 +133,14 @@ class NEATConfig:
                   "add_node", "add_connection", "toggle_enable", "gate_probability"):
             if not 0 <= getattr(self, k) <= 1:
                 bad(k, "in [0, 1]")
+        for k in ("weight_replace_range", "link_weight_range"):
+            if not (getattr(self, k) >= 0 and math.isfinite(getattr(self, k))):
+                bad(k, "a finite number >= 0 (0: weight_init_range)")
+        for k, allowed in (("weight_style", ("uniform", "neat-code")), ("representative", ("random", "champion")),
+                           ("survivors", ("ceil", "floor+1")), ("elite_by", ("size", "offspring")),
+                           ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta"))):
+            if getattr(self, k) not in allowed:
+                bad(k, " or ".join(repr(a) for a in allowed))
         if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
             bad("weight_limit", "a finite number >= 0 (0: no limit)")
 
@@ -219,7 +238,11 @@ class NEAT(Strategy):
         for s in self.species:
             best = max(self.genomes[i].fitness for i in s["members"])
             s["best"], s["stale"] = (best, 0) if best > s["best"] else (s["best"], s["stale"] + 1)
-            s["rep"] = self.genomes[s["members"][int(self.rng.integers(len(s["members"])))]].copy()
+            if c.representative == "champion":
+                rep = min(s["members"], key=lambda i: (-_key(self.genomes[i].fitness), i))
+            else:
+                rep = s["members"][int(self.rng.integers(len(s["members"])))]
+            s["rep"] = self.genomes[rep].copy()
         if c.target_species > 0:
             n = len(self.species)
             if n < c.target_species:
@@ -243,24 +266,39 @@ class NEAT(Strategy):
         best_now = float(max(g.fitness for g in self.genomes))
         self.pop_best, self.pop_stale = (best_now, 0) if best_now > self.pop_best else (self.pop_best, self.pop_stale + 1)
         alive = [s for s in self.species if s["stale"] <= c.stagnation or best_idx in s["members"]]
+        delta = False
         if c.population_stagnation > 0 and self.pop_stale >= c.population_stagnation:
             ranked = sorted(alive, key=lambda s: -s["best"])     # stable: ties by species order
             keep = {id(s) for s in ranked[:2]}
             alive = [s for s in alive if id(s) in keep]
             self.pop_stale = 0
-        share = np.array([f[s["members"]].sum() / len(s["members"]) for s in alive])
-        counts = _allocate(share, c.population)
+            delta = c.population_stagnation_style == "delta"
+            if delta:                                # the best species first, as the code's sorted_species
+                alive = [s for s in ranked if id(s) in keep]
+                for s in alive:
+                    s["stale"] = 0                   # the code's last_improved = age
+        if delta:
+            half = c.population // 2
+            counts = [half, c.population - half] if len(alive) > 1 else [c.population]
+        else:
+            share = np.array([f[s["members"]].sum() / len(s["members"]) for s in alive])
+            counts = _allocate(share, c.population)
         self.inn.new_generation()
         pool = []                                  # (species, parents) of the breeding species
         for s in alive:
             order = sorted(s["members"], key=lambda i: (-f[i], i))
-            pool.append((s, order[:max(1, int(math.ceil(c.survival_threshold * len(order))))]))
+            k = (int(math.floor(c.survival_threshold * len(order) + 1.0)) if c.survivors == "floor+1"
+                 else int(math.ceil(c.survival_threshold * len(order))))
+            pool.append((s, order[:max(1, k)]))
         children = []
         for (s, parents), n in zip(pool, counts):
             if n == 0:
                 continue
             order = sorted(s["members"], key=lambda i: (-f[i], i))
-            if len(order) > c.elite_min_size:
+            if delta:
+                children.extend(self._champion_clones(self.genomes[order[0]], n))
+                continue
+            if (n if c.elite_by == "offspring" else len(order)) > c.elite_min_size:
                 children.append(self.genomes[order[0]].copy())
                 n -= 1
             for _ in range(n):
@@ -269,6 +307,34 @@ class NEAT(Strategy):
         self.genomes = children
         for g in self.genomes:
             g.fitness = math.nan
+
+    def _champion_clones(self, champ: G.Genome, n: int) -> list[G.Genome]:
+        """The NEAT code's delta coding after a population stagnation: ``n`` children of the
+        champion, the last an exact copy, the others with their weights mutated (or, with
+        probability 0.2 when connections may be added, a new connection)."""
+        c, rng = self.config, self.rng
+        out = []
+        for k in range(n):
+            g = champ.copy()
+            if k < n - 1:
+                if rng.random() < 0.8 or c.add_connection == 0:
+                    self._mutate_weights(g)
+                else:
+                    G.add_connection(g, self.layout, self.inn, rng, c.recurrent, self._link_range())
+            out.append(g)
+        return out
+
+    def _link_range(self) -> float:
+        c = self.config
+        return c.link_weight_range or c.weight_init_range
+
+    def _mutate_weights(self, g: G.Genome) -> None:
+        c = self.config
+        rr = c.weight_replace_range or c.weight_init_range
+        if c.weight_style == "neat-code":
+            G.mutate_weights_neat_code(g, self.rng, c.weight_perturb, rr, c.weight_limit)
+        else:
+            G.mutate_weights(g, self.rng, c.weight_replace, c.weight_perturb, rr, c.weight_limit)
 
     def _offspring(self, parents: list[int], pool: list, f: np.ndarray) -> G.Genome:
         c, rng, lay = self.config, self.rng, self.layout
@@ -281,7 +347,11 @@ class NEAT(Strategy):
                 b = others[int(rng.integers(len(others)))]
             else:
                 b = parents[int(rng.integers(len(parents)))]
-            first, second = (a, b) if (f[a], -a) >= (f[b], -b) else (b, a)
+            if c.mate_tie == "smaller" and f[a] == f[b] and a != b:
+                na, nb = len(self.genomes[a].conns), len(self.genomes[b].conns)
+                first, second = (a, b) if na < nb else (b, a)   # the code: p1better when strictly smaller
+            else:
+                first, second = (a, b) if (f[a], -a) >= (f[b], -b) else (b, a)
             average = c.mate_average > 0 and rng.random() < c.mate_average
             child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit, average)
             if c.mate_only > 0 and rng.random() < c.mate_only and a != b:
@@ -293,13 +363,13 @@ class NEAT(Strategy):
         c, rng, lay = self.config, self.rng, self.layout
         if rng.random() < c.add_node:
             kind = neat_net.GATE if c.gate_nodes and rng.random() < c.gate_probability else lay.hidden_type
-            if G.add_node(g, lay, self.inn, rng, kind):
+            if G.add_node(g, lay, self.inn, rng, kind, c.split_bias):
                 return
         if rng.random() < c.add_connection:
-            if G.add_connection(g, lay, self.inn, rng, c.recurrent, c.weight_init_range):
+            if G.add_connection(g, lay, self.inn, rng, c.recurrent, self._link_range()):
                 return
         if rng.random() < c.weight_mutation:
-            G.mutate_weights(g, rng, c.weight_replace, c.weight_perturb, c.weight_init_range, c.weight_limit)
+            self._mutate_weights(g)
         if c.toggle_enable > 0 and rng.random() < c.toggle_enable:
             G.toggle_enable(g, rng)
 
@@ -337,6 +407,11 @@ def _num(v: float):
 
 def _unnum(v) -> float:
     return float(v)
+
+
+def _key(v: float) -> float:
+    """A fitness for ordering: NaN as -inf."""
+    return -math.inf if v != v else v
 
 
 def _allocate(share: np.ndarray, total: int) -> list[int]:
