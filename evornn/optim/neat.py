@@ -107,6 +107,8 @@ class NEATConfig:
     elite_by: str = "size"             # code: "offspring" (champion copied when the species gets > 5 offspring)
     mate_tie: str = "first"            # code: "smaller" (equal fitness: the smaller genome's disjoint genes)
     population_stagnation_style: str = "top2"   # code: "delta" (the two best champions' clones, half each)
+    stagnation_penalty: float = 0.0    # 0: a stagnant species is dropped; > 0: its share times this (code: 0.01)
+    tie_break: str = "index"           # equal fitness ranked by population index, or "random" (the code's unstable sort)
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -130,7 +132,7 @@ class NEATConfig:
             if not 0 < getattr(self, k) <= 1:
                 bad(k, "in (0, 1]")
         for k in ("mutate_only", "mate_only", "mate_average", "interspecies_rate", "disable_inherit", "weight_mutation", "weight_replace",
-                  "add_node", "add_connection", "toggle_enable", "gate_probability"):
+                  "add_node", "add_connection", "toggle_enable", "gate_probability", "stagnation_penalty"):
             if not 0 <= getattr(self, k) <= 1:
                 bad(k, "in [0, 1]")
         for k in ("weight_replace_range", "link_weight_range"):
@@ -138,7 +140,8 @@ class NEATConfig:
                 bad(k, "a finite number >= 0 (0: weight_init_range)")
         for k, allowed in (("weight_style", ("uniform", "neat-code")), ("representative", ("random", "champion")),
                            ("survivors", ("ceil", "floor+1")), ("elite_by", ("size", "offspring")),
-                           ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta"))):
+                           ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta")),
+                           ("tie_break", ("index", "random"))):
             if getattr(self, k) not in allowed:
                 bad(k, " or ".join(repr(a) for a in allowed))
         if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
@@ -166,6 +169,7 @@ class NEAT(Strategy):
         self.pop_best, self.pop_stale = -math.inf, 0
         self.best_genome: dict | None = None
         self._best_genome_f = -math.inf
+        self._tie = np.arange(self.config.population)
         if layout is not None:
             self._check_layout()
 
@@ -211,6 +215,9 @@ class NEAT(Strategy):
         i = int(np.argmax(fit))
         if fit[i] > self._best_genome_f:
             self.best_genome, self._best_genome_f = self.genomes[i].to_json(), float(fit[i])
+        n = len(self.genomes)
+        # the rank of a genome among others of equal fitness: its index, or a random draw per generation
+        self._tie = self.rng.permutation(n) if self.config.tie_break == "random" else np.arange(n)
         self._speciate()
         self._reproduce()
         self.generation += 1
@@ -239,7 +246,7 @@ class NEAT(Strategy):
             best = max(self.genomes[i].fitness for i in s["members"])
             s["best"], s["stale"] = (best, 0) if best > s["best"] else (s["best"], s["stale"] + 1)
             if c.representative == "champion":
-                rep = min(s["members"], key=lambda i: (-_key(self.genomes[i].fitness), i))
+                rep = min(s["members"], key=lambda i: (-_key(self.genomes[i].fitness), self._tie[i]))
             else:
                 rep = s["members"][int(self.rng.integers(len(s["members"])))]
             s["rep"] = self.genomes[rep].copy()
@@ -265,7 +272,10 @@ class NEAT(Strategy):
         best_idx = int(np.argmax(f))
         best_now = float(max(g.fitness for g in self.genomes))
         self.pop_best, self.pop_stale = (best_now, 0) if best_now > self.pop_best else (self.pop_best, self.pop_stale + 1)
-        alive = [s for s in self.species if s["stale"] <= c.stagnation or best_idx in s["members"]]
+        if c.stagnation_penalty > 0:                # the code: stagnant species shrink, none is dropped
+            alive = list(self.species)
+        else:
+            alive = [s for s in self.species if s["stale"] <= c.stagnation or best_idx in s["members"]]
         delta = False
         if c.population_stagnation > 0 and self.pop_stale >= c.population_stagnation:
             ranked = sorted(alive, key=lambda s: -s["best"])     # stable: ties by species order
@@ -281,12 +291,14 @@ class NEAT(Strategy):
             half = c.population // 2
             counts = [half, c.population - half] if len(alive) > 1 else [c.population]
         else:
-            share = np.array([f[s["members"]].sum() / len(s["members"]) for s in alive])
+            share = np.array([f[s["members"]].sum() / len(s["members"])
+                              * (c.stagnation_penalty if c.stagnation_penalty > 0 and s["stale"] > c.stagnation else 1.0)
+                              for s in alive])
             counts = _allocate(share, c.population)
         self.inn.new_generation()
         pool = []                                  # (species, parents) of the breeding species
         for s in alive:
-            order = sorted(s["members"], key=lambda i: (-f[i], i))
+            order = sorted(s["members"], key=lambda i: (-f[i], self._tie[i]))
             k = (int(math.floor(c.survival_threshold * len(order) + 1.0)) if c.survivors == "floor+1"
                  else int(math.ceil(c.survival_threshold * len(order))))
             pool.append((s, order[:max(1, k)]))
@@ -294,7 +306,7 @@ class NEAT(Strategy):
         for (s, parents), n in zip(pool, counts):
             if n == 0:
                 continue
-            order = sorted(s["members"], key=lambda i: (-f[i], i))
+            order = sorted(s["members"], key=lambda i: (-f[i], self._tie[i]))
             if delta:
                 children.extend(self._champion_clones(self.genomes[order[0]], n))
                 continue
@@ -351,7 +363,7 @@ class NEAT(Strategy):
                 na, nb = len(self.genomes[a].conns), len(self.genomes[b].conns)
                 first, second = (a, b) if na < nb else (b, a)   # the code: p1better when strictly smaller
             else:
-                first, second = (a, b) if (f[a], -a) >= (f[b], -b) else (b, a)
+                first, second = (a, b) if (f[a], -self._tie[a]) >= (f[b], -self._tie[b]) else (b, a)
             average = c.mate_average > 0 and rng.random() < c.mate_average
             child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit, average)
             if c.mate_only > 0 and rng.random() < c.mate_only and a != b:
