@@ -403,3 +403,31 @@ def test_the_neat_code_options_are_checked():
                        ("link_weight_range", -1.0)):
         with pytest.raises(ValueError, match=f"neat.{key} must be"):
             make_config(NEATConfig, {key: value}, "neat").validate()
+
+
+def test_stagnant_species_are_dropped_or_only_penalised():
+    def parents_used(penalty):
+        s = _strategy({"stagnation_penalty": penalty, "stagnation": 5, "population_stagnation": 0, "mutate_only": 1.0})
+        for i, g in enumerate(s.genomes):
+            g.fitness = float(10 + i) if i < 10 else float(i - 10)
+        s.species = [{"id": 0, "rep": s.genomes[0], "members": list(range(10)), "best": 19.0, "stale": 0},
+                     {"id": 1, "rep": s.genomes[10], "members": list(range(10, 20)), "best": 9.0, "stale": 99}]
+        s._tie = np.arange(20)
+        seen = set()
+        s._offspring = lambda parents, pool, f: (seen.update(parents), s.genomes[parents[0]].copy())[1]
+        s._reproduce()
+        return seen
+    assert max(parents_used(0.0)) < 10                  # the stagnant species is gone
+    assert max(parents_used(0.5)) >= 10                 # it breeds, with half its share
+
+
+def test_ties_are_broken_by_index_or_at_random():
+    reps = {}
+    for rule in ("index", "random"):
+        reps[rule] = set()
+        for seed in range(6):
+            s = _strategy({"tie_break": rule, "representative": "champion", "compat_threshold": 1e9}, seed)
+            pop = [g.to_json() for g in s.genomes]
+            s.update(s.ask(), np.ones(20))
+            reps[rule].add(pop.index(s.species[0]["rep"].to_json()))
+    assert reps["index"] == {0} and len(reps["random"]) > 1
