@@ -242,7 +242,10 @@ def test_offspring_are_allocated_by_shared_fitness():
 
 
 def test_solves_xor_with_a_fixed_seed():
-    settings = {"recurrent": False, "weight_init_range": 2.5, "target_species": 10}     # bench_neat.py's
+    import tomllib
+    from pathlib import Path
+    cfg = tomllib.loads((Path(__file__).resolve().parents[1] / "configs" / "neat-xor.toml").read_text())
+    settings = {k: v for k, v in cfg["optimiser"].items() if k != "name"}     # the benchmark's
     runner = evornn.make_runner("neat", "xor", settings=settings, stop={"max_evaluations": 30000}, seed=1)
     res = runner.run()
     assert [r.criterion for r in res.stop_reasons] == ["solved"] and res.best_metrics["right"] == 4

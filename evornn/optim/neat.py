@@ -278,7 +278,10 @@ class NEAT(Strategy):
             alive = [s for s in self.species if s["stale"] <= c.stagnation or best_idx in s["members"]]
         delta = False
         if c.population_stagnation > 0 and self.pop_stale >= c.population_stagnation:
-            ranked = sorted(alive, key=lambda s: -s["best"])     # stable: ties by species order
+            if c.population_stagnation_style == "delta":    # the code: by the current champions
+                ranked = sorted(alive, key=lambda s: -max(f[i] for i in s["members"]))
+            else:
+                ranked = sorted(alive, key=lambda s: -s["best"])     # stable: ties by species order
             keep = {id(s) for s in ranked[:2]}
             alive = [s for s in alive if id(s) in keep]
             self.pop_stale = 0
