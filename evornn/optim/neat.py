@@ -55,7 +55,24 @@ Values not in the paper: ``weight_perturb`` (2.5, the NEAT code's ``weight_mut_p
 default), ``toggle_enable`` (0: off), ``population_stagnation`` (20, the paper's "if the whole
 population does not improve for more than 20 generations"); ``elite_min_size`` 5 is the paper's
 "more than five networks". ``mate_only`` and ``mate_average`` are 0 (off) by default; the NEAT
-code's XOR parameters use 0.2 (``mate_only_prob``) and 0.4 (``mate_multipoint_avg_prob``). Evaluations: every generation evaluates the whole population.
+code's XOR parameters use 0.2 (``mate_only_prob``) and 0.4 (``mate_multipoint_avg_prob``).
+Evaluations: every generation evaluates the whole population.
+
+Details of NEAT's C++ code (neat1.2.1) the paper does not state are options; their defaults keep
+evornn's first reading, ``configs/neat-xor.toml`` sets the code's values: ``weight_style =
+"neat-code"`` (its mutate_link_weights: half the time "severe", each weight perturbed with 0.7,
+replaced with 0.2, kept with 0.1; otherwise every weight perturbed but the last fifth of a genome of
+10 genes or more: 0.5 / 0.2 / 0.3), ``weight_replace_range`` (replacements in +-2.5, its power),
+``link_weight_range`` (a new connection in +-1), ``split_bias = False`` (add node leaves bias
+connections alone), ``representative = "champion"`` (a species' previous champion, not a random
+member), ``survivors = "floor+1"`` (floor(0.2 n + 1) parents), ``elite_by = "offspring"`` (the
+champion copied when the species gets more than ``elite_min_size`` offspring), ``mate_tie =
+"smaller"`` (at equal fitness the smaller genome gives the disjoint genes), ``stagnation_penalty =
+0.01`` (a stagnant species' share multiplied by it, none dropped), ``population_stagnation_style =
+"delta"`` (after a population stagnation the two best species' current champions get half the
+population each, as clones with mutated weights or, 20%, a new connection; the last an exact copy)
+and ``tie_break = "random"`` (genomes of equal fitness ranked by a random draw per generation, as
+its unstable sort leaves them; by default by population index).
 """
 from __future__ import annotations
 
