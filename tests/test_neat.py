@@ -242,7 +242,10 @@ def test_offspring_are_allocated_by_shared_fitness():
 
 
 def test_solves_xor_with_a_fixed_seed():
-    settings = {"recurrent": False, "weight_init_range": 2.5, "target_species": 10}     # bench_neat.py's
+    import tomllib
+    from pathlib import Path
+    cfg = tomllib.loads((Path(__file__).resolve().parents[1] / "configs" / "neat-xor.toml").read_text())
+    settings = {k: v for k, v in cfg["optimiser"].items() if k != "name"}     # the benchmark's
     runner = evornn.make_runner("neat", "xor", settings=settings, stop={"max_evaluations": 30000}, seed=1)
     res = runner.run()
     assert [r.criterion for r in res.stop_reasons] == ["solved"] and res.best_metrics["right"] == 4
@@ -308,3 +311,126 @@ def test_the_network_picture_marks_recurrent_connections():
     want = sorted((f"x{a}" if a < lay.n_in else ("bias" if a == lay.n_in else f"u{slot[a]}"), f"u{slot[b]}",
                    a > lay.n_in and slot[a] >= slot[b]) for a, b, _w, e in g.conns.values() if e)
     assert sorted((s, d, r) for s, d, _w, r in edges) == want and any(r for *_x, r in edges)
+
+
+# -- the NEAT code's details (Stanley's C++ release), options of the optimiser --------------------
+
+def test_the_neat_code_weight_mutation_perturbs_replaces_or_keeps_by_its_rates():
+    lay = G.Layout(2, 1, 6, neat_net.SIGMOID, neat_net.SIGMOID)
+    g = lay.minimal(np.random.default_rng(0), 1.0)                 # 3 genes: no "tail" rule
+    rng, power, rr = np.random.default_rng(1), 100.0, 0.5     # a perturbation seldom lands in +-0.5
+    kept = replaced = 0
+    for _ in range(4000):
+        h = g.copy()
+        G.mutate_weights_neat_code(h, rng, power, rr, 0.0)
+        for k, c in h.conns.items():
+            kept += c[2] == g.conns[k][2]
+            replaced += c[2] != g.conns[k][2] and abs(c[2]) <= rr
+    n = 4000 * 3          # severe half the time: then 70% perturbed, 20% replaced, 10% kept
+    assert kept / n == pytest.approx(0.05, abs=0.01) and replaced / n == pytest.approx(0.10, abs=0.015)
+    big = lay.minimal(np.random.default_rng(0), 1.0)
+    inn = G.Innovations(len(big.conns), lay.first_hidden)
+    while len(big.conns) < 10:
+        assert G.add_node(big, lay, inn, np.random.default_rng(len(big.conns)), neat_net.SIGMOID)
+    G.mutate_weights_neat_code(big, np.random.default_rng(2), 100.0, 1.0, 8.0)
+    assert all(abs(c[2]) <= 8.0 for c in big.conns.values())      # clipped
+
+
+def test_add_node_can_leave_the_bias_connections_alone():
+    lay = G.Layout(2, 1, 6, neat_net.SIGMOID, neat_net.SIGMOID)
+    bias_only = lay.minimal(np.random.default_rng(0), 1.0)
+    for k, c in bias_only.conns.items():
+        c[3] = c[0] == lay.n_in                                    # only the bias -> output gene enabled
+    inn = G.Innovations(len(bias_only.conns), lay.first_hidden)
+    assert not G.add_node(bias_only.copy(), lay, inn, np.random.default_rng(0), neat_net.SIGMOID, split_bias=False)
+    assert G.add_node(bias_only.copy(), lay, inn, np.random.default_rng(0), neat_net.SIGMOID, split_bias=True)
+    for seed in range(30):
+        g = lay.minimal(np.random.default_rng(seed), 1.0)
+        assert G.add_node(g, lay, G.Innovations(3, lay.first_hidden), np.random.default_rng(seed), neat_net.SIGMOID,
+                          split_bias=False)
+        assert [c[0] for c in g.conns.values() if not c[3]] != [lay.n_in]      # a split input gene
+
+
+def _strategy(settings, seed=0):
+    net = evornn.api.make_network(make_problem("xor"), "neat-net", max_nodes=6)
+    s = NEAT(net.n_params, make_config(NEATConfig, {"population": 20, **settings}, "neat"), np.random.default_rng(seed))
+    s.setup(None, net)
+    s.ask()
+    return s
+
+
+def test_species_representatives_parents_and_champions_by_the_neat_code():
+    fit = np.arange(20, dtype=float)
+    s = _strategy({"representative": "champion", "compat_threshold": 1e9})
+    s.update(s.ask(), fit)
+    (sp,) = s.species
+    assert s.genomes is not None and sp["rep"].conns is not None
+    # the representative is the champion (fitness 19) of the generation that was just evaluated
+    kept = _strategy({"representative": "champion", "compat_threshold": 1e9})
+    pop = kept.genomes
+    kept.update(kept.ask(), fit)
+    assert kept.species[0]["rep"].to_json() == pop[19].to_json()
+    # parents: ceil(0.2 n) or floor(0.2 n + 1) of a species of 20 (4 or 5)
+    for rule, want in (("ceil", 4), ("floor+1", 5)):
+        s = _strategy({"survivors": rule, "compat_threshold": 1e9, "mutate_only": 1.0})
+        seen = []
+        s._offspring = lambda parents, pool, f: (seen.append(tuple(parents)), s.genomes[parents[0]].copy())[1]
+        s.update(s.ask(), fit)
+        assert set(seen) == {tuple(range(19, 19 - want, -1))}
+    # the champion copied when its species has more than elite_min_size members, or gets more than
+    # that many offspring: 20 species of one genome each, the best (fitness 19) gets 2 offspring
+    for rule in ("size", "offspring"):
+        s = _strategy({"elite_by": rule, "elite_min_size": 1, "compat_threshold": 1e-9, "add_node": 0.0,
+                       "add_connection": 0.0, "weight_mutation": 1.0})
+        pop = s.genomes
+        s.update(s.ask(), fit)
+        assert len(s.species) == 20
+        assert any(g.to_json() == pop[19].to_json() for g in s.genomes) == (rule == "offspring")
+
+
+def test_delta_coding_clones_the_two_best_champions_after_a_population_stagnation():
+    s = _strategy({"population_stagnation_style": "delta", "population_stagnation": 1, "compat_threshold": 1e9})
+    fit = np.arange(20, dtype=float)
+    s.update(s.ask(), fit)                   # the first generation improves the best
+    pop = s.genomes
+    s.update(s.ask(), np.zeros(20))          # no improvement: delta coding, one species: all its clones
+    champ = pop[0]                           # all of fitness 0: the first is the champion
+    assert len(s.genomes) == 20 and s.genomes[-1].to_json() == champ.to_json()
+    assert all(g.conns.keys() >= champ.conns.keys() for g in s.genomes)
+    assert sum(g.to_json() != champ.to_json() for g in s.genomes) >= 15
+
+
+def test_the_neat_code_options_are_checked():
+    for key, value in (("weight_style", "gauss"), ("representative", "best"), ("survivors", "floor"),
+                       ("elite_by", "age"), ("mate_tie", "larger"), ("population_stagnation_style", "none"),
+                       ("link_weight_range", -1.0)):
+        with pytest.raises(ValueError, match=f"neat.{key} must be"):
+            make_config(NEATConfig, {key: value}, "neat").validate()
+
+
+def test_stagnant_species_are_dropped_or_only_penalised():
+    def parents_used(penalty):
+        s = _strategy({"stagnation_penalty": penalty, "stagnation": 5, "population_stagnation": 0, "mutate_only": 1.0})
+        for i, g in enumerate(s.genomes):
+            g.fitness = float(10 + i) if i < 10 else float(i - 10)
+        s.species = [{"id": 0, "rep": s.genomes[0], "members": list(range(10)), "best": 19.0, "stale": 0},
+                     {"id": 1, "rep": s.genomes[10], "members": list(range(10, 20)), "best": 9.0, "stale": 99}]
+        s._tie = np.arange(20)
+        seen = set()
+        s._offspring = lambda parents, pool, f: (seen.update(parents), s.genomes[parents[0]].copy())[1]
+        s._reproduce()
+        return seen
+    assert max(parents_used(0.0)) < 10                  # the stagnant species is gone
+    assert max(parents_used(0.5)) >= 10                 # it breeds, with half its share
+
+
+def test_ties_are_broken_by_index_or_at_random():
+    reps = {}
+    for rule in ("index", "random"):
+        reps[rule] = set()
+        for seed in range(6):
+            s = _strategy({"tie_break": rule, "representative": "champion", "compat_threshold": 1e9}, seed)
+            pop = [g.to_json() for g in s.genomes]
+            s.update(s.ask(), np.ones(20))
+            reps[rule].add(pop.index(s.species[0]["rep"].to_json()))
+    assert reps["index"] == {0} and len(reps["random"]) > 1

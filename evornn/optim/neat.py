@@ -55,7 +55,24 @@ Values not in the paper: ``weight_perturb`` (2.5, the NEAT code's ``weight_mut_p
 default), ``toggle_enable`` (0: off), ``population_stagnation`` (20, the paper's "if the whole
 population does not improve for more than 20 generations"); ``elite_min_size`` 5 is the paper's
 "more than five networks". ``mate_only`` and ``mate_average`` are 0 (off) by default; the NEAT
-code's XOR parameters use 0.2 (``mate_only_prob``) and 0.4 (``mate_multipoint_avg_prob``). Evaluations: every generation evaluates the whole population.
+code's XOR parameters use 0.2 (``mate_only_prob``) and 0.4 (``mate_multipoint_avg_prob``).
+Evaluations: every generation evaluates the whole population.
+
+Details of NEAT's C++ code (neat1.2.1) the paper does not state are options; their defaults keep
+evornn's first reading, ``configs/neat-xor.toml`` sets the code's values: ``weight_style =
+"neat-code"`` (its mutate_link_weights: half the time "severe", each weight perturbed with 0.7,
+replaced with 0.2, kept with 0.1; otherwise every weight perturbed but the last fifth of a genome of
+10 genes or more: 0.5 / 0.2 / 0.3), ``weight_replace_range`` (replacements in +-2.5, its power),
+``link_weight_range`` (a new connection in +-1), ``split_bias = False`` (add node leaves bias
+connections alone), ``representative = "champion"`` (a species' previous champion, not a random
+member), ``survivors = "floor+1"`` (floor(0.2 n + 1) parents), ``elite_by = "offspring"`` (the
+champion copied when the species gets more than ``elite_min_size`` offspring), ``mate_tie =
+"smaller"`` (at equal fitness the smaller genome gives the disjoint genes), ``stagnation_penalty =
+0.01`` (a stagnant species' share multiplied by it, none dropped), ``population_stagnation_style =
+"delta"`` (after a population stagnation the two best species' current champions get half the
+population each, as clones with mutated weights or, 20%, a new connection; the last an exact copy)
+and ``tie_break = "random"`` (genomes of equal fitness ranked by a random draw per generation, as
+its unstable sort leaves them; by default by population index).
 """
 from __future__ import annotations
 
@@ -96,6 +113,19 @@ class NEATConfig:
     add_node: float = 0.03
     add_connection: float = 0.05       # the paper: 0.3 in its large (1,000) populations
     toggle_enable: float = 0.0
+    # details of the NEAT code (Stanley's C++ release, neat1.2.1) the paper does not state; the
+    # defaults are evornn's first reading, the code's values in the comments (configs/neat-xor.toml)
+    weight_style: str = "uniform"      # "neat-code": the code's mutate_link_weights (severe half the time)
+    weight_replace_range: float = 0.0  # replacement draws in +- this (0: weight_init_range; code: 2.5 = power)
+    link_weight_range: float = 0.0     # a new connection's weight in +- this (0: weight_init_range; code: 1.0)
+    split_bias: bool = True            # code: False (add node never splits a connection from the bias)
+    representative: str = "random"     # code: "champion" (the species' best of the previous generation)
+    survivors: str = "ceil"            # code: "floor+1" (floor(survival_threshold n + 1) parents)
+    elite_by: str = "size"             # code: "offspring" (champion copied when the species gets > 5 offspring)
+    mate_tie: str = "first"            # code: "smaller" (equal fitness: the smaller genome's disjoint genes)
+    population_stagnation_style: str = "top2"   # code: "delta" (the two best champions' clones, half each)
+    stagnation_penalty: float = 0.0    # 0: a stagnant species is dropped; > 0: its share times this (code: 0.01)
+    tie_break: str = "index"           # equal fitness ranked by population index, or "random" (the code's unstable sort)
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -119,9 +149,18 @@ class NEATConfig:
             if not 0 < getattr(self, k) <= 1:
                 bad(k, "in (0, 1]")
         for k in ("mutate_only", "mate_only", "mate_average", "interspecies_rate", "disable_inherit", "weight_mutation", "weight_replace",
-                  "add_node", "add_connection", "toggle_enable", "gate_probability"):
+                  "add_node", "add_connection", "toggle_enable", "gate_probability", "stagnation_penalty"):
             if not 0 <= getattr(self, k) <= 1:
                 bad(k, "in [0, 1]")
+        for k in ("weight_replace_range", "link_weight_range"):
+            if not (getattr(self, k) >= 0 and math.isfinite(getattr(self, k))):
+                bad(k, "a finite number >= 0 (0: weight_init_range)")
+        for k, allowed in (("weight_style", ("uniform", "neat-code")), ("representative", ("random", "champion")),
+                           ("survivors", ("ceil", "floor+1")), ("elite_by", ("size", "offspring")),
+                           ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta")),
+                           ("tie_break", ("index", "random"))):
+            if getattr(self, k) not in allowed:
+                bad(k, " or ".join(repr(a) for a in allowed))
         if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
             bad("weight_limit", "a finite number >= 0 (0: no limit)")
 
@@ -147,6 +186,7 @@ class NEAT(Strategy):
         self.pop_best, self.pop_stale = -math.inf, 0
         self.best_genome: dict | None = None
         self._best_genome_f = -math.inf
+        self._tie = np.arange(self.config.population)
         if layout is not None:
             self._check_layout()
 
@@ -192,6 +232,9 @@ class NEAT(Strategy):
         i = int(np.argmax(fit))
         if fit[i] > self._best_genome_f:
             self.best_genome, self._best_genome_f = self.genomes[i].to_json(), float(fit[i])
+        n = len(self.genomes)
+        # the rank of a genome among others of equal fitness: its index, or a random draw per generation
+        self._tie = self.rng.permutation(n) if self.config.tie_break == "random" else np.arange(n)
         self._speciate()
         self._reproduce()
         self.generation += 1
@@ -219,7 +262,11 @@ class NEAT(Strategy):
         for s in self.species:
             best = max(self.genomes[i].fitness for i in s["members"])
             s["best"], s["stale"] = (best, 0) if best > s["best"] else (s["best"], s["stale"] + 1)
-            s["rep"] = self.genomes[s["members"][int(self.rng.integers(len(s["members"])))]].copy()
+            if c.representative == "champion":
+                rep = min(s["members"], key=lambda i: (-_key(self.genomes[i].fitness), self._tie[i]))
+            else:
+                rep = s["members"][int(self.rng.integers(len(s["members"])))]
+            s["rep"] = self.genomes[rep].copy()
         if c.target_species > 0:
             n = len(self.species)
             if n < c.target_species:
@@ -242,25 +289,48 @@ class NEAT(Strategy):
         best_idx = int(np.argmax(f))
         best_now = float(max(g.fitness for g in self.genomes))
         self.pop_best, self.pop_stale = (best_now, 0) if best_now > self.pop_best else (self.pop_best, self.pop_stale + 1)
-        alive = [s for s in self.species if s["stale"] <= c.stagnation or best_idx in s["members"]]
+        if c.stagnation_penalty > 0:                # the code: stagnant species shrink, none is dropped
+            alive = list(self.species)
+        else:
+            alive = [s for s in self.species if s["stale"] <= c.stagnation or best_idx in s["members"]]
+        delta = False
         if c.population_stagnation > 0 and self.pop_stale >= c.population_stagnation:
-            ranked = sorted(alive, key=lambda s: -s["best"])     # stable: ties by species order
+            if c.population_stagnation_style == "delta":    # the code: by the current champions
+                ranked = sorted(alive, key=lambda s: -max(f[i] for i in s["members"]))
+            else:
+                ranked = sorted(alive, key=lambda s: -s["best"])     # stable: ties by species order
             keep = {id(s) for s in ranked[:2]}
             alive = [s for s in alive if id(s) in keep]
             self.pop_stale = 0
-        share = np.array([f[s["members"]].sum() / len(s["members"]) for s in alive])
-        counts = _allocate(share, c.population)
+            delta = c.population_stagnation_style == "delta"
+            if delta:                                # the best species first, as the code's sorted_species
+                alive = [s for s in ranked if id(s) in keep]
+                for s in alive:
+                    s["stale"] = 0                   # the code's last_improved = age
+        if delta:
+            half = c.population // 2
+            counts = [half, c.population - half] if len(alive) > 1 else [c.population]
+        else:
+            share = np.array([f[s["members"]].sum() / len(s["members"])
+                              * (c.stagnation_penalty if c.stagnation_penalty > 0 and s["stale"] > c.stagnation else 1.0)
+                              for s in alive])
+            counts = _allocate(share, c.population)
         self.inn.new_generation()
         pool = []                                  # (species, parents) of the breeding species
         for s in alive:
-            order = sorted(s["members"], key=lambda i: (-f[i], i))
-            pool.append((s, order[:max(1, int(math.ceil(c.survival_threshold * len(order))))]))
+            order = sorted(s["members"], key=lambda i: (-f[i], self._tie[i]))
+            k = (int(math.floor(c.survival_threshold * len(order) + 1.0)) if c.survivors == "floor+1"
+                 else int(math.ceil(c.survival_threshold * len(order))))
+            pool.append((s, order[:max(1, k)]))
         children = []
         for (s, parents), n in zip(pool, counts):
             if n == 0:
                 continue
-            order = sorted(s["members"], key=lambda i: (-f[i], i))
-            if len(order) > c.elite_min_size:
+            order = sorted(s["members"], key=lambda i: (-f[i], self._tie[i]))
+            if delta:
+                children.extend(self._champion_clones(self.genomes[order[0]], n))
+                continue
+            if (n if c.elite_by == "offspring" else len(order)) > c.elite_min_size:
                 children.append(self.genomes[order[0]].copy())
                 n -= 1
             for _ in range(n):
@@ -269,6 +339,34 @@ class NEAT(Strategy):
         self.genomes = children
         for g in self.genomes:
             g.fitness = math.nan
+
+    def _champion_clones(self, champ: G.Genome, n: int) -> list[G.Genome]:
+        """The NEAT code's delta coding after a population stagnation: ``n`` children of the
+        champion, the last an exact copy, the others with their weights mutated (or, with
+        probability 0.2 when connections may be added, a new connection)."""
+        c, rng = self.config, self.rng
+        out = []
+        for k in range(n):
+            g = champ.copy()
+            if k < n - 1:
+                if rng.random() < 0.8 or c.add_connection == 0:
+                    self._mutate_weights(g)
+                else:
+                    G.add_connection(g, self.layout, self.inn, rng, c.recurrent, self._link_range())
+            out.append(g)
+        return out
+
+    def _link_range(self) -> float:
+        c = self.config
+        return c.link_weight_range or c.weight_init_range
+
+    def _mutate_weights(self, g: G.Genome) -> None:
+        c = self.config
+        rr = c.weight_replace_range or c.weight_init_range
+        if c.weight_style == "neat-code":
+            G.mutate_weights_neat_code(g, self.rng, c.weight_perturb, rr, c.weight_limit)
+        else:
+            G.mutate_weights(g, self.rng, c.weight_replace, c.weight_perturb, rr, c.weight_limit)
 
     def _offspring(self, parents: list[int], pool: list, f: np.ndarray) -> G.Genome:
         c, rng, lay = self.config, self.rng, self.layout
@@ -281,7 +379,11 @@ class NEAT(Strategy):
                 b = others[int(rng.integers(len(others)))]
             else:
                 b = parents[int(rng.integers(len(parents)))]
-            first, second = (a, b) if (f[a], -a) >= (f[b], -b) else (b, a)
+            if c.mate_tie == "smaller" and f[a] == f[b] and a != b:
+                na, nb = len(self.genomes[a].conns), len(self.genomes[b].conns)
+                first, second = (a, b) if na < nb else (b, a)   # the code: p1better when strictly smaller
+            else:
+                first, second = (a, b) if (f[a], -self._tie[a]) >= (f[b], -self._tie[b]) else (b, a)
             average = c.mate_average > 0 and rng.random() < c.mate_average
             child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit, average)
             if c.mate_only > 0 and rng.random() < c.mate_only and a != b:
@@ -293,13 +395,13 @@ class NEAT(Strategy):
         c, rng, lay = self.config, self.rng, self.layout
         if rng.random() < c.add_node:
             kind = neat_net.GATE if c.gate_nodes and rng.random() < c.gate_probability else lay.hidden_type
-            if G.add_node(g, lay, self.inn, rng, kind):
+            if G.add_node(g, lay, self.inn, rng, kind, c.split_bias):
                 return
         if rng.random() < c.add_connection:
-            if G.add_connection(g, lay, self.inn, rng, c.recurrent, c.weight_init_range):
+            if G.add_connection(g, lay, self.inn, rng, c.recurrent, self._link_range()):
                 return
         if rng.random() < c.weight_mutation:
-            G.mutate_weights(g, rng, c.weight_replace, c.weight_perturb, c.weight_init_range, c.weight_limit)
+            self._mutate_weights(g)
         if c.toggle_enable > 0 and rng.random() < c.toggle_enable:
             G.toggle_enable(g, rng)
 
@@ -337,6 +439,11 @@ def _num(v: float):
 
 def _unnum(v) -> float:
     return float(v)
+
+
+def _key(v: float) -> float:
+    """A fitness for ordering: NaN as -inf."""
+    return -math.inf if v != v else v
 
 
 def _allocate(share: np.ndarray, total: int) -> list[int]:

@@ -222,12 +222,14 @@ def add_connection(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Gene
     return True
 
 
-def add_node(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, kind: int) -> bool:
+def add_node(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, kind: int,
+             split_bias: bool = True) -> bool:
     """Split an enabled connection a -> b with a new node n of type ``kind``: a -> n with weight 1,
-    n -> b with the old weight, the old gene disabled (Section 3.1). False when the genome has
-    ``max_nodes`` units already or no enabled connection."""
+    n -> b with the old weight, the old gene disabled (Section 3.1). With ``split_bias`` False no
+    connection from the bias is split (the NEAT code's mutate_add_node). False when the genome has
+    ``max_nodes`` units already or no connection to split."""
     hidden = sum(1 for n in g.nodes if n >= lay.first_hidden)
-    enabled = [k for k in sorted(g.conns) if g.conns[k][3]]
+    enabled = [k for k in sorted(g.conns) if g.conns[k][3] and (split_bias or g.conns[k][0] != lay.n_in)]
     if hidden >= lay.max_hidden() or not enabled:
         return False
     k = enabled[int(rng.integers(len(enabled)))]
@@ -252,6 +254,33 @@ def mutate_weights(g: Genome, rng: np.random.Generator, replace_rate: float, pow
             c[2] = float(rng.uniform(-init_range, init_range))
         else:
             c[2] = float(c[2] + rng.uniform(-power, power))
+        if limit > 0:
+            c[2] = float(min(max(c[2], -limit), limit))
+
+
+def mutate_weights_neat_code(g: Genome, rng: np.random.Generator, power: float, replace_range: float,
+                             limit: float) -> None:
+    """The NEAT code's weight mutation (mutate_link_weights with rate 1, GAUSSIAN): half the time
+    "severe", every gene perturbed uniformly in +-``power`` with probability 0.7, replaced by a draw
+    in +-``replace_range`` with 0.2, kept with 0.1; otherwise every gene perturbed, except in the
+    last fifth of a genome of 10 genes or more (innovation order): perturbed 0.5, replaced 0.2,
+    kept 0.3. Clipped to +-``limit`` (> 0)."""
+    keys = sorted(g.conns)
+    severe = rng.random() > 0.5
+    end = 0.8 * len(keys)
+    for num, k in enumerate(keys):
+        c = g.conns[k]
+        if severe:
+            perturb, cold = 0.3, 0.1
+        elif len(keys) >= 10 and num > end:
+            perturb, cold = 0.5, 0.3
+        else:
+            perturb, cold = 0.0, 0.0
+        u = rng.random()
+        if u >= perturb:
+            c[2] = float(c[2] + rng.uniform(-power, power))
+        elif u >= cold:
+            c[2] = float(rng.uniform(-replace_range, replace_range))
         if limit > 0:
             c[2] = float(min(max(c[2], -limit), limit))
 
