@@ -11,7 +11,9 @@ Sompolinsky 1985): above it recall collapses; McEliece et al. (1987): N / (2 ln 
 (0.109 N at N = 100... 0.072 N at N = 1000) for almost all memories to be stable.
 
 ``--evolve`` adds evolved weights at the loads of ``--evolve-loads``, trials on problem seeds
-``--first-seed`` (1000), 1001, ...: the optimiser (separable CMA-ES by default, sigma0 = ``--sigma0``
+``--first-seed`` (1000), 1001, ... with optimiser seeds ``--first-optimiser-seed`` (0), 1, ... (so that
+``--first-seed 1005 --first-optimiser-seed 5 --evolve-seeds 5`` are trials 5-9 of a run of 20): the
+optimiser (separable CMA-ES by default, sigma0 = ``--sigma0``
 times the Hebbian weights' rms) starts from the Hebbian weights plus ``--init-sigma`` noise and
 maximises, for ``--evolve-evaluations`` evaluations, the fraction of recalled bits of ``--probes``
 noisy training probes per pattern plus ``--margin`` x the mean over the stored bits of
@@ -92,8 +94,10 @@ def evolve_stop(evaluations: int, margin: float, full_budget: bool) -> dict:
 
 def evolved(N: int, load: float, seeds: int, noise: float, probes: int, evaluations: int, optimiser: str,
             settings: dict, init: str, margin: float, kappa: float, init_sigma: float, test_probes: int,
-            first_seed: int = 1000, sigma0: float = 0.05, full_budget: bool = False) -> tuple[float, float, float, int]:
-    """Evolve the weights of ``seeds`` trials (problem seeds first_seed, first_seed + 1, ...); print
+            first_seed: int = 1000, sigma0: float = 0.05, full_budget: bool = False,
+            first_optimiser_seed: int = 0) -> tuple[float, float, float, int]:
+    """Evolve the weights of ``seeds`` trials (problem seeds first_seed, first_seed + 1, ..., optimiser
+    seeds first_optimiser_seed, first_optimiser_seed + 1, ...); print
     each trial's test recall (fresh probes) beside the storage rules' on the same patterns. Returns the
     mean evolved and Hebbian (same patterns) exact recall, the mean seconds per trial, and the number of
     trials at 95% or more."""
@@ -108,11 +112,11 @@ def evolved(N: int, load: float, seeds: int, noise: float, probes: int, evaluati
             settings = {**settings, "sigma0": sigma0 * float(np.sqrt(np.mean(w ** 2)))}
         t1 = time.perf_counter()
         res = evornn.optimise(optimiser, prob, arch=net, settings=settings,
-                              stop=evolve_stop(evaluations, margin, full_budget), seed=s)
+                              stop=evolve_stop(evaluations, margin, full_budget), seed=first_optimiser_seed + s)
         exact = float(test_recall(prob, net, res.best_chromosome[None])[0][0])
         rules = test_recall(prob, net, np.stack([A.RULES[r](net, prob.patterns) for r in A.RULES]))[0]
         gmin = float(A.stability(net, res.best_chromosome, prob.patterns).min())
-        print(f"  trial {s} (problem seed {first_seed + s}): evolved {exact:.3f} exact, smallest stability "
+        print(f"  trial {s} (problem seed {first_seed + s}, optimiser seed {first_optimiser_seed + s}): evolved {exact:.3f} exact, smallest stability "
               f"{gmin:.2f}; " + ", ".join(f"{r} {e:.3f}" for r, e in zip(A.RULES, rules))
               + f"; {res.progress.evaluations} evaluations"
               + (" (fitness at its maximum)" if res.best_fitness >= max_fitness(margin) else "")
@@ -194,6 +198,9 @@ def main() -> None:
     ap.add_argument("--init-sigma", type=float, default=0.05, help="noise on the starting weights (x their rms)")
     ap.add_argument("--sigma0", type=float, default=0.05, help="CMA-ES step from hebbian (x the weights' rms)")
     ap.add_argument("--first-seed", type=int, default=1000, help="problem seed of the first evolved trial")
+    ap.add_argument("--first-optimiser-seed", type=int, default=0,
+                    help="optimiser seed of the first evolved trial (then +1 a trial): with --first-seed, "
+                         "a slice of a longer run")
     ap.add_argument("--full-budget", action="store_true",
                     help="evolve for the whole budget even once the training fitness is at its maximum")
     ap.add_argument("--optimiser", default="cmaes")
@@ -230,7 +237,8 @@ def main() -> None:
                 frac, hebb, secs, good = evolved(N, load, args.evolve_seeds, args.noise, args.probes,
                                                  args.evolve_evaluations, args.optimiser, settings, args.init,
                                                  args.margin, args.kappa, args.init_sigma, args.test_probes,
-                                                 args.first_seed, args.sigma0, args.full_budget)
+                                                 args.first_seed, args.sigma0, args.full_budget,
+                                                 args.first_optimiser_seed)
                 print(f"evolved P/N = {load}: {frac:.3f} exact, mean of {args.evolve_seeds} trials "
                       f"({good} at 95% or more; Hebbian on the same patterns {hebb:.3f}), {secs:.0f} s each",
                       flush=True)
