@@ -389,3 +389,24 @@ def test_evolution_with_the_margin_term_recalls_fresh_probes_where_hebbian_fails
     exact = (recall_states(net, W, prob.test) == np.repeat(prob.patterns, 10, axis=0)[None]).all(axis=2).mean(axis=1)
     assert exact[0] < 0.5 and exact[1] > 0.85                  # fresh probes: none was seen in training
     assert A.stability(net, h, prob.patterns).min() < 0 < A.stability(net, r.best_chromosome, prob.patterns).min()
+
+
+def test_fitness_maximum_is_exact_and_the_target_stop_keeps_the_full_run_best():
+    # the capacity benchmark stops a trial at fitness 1 + margin (every probe recalled, every stored
+    # bit's stability >= kappa): the Hebbian weights reach it exactly at low load, and a run stopped
+    # there returns the chromosome a run to the full budget returns (a new best must be strictly better)
+    net = evornn.build("hopfield", 32, 32)
+    low = make_problem("hopfield-recall", n_units=32, patterns=2, probes=1, seed=0, margin=10.0)
+    assert low.evaluate(net, A.hebbian(net, low.patterns)[None], None).fitness[0] == 11.0
+    prob = make_problem("hopfield-recall", n_units=32, patterns=4, probes=1, seed=0, init="hebbian",
+                        init_sigma=0.05, margin=10.0)
+    h = A.hebbian(net, prob.patterns)
+    assert prob.evaluate(net, h[None], None).fitness[0] < 11.0
+    settings = {"separable": True, "sigma0": 0.05 * float(np.sqrt(np.mean(h ** 2)))}
+    full, early = (evornn.optimise("cmaes", prob, arch=net, settings=settings, seed=0,
+                                   stop={"max_evaluations": 1500, "solved": False, **target})
+                   for target in ({}, {"target_fitness": 11.0}))
+    assert early.best_fitness == full.best_fitness == 11.0
+    assert early.progress.evaluations < 1000 <= full.progress.evaluations
+    assert [r.criterion for r in early.stop_reasons] == ["target_fitness"]
+    assert np.array_equal(early.best_chromosome, full.best_chromosome)
