@@ -104,13 +104,16 @@ SEQUENCES = {
 }
 
 
-def single(cell, p, X, n_out, readout, readout_act="linear", **kw):
+def single(cell, p, X, n_out, readout, readout_act="linear", readout_inputs=False, **kw):
     """One core; readout "dense" (blocks "out.", activation readout_act) or "none" (its first n_out outputs).
+    ``readout_inputs``: the dense readout reads [h_t; x_t].
 
     ``kw`` go to the core's sequence function (act, out_act, mu, peephole)."""
     Hs = SEQUENCES[cell](p, "", X, **kw)
     if readout == "none":
         return Hs[:, :n_out]
+    if readout_inputs:
+        Hs = np.concatenate([Hs, X], axis=1)
     return np.array([dense(p, "out.", h, readout_act) for h in Hs])
 
 

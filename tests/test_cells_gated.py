@@ -21,6 +21,13 @@ CASES = {
     "lstm-peephole-none": ("lstm", dict(n_hidden=3, peephole=True, readout="none"),
                            lambda p, X: ref.single("lstm", p, X, N_OUT, "none", peephole=True)),
     "lstm-none": ("lstm", dict(n_hidden=3, readout="none"), lambda p, X: ref.single("lstm", p, X, N_OUT, "none")),
+    # readout_inputs: the dense readout reads [h_t; x_t] (H&S 1997's output units see the input layer)
+    "lstm-readout-inputs": ("lstm", dict(n_hidden=4, readout_inputs=True),
+                            lambda p, X: ref.single("lstm", p, X, N_OUT, "dense", readout_inputs=True)),
+    "lstm-readout-inputs-peephole": ("lstm", dict(n_hidden=3, readout_inputs=True, peephole=True,
+                                                  output_activation="sigmoid"),
+                                     lambda p, X: ref.single("lstm", p, X, N_OUT, "dense", "sigmoid",
+                                                             readout_inputs=True, peephole=True)),
     "gru": ("gru", dict(n_hidden=4), lambda p, X: ref.single("gru", p, X, N_OUT, "dense")),
     "gru-none": ("gru", dict(n_hidden=5, readout="none"), lambda p, X: ref.single("gru", p, X, N_OUT, "none")),
     "indrnn": ("indrnn", dict(n_hidden=4), lambda p, X: ref.single("indrnn", p, X, N_OUT, "dense")),
@@ -77,7 +84,7 @@ def test_kernel_matches_numpy_oracle(case, T, engine, rng):
 
 
 @pytest.mark.parametrize("case", ["lstm-peephole", "gru", "indrnn-tanh-none", "second-order", "jordan",
-                                  "bidirectional-lstm"])
+                                  "bidirectional-lstm", "lstm-readout-inputs"])
 def test_every_sequence_starts_from_the_zero_state(case, engine, rng):
     arch, kwargs, oracle = CASES[case]
     net = evornn.build(arch, N_IN, N_OUT, **kwargs, **ENGINES[engine])
@@ -98,6 +105,7 @@ def _dense(n_in, n_out):
 COUNTS = [
     ("lstm", dict(n_hidden=5), 4 * 5 * (N_IN + 5 + 1) + _dense(5, N_OUT)),
     ("lstm", dict(n_hidden=5, peephole=True), 4 * 5 * (N_IN + 5 + 1) + 3 * 5 + _dense(5, N_OUT)),
+    ("lstm", dict(n_hidden=5, readout_inputs=True), 4 * 5 * (N_IN + 5 + 1) + _dense(5 + N_IN, N_OUT)),
     ("lstm", dict(n_hidden=4, readout="none"), 4 * 4 * (N_IN + 4 + 1)),
     ("gru", dict(n_hidden=5), 3 * 5 * (N_IN + 5 + 1) + _dense(5, N_OUT)),
     ("gru", dict(n_hidden=4, readout="none"), 3 * 4 * (N_IN + 4 + 1)),
@@ -164,6 +172,8 @@ def test_jordan_groups_output_units_then_hidden_units():
     ("stacked", dict(cell="lstm", activation="sigmoid"), "activation"),
     ("lstm", dict(peephole="yes"), "peephole"),
     ("lstm", dict(peephole=1), "peephole"),
+    ("lstm", dict(readout_inputs="yes"), "readout_inputs"),
+    ("lstm", dict(readout_inputs=True, readout="none"), "readout_inputs"),
     ("lstm", dict(cell_clip=1.0), "cell_clip"),
     ("lstm", dict(forget_bias=float("nan")), "forget_bias"),
     ("lstm", dict(input_bias="-3"), "input_bias"),

@@ -20,6 +20,8 @@ CASES = [
     ("jordan", {"n_hidden": 3, "output_activation": "tanh", "context_decay": 0.7}),
     ("lstm", {"n_hidden": 3}),
     ("lstm", {"n_hidden": 3, "peephole": True}),
+    ("lstm", {"n_hidden": 3, "readout_inputs": True}),
+    ("lstm", {"n_hidden": 2, "readout_inputs": True, "peephole": True, "output_activation": "sigmoid"}),
     ("gru", {"n_hidden": 3}),
     ("indrnn", {"n_hidden": 3}),
     ("indrnn", {"n_hidden": 3, "activation": "tanh"}),
@@ -114,6 +116,18 @@ def test_unsupported_architectures_are_refused():
     lstm = build("lstm", 2, 1)
     with pytest.raises(ValueError, match="rtrl does not support architecture 'lstm'; supported: elman, frnn"):
         rtrl.gradient(lstm, np.zeros(lstm.n_params), random_data(np.random.default_rng(0), 2, 1))
+
+
+def test_lstm_readout_inputs_bptt_only():
+    """The lstm option readout_inputs: bptt trains it (finite differences above); DEKF and export
+    refuse it in one line."""
+    from evornn.export import json_format
+    from evornn.grad import dekf
+    net, w, d = setup("lstm", {"n_hidden": 2, "readout_inputs": True})
+    with pytest.raises(ValueError, match="dekf does not support the lstm option readout_inputs"):
+        bptt.check_supported(net, "dekf", dekf.SUPPORTED)
+    with pytest.raises(ValueError, match="export: lstm networks with readout_inputs cannot be exported"):
+        json_format.to_dict(net, w)
 
 
 def test_trainer_steps():

@@ -99,6 +99,9 @@ def _options(kind: str, lay, net, k: int) -> tuple[dict[str, Any], dict[str, Any
     if kind == "jordan":
         return {"context_decay": float(net.fx[f0])}, {}, [("y_prev", n_out), ("c", n_out)]
     if kind == "lstm":
+        if lay.options.get("readout_inputs"):
+            raise ValueError("export: lstm networks with readout_inputs cannot be exported yet; best.npy and "
+                             "network.json rebuild them in evornn (evornn.nets.build(**spec))")
         return {"peephole": int(lay.opts[0])}, {}, [("h", H), ("c", H)]
     if kind in ("gru", "indrnn", "second_order", "recursive"):
         return {}, {}, [("h", H)]

@@ -23,7 +23,7 @@ from numba import njit, prange
 
 from evornn.nets.cells import dense as dense_cell, gru, indrnn, jordan, lstm, srn
 from evornn.nets.kernels import SEQUENTIAL
-from evornn.nets.layer import CODE, NIN, NOUT, NUNITS
+from evornn.nets.layer import CODE, NIN, NOUT, NUNITS, OPT2
 
 from . import cells, gated
 
@@ -40,6 +40,8 @@ def check_supported(net, method: str = "bptt", supported: tuple[str, ...] = SUPP
         ok = all(c == dense_cell.CODE for c in codes[first:]) and (codes[0] != jordan.CODE or len(codes) == 1)
     if not ok:
         raise ValueError(f"{method} does not support architecture {net.name!r}; supported: {', '.join(supported)}")
+    if method != "bptt" and int(net.L[0, CODE]) == lstm.CODE and net.L[0, OPT2]:
+        raise ValueError(f"{method} does not support the lstm option readout_inputs (bptt does)")
 
 
 def chunks_alive(n_sequences: int) -> int:
@@ -55,6 +57,8 @@ def geometry(net) -> tuple[int, int, int, int]:
     c, H, n_o = int(L[0, CODE]), int(L[0, NUNITS]), int(L[0, NOUT])
     sw = {dense_cell.CODE: 0, srn.CODE: H, indrnn.CODE: H, lstm.CODE: 6 * H, gru.CODE: 4 * H,
           jordan.CODE: 2 * n_o + H}[c]
+    if c == lstm.CODE and L[0, OPT2]:
+        sw += int(L[0, NIN])                 # readout_inputs: x stored after h (evornn.grad.gated)
     first = 0 if c == dense_cell.CODE else 1
     width = sw + int(L[first:, NOUT].sum())
     if first < L.shape[0]:

@@ -6,7 +6,9 @@ parameter layout of :mod:`evornn.nets.cells.lstm` and :mod:`evornn.nets.cells.gr
 steps are those equations differentiated (Graves 2012, "Supervised sequence labelling with
 recurrent neural networks", ch. 4.6, for the LSTM). Conventions as in :mod:`evornn.grad.cells`.
 
-LSTM store: h, c, i, f, g, o (6H); carried adjoint: dh = dS[0:H], dc = dS[H:2H].
+LSTM store: h, c, i, f, g, o (6H); carried adjoint: dh = dS[0:H], dc = dS[H:2H]. With the option
+readout_inputs the step's input x follows h (h, x, c, i, f, g, o: 6H + n_in), so that the readout
+reads [h; x] from column 0; dc is then dS[H + n_in:2H + n_in] and the adjoint of x is not used.
 GRU store: h, r, z, n (4H); carried adjoint: dh = dS[0:H].
 """
 import math
@@ -14,7 +16,7 @@ import math
 from numba import njit
 
 from evornn.nets.activations import sigmoid
-from evornn.nets.layer import NIN, NUNITS, OPT1, POFF
+from evornn.nets.layer import NIN, NUNITS, OPT1, OPT2, POFF
 
 
 @njit(cache=True, inline="always")
@@ -45,14 +47,22 @@ def _acc(G, w, p_in, p_rec, p_b, row, H, n_in, x, A, r_prev, da, dSp):
         dSp[j] += w[p_rec + row * H + j] * da
 
 
+@njit(cache=True, inline="always")
+def lstm_layout(L):
+    """(n_in, H, peephole, first parameter, column of c in a store row): the store is h, c, i, f, g, o,
+    or with readout_inputs h, x, c, i, f, g, o (the core's output [h; x] contiguous at column 0)."""
+    n_in, H = L[0, NIN], L[0, NUNITS]
+    return n_in, H, L[0, OPT1], L[0, POFF], H + (n_in if L[0, OPT2] else 0)
+
+
 @njit(cache=True)
 def lstm_forward(L, fx, w, x, A, r):
-    n_in, H, peep, p = L[0, NIN], L[0, NUNITS], L[0, OPT1], L[0, POFF]
+    n_in, H, peep, p, z = lstm_layout(L)
     p_rec = p + 4 * H * n_in
     p_b = p_rec + 4 * H * H
     p_pe = p_b + 4 * H
     for i in range(H):
-        c_prev = A[r - 1, H + i]
+        c_prev = A[r - 1, z + i]
         a_i = _pre(w, p, p_rec, p_b, i, H, n_in, x, A, r - 1, 0, 0, False)
         a_f = _pre(w, p, p_rec, p_b, H + i, H, n_in, x, A, r - 1, 0, 0, False)
         a_g = _pre(w, p, p_rec, p_b, 2 * H + i, H, n_in, x, A, r - 1, 0, 0, False)
@@ -65,33 +75,35 @@ def lstm_forward(L, fx, w, x, A, r):
         if peep:
             a_o += w[p_pe + 2 * H + i] * c
         o = sigmoid(a_o)
-        A[r, 2 * H + i], A[r, 3 * H + i], A[r, 4 * H + i], A[r, 5 * H + i] = ig, f, g, o
-        A[r, H + i] = c
+        A[r, z + H + i], A[r, z + 2 * H + i], A[r, z + 3 * H + i], A[r, z + 4 * H + i] = ig, f, g, o
+        A[r, z + i] = c
     for i in range(H):                       # h after all gates: they read h_{t-1} in row r - 1
-        A[r, i] = A[r, 5 * H + i] * math.tanh(A[r, H + i])
+        A[r, i] = A[r, z + 4 * H + i] * math.tanh(A[r, z + i])
+    for j in range(z - H):                   # readout_inputs: the input, read by the readout
+        A[r, H + j] = x[j]
 
 
 @njit(cache=True)
 def lstm_backward(L, fx, w, x, A, r, dS, dSp, tmp, G):
-    n_in, H, peep, p = L[0, NIN], L[0, NUNITS], L[0, OPT1], L[0, POFF]
+    n_in, H, peep, p, z = lstm_layout(L)
     p_rec = p + 4 * H * n_in
     p_b = p_rec + 4 * H * H
     p_pe = p_b + 4 * H
     for i in range(H):
-        c, c_prev = A[r, H + i], A[r - 1, H + i]
-        ig, f, g, o = A[r, 2 * H + i], A[r, 3 * H + i], A[r, 4 * H + i], A[r, 5 * H + i]
+        c, c_prev = A[r, z + i], A[r - 1, z + i]
+        ig, f, g, o = A[r, z + H + i], A[r, z + 2 * H + i], A[r, z + 3 * H + i], A[r, z + 4 * H + i]
         tc = math.tanh(c)
         dh = dS[i]
         da_o = dh * tc * o * (1.0 - o)
-        dc = dS[H + i] + dh * o * (1.0 - tc * tc)
+        dc = dS[z + i] + dh * o * (1.0 - tc * tc)
         if peep:
             dc += da_o * w[p_pe + 2 * H + i]
         da_i = dc * g * ig * (1.0 - ig)
         da_f = dc * c_prev * f * (1.0 - f)
         da_g = dc * ig * (1.0 - g * g)
-        dSp[H + i] += dc * f
+        dSp[z + i] += dc * f
         if peep:
-            dSp[H + i] += da_i * w[p_pe + i] + da_f * w[p_pe + H + i]
+            dSp[z + i] += da_i * w[p_pe + i] + da_f * w[p_pe + H + i]
             G[p_pe + i] += da_i * c_prev
             G[p_pe + H + i] += da_f * c_prev
             G[p_pe + 2 * H + i] += da_o * c

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from evornn.nets.cells import gru, indrnn, lstm, srn
-from evornn.nets.layer import CODE, NIN, NOUT
+from evornn.nets.layer import CODE, NIN, NOUT, OPT2
 from evornn.problems.transduction_kernel import FREE, TEACHER, splitmix_next
 
 from . import bptt, cells
@@ -36,6 +36,8 @@ def check_supported(net) -> None:
     if net.name != "seq2seq" or len(codes) != 4 or codes[1] != codes[2] or codes[1] not in CORES:
         raise ValueError("bptt trains seq2seq networks whose encoder and decoder are the same cell, one of "
                          "elman, frnn, lstm, gru, indrnn")
+    if codes[1] == lstm.CODE and (net.L[1, OPT2] or net.L[2, OPT2]):
+        raise ValueError("bptt does not train seq2seq networks with the lstm option readout_inputs")
 
 
 def tables(net):

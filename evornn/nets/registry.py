@@ -143,6 +143,8 @@ def single_core(cell: str, n_inputs: int, n_outputs: int, n_hidden: int, activat
     if readout == "none":
         if n_outputs > n_hidden:
             raise ValueError(f"{cell}: readout 'none' needs n_outputs <= n_hidden, got {n_outputs} > {n_hidden}")
+        if opts.get("readout_inputs"):
+            raise ValueError(f"{cell}: readout_inputs feeds the input to a dense readout; readout 'none' has none")
         return Network(cell, [make_core(cell, n_inputs, n_hidden, n_outputs, activation, **opts)], [""])
     core = make_core(cell, n_inputs, n_hidden, n_hidden, activation, **opts)
     out = dense.build(core.n_out, n_outputs, activation_code(output_activation, what="output activation"),

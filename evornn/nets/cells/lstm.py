@@ -13,7 +13,10 @@ time and count", IJCNN. With s = sigmoid and gate order i, f, g, o::
     h_t = o_t * tanh(c_t)
 
 (the p terms only with ``peephole=True``). The activations are fixed by the literature. The core
-writes the first ``n_out`` units of h to its output.
+writes the first ``n_out`` units of h to its output; with ``readout_inputs=True`` its output is
+[h_t; x_t] (all of h, then the layer's input), so that the dense readout after it also sees the
+input, as the output units of Hochreiter & Schmidhuber's (1997) networks see the input layer
+("each layer has connections from all layers below", experiment 2).
 
 Parameters: ``W_in`` (4, H, n_in), ``W_rec`` (4, H, H), ``b`` (4, H), ``peep`` (3, H) rows
 p_i, p_f, p_o (only with peepholes). Neuron groups: memory cell i owns row i of every gate block.
@@ -26,7 +29,7 @@ from numba import njit
 
 from ..activations import sigmoid
 from ..lanes import U, lane_accs, lcopy, ldot_rows, lload_row, lstore, nlanes, rt_lanes
-from ..layer import NIN, NOUT, NUNITS, OPT1, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
+from ..layer import NIN, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
 from ..linalg import copy, dot
 from ..vmath import vsigmoid, vtanh
 from . import options
@@ -57,14 +60,20 @@ def gate_units(H: int, n_in: int, n_gates: int, n_peep: int = 0) -> list[np.ndar
 
 
 def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = False,
-          input_bias: float = 0.0, forget_bias: float = 1.0, output_bias: float = 0.0) -> LayerSpec:
+          input_bias: float = 0.0, forget_bias: float = 1.0, output_bias: float = 0.0,
+          readout_inputs: bool = False) -> LayerSpec:
     """The LSTM layer. ``input_bias``, ``forget_bias``, ``output_bias``: the initial values of b_i,
     b_f, b_o (the initialisation only; b_g starts at 0). Forget bias 1 is Gers et al.'s (2000)
     default; Hochreiter & Schmidhuber (1997) started the input gates closed (negative biases) and had
-    no forget gate (f = 1, approached by a large forget bias), which long time lags need."""
+    no forget gate (f = 1, approached by a large forget bias), which long time lags need.
+    ``readout_inputs``: the core outputs [h; x] (n_hidden + n_in values; needs n_out = n_hidden)."""
     check_fixed_activation("lstm", act)
-    if not isinstance(peephole, (bool, np.bool_)):
-        raise ValueError(f"lstm: option peephole must be True or False, got {peephole!r}")
+    for key, v in (("peephole", peephole), ("readout_inputs", readout_inputs)):
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"lstm: option {key} must be True or False, got {v!r}")
+    if readout_inputs and n_out != n_hidden:
+        raise ValueError(f"lstm: readout_inputs outputs all of h and the input (a dense readout after the core), "
+                         f"so n_out must be n_hidden = {n_hidden}, got {n_out}")
     gate_b = tuple(options.real("lstm", k, v, -20.0, 20.0) for k, v in
                    (("input_bias", input_bias), ("forget_bias", forget_bias), ("output_bias", output_bias)))
     H = n_hidden
@@ -74,8 +83,10 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = Fa
     if peephole:
         blocks.append(Block("peep", (3, H), fan))
     units = gate_units(H, n_in, 4, 3 if peephole else 0)
-    return LayerSpec(CODE, n_in, n_out, H, blocks, 3 * H, units, act=act, opts=(int(bool(peephole)),),
-                     kind="lstm", options={"peephole": bool(peephole)})
+    n_core_out = H + n_in if readout_inputs else n_out
+    return LayerSpec(CODE, n_in, n_core_out, H, blocks, 3 * H, units, act=act,
+                     opts=(int(bool(peephole)), int(bool(readout_inputs))), kind="lstm",
+                     options={"peephole": bool(peephole), "readout_inputs": bool(readout_inputs)})
 
 
 @njit(cache=True, inline="always")
@@ -108,7 +119,11 @@ def step(L, k, ix, fx, w, ws):
         ws[c + i] = c_t            # only cell i reads c[i], so it is updated in place
         ws[h_new + i] = sigmoid(a_o) * math.tanh(c_t)
     copy(ws, h_new, ws, s, H)
-    copy(ws, s, ws, y, n_out)
+    if L[k, OPT2]:                 # readout_inputs: y = [h; x]
+        copy(ws, s, ws, y, H)
+        copy(ws, x, ws, y + H, n_in)
+    else:
+        copy(ws, s, ws, y, n_out)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -159,4 +174,8 @@ def step_lanes(L, k, ix, fx, W, ws):
                 acc[ai + l] = vsigmoid(acc[ao + l]) * vtanh(c_t)
         lstore(ws, h_new + i, acc)
     lcopy(ws, h_new, s, H)
-    lcopy(ws, s, y, n_out)
+    if L[k, OPT2]:                 # readout_inputs: y = [h; x]
+        lcopy(ws, s, y, H)
+        lcopy(ws, x, y + H, n_in)
+    else:
+        lcopy(ws, s, y, n_out)
