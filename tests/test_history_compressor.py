@@ -111,3 +111,60 @@ def test_history_compressor_bad_options_are_one_line_errors():
             evornn.build("history-compressor", 3, 3, **kw)
     with pytest.raises(ValueError, match="n_outputs"):
         evornn.build("history-compressor", 2, 3)
+
+
+# -- level by level (evornn.optim.levels) ------------------------------------------------------------
+@pytest.mark.parametrize("cell", ["elman", "lstm"])
+def test_level_1_alone_is_the_plain_core_network_and_the_gene_masks_split_it(cell):
+    from evornn.optim.levels import level1_network, level2_genes
+    net = evornn.build("history-compressor", 4, 3, n_hidden=5, n_hidden2=2, level1=cell, readout_level2=True)
+    plain, idx = level1_network(net)
+    everything, trained = level2_genes(net), level2_genes(net, "trained")
+    assert sorted(idx.tolist()) == np.flatnonzero(~everything).tolist()
+    assert np.all(everything[trained]) and not trained[net.layout["level1.W_in"][0]:net.layout["level1.b"][0]].any()
+    n_h2 = (2 * (4 + 1) + 2 * 2 + 2) + 3 * 2 + (4 if cell == "lstm" else 1) * 5 * 2   # level 2, readout, core
+    assert everything.sum() == n_h2 and trained.sum() == n_h2 - (4 if cell == "lstm" else 1) * 5 * 2
+    rng = np.random.default_rng(2)
+    w1 = rng.normal(0, 1, plain.n_params)
+    w = rng.normal(0, 1, net.n_params)
+    w[everything] = 0.0                     # no level 2: h2 = tanh(0) = 0
+    w[idx] = w1
+    X = np.eye(4)[rng.integers(0, 4, 25)]
+    np.testing.assert_allclose(net.run(w, X), plain.run(w1, X), atol=1e-12)
+
+
+def test_levels_trains_level_1_first_then_only_level_2_and_counts_sequences():
+    from evornn.api import make_runner
+    from evornn.evaluators import LocalEvaluator
+    from evornn.optim.levels import level2_genes
+    asked = []
+
+    def evaluator(problem, net, pop, seeds):
+        asked.append((r.strategy.stage, pop.copy()))
+        return LocalEvaluator()(problem, net, pop, seeds)
+
+    p = 6
+    r = make_runner("levels", "two-sequence-lag", "history-compressor", seed=1, problem_params={"p": p, "variant": "a"},
+                    net={"n_hidden": 16, "n_hidden2": 1, "output_activation": "linear", "readout_level2": True},
+                    settings={"level1_learnt": (p - 1) / p, "level1_budget": 400, "level1_extra": 4,
+                              "level1_settings": {"learning_rate": 0.01, "batch_size": 1},
+                              "level2_settings": {"population": 8, "mutation_rate": 0.1}},
+                    stop={"max_evaluations": 500}, evaluator=evaluator)
+    mask, s = level2_genes(r.net), r.strategy
+    counts = []
+    while not r.reasons():
+        before = r.progress.evaluations
+        r.step()
+        counts.append(r.progress.evaluations - before)
+    stages = [st for st, _ in asked]
+    n1 = stages.count(1)
+    assert 1 <= n1 < len(stages) and stages == [1] * n1 + [2] * (len(stages) - n1)
+    assert all(np.all(pop[:, mask] == 0.0) for st, pop in asked if st == 1)           # level 1 alone
+    assert all(np.all(pop[:, ~mask] == s.base[~mask]) for st, pop in asked if st == 2)   # level 1 frozen
+    assert not np.all(s.base == 0.0) and np.all(s.base[mask] == 0.0)
+    assert counts[:n1] == [2] * n1                                  # an epoch: the two sequences of 2a
+    assert all(c == 2 * pop.shape[0] for c, (_, pop) in zip(counts[n1:], asked[n1:]))
+    assert s.info()["level1_learnt"] == (p - 1) / p
+    with pytest.raises(ValueError, match="level2"):
+        make_runner("levels", "two-sequence-lag", "history-compressor", problem_params={"p": 6},
+                    settings={"level2": "bptt"})

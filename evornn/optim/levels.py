@@ -15,8 +15,12 @@ predict. Here (``history-compressor`` networks, :mod:`evornn.nets.cells.history_
    of the compressor itself. Stage 1 ends when the best level-1 network's training ``learnt``
    reaches ``level1_learnt``, or it has not improved for ``level1_patience`` generations, or stage 1
    has used ``level1_budget`` (counted as below).
+   ``level1_extra`` > 0: once ``level1_learnt`` is reached, stage 1 trains on for that many more
+   sequences (margins: a level 1 just inside the tolerance is upset by the smallest weight from h2).
 2. **Level 2**: the level-1 genes are frozen at stage 1's best; ``level2`` (an evolutionary
-   optimiser, ``level2_settings`` its keys) evolves the level-2 genes only.
+   optimiser, ``level2_settings`` its keys) evolves the level-2 genes only: level 2's own weights
+   and the weights that read h2: the readout's with ``readout_level2`` (the level-1 core's stay 0:
+   level 1 is frozen as trained, blind to h2), otherwise the level-1 core's (h2's only way out).
 
 Counting: the run's evaluations are training sequences presented (as ``bptt`` counts them, and as
 Hochreiter & Schmidhuber 1997 count their training sequences): a gradient epoch adds the sequences
@@ -43,6 +47,8 @@ class LevelsConfig:
     level1_budget: int = 10000        # sequences stage 1 may use at most
     level1_learnt: float = 1.0        # stage 1 ends when level 1's training "learnt" reaches this
     level1_patience: int = 0          # ... or after this many generations without a better "learnt" (0: off)
+    level1_extra: int = 0             # sequences stage 1 trains on after reaching level1_learnt
+    level1_gain: float = 0.0          # > 0 (bptt, sigmoid outputs): level 1 trained with linear outputs z, used as sigmoid(gain (z - 1/2))
     level1_settings: dict = dataclasses.field(default_factory=dict)
     level2_settings: dict = dataclasses.field(default_factory=dict)
 
@@ -57,6 +63,12 @@ class LevelsConfig:
             raise ValueError(f"{where}.level1_budget must be an integer >= 1, got {self.level1_budget!r}")
         if not 0 < self.level1_learnt <= 1:
             raise ValueError(f"{where}.level1_learnt must be in (0, 1], got {self.level1_learnt!r}")
+        if not (self.level1_gain >= 0 and np.isfinite(self.level1_gain)):
+            raise ValueError(f"{where}.level1_gain must be a finite number >= 0, got {self.level1_gain!r}")
+        if self.level1_gain > 0 and self.level1 != "bptt":
+            raise ValueError(f"{where}.level1_gain needs level1 = 'bptt', got {self.level1!r}")
+        if isinstance(self.level1_extra, bool) or not isinstance(self.level1_extra, int) or self.level1_extra < 0:
+            raise ValueError(f"{where}.level1_extra must be an integer >= 0, got {self.level1_extra!r}")
         if isinstance(self.level1_patience, bool) or not isinstance(self.level1_patience, int) \
                 or self.level1_patience < 0:
             raise ValueError(f"{where}.level1_patience must be an integer >= 0, got {self.level1_patience!r}")
@@ -65,9 +77,11 @@ class LevelsConfig:
                 raise ValueError(f"{where}.{key} must be a table of the optimiser's settings")
 
 
-def level2_genes(net) -> np.ndarray:
-    """Boolean (n_params,): the level-2 genes of a ``history-compressor`` network (level 2's own
-    weights, the level-1 core's and the readout's weights from h2); the rest are level 1's."""
+def level2_genes(net, part: str = "all") -> np.ndarray:
+    """Boolean (n_params,): the level-2 genes of a ``history-compressor`` network: level 2's own
+    weights, the level-1 core's and the readout's weights from h2 (``part="all"``; the rest are
+    level 1's), or only those stage 2 evolves (``"trained"``: level 2's own and, with
+    ``readout_level2``, the readout's, else the core's)."""
     from evornn.nets.layer import NIN, NOUT
     if net.spec.get("arch") != "history-compressor":
         raise ValueError(f"levels trains history-compressor networks, got {net.spec.get('arch')!r}")
@@ -75,6 +89,7 @@ def level2_genes(net) -> np.ndarray:
     core_in, core_out = int(net.L[1, NIN]), int(net.L[1, NOUT])
     mask = np.zeros(net.n_params, dtype=bool)
     twin = _twin_core(net)
+    joined = any(name == "out.W" and b.shape[-1] == core_out + H2 for name, _, b in net.blocks)
     for name, off, b in net.blocks:
         view = mask[off:off + b.size].reshape(b.shape)
         if name.startswith("level2."):
@@ -84,7 +99,7 @@ def level2_genes(net) -> np.ndarray:
             if shape is None or shape[:-1] != b.shape[:-1] or b.shape[-1] not in (shape[-1], shape[-1] + H2):
                 raise ValueError(f"levels: cannot tell level 2's weights in block {name} of core "
                                  f"{net.spec.get('level1', 'elman')!r}")
-            if b.shape[-1] == core_in and shape[-1] == core_in - H2:
+            if b.shape[-1] == core_in and shape[-1] == core_in - H2 and (part == "all" or not joined):
                 view[..., n_in:] = True              # the columns reading h2 ([x; h2] is the core's input)
         elif name == "out.W" and b.shape[-1] == core_out + H2:
             view[:, core_out:] = True               # the readout's columns reading h2 (readout_level2)
@@ -110,13 +125,14 @@ def _twin_core(net) -> dict:
     return {b.name: b.shape for b in core.blocks}
 
 
-def level1_network(net):
+def level1_network(net, linear: bool = False):
     """The plain network of the compressor's level 1 (its core on the input alone and a dense
-    readout) and the index (its n_params,) of each of its genes in the compressor's chromosome."""
+    readout; ``linear``: with linear outputs) and the index (its n_params,) of each of its genes in
+    the compressor's chromosome."""
     import evornn
     c = _core_spec(net)
     plain = evornn.build(c["level1"], net.n_inputs, net.n_outputs, n_hidden=c["n_hidden"], activation=c["activation"],
-                         output_activation=c["output_activation"], readout="dense", **c["opts"])
+                         output_activation="linear" if linear else c["output_activation"], readout="dense", **c["opts"])
     where = {name: (off, b.shape) for name, off, b in net.blocks}
     idx = np.empty(plain.n_params, dtype=np.int64)
     for name, off, b in plain.blocks:
@@ -138,11 +154,12 @@ class LevelByLevel(Strategy):
     Config = LevelsConfig
     needs = "sequence data"
     default_net = {"arch": "history-compressor", "readout_level2": True}
-    state_fields = ("stage", "base", "used1", "best_learnt", "since", "last_count")
+    state_fields = ("stage", "base", "used1", "best_learnt", "since", "last_count", "reached")
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
         super().__init__(n_params, config, rng, init)
         self.stage, self.used1, self.best_learnt, self.since, self.last_count = 1, 0, -1.0, 0, 0
+        self.reached = -1           # sequences used when level1_learnt was reached (-1: not yet)
         self.base = np.zeros(n_params)
         self.inner = None
         self.net = self.problem = None
@@ -154,6 +171,7 @@ class LevelByLevel(Strategy):
             raise ValueError(f"levels trains on a supervised sequence problem; {getattr(problem, 'name', problem)!r} is not one")
         self.net, self.problem = net, problem
         self.mask = level2_genes(net)
+        self.trained2 = level2_genes(net, "trained")
         self.n_seq = int(data.n_sequences)
         self.learnt_col = list(problem.metric_names).index("learnt")
         self._start_stage(self.stage)
@@ -167,7 +185,12 @@ class LevelByLevel(Strategy):
         c, net, problem = self.config, self.net, self.problem
         self.stage = stage
         if stage == 1 and c.level1 == "bptt":
-            self.plain, self.idx = level1_network(net)
+            if c.level1_gain > 0 and _core_spec(net)["output_activation"] != "sigmoid":
+                raise ValueError("levels.level1_gain needs a network with sigmoid outputs")
+            self.plain, self.idx = level1_network(net, linear=c.level1_gain > 0)
+            lay = self.plain.layout
+            self.out_w = self.idx[lay["out.W"][0]:lay["out.W"][0] + int(np.prod(lay["out.W"][1]))]
+            self.out_b = self.idx[lay["out.b"][0]:lay["out.b"][0] + int(np.prod(lay["out.b"][1]))]
             covered = np.zeros(net.n_params, dtype=bool)
             covered[self.idx] = True
             if np.any(covered == self.mask):
@@ -176,7 +199,7 @@ class LevelByLevel(Strategy):
                                     lambda rng, n: problem.initial(self.plain, rng, n))
             self.inner.setup(problem, self.plain)
             return
-        genes = ~self.mask if stage == 1 else self.mask
+        genes = ~self.mask if stage == 1 else self.trained2
         self.idx = np.flatnonzero(genes)
         name, settings = (c.level1, c.level1_settings) if stage == 1 else (c.level2, c.level2_settings)
         self.inner = self._make(name, self.idx.size, settings,
@@ -187,15 +210,26 @@ class LevelByLevel(Strategy):
     def ask(self) -> np.ndarray:
         if self.inner is None:
             raise ValueError("levels needs the problem and the network: build the run with evornn.make_runner/optimise")
-        sub = self.inner.ask()
+        sub = self._sub = self.inner.ask()
         pop = np.repeat(self.base[None, :], sub.shape[0], axis=0)
         if self.stage == 1:
             pop[:, self.mask] = 0.0
         pop[:, self.idx] = sub
+        if self.stage == 1 and self.config.level1_gain > 0:
+            self._sigmoid_readout(pop)
         return pop
 
+    def _sigmoid_readout(self, pop: np.ndarray) -> None:
+        """Level 1 trained with linear outputs z, in the compressor as sigmoid(gain (z - 1/2)): its
+        readout's weights times gain, biases gain (b - 1/2). A linear output within 0.25 of a 0/1
+        target stays on its side of 1/2, and a sigmoid output saturates there, so level 2 can
+        move one output at one step (a sum with a constant h2) without moving it at the others."""
+        g = self.config.level1_gain
+        pop[:, self.out_w] *= g
+        pop[:, self.out_b] = g * (pop[:, self.out_b] - 0.5)
+
     def update(self, population: np.ndarray, fitness: np.ndarray) -> None:
-        sub = population[:, self.idx]
+        sub = self._sub                     # as the stage's optimiser asked (level 1: before any gain)
         self.inner.tell(sub, fitness)
         gradient = self.stage == 1 and self.config.level1 == "bptt"      # counts its sequences itself
         self.last_count = int(self.inner.evaluations_counted(sub)) * (1 if gradient else self.n_seq)
@@ -209,10 +243,16 @@ class LevelByLevel(Strategy):
         else:
             self.since += 1
         c = self.config
-        if learnt >= c.level1_learnt or self.used1 >= c.level1_budget or (c.level1_patience and self.since >= c.level1_patience):
+        if learnt >= c.level1_learnt and self.reached < 0:
+            self.reached = self.used1
+        done = self.reached >= 0 and self.used1 - self.reached >= c.level1_extra
+        if done or self.used1 >= c.level1_budget or (c.level1_patience and self.since >= c.level1_patience):
             best = self.inner.best_x if self.inner.best_x is not None else sub[i]
-            self.base = np.zeros(self.n_params)
-            self.base[self.idx] = best
+            base = np.zeros((1, self.n_params))
+            base[0, self.idx] = best
+            if c.level1_gain > 0:
+                self._sigmoid_readout(base)
+            self.base = base[0]
             self._start_stage(2)
 
     def evaluations_counted(self, population: np.ndarray) -> int:
