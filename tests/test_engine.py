@@ -66,7 +66,7 @@ def _oracle_networks():
     yield from test_seq2seq.oracle_networks()
     for case, (opts, _) in test_memory_nets.NETS.items():
         yield evornn.build(case.split("-")[0], 3, 2, n_hidden=5, **opts)
-    yield evornn.build("history-compressor", 4, 3, n_hidden=5)      # tests/test_trees.py's oracle
+    yield evornn.build("history-compressor", 4, 3, n_hidden=5)      # tests/test_history_compressor.py's oracle
     for n_in, n_out, kwargs in test_modern_hopfield.CASES.values():
         yield evornn.build("modern-hopfield", n_in, n_out, **kwargs)
 

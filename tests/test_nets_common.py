@@ -46,8 +46,8 @@ ARCH_CASES = {
     "ntm": (dict(n_hidden=5), lambda H=5, M=8: H * (I + M + H + 1) + (M + 6 + 3 * M + 6) * (H + 1) + O * (H + M + 1)),
     "dnc": (dict(n_hidden=5), lambda H=5, M=8, R=1: H * (I + M + H + 1) + ((R + 3) * M + 5 * R + 3) * (H + 1) + O * (H + M + 1)),
     "recursive": (dict(n_hidden=5), lambda H=5: H * (I + 2 * H + 1) + O * (H + 1)),
-    "history-compressor": (dict(n_hidden=4, n_hidden2=2),
-                           lambda H=4, K=2: H * (I + K + H + 1) + O * (H + 1) + K * (I + 1 + K + 1)),
+    "history-compressor": (dict(n_hidden=4, n_hidden2=2),       # level 2, level 1 (Elman on [x; h2]), readout
+                           lambda H=4, K=2: K * (I + 1 + K + 1) + H * (I + K + H + 1) + O * (H + 1)),
 }
 
 # Every core with default options: (n_in, H) -> (its parameter count, its output width when asked for H).
@@ -96,7 +96,8 @@ INCOMING = {
     "ntm": {"W_heads": "row", "b_heads": "row"},    # one unit per head parameter
     "dnc": {"W_if": "row", "b_if": "row"},          # one unit per interface value
     "recursive": {"E": "row", "W": "row", "b": "row"},
-    "history-compressor": {"W1_in": "row", "W1_rec": "row", "b1": "row"},
+    "history-compressor": {"W_in": "row", "W_rec": "row", "b": "row"},     # its level-2 layer
+    "history-compressor-join": {},                  # [h1; h2] for the readout: no parameters
 }
 
 

@@ -196,14 +196,31 @@ def jordan_net(n_inputs, n_outputs, n_hidden=8, activation=None, output_activati
                        context_decay=context_decay)
 
 
-@register("history-compressor", "neural history compressor (Schmidhuber 1992): level 1 predicts the next input; level 2 steps only when that prediction fails (threshold), fed the input and its time stamp; its state feeds level 1")
-def history_compressor_net(n_inputs, n_outputs, n_hidden=4, n_hidden2=2, activation=None, output_activation="sigmoid",
-                           threshold=0.25, time_scale=0.01):
+@register("history-compressor", "neural history compressor (Schmidhuber 1992): level 1 (any core) predicts the next input; level 2 steps only when that prediction fails (threshold), fed the input and its time stamp; its state feeds level 1 (and the readout with readout_level2)")
+def history_compressor_net(n_inputs, n_outputs, n_hidden=4, n_hidden2=2, level1="elman", activation=None,
+                           output_activation="sigmoid", threshold=0.25, time_scale=0.01, readout_level2=False, **opts):
+    """Layers: level 2 (:mod:`evornn.nets.cells.history_compressor`), the level-1 core ``level1``
+    (any core with a separate readout; ``opts`` are its options) reading [x_t; h2], with
+    ``readout_level2`` the join [h1; h2], the dense readout. ``activation``: both levels' (default:
+    tanh for level 2 and an Elman level 1, the core's own default for other cores)."""
     _positive("history-compressor", n_hidden=n_hidden)
+    if not isinstance(readout_level2, (bool, np.bool_)):
+        raise ValueError(f"history-compressor: readout_level2 must be true or false, got {readout_level2!r}")
+    if level1 in SELF_READOUT or level1 not in core_names():
+        ok = [c for c in core_names() if c not in SELF_READOUT]
+        raise ValueError(f"history-compressor: level1 must be one of {', '.join(ok)}, got {level1!r}")
     act = activation_code(activation or "tanh", what="history-compressor activation")
-    return Network("history-compressor", [history_compressor.build(
-        n_inputs, n_hidden, n_outputs, act, out_act=output_activation, n_hidden2=n_hidden2, threshold=threshold,
-        time_scale=time_scale)], [""])
+    out_act = activation_code(output_activation, what="history-compressor output activation")
+    top = history_compressor.build(n_inputs, n_outputs, act, n_hidden2=n_hidden2, threshold=threshold,
+                                   time_scale=time_scale)
+    core_act = activation or ("tanh" if level1 == "elman" else None)     # the core's own default otherwise
+    core = make_core(level1, top.n_out, n_hidden, n_hidden, core_act, **opts)
+    layers, prefixes = [top, core], ["level2.", "level1."]
+    if readout_level2:
+        layers.append(history_compressor.build_join(core.n_out, top.n_units))
+        prefixes.append("")
+    layers.append(dense.build(layers[-1].n_out, n_outputs, out_act))
+    return Network("history-compressor", layers, prefixes + ["out."], readout=True)
 
 
 @register("mlp", "feed-forward multilayer perceptron, the no-memory baseline")

@@ -22,6 +22,7 @@ OPTIMISERS.register("esn-ridge", "evornn.grad.esn_ridge:EsnRidge")
 OPTIMISERS.register("storage-rule", "evornn.optim.storage_rule:StorageRule")
 OPTIMISERS.register("evolino", "evornn.optim.evolino:Evolino")
 OPTIMISERS.register("neat", "evornn.optim.neat:NEAT")
+OPTIMISERS.register("levels", "evornn.optim.levels:LevelByLevel")
 
 
 def available() -> list[str]:
