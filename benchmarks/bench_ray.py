@@ -83,7 +83,8 @@ def ray_rows(label: str, evaluators: list[tuple[str, dict]], loads: dict, reps: 
     return rows
 
 
-def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: int) -> list[float]:
+def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: int,
+                  chunks: int | None = None) -> list[float]:
     """Seconds of ``reps`` generations on a fresh cluster of ``nodes`` 1-CPU nodes, one actor each."""
     from ray.cluster_utils import Cluster
     import ray
@@ -94,7 +95,8 @@ def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: i
         for _ in range(nodes - 1):
             cluster.add_node(num_cpus=1)
         cluster.wait_for_nodes()
-        with RayEvaluator(workers=nodes, cpus_per_worker=1) as ev:
+        kw = {} if chunks is None else {"chunks_per_worker": chunks}
+        with RayEvaluator(workers=nodes, cpus_per_worker=1, **kw) as ev:
             t = generation_times(ev, prob, net, W, reps)
             assert np.array_equal(ev(prob, net, W, eval_seeds(0, 0, W.shape[0])).fitness, ref), "differs from local"
             assert len(ev.last_nodes) == nodes, f"work reached {len(ev.last_nodes)} of {nodes} nodes"
@@ -104,7 +106,7 @@ def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: i
         cluster.shutdown()
 
 
-def scaling(reps: int, rounds: int, steps: int, pop: int = 64) -> None:
+def scaling(reps: int, rounds: int, steps: int, pop: int = 64, chunks: int | None = None) -> None:
     prob = make_problem("mackey-glass", n_train=steps)
     net = evornn.make_network(prob, "elman", n_hidden=64)
     W = net.init(generator(7), pop)
@@ -117,8 +119,8 @@ def scaling(reps: int, rounds: int, steps: int, pop: int = 64) -> None:
           "on one local thread")
     ratios, fastest = [], []
     for r in range(rounds):
-        one = cluster_times(1, prob, net, W, ref, reps)
-        two = cluster_times(2, prob, net, W, ref, reps)
+        one = cluster_times(1, prob, net, W, ref, reps, chunks)
+        two = cluster_times(2, prob, net, W, ref, reps, chunks)
         m1, m2 = statistics.median(one), statistics.median(two)
         ratios.append(m1 / m2)
         fastest.append(min(one) / min(two))
@@ -140,10 +142,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="--scaling: alternating rounds")
     ap.add_argument("--steps", type=int, default=4000, help="--scaling: Mackey-Glass training steps (the cost)")
     ap.add_argument("--pop", type=int, default=64, help="--scaling: individuals per generation")
+    ap.add_argument("--chunks", type=int, default=None,
+                    help="--scaling: chunks per actor and generation (default: the evaluator's)")
     args = ap.parse_args()
     reps = 5 if args.quick else 15
     if args.scaling:
-        scaling(reps, args.rounds, args.steps, args.pop)
+        scaling(reps, args.rounds, args.steps, args.pop, args.chunks)
         return
     loads = workloads()
     ref = {wl: LocalEvaluator()(p, n, W, eval_seeds(0, 0, W.shape[0])).fitness for wl, (p, n, W) in loads.items()}

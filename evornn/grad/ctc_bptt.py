@@ -9,22 +9,21 @@ Loss: the summed loss of the chosen streams divided by their number (the ``loss`
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit
 
 from evornn.nets.cells import dense as dense_cell
 from evornn.nets.layer import CODE, NOUT
+from evornn.nets.threads import claim
 from evornn.problems import ctc_kernel as C
 
 from . import bptt, cells
 
-N_CHUNKS = 16
 
-
-@njit(cache=True)
-def stream_grad(L, fx, w, X, t0, t1, label, u0, u1, frames, framewise, scale, sw, out, A, Yo, D, logy, la, lb,
+@njit(inline="always")
+def stream_grad(c, L, fx, w, X, t0, t1, label, u0, u1, frames, framewise, scale, sw, out, A, Yo, D, logy, la, lb,
                 ext, dec, dS, dSp, delta, tmp, G):
-    """Forward over X[t0:t1], the loss's output gradient, backward; adds into G, returns scale * loss."""
-    c = L[0, CODE]
+    """Forward over X[t0:t1], the loss's output gradient, backward; adds into G, returns scale * loss.
+    ``c``: the core's cell code, a literal (:func:`evornn.grad.bptt.core_forward`)."""
     has_core = c != dense_cell.CODE
     k0 = 1 if has_core else 0
     n_dense = L.shape[0] - k0
@@ -66,19 +65,22 @@ def stream_grad(L, fx, w, X, t0, t1, label, u0, u1, frames, framewise, scale, sw
     return scale * loss
 
 
-@njit(cache=True, parallel=True)
-def batch_grad(L, fx, w, X, starts, label, label_starts, frames, seqs, framewise, scale, sw, width, out,
-               scratch, n_out, G):
+@njit(cache=True, nogil=True)
+def stream_grads(c, L, fx, w, X, starts, label, label_starts, frames, seqs, framewise, scale, sw, width, out,
+                 scratch, n_out, Gs, losses, rows, n_rows):
+    """Chunk ``ch`` of the streams (seqs[ch::n_rows]) into Gs[ch] and losses[ch], chunks taken one at a
+    time (:func:`evornn.grad.bptt.run_chunks`); ``c``: the core's cell code, a literal."""
+    literally(c)
     n = seqs.shape[0]
-    n_chunks = min(n, N_CHUNKS)
-    Gs = np.zeros((n_chunks, G.shape[0]))
-    losses = np.zeros(n_chunks)
     T, U = 1, 1
     for q in range(n):
         s = seqs[q]
         T = max(T, starts[s + 1] - starts[s])
         U = max(U, label_starts[s + 1] - label_starts[s])
-    for ch in prange(n_chunks):
+    for _ in range(n_rows):
+        ch = claim(rows, n_rows)
+        if ch >= n_rows:
+            break
         A = np.empty((T + 1, width))
         Yo = np.empty((X.shape[0], n_out))
         D = np.empty((X.shape[0], n_out))
@@ -91,17 +93,11 @@ def batch_grad(L, fx, w, X, starts, label, label_starts, frames, seqs, framewise
         dSp = np.zeros(max(sw, 1))
         delta = np.zeros(scratch)
         tmp = np.zeros(scratch)
-        for q in range(ch, n, n_chunks):
+        for q in range(ch, n, n_rows):
             s = seqs[q]
-            losses[ch] += stream_grad(L, fx, w, X, starts[s], starts[s + 1], label, label_starts[s],
+            losses[ch] += stream_grad(c, L, fx, w, X, starts[s], starts[s + 1], label, label_starts[s],
                                       label_starts[s + 1], frames, framewise, scale, sw, out, A, Yo, D, logy, la, lb,
                                       ext, dec, dS, dSp, delta, tmp, Gs[ch])
-    G[:] = 0.0
-    loss = 0.0
-    for ch in range(n_chunks):
-        G += Gs[ch]
-        loss += losses[ch]
-    return loss
 
 
 def gradient_bytes(net, data) -> int:
@@ -129,11 +125,10 @@ def gradient(net, w: np.ndarray, data, seqs: np.ndarray | None = None,
         raise ValueError(f"chromosome must have shape ({net.n_params},) for {net.name}, got {w.shape}")
     S = data.n_sequences
     seqs = np.arange(S, dtype=np.int64) if seqs is None else np.ascontiguousarray(seqs, dtype=np.int64)
-    G = np.zeros(net.n_params)
     if seqs.size == 0:
-        return 0.0, G
+        return 0.0, np.zeros(net.n_params)
     sw, width, out, scratch = bptt.geometry(net)
-    loss = batch_grad(net.L, net.fx, w, data.X, data.starts, data.label, data.label_starts, data.frames, seqs,
-                      bool(framewise), 1.0 / seqs.size, sw, width, out, max(scratch, net.n_outputs + 1),
-                      net.n_outputs, G)
+    loss, G = bptt.run_chunks(stream_grads, int(net.L[0, CODE]), seqs.size, net.n_params, net.L, net.fx, w,
+                              data.X, data.starts, data.label, data.label_starts, data.frames, seqs, bool(framewise),
+                              1.0 / seqs.size, sw, width, out, max(scratch, net.n_outputs + 1), net.n_outputs)
     return float(loss), G

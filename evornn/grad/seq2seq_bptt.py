@@ -18,16 +18,16 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit
 
 from evornn.nets.cells import gru, indrnn, lstm, srn
 from evornn.nets.layer import CODE, NIN, NOUT, OPT2
+from evornn.nets.threads import claim
 from evornn.problems.transduction_kernel import FREE, TEACHER, splitmix_next
 
 from . import bptt, cells
 
 CORES = {srn.CODE, lstm.CODE, gru.CODE, indrnn.CODE}
-N_CHUNKS = 16
 
 
 def check_supported(net) -> None:
@@ -61,12 +61,12 @@ def gradient_bytes(net, data) -> int:
     return bptt.chunks_alive(S) * chunk * 8
 
 
-@njit(cache=True)
-def string_grad(Le, Ld, fx, w, src, s0, s1, tgt, u0, u1, mode, p_teacher, seed, scale, sw, out,
+@njit(inline="always")
+def string_grad(c, Le, Ld, fx, w, src, s0, s1, tgt, u0, u1, mode, p_teacher, seed, scale, sw, out,
                 Ae, Ad, Xe, Xd, dS, dSp, delta, tmp, G):
     """Forward (encoder rows Ae, decoder rows Ad, fed inputs Xe, Xd) and backward of one string;
-    adds scale * d(cross-entropy)/dw into G and returns scale * cross-entropy."""
-    c = Ld[0, CODE]
+    adds scale * d(cross-entropy)/dw into G and returns scale * cross-entropy. ``c``: the cores' cell
+    code, a literal (:func:`evornn.grad.bptt.core_forward`)."""
     n_in = Ld[0, NIN]
     n_out = Ld[1, NOUT]
     Ae[0, :] = 0.0
@@ -136,20 +136,23 @@ def string_grad(Le, Ld, fx, w, src, s0, s1, tgt, u0, u1, mode, p_teacher, seed, 
     return loss
 
 
-@njit(cache=True, parallel=True)
-def batch_grad(Le, Ld, fx, w, src, src_starts, tgt, tgt_starts, seqs, seeds, mode, p_teacher, scale, sw,
-               width, out, scratch, G):
+@njit(cache=True, nogil=True)
+def string_grads(c, Le, Ld, fx, w, src, src_starts, tgt, tgt_starts, seqs, seeds, mode, p_teacher, scale, sw,
+                 width, out, scratch, Gs, losses, rows, n_rows):
+    """Chunk ``ch`` of the strings (seqs[ch::n_rows]) into Gs[ch] and losses[ch], chunks taken one at a
+    time (:func:`evornn.grad.bptt.run_chunks`); ``c``: the cores' cell code, a literal."""
+    literally(c)
     n = seqs.shape[0]
-    n_chunks = min(n, N_CHUNKS)
-    Gs = np.zeros((n_chunks, G.shape[0]))
-    losses = np.zeros(n_chunks)
     Ts, Tt = 1, 1
     for q in range(n):
         s = seqs[q]
         Ts = max(Ts, src_starts[s + 1] - src_starts[s])
         Tt = max(Tt, tgt_starts[s + 1] - tgt_starts[s])
     n_in = Ld[0, NIN]
-    for ch in prange(n_chunks):
+    for _ in range(n_rows):
+        ch = claim(rows, n_rows)
+        if ch >= n_rows:
+            break
         Ae = np.empty((Ts + 1, width))
         Ad = np.empty((Tt + 1, width))
         Xe = np.empty((Ts + 1, n_in))
@@ -158,17 +161,11 @@ def batch_grad(Le, Ld, fx, w, src, src_starts, tgt, tgt_starts, seqs, seeds, mod
         dSp = np.zeros(max(sw, 1))
         delta = np.zeros(scratch)
         tmp = np.zeros(scratch)
-        for q in range(ch, n, n_chunks):
+        for q in range(ch, n, n_rows):
             s = seqs[q]
-            losses[ch] += string_grad(Le, Ld, fx, w, src, src_starts[s], src_starts[s + 1], tgt, tgt_starts[s],
+            losses[ch] += string_grad(c, Le, Ld, fx, w, src, src_starts[s], src_starts[s + 1], tgt, tgt_starts[s],
                                       tgt_starts[s + 1], mode, p_teacher, seeds[q], scale, sw, out, Ae, Ad, Xe,
                                       Xd, dS, dSp, delta, tmp, Gs[ch])
-    G[:] = 0.0
-    loss = 0.0
-    for ch in range(n_chunks):
-        G += Gs[ch]
-        loss += losses[ch]
-    return loss
 
 
 def gradient(net, w: np.ndarray, data, seqs: np.ndarray | None = None, mode: int = TEACHER,
@@ -183,12 +180,12 @@ def gradient(net, w: np.ndarray, data, seqs: np.ndarray | None = None, mode: int
     S = data.n_sequences
     seqs = np.arange(S, dtype=np.int64) if seqs is None else np.ascontiguousarray(seqs, dtype=np.int64)
     n = int(sum(data.tgt_starts[s + 1] - data.tgt_starts[s] for s in seqs))
-    G = np.zeros(net.n_params)
     if n == 0:
-        return 0.0, G
+        return 0.0, np.zeros(net.n_params)
     from evornn.seeding import eval_seeds
     seeds = eval_seeds(int(seed), 0, seqs.shape[0])
     Le, Ld, sw, width, out, scratch = tables(net)
-    loss = batch_grad(Le, Ld, net.fx, w, data.src, data.src_starts, data.tgt, data.tgt_starts, seqs, seeds,
-                      int(mode), float(p_teacher), 1.0 / n, sw, width, out, scratch, G)
+    loss, G = bptt.run_chunks(string_grads, int(Ld[0, CODE]), seqs.shape[0], net.n_params, Le, Ld, net.fx, w,
+                              data.src, data.src_starts, data.tgt, data.tgt_starts, seqs, seeds, int(mode),
+                              float(p_teacher), 1.0 / n, sw, width, out, scratch)
     return float(loss), G

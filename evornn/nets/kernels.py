@@ -14,8 +14,7 @@ network uses):
 Problems that put a network in a loop call a network step from their own kernels: write the
 inputs to ``ws[0:n_in]``, step, read the outputs at ``ws[L[-1, YOFF]:]``. The fast way is
 :func:`evornn.nets.specialise.net_step_keyed` (or the closed-loop specialisation of
-``problems/pole_kernels.py``); :func:`net_step` is the generic step for any network, which
-compiles every registered cell into the kernel that calls it.
+``problems/pole_kernels.py``); from Python, :func:`net_step` steps any sequential network once.
 """
 import math
 
@@ -23,46 +22,26 @@ import numpy as np
 from numba import literally, njit
 from numba.extending import overload
 
-from .cells import CODES
 from .lanes import U, borrow, keep, nlanes
 from .threads import claim
 from .layer import NIN, NOUT, YOFF
-from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, kind_of, layer_step_keyed,  # noqa: F401
-                         layer_step_lanes, net_step_keyed, net_step_lanes)
+from .specialise import (BIDIRECTIONAL, SEQUENTIAL, _literal, entry, kind_of, layer_step_keyed,  # noqa: F401
+                         layer_step_lanes, net_step_keyed, net_step_lanes, structure_key)
 
 
-def _dispatch(codes):
-    """``layer_step(L, k, ix, fx, w, ws)``: the cell of layer k, by its code, among ``codes``."""
-    code, step = codes[0], CODES[codes[0]].step
-    if len(codes) == 1:
-        @njit(error_model="numpy")
-        def f(L, k, ix, fx, w, ws):
-            if L[k, 0] == code:
-                step(L, k, ix, fx, w, ws)
-        return f
-    rest = _dispatch(codes[1:])
-
-    @njit(error_model="numpy")
-    def f(L, k, ix, fx, w, ws):
-        if L[k, 0] == code:
-            step(L, k, ix, fx, w, ws)
-        else:
-            rest(L, k, ix, fx, w, ws)
-    return f
+@njit(cache=True, error_model="numpy")
+def _step_keyed(key, L, ix, fx, w, ws):
+    literally(key)
+    net_step_keyed(key, L, ix, fx, w, ws)
 
 
-layer_step = _dispatch(tuple(sorted(CODES)))
-
-
-@njit(error_model="numpy")
 def net_step(L, ix, fx, w, ws):
-    """One time step of any sequential network: input at ws[0:n_in], output at ws[L[-1, YOFF]:].
-
-    Generic (every registered cell is compiled in); kernels of one architecture are faster to
-    compile with :func:`evornn.nets.specialise.net_step_keyed`.
-    """
-    for k in range(L.shape[0]):
-        layer_step(L, k, ix, fx, w, ws)
+    """One time step of a sequential network, called from Python (tests, debugging, hand-written
+    loops): input at ws[0:n_in], output at ws[L[-1, YOFF]:]. Compiled for the network's own cells
+    (its structure key) once per architecture, and cached; kernels call
+    :func:`evornn.nets.specialise.net_step_keyed` instead."""
+    key = structure_key(L)
+    entry(_step_keyed, 1, key, L, ix, fx, w, ws)(key, L, ix, fx, w, ws)
 
 
 @njit(cache=True, error_model="numpy")
