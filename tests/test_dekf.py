@@ -66,6 +66,9 @@ def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, p
     ("frnn", dict(n_hidden=3, activation="tanh"), "block"),
     ("lstm", dict(n_hidden=2, output_activation="sigmoid"), "neuron"),
     ("lstm", dict(n_hidden=2, peephole=True), "global"),
+    # readout_inputs: the readout reads [h; x] (the papers' input-to-output shortcuts)
+    ("lstm", dict(n_hidden=2, peephole=True, readout_inputs=True, output_activation="sigmoid"), "global"),
+    ("lstm", dict(n_hidden=2, readout_inputs=True), "neuron"),
 ])
 def test_dekf_update_equals_a_dense_ekf(arch, opts, decoupling):
     rng = np.random.default_rng(1)
@@ -119,16 +122,17 @@ def lstm_stopgrad_run(net, w, X, rec):
         o = sig(a[3] + pe[2] * (c_new if rec is None else cn))
         out.append((h, c, c_new))
         h, c = o * np.tanh(c_new), c_new
-        ys.append(Wo @ h + bo)
+        ys.append(Wo @ (np.concatenate([h, x]) if net.layers[0].options["readout_inputs"] else h) + bo)
     return np.array(ys), out
 
 
-def test_truncated_lstm_jacobian_equals_the_derivative_of_the_stop_gradient_network():
+@pytest.mark.parametrize("readout_inputs", [False, True])
+def test_truncated_lstm_jacobian_equals_the_derivative_of_the_stop_gradient_network(readout_inputs):
     """jacobian = "truncated": the DEKF update equals the dense EKF on the truncated LSTM gradient,
     the derivative (central differences) of the network whose gates read their recurrent inputs as
-    constants; and it differs from the full Jacobian's update."""
+    constants; and it differs from the full Jacobian's update. With readout_inputs too."""
     rng = np.random.default_rng(4)
-    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True)
+    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True, readout_inputs=readout_inputs)
     w = net.init(rng) + rng.normal(0, 0.5, net.n_params)
     data = last_step_data(rng, 6, 2, 2)
     gs = dekf.groups(net, "global")
