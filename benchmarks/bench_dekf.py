@@ -87,6 +87,8 @@ METHODS = {       # name -> (optimiser, architecture options, settings, initial 
     "dekf lstm-2 peephole shortcut neuron u0.1": ("dekf", SHORT2, {"decoupling": "neuron"}, 0.1),
     "dekf lstm-2 peephole shortcut global u0.1 truncated": ("dekf", SHORT2, {"decoupling": "global",
                                                                             "jacobian": "truncated"}, 0.1),
+    "dekf lstm-2 peephole shortcut neuron u0.1 truncated": ("dekf", SHORT2, {"decoupling": "neuron",
+                                                                            "jacobian": "truncated"}, 0.1),
     "dekf lstm-2 shortcut global u0.1": ("dekf", {"arch": "lstm", "n_hidden": 2, "readout_inputs": True},
                                          {"decoupling": "global"}, 0.1),
     "bptt lstm-2 peephole shortcut u0.1": ("bptt", SHORT2, {}, 0.1),
