@@ -203,3 +203,16 @@ def test_dekf_refuses_unsupported_networks_and_bad_settings():
         evornn.optimise("dekf", "adding", "elman", settings={"schedule": "step"}, stop={"max_generations": 1})
     with pytest.raises(ValueError, match="decoupling must be one of neuron, block, global"):
         evornn.optimise("dekf", "adding", "elman", settings={"decoupling": "layer"}, stop={"max_generations": 1})
+
+
+
+def test_dekf_strategy_trains_lstm_with_readout_inputs():
+    """The strategy accepts lstm's readout_inputs (the papers' input-to-output shortcuts: a readout
+    of [h; x]) and reduces the error on the shortest a^n b^n c^n strings."""
+    from evornn.problems.registry import make_problem
+    prob = make_problem("anbncn", train_max_n=3, test_max_n=4, target_n=4, coding="compact")
+    res = evornn.optimise("dekf", prob, "lstm", net={"n_hidden": 2, "peephole": True, "readout_inputs": True},
+                          settings={"decoupling": "global"}, stop={"max_generations": 6}, seed=1)
+    assert res.best_chromosome.size == evornn.build("lstm", 4, 4, n_hidden=2, peephole=True, readout_inputs=True).n_params
+    mses = [row["best_mse"] for row in res.history]
+    assert mses[-1] < 0.5 * mses[0]
