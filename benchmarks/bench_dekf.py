@@ -29,6 +29,11 @@ a b c T; the default "full" codes all five symbols on both sides, two units neve
 learning when a run goes on past the training strings, ``--target-n`` above 10); "forget5" and
 "forget10" start the forget gates' biases at 5 and 10 (f = 0.993 and 0.99995).
 
+"shortcut" gives the readout the inputs too ([h; x]: lstm's ``readout_inputs``), the papers'
+shortcut connections from the input units to the output units; "stagger" starts the gate biases
+per memory block, input -1, -2, forget +1, +2, output -1, -2 (our reading of the papers' staggered
+initialisation: the values are not checked against their text).
+
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
 ``--budget`` for a quick one; ``--first-seed`` splits the seeds over processes (each run's figures
 go to stderr). CMA-ES on a busy machine: ``OPENBLAS_NUM_THREADS=1`` (BLAS threads fight Numba's).
@@ -53,6 +58,8 @@ DEKF_EXTRA: dict = {}          # settings merged into every DEKF method's (--dek
 CODING = {"coding": "full"}     # the problem's coding (--coding): "full" (S a b c T) or "compact" (4 in, 4 out)
 
 PEEP2 = {"arch": "lstm", "n_hidden": 2, "peephole": True}
+SHORT2 = {**PEEP2, "readout_inputs": True}      # + the papers' shortcuts: the readout reads [h; x]
+STAGGER = {"input": (-1.0, -2.0), "forget": (1.0, 2.0), "output": (-1.0, -2.0)}   # gate biases of blocks 1, 2
 METHODS = {       # name -> (optimiser, architecture options, settings, initial weight range (0: evornn's))
     "dekf lstm-2 global": ("dekf", {"arch": "lstm", "n_hidden": 2}, {"decoupling": "global"}, 0.0),
     "dekf lstm-2 neuron": ("dekf", {"arch": "lstm", "n_hidden": 2}, {"decoupling": "neuron"}, 0.0),
@@ -68,6 +75,24 @@ METHODS = {       # name -> (optimiser, architecture options, settings, initial 
                                                                   "process_noise_end": 1e-2}, 0.1),
     "dekf lstm-2 peephole global u0.1 forget5": ("dekf", {**PEEP2, "forget_bias": 5.0}, {"decoupling": "global"}, 0.1),
     "dekf lstm-2 peephole global u0.1 forget10": ("dekf", {**PEEP2, "forget_bias": 10.0}, {"decoupling": "global"}, 0.1),
+    "dekf lstm-2 peephole shortcut global u0.1": ("dekf", SHORT2, {"decoupling": "global"}, 0.1),
+    "dekf lstm-2 peephole shortcut global u0.1 stagger": ("dekf", SHORT2, {"decoupling": "global"}, 0.1),
+    "dekf lstm-2 peephole shortcut global u0.1 q0.1": ("dekf", SHORT2, {"decoupling": "global", "process_noise": 0.1,
+                                                                       "anneal": 5000.0}, 0.1),
+    "dekf lstm-2 peephole shortcut global u0.1 stagger q0.1": ("dekf", SHORT2, {"decoupling": "global",
+                                                                               "process_noise": 0.1, "anneal": 5000.0}, 0.1),
+    "dekf lstm-2 peephole shortcut neuron u0.1 stagger": ("dekf", SHORT2, {"decoupling": "neuron"}, 0.1),
+    "dekf lstm-2 peephole shortcut global u0.1 stagger truncated": ("dekf", SHORT2, {"decoupling": "global",
+                                                                                    "jacobian": "truncated"}, 0.1),
+    "dekf lstm-2 peephole shortcut neuron u0.1": ("dekf", SHORT2, {"decoupling": "neuron"}, 0.1),
+    "dekf lstm-2 peephole shortcut global u0.1 truncated": ("dekf", SHORT2, {"decoupling": "global",
+                                                                            "jacobian": "truncated"}, 0.1),
+    "dekf lstm-2 peephole shortcut neuron u0.1 truncated": ("dekf", SHORT2, {"decoupling": "neuron",
+                                                                            "jacobian": "truncated"}, 0.1),
+    "dekf lstm-2 shortcut global u0.1": ("dekf", {"arch": "lstm", "n_hidden": 2, "readout_inputs": True},
+                                         {"decoupling": "global"}, 0.1),
+    "bptt lstm-2 peephole shortcut u0.1": ("bptt", SHORT2, {}, 0.1),
+    "bptt lstm-2 peephole shortcut u0.1 stagger": ("bptt", SHORT2, {}, 0.1),
     "bptt lstm-2": ("bptt", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
     "bptt lstm-2 peephole": ("bptt", PEEP2, {}, 0.0),
     "bptt lstm-2 peephole u0.1": ("bptt", PEEP2, {}, 0.1),
@@ -82,12 +107,18 @@ DEFAULT = ("dekf lstm-2 peephole global,dekf lstm-2 peephole global u0.1,dekf ls
            "cosyne lstm-2 peephole,cmaes lstm-2 peephole")
 
 
-def small_init(problem, r: float):
-    """``problem`` starting every weight but the gate biases (block ``b``) uniform in [-r, r]."""
+def small_init(problem, r: float, stagger: bool = False):
+    """``problem`` starting every weight but the gate biases (block ``b``) uniform in [-r, r]; with
+    ``stagger`` the input, forget and output gate biases of memory block k at STAGGER's k-th values
+    (the cell-input bias at 0) instead of the network's options."""
     def initial(net, rng, n=None):
         W = np.atleast_2d(net.init(rng, n if n is not None else 1)).copy()
         off, shape = net.layout["b"]
         keep = W[:, off:off + int(np.prod(shape))].copy()
+        if stagger:                       # b is (4, H), gate order i, f, g, o
+            H = shape[1]
+            for q, gate in ((0, "input"), (1, "forget"), (3, "output")):
+                keep[:, q * H:(q + 1) * H] = STAGGER[gate][:H]
         W[:] = rng.uniform(-r, r, W.shape)
         W[:, off:off + keep.shape[1]] = keep
         return W if n is not None else W[0]
@@ -111,7 +142,7 @@ def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tupl
     t = time.time()
     problem = make_problem("anbncn", target_n=target_n, test_max_n=max(100, target_n), **CODING)
     if r:
-        problem = small_init(problem, r)
+        problem = small_init(problem, r, stagger="stagger" in method)
     res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
                           stop={"max_evaluations": budget // per_eval, "solved": True}, seed=seed)
     p = test_problem(test_n)

@@ -66,6 +66,9 @@ def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, p
     ("frnn", dict(n_hidden=3, activation="tanh"), "block"),
     ("lstm", dict(n_hidden=2, output_activation="sigmoid"), "neuron"),
     ("lstm", dict(n_hidden=2, peephole=True), "global"),
+    # readout_inputs: the readout reads [h; x] (the papers' input-to-output shortcuts)
+    ("lstm", dict(n_hidden=2, peephole=True, readout_inputs=True, output_activation="sigmoid"), "global"),
+    ("lstm", dict(n_hidden=2, readout_inputs=True), "neuron"),
 ])
 def test_dekf_update_equals_a_dense_ekf(arch, opts, decoupling):
     rng = np.random.default_rng(1)
@@ -119,16 +122,17 @@ def lstm_stopgrad_run(net, w, X, rec):
         o = sig(a[3] + pe[2] * (c_new if rec is None else cn))
         out.append((h, c, c_new))
         h, c = o * np.tanh(c_new), c_new
-        ys.append(Wo @ h + bo)
+        ys.append(Wo @ (np.concatenate([h, x]) if net.layers[0].options["readout_inputs"] else h) + bo)
     return np.array(ys), out
 
 
-def test_truncated_lstm_jacobian_equals_the_derivative_of_the_stop_gradient_network():
+@pytest.mark.parametrize("readout_inputs", [False, True])
+def test_truncated_lstm_jacobian_equals_the_derivative_of_the_stop_gradient_network(readout_inputs):
     """jacobian = "truncated": the DEKF update equals the dense EKF on the truncated LSTM gradient,
     the derivative (central differences) of the network whose gates read their recurrent inputs as
-    constants; and it differs from the full Jacobian's update."""
+    constants; and it differs from the full Jacobian's update. With readout_inputs too."""
     rng = np.random.default_rng(4)
-    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True)
+    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True, readout_inputs=readout_inputs)
     w = net.init(rng) + rng.normal(0, 0.5, net.n_params)
     data = last_step_data(rng, 6, 2, 2)
     gs = dekf.groups(net, "global")
@@ -199,3 +203,16 @@ def test_dekf_refuses_unsupported_networks_and_bad_settings():
         evornn.optimise("dekf", "adding", "elman", settings={"schedule": "step"}, stop={"max_generations": 1})
     with pytest.raises(ValueError, match="decoupling must be one of neuron, block, global"):
         evornn.optimise("dekf", "adding", "elman", settings={"decoupling": "layer"}, stop={"max_generations": 1})
+
+
+
+def test_dekf_strategy_trains_lstm_with_readout_inputs():
+    """The strategy accepts lstm's readout_inputs (the papers' input-to-output shortcuts: a readout
+    of [h; x]) and reduces the error on the shortest a^n b^n c^n strings."""
+    from evornn.problems.registry import make_problem
+    prob = make_problem("anbncn", train_max_n=3, test_max_n=4, target_n=4, coding="compact")
+    res = evornn.optimise("dekf", prob, "lstm", net={"n_hidden": 2, "peephole": True, "readout_inputs": True},
+                          settings={"decoupling": "global"}, stop={"max_generations": 6}, seed=1)
+    assert res.best_chromosome.size == evornn.build("lstm", 4, 4, n_hidden=2, peephole=True, readout_inputs=True).n_params
+    mses = [row["best_mse"] for row in res.history]
+    assert mses[-1] < 0.5 * mses[0]

@@ -118,14 +118,15 @@ def test_unsupported_architectures_are_refused():
         rtrl.gradient(lstm, np.zeros(lstm.n_params), random_data(np.random.default_rng(0), 2, 1))
 
 
-def test_lstm_readout_inputs_bptt_only():
-    """The lstm option readout_inputs: bptt trains it (finite differences above); DEKF and export
-    refuse it in one line."""
+def test_lstm_readout_inputs_bptt_and_dekf_only():
+    """The lstm option readout_inputs: bptt trains it (finite differences above), DEKF too
+    (tests/test_dekf.py); another method and export refuse it in one line."""
     from evornn.export import json_format
     from evornn.grad import dekf
     net, w, d = setup("lstm", {"n_hidden": 2, "readout_inputs": True})
-    with pytest.raises(ValueError, match="dekf does not support the lstm option readout_inputs"):
-        bptt.check_supported(net, "dekf", dekf.SUPPORTED)
+    bptt.check_supported(net, "dekf", dekf.SUPPORTED)
+    with pytest.raises(ValueError, match="other does not support the lstm option readout_inputs"):
+        bptt.check_supported(net, "other", dekf.SUPPORTED)
     with pytest.raises(ValueError, match="export: lstm networks with readout_inputs cannot be exported"):
         json_format.to_dict(net, w)
 

@@ -39,6 +39,9 @@ N_CHUNKS = 16      # fixed, not the thread count: the reduction order never chan
 KERNEL_ROLES.update(chunk_grads="BPTT gradient", stream_grads="CTC gradient", string_grads="seq2seq gradient")
 
 
+READOUT_INPUTS = ("bptt", "dekf")     # the methods that support lstm's readout_inputs
+
+
 def check_supported(net, method: str = "bptt", supported: tuple[str, ...] = SUPPORTED) -> None:
     """Raise a one-line ValueError unless ``net`` is an architecture ``method`` supports."""
     ok = net.name in supported and net.kind == SEQUENTIAL
@@ -48,8 +51,8 @@ def check_supported(net, method: str = "bptt", supported: tuple[str, ...] = SUPP
         ok = all(c == dense_cell.CODE for c in codes[first:]) and (codes[0] != jordan.CODE or len(codes) == 1)
     if not ok:
         raise ValueError(f"{method} does not support architecture {net.name!r}; supported: {', '.join(supported)}")
-    if method != "bptt" and int(net.L[0, CODE]) == lstm.CODE and net.L[0, OPT2]:
-        raise ValueError(f"{method} does not support the lstm option readout_inputs (bptt does)")
+    if method not in READOUT_INPUTS and int(net.L[0, CODE]) == lstm.CODE and net.L[0, OPT2]:
+        raise ValueError(f"{method} does not support the lstm option readout_inputs ({' and '.join(READOUT_INPUTS)} do)")
 
 
 def chunks_alive(n_sequences: int) -> int:

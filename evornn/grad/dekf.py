@@ -27,7 +27,9 @@ the end values reached after ``anneal`` updates) (Perez-Ortiz et al.: R from 100
 to 1e-6; their horizon and the shape of the schedule are not checked here).
 Supports the architectures RTRL supports (frnn, elman) and LSTM (the case of Perez-Ortiz et al.),
 whose sensitivities :func:`lstm_sensitivities` carries forward here (forward-mode derivatives of
-the equations of :mod:`evornn.nets.cells.lstm`, peepholes included): the full derivatives, or
+the equations of :mod:`evornn.nets.cells.lstm`, peepholes included; with the option
+``readout_inputs`` the readout reads [h; x], the papers' shortcut connections from the input units
+to the output units, whose weights' derivatives the readout's backward step gives): the full derivatives, or
 (``jacobian = "truncated"``) the truncated LSTM gradient that LSTM was trained with in the papers
 (derivatives carried only along the cell states), as Perez-Ortiz et al. computed their Jacobians.
 """
@@ -91,20 +93,22 @@ def initial_covariance(gs: list[np.ndarray], p0: float) -> np.ndarray:
 def lstm_sensitivities(L, w, x, A, P, Pn, truncated=False):
     """Pn = (dh_t/dw; dc_t/dw) (2H, nc) of the lstm core (layer 0) after the step from A[0] (h, c)
     to A[1] (h, c, i, f, g, o; lstm_forward done) with input x, from P = (dh_{t-1}/dw; dc_{t-1}/dw).
+    With readout_inputs the rows are h, x, c, i, f, g, o (:func:`evornn.grad.gated.lstm_layout`);
+    x does not depend on w, so P and Pn keep h and c only.
 
     ``truncated``: the truncated LSTM gradient (Hochreiter & Schmidhuber 1997; Gers et al. 2000,
     2002): the gates and the cell input take their inputs h_{t-1} and peephole c as constants, so
     derivatives are carried only along the cell state (dc_t/dw = f dc_{t-1}/dw + the step's own
     partials); h's rows then serve the output's Jacobian only."""
-    n_in, H, peep = L[0, NIN], L[0, NUNITS], L[0, OPT1]
+    n_in, H, peep, _p, z = gated.lstm_layout(L)      # z: the column of c in a row of A
     nc = P.shape[1]
     p_rec = 4 * H * n_in
     p_b = p_rec + 4 * H * H
     p_pe = p_b + 4 * H
     da = np.empty((4, nc))
     for i in range(H):
-        c_prev, c = A[0, H + i], A[1, H + i]
-        ig, f, g, o = A[1, 2 * H + i], A[1, 3 * H + i], A[1, 4 * H + i], A[1, 5 * H + i]
+        c_prev, c = A[0, z + i], A[1, z + i]
+        ig, f, g, o = A[1, z + H + i], A[1, z + 2 * H + i], A[1, z + 3 * H + i], A[1, z + 4 * H + i]
         for q in range(4):                   # d(pre-activation of gate q, unit i)/dw through h_{t-1}
             row = q * H + i
             for cc in range(nc):
@@ -147,6 +151,8 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
     H = L[0, NUNITS]
     is_lstm = L[0, CODE] == LSTM
     ns = 2 * H if is_lstm else H          # the core's carried state: h (and c)
+    z = gated.lstm_layout(L)[4] if is_lstm else H   # the column of c (after h, or h and x: readout_inputs)
+    n_core = min(L[0, NOUT], H)           # the core's outputs that depend on w: h (not readout_inputs' x)
     n_dense = L.shape[0] - 1
     nc = L[1, POFF] if n_dense else w.shape[0]
     n_out = Y.shape[1]
@@ -185,7 +191,7 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
                     delta[j] = 1.0
                     if n_dense:
                         cells.dense_backward(L, 1, w, A[1], 0, A[1], sw, delta, tmp, J[j])
-                    for i in range(L[0, NOUT]):
+                    for i in range(n_core):
                         for c in range(nc):
                             J[j, c] += delta[i] * Pn[i, c]
                 decay = max(0.0, 1.0 - k / anneal) if linear else math.exp(-k / anneal)
@@ -218,8 +224,10 @@ def dekf_sequences(L, fx, w, X, Y, mask, starts, seqs, gidx, goff, Pc, coff, k0,
                         Pg[a, a] += qn
                 k += 1
             P, Pn = Pn, P
-            for j in range(ns):
+            for j in range(H):
                 A[0, j] = A[1, j]
+                if is_lstm:
+                    A[0, z + j] = A[1, z + j]
     return loss, k
 
 
