@@ -139,3 +139,21 @@ def test_two_sequence_lag_sequences_by_hand():
     assert np.all(xb[:, 0] == yb) and np.all(xb[:, 1:] < 4) and len({tuple(r) for r in xb[:, 1:]}) > 1
     with pytest.raises(ValueError, match="variant"):
         make_problem("two-sequence-lag", variant="c")
+
+
+def test_two_sequence_lag_2b_trained_on_every_next_symbol_as_hs():
+    """train_targets="all": the training split scores every next symbol (H&S 1997's 2b training),
+    the test split still only the last; the same sequences as with "last"."""
+    b = make_problem("two-sequence-lag", p=5, variant="b", n_train=12, n_test=6, train_targets="all")
+    last = make_problem("two-sequence-lag", p=5, variant="b", n_train=12, n_test=6)
+    assert b.train.mask.all() and np.array_equal(b.train.X, last.train.X)
+    xs, ys = b.train.X.reshape(12, 5, 6).argmax(axis=2), b.train.Y.reshape(12, 5, 6).argmax(axis=2)
+    assert np.all(ys[:, :-1] == xs[:, 1:]) and np.all(ys[:, -1] == xs[:, 0])    # the next symbol; last = first
+    assert np.array_equal(b.train.Y.reshape(12, 5, 6)[:, -1], last.train.Y.reshape(12, 5, 6)[:, -1])
+    mt = b.test.mask.reshape(6, 5)
+    assert mt[:, -1].all() and not mt[:, :-1].any()
+    a = make_problem("two-sequence-lag", p=5, variant="a", train_targets="last")
+    assert a.train.mask.reshape(2, 5)[:, -1].all() and not a.train.mask.reshape(2, 5)[:, :-1].any()
+    assert a.test.mask.all()
+    with pytest.raises(ValueError, match="train_targets"):
+        make_problem("two-sequence-lag", variant="b", train_targets="middle")
