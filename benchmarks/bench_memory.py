@@ -83,6 +83,8 @@ def run(arch, net, prob, optimiser, seed, args) -> dict:
     res = evornn.optimise(optimiser, prob, arch=net, settings=settings, stop=stop, seed=seed)
     wall = time.perf_counter() - t0
     out = prob.lengths(net, res.best_chromosome)
+    if args.save:
+        np.save(f"{args.save}/{arch}-{optimiser}-seed{seed}.npy", res.best_chromosome)
     out.update(evaluations=res.progress.evaluations, wall=wall, train=res.best_metrics.get("bit_accuracy", np.nan))
     if args.verbose:
         print(f"  {arch} {optimiser} seed {seed}: train bits {out['train']:.3f}, test all-right 1x/2x/5x "
@@ -116,6 +118,7 @@ def main() -> None:
     ap.add_argument("--update", default="sync", choices=("sync", "ordered"), help="neat-entm: the phenotype's update")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="NEAT settings (neat-entm)")
     ap.add_argument("--verbose", action="store_true", help="a line per run")
+    ap.add_argument("--save", default="", help="a folder for each run's best chromosome (.npy)")
     ap.add_argument("--direct", action="store_true",
                     help="ntm/entm: the heads also read the controller's input [x, r] (as Greve et al.'s ENTM)")
     ap.add_argument("--cosyne-restarts", action="store_true",
