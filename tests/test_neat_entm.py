@@ -1,7 +1,7 @@
 """The evolvable NTM of Greve, Jacobsen & Risi (2016): a NEAT phenotype driving the ENTM tape
 (architecture neat-entm, cell entm_tape). Random genomes against a NumPy composition of the
 genome's graph (tests/test_neat.py) and the tape as the ENTM code keeps it (tests/reference_memory.py);
-a hand-built genome of direct connections that copies at every length; NEAT evolves it."""
+a hand-built genome of direct connections that copies at every length; NEAT runs on it."""
 import numpy as np
 import pytest
 
