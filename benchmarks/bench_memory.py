@@ -16,10 +16,18 @@ length 80 (Graves et al. 2014 report the same for their NTM).
 
     python benchmarks/bench_memory.py --task copy --max-length 4 --seeds 10 --evaluations 200000
     python benchmarks/bench_memory.py --task copy --archs entm elman --optimisers cmaes --seeds 3 --wall-clock 300
+
+``neat-entm`` (Greve et al.'s ENTM: a NEAT phenotype whose outputs drive one read/write head on a
+growing tape, memory width bits + 1 as in their code) runs with the ``neat`` optimiser only (the other
+architectures with the others); ``--start`` gives the copy task their start step, ``--fitness strict``
+their score, ``--set key=value`` any NEAT setting:
+
+    python benchmarks/bench_memory.py --task copy --bits 1 --max-length 5 --start --fitness strict --archs neat-entm --seeds 3 --evaluations 30000
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import time
 
 import numpy as np
@@ -27,11 +35,16 @@ import numpy as np
 import evornn
 from evornn.problems.registry import make_problem
 
-ARCHS = ("ntm", "entm", "dnc", "elman", "lstm")
+ARCHS = ("ntm", "entm", "dnc", "elman", "lstm", "neat-entm")
 
 
 def memory_net(arch: str, prob, args) -> evornn.Network:
     width = prob.default_net["memory_width"]
+    if arch == "neat-entm":                  # Greve et al.'s code: memory width = bits + 1
+        M = width + 1
+        return evornn.build("neat-entm", prob.n_inputs, prob.n_outputs, memory_size=prob.default_net["memory_size"],
+                            memory_width=M, update=args.update,
+                            max_nodes=args.max_nodes or prob.n_outputs + M + 5 + 10)
     common = dict(n_hidden=args.n_hidden, memory_width=width, output_activation="sigmoid")
     if arch == "dnc":
         return evornn.build("dnc", prob.n_inputs, prob.n_outputs, memory_size=min(32, prob.default_net["memory_size"]),
@@ -54,6 +67,8 @@ def matched(cell: str, prob, n_params: int) -> evornn.Network:
 
 def run(arch, net, prob, optimiser, seed, args) -> dict:
     settings = {"population": args.population} if args.population else {}
+    if optimiser == "neat":
+        settings.update(args.neat_settings)
     if optimiser == "cosyne" and args.cosyne_restarts:
         # the stack RNN's CoSyNE (benchmarks/bench_memory_tasks.py): +-3, Cauchy steps of 1, restarts
         settings.update(init="uniform", init_range=3.0, mutation_scale=1.0, restart_after=100)
@@ -68,7 +83,13 @@ def run(arch, net, prob, optimiser, seed, args) -> dict:
     res = evornn.optimise(optimiser, prob, arch=net, settings=settings, stop=stop, seed=seed)
     wall = time.perf_counter() - t0
     out = prob.lengths(net, res.best_chromosome)
+    if args.save:
+        np.save(f"{args.save}/{arch}-{optimiser}-seed{seed}.npy", res.best_chromosome)
     out.update(evaluations=res.progress.evaluations, wall=wall, train=res.best_metrics.get("bit_accuracy", np.nan))
+    if args.verbose:
+        print(f"  {arch} {optimiser} seed {seed}: train bits {out['train']:.3f}, test all-right 1x/2x/5x "
+              f"{out['accuracy_1x']:.2f}/{out['accuracy_2x']:.2f}/{out['accuracy_5x']:.2f}, "
+              f"{out['evaluations']} evaluations, {wall:.1f} s", flush=True)
     return out
 
 
@@ -88,8 +109,16 @@ def main() -> None:
     ap.add_argument("--match-params", type=int, default=0, help="parameter count the Elman/LSTM networks match "
                     "(0: the ENTM's)")
     ap.add_argument("--bits", type=int, default=0, help="bits per vector (0: the task's, 8 or 6)")
-    ap.add_argument("--fitness", default="bits", choices=("bits", "closeness"),
-                    help="the task's fitness: bits right, or closeness (mean 1 - |y - target|)")
+    ap.add_argument("--fitness", default="bits", choices=("bits", "closeness", "strict"),
+                    help="the task's fitness: bits right, closeness (mean 1 - |y - target|) or strict "
+                    "(Greve et al.'s: mean 1 - min(0.25, |y - target|) / 0.25)")
+    ap.add_argument("--start", action="store_true", help="copy: a first step on a start channel (Greve et al.'s copy)")
+    ap.add_argument("--max-nodes", type=int, default=0, help="neat-entm: units of the NEAT phenotype "
+                    "(0: its outputs + 10 hidden)")
+    ap.add_argument("--update", default="sync", choices=("sync", "ordered"), help="neat-entm: the phenotype's update")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="NEAT settings (neat-entm)")
+    ap.add_argument("--verbose", action="store_true", help="a line per run")
+    ap.add_argument("--save", default="", help="a folder for each run's best chromosome (.npy)")
     ap.add_argument("--direct", action="store_true",
                     help="ntm/entm: the heads also read the controller's input [x, r] (as Greve et al.'s ENTM)")
     ap.add_argument("--cosyne-restarts", action="store_true",
@@ -97,12 +126,20 @@ def main() -> None:
     ap.add_argument("--n-hidden", type=int, default=0, help="controller units of the memory networks (0: bits + 2, "
                     "what a hand-built copier needs)")
     args = ap.parse_args()
+    args.neat_settings = {}
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        try:
+            args.neat_settings[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            args.neat_settings[k] = v
     lo = max(args.min_length, 2) if args.task == "assoc-recall" else args.min_length
     prob = make_problem(args.task, min_length=lo, max_length=args.max_length, n_train=args.n_train,
-                        n_test=args.n_test, bits=args.bits or None, fitness=args.fitness)
+                        n_test=args.n_test, bits=args.bits or None, fitness=args.fitness,
+                        **({"start": True} if args.start else {}))
     args.n_hidden = args.n_hidden or prob.default_net["memory_width"] + 2
     hi = args.max_length
-    nets = {a: memory_net(a, prob, args) for a in args.archs if a in ("ntm", "entm", "dnc")}
+    nets = {a: memory_net(a, prob, args) for a in args.archs if a in ("ntm", "entm", "dnc", "neat-entm")}
     size = args.match_params or memory_net("entm", prob, args).n_params
     for a in args.archs:
         if a in ("elman", "lstm"):
@@ -110,16 +147,18 @@ def main() -> None:
     print(f"{args.task}, {prob.params()['bits']}-bit vectors: train lengths {lo}..{hi}, test {lo}..{hi} / {2 * hi} / {5 * hi}, "
           f"{args.n_train} training and {args.n_test} test sequences per length group; budget "
           f"{args.evaluations or '-'} evaluations, {args.wall_clock or '-'} s per run; seeds 0..{args.seeds - 1}; "
-          f"fitness {args.fitness}")
-    head = (f"{'arch':6} {'params':>6} {'optimiser':9} {'seeds':>5} {'train bits':>10} {'bits 1x':>8} {'bits 2x':>8} "
+          f"fitness {args.fitness}{', start step' if args.start else ''}"
+          + (f"; NEAT settings {args.neat_settings}" if args.neat_settings else ""))
+    head = (f"{'arch':9} {'params':>6} {'optimiser':9} {'seeds':>5} {'train ok':>8} {'train bits':>10} {'bits 1x':>8} {'bits 2x':>8} "
             f"{'bits 5x':>8} {'all 1x':>6} {'all 2x':>6} {'all 5x':>6} {'evals':>8} {'wall s':>7}")
     print(head)
     for a, net in nets.items():
-        for opt in args.optimisers:
+        for opt in (["neat"] if a == "neat-entm" else [o for o in args.optimisers if o != "neat"]):
             rows = [run(a, net, prob, opt, s, args) for s in range(args.seeds)]
             m = {k: np.mean([r[k] for r in rows]) for k in rows[0]}
             solved = {x: sum(r[f"accuracy_{x}"] >= 1.0 for r in rows) for x in ("1x", "2x", "5x")}
-            print(f"{a:6} {net.n_params:6d} {opt:9} {len(rows):5d} {m['train']:10.3f} {m['bit_accuracy_1x']:8.3f} "
+            fit = sum(r["train"] >= 1.0 for r in rows)
+            print(f"{a:9} {net.n_params:6d} {opt:9} {len(rows):5d} {fit:8d} {m['train']:10.3f} {m['bit_accuracy_1x']:8.3f} "
                   f"{m['bit_accuracy_2x']:8.3f} {m['bit_accuracy_5x']:8.3f} {solved['1x']:6d} {solved['2x']:6d} "
                   f"{solved['5x']:6d} {m['evaluations']:8.0f} {m['wall']:7.1f}", flush=True)
     print("published: ENTM (Greve et al. 2016, NEAT) solves copy; pytorch-ntm gradient NTM 128x20 + LSTM 100: copy "

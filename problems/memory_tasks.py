@@ -5,7 +5,10 @@ Vectors have ``bits`` bits (8, 6 for assoc-recall, as Graves et al.; fewer make 
 
 * ``copy`` (4.1): ``length`` random 8-bit vectors (each bit 0 or 1 with probability 1/2), then a
   step on the delimiter channel, then ``length`` blank steps in which the network must output the
-  vectors in order. Inputs: 8 bits + delimiter; outputs: 8 bits.
+  vectors in order. Inputs: 8 bits + delimiter; outputs: 8 bits. ``start = true``: first a step on
+  a start channel (a third input after the delimiter), as in the copy task of Greve, Jacobsen & Risi's
+  ENTM code (observations: the vector, START, DELIMITER), which gives a memory network a step on
+  which to mark where the sequence begins.
 * ``repeat-copy`` (4.2): the same sequence, then a delimiter step that also carries the number of
   repeats on its own channel (repeats / max_repeats); the network outputs the sequence that many
   times, then an end marker on its ninth output (bits 0). Inputs: 8 bits + delimiter + repeats;
@@ -18,7 +21,8 @@ Vectors have ``bits`` bits (8, 6 for assoc-recall, as Graves et al.; fewer make 
 Only the answer steps are scored. An output bit is right when it is on the same side of 0.5 as its
 target; the fitness is the fraction of scored bits right (0 for a chromosome or an output that is
 not finite; ``fitness = "closeness"``: the mean of 1 - |y - target| over the scored bits instead,
-partial credit for an output moving towards its target), ``accuracy`` the fraction of sequences with every bit right, ``mse`` the mean squared
+partial credit for an output moving towards its target; ``fitness = "strict"``: the ENTM code's
+"strict close to target", the mean of 1 - min(0.25, |y - target|) / 0.25), ``accuracy`` the fraction of sequences with every bit right, ``mse`` the mean squared
 error. The training set: ``n_train`` sequences with lengths uniform in [min_length, max_length]
 (``length`` is the number of vectors, or of items). The test set: ``n_test`` such sequences at the
 training lengths, ``n_test`` of length 2 x max_length and ``n_test`` of length 5 x max_length
@@ -45,13 +49,16 @@ MULTIPLIERS = (1, 2, 5)          # test lengths: the training range, 2x and 5x t
 LENGTHS = {"copy": (1, 10), "repeat-copy": (1, 5), "assoc-recall": (2, 6)}   # default min_length, max_length
 
 
-def copy_sequence(length: int, bits: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def copy_sequence(length: int, bits: int, rng: np.random.Generator, start: bool = False) -> tuple[np.ndarray, np.ndarray]:
     seq = rng.integers(0, 2, (length, bits)).astype(np.float64)
-    T = 2 * length + 1
-    x, y = np.zeros((T, bits + 1)), np.full((T, bits), np.nan)
-    x[:length, :bits] = seq
-    x[length, bits] = 1.0
-    y[length + 1:] = seq
+    s = int(start)                                  # a first step on the start channel (bits + 1)
+    T = 2 * length + 1 + s
+    x, y = np.zeros((T, bits + 1 + s)), np.full((T, bits), np.nan)
+    if s:
+        x[0, bits + 1] = 1.0
+    x[s:s + length, :bits] = seq
+    x[s + length, bits] = 1.0
+    y[s + length + 1:] = seq
     return x, y
 
 
@@ -137,11 +144,14 @@ class MemoryTask(Problem):
         bit_acc = np.where(finite, right.sum(axis=(1, 2)) / right[0].size, 0.0)
         if self.fitness == "closeness":
             close = np.array([1.0 - float(np.sum(np.abs(e.ravel()))) / e.size if f else 0.0 for e, f in zip(err, finite)])
+        elif self.fitness == "strict":
+            close = np.array([1.0 - float(np.sum(np.minimum(np.abs(e.ravel()), 0.25))) / (0.25 * e.size) if f else 0.0
+                              for e, f in zip(err, finite)])
         # row by row: a reduction over a 3-d array may sum in an order that depends on P
         mse = np.array([float(np.sum(e.ravel() ** 2)) / e.size if f else np.inf for e, f in zip(err, finite)])
         seq = self._sequence_right(right.all(axis=2), data)
         acc = np.where(finite, seq.mean(axis=1), 0.0)
-        fit = close if self.fitness == "closeness" else bit_acc
+        fit = bit_acc if self.fitness == "bits" else close
         return EvalResult(fit.astype(np.float64), np.stack([bit_acc, acc, mse], axis=1))
 
     @staticmethod
@@ -194,7 +204,7 @@ def _defaults(name: str, min_length, max_length, max_repeats, bits) -> tuple:
 
 
 def estimate_data_bytes(name: str, min_length: int | None, max_length: int | None, n_train: int, n_test: int,
-                        max_repeats: int | None, bits: int | None, **_) -> int:
+                        max_repeats: int | None, bits: int | None, start: bool = False, **_) -> int:
     """The memory guard's size of the data (:mod:`problems.registry`): the training sequences at the
     expected length and the test groups (training lengths, 2x and 5x the longest). A sequence of
     length L takes 2L + 1 steps (copy), L + 2 + repeats * L with E[repeats] = (max_repeats + 1) / 2
@@ -204,7 +214,7 @@ def estimate_data_bytes(name: str, min_length: int | None, max_length: int | Non
     # 4 x the steps of n sequences of length L (2L: twice the expected length of a uniform lo..hi)
     steps4 = {"copy": lambda n, L2: n * (4 * L2 + 4), "repeat-copy": lambda n, L2: n * (L2 * (R + 3) + 8),
               "assoc-recall": lambda n, L2: n * (8 * L2 + 32)}[name]
-    n_in, n_out = (b + 1, b) if name == "copy" else (b + 2, b + 1) if name == "repeat-copy" else (b + 2, b)
+    n_in, n_out = (b + 1 + bool(start), b) if name == "copy" else (b + 2, b + 1) if name == "repeat-copy" else (b + 2, b)
     test = steps4(n_test, lo + hi) + sum(steps4(n_test, 2 * m * hi) for m in MULTIPLIERS[1:])
     return (data_bytes(steps4(n_train, lo + hi) // 4, n_train, n_in, n_out)
             + data_bytes(test // 4, len(MULTIPLIERS) * n_test, n_in, n_out))
@@ -212,14 +222,18 @@ def estimate_data_bytes(name: str, min_length: int | None, max_length: int | Non
 
 def make(name: str = "copy", min_length: int | None = None, max_length: int | None = None,
          n_train: int = 32, n_test: int = 32, max_repeats: int | None = None, bits: int | None = None,
-         seed: int = 0, fitness: str = "bits") -> MemoryTask:
+         seed: int = 0, fitness: str = "bits", start: bool = False) -> MemoryTask:
     """``copy`` (lengths 1..10 by default), ``repeat-copy`` (1..5, repeats 1..``max_repeats``) or
     ``assoc-recall`` (2..6 items); ``bits`` per vector (8, or 6 for assoc-recall, as Graves et al.;
-    fewer make smaller networks)."""
+    fewer make smaller networks); ``start`` (copy): a first step on a start channel (Greve et al.'s copy)."""
     if name not in DESCRIPTIONS:
         raise ValueError(f"problem {name}: the memory tasks are {', '.join(DESCRIPTIONS)}")
-    if fitness not in ("bits", "closeness"):
-        raise ValueError(f"problem {name}: fitness must be 'bits' or 'closeness', got {fitness!r}")
+    if fitness not in ("bits", "closeness", "strict"):
+        raise ValueError(f"problem {name}: fitness must be 'bits', 'closeness' or 'strict', got {fitness!r}")
+    if not isinstance(start, (bool, np.bool_)):
+        raise ValueError(f"problem {name}: start must be true or false, got {start!r}")
+    if start and name != "copy":
+        raise ValueError(f"problem {name}: start is an option of copy only")
     if max_repeats is not None and name != "repeat-copy":
         raise ValueError(f"problem {name}: max_repeats is an option of repeat-copy only")
     lo_min = 2 if name == "assoc-recall" else 1
@@ -232,7 +246,7 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
 
     def draw(rng, length):
         if name == "copy":
-            return copy_sequence(length, v["bits"], rng)
+            return copy_sequence(length, v["bits"], rng, bool(start))
         if name == "repeat-copy":
             reps = int(rng.integers(1, v["max_repeats"] + 1))
             return repeat_copy_sequence(length, reps, v["max_repeats"], v["bits"], rng)
@@ -248,7 +262,7 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
     n = v["n_test"]
     test_lengths = np.concatenate([rng.integers(lo, hi + 1, n)] + [np.full(n, m * hi) for m in MULTIPLIERS[1:]])
     test = split(rng, test_lengths, np.repeat(MULTIPLIERS, n))
-    longest = MULTIPLIERS[-1] * hi * (4 if name == "assoc-recall" else 1) + 2
+    longest = MULTIPLIERS[-1] * hi * (4 if name == "assoc-recall" else 1) + 2 + bool(start)
     default_net = {"arch": "ntm", "addressing": "entm", "n_hidden": 8, "memory_size": longest,
                    "memory_width": v["bits"]}
     params = {"min_length": lo, "max_length": hi, "n_train": v["n_train"], "n_test": n, "bits": v["bits"],
@@ -256,4 +270,6 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
     if name == "repeat-copy":
         params["max_repeats"] = v["max_repeats"]
     params["fitness"] = fitness
+    if start:
+        params["start"] = True
     return MemoryTask(name, train, test, params, default_net, fitness)

@@ -157,3 +157,39 @@ def dnc_net(p, X, N, M, R):
         r = (wr @ Mem).ravel()
         out.append(p["out.W"] @ np.concatenate([h, r]) + p["out.b"])
     return np.array(out)
+
+
+# -- the ENTM's tape as Greve, Jacobsen & Risi's code keeps it (a list of locations) ------------------
+class ENTMTape:
+    """One combined read/write head on a list of locations that grows at either end (the code's
+    MinimalTuringMachine, bounded at N locations as its later port: past an end it wraps)."""
+
+    def __init__(self, N, M):
+        self.N, self.M, self.tape, self.p = N, M, [np.zeros(M)], 0
+
+    def step(self, c):
+        """c = [a (M), interpolation, jump, shift (3)]: write, jump, shift, read."""
+        M = self.M
+        a, i, j, s = c[:M], c[M], c[M + 1], c[M + 2:M + 5]
+        self.tape[self.p] = i * a + (1.0 - i) * self.tape[self.p]
+        if j >= 0.5:
+            sims = [1.0 - np.abs(a - v).sum() / M for v in self.tape]
+            self.p = int(np.argmax(sims))                       # the first largest
+        d = int(np.argmax(s)) - 1
+        full = len(self.tape) >= self.N
+        if d == 1:
+            if self.p < len(self.tape) - 1:
+                self.p += 1
+            elif full:
+                self.p = 0
+            else:
+                self.tape.append(np.zeros(M))
+                self.p += 1
+        elif d == -1:
+            if self.p > 0:
+                self.p -= 1
+            elif full:
+                self.p = len(self.tape) - 1
+            else:
+                self.tape.insert(0, np.zeros(M))
+        return self.tape[self.p].copy()

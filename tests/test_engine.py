@@ -14,6 +14,7 @@ import test_nets_oracle
 import test_lsm
 import test_stack_rnn
 import test_neat
+import test_neat_entm
 import test_seq2seq
 import test_memory_nets
 import test_modern_hopfield
@@ -62,6 +63,8 @@ def _oracle_networks():
     for kwargs, _ in test_stack_rnn.CASES.values():
         yield evornn.build("stack-rnn", test_stack_rnn.N_IN, test_stack_rnn.N_OUT, **kwargs)
     for arch, n_in, n_out, kwargs in test_neat.ORACLE_NETS.values():
+        yield evornn.build(arch, n_in, n_out, **kwargs)
+    for arch, n_in, n_out, kwargs in test_neat_entm.ORACLE_NETS.values():
         yield evornn.build(arch, n_in, n_out, **kwargs)
     yield from test_seq2seq.oracle_networks()
     for case, (opts, _) in test_memory_nets.NETS.items():

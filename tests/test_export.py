@@ -89,7 +89,8 @@ NOT_EXPORTED = {"stack-rnn": "no JSON description of cell 'stack' yet",
                 "dnc": "no JSON description of cell 'dnc' yet",
                 "history-compressor": "no JSON description of cell 'history_compressor' yet",
                 "lsm": "no JSON description of cell 'lsm' yet",
-                "modern-hopfield": "no JSON description of cell 'modern_hopfield' yet"}
+                "modern-hopfield": "no JSON description of cell 'modern_hopfield' yet",
+                "neat-entm": "no JSON description of cell 'entm_tape' yet"}
 
 
 def cases() -> list[tuple[str, dict]]:

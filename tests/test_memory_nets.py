@@ -295,7 +295,7 @@ def test_closeness_fitness_gives_partial_credit():
     m = close.train.mask == 1
     assert np.allclose(b.fitness[:2], 1 - np.abs(Y[:, m] - close.train.Y[m]).mean(axis=(1, 2)), rtol=1e-12)
     assert b.fitness[2] == 0.0 and close.params()["fitness"] == "closeness"
-    with pytest.raises(ValueError, match="fitness must be 'bits' or 'closeness'"):
+    with pytest.raises(ValueError, match="fitness must be 'bits', 'closeness' or 'strict'"):
         make_problem("copy", fitness="mse")
 
 

@@ -41,6 +41,8 @@ ARCH_CASES = {
     # stack (push, pop, no-op, one pushed value from h), an Elman controller reading [x, top], readout
     "stack-rnn": (dict(n_hidden=5, depth=4), lambda H=5: (3 + 1) * (H + 1) + H * (I + 1 + H + 1) + O * (H + 1)),
     "neat-net": (dict(max_nodes=5), lambda M=5: M * (I + 1 + M) + M),
+    # a neat-net phenotype on [x, r] (memory width W) with O + W + 5 outputs; the tape has no parameters
+    "neat-entm": (dict(max_nodes=12, memory_width=2), lambda M=12, W=2: M * (I + W + 1 + M) + M),
     "seq2seq": (dict(n_hidden=5), lambda H=5: 2 * 4 * H * (I + H + 1) + O * (H + 1)),   # lstm encoder and decoder
     # controller elman on [x, r] + head projections (read M + 6, write 3 M + 6; DNC (R + 3) M + 5 R + 3) + readout of [h, r]
     "ntm": (dict(n_hidden=5), lambda H=5, M=8: H * (I + M + H + 1) + (M + 6 + 3 * M + 6) * (H + 1) + O * (H + M + 1)),
@@ -92,7 +94,7 @@ INCOMING = {
     "stack": {"V": "row", "c": "row"},              # unit j: an action (push, pop, no-op) or a pushed value
     "neat-net": {"W": "row", "types": "row"},
     "encdec_switch": {},                            # seq2seq's switch: no parameters
-    "ntm-reads": {}, "dnc-reads": {},               # parameter-free: [x_t, r_{t-1}] for the controller
+    "ntm-reads": {}, "dnc-reads": {}, "entm-reads": {}, "entm-tape": {},               # parameter-free: [x_t, r_{t-1}] for the controller
     "ntm": {"W_heads": "row", "b_heads": "row"},    # one unit per head parameter
     "dnc": {"W_if": "row", "b_if": "row"},          # one unit per interface value
     "recursive": {"E": "row", "W": "row", "b": "row"},

@@ -21,6 +21,7 @@ from .cells import stack
 from .cells import neat_net
 from .cells import encdec_switch
 from .cells import dnc, ntm
+from .cells import entm_tape
 from .lanes import DTYPES
 from .specialise import BIDIRECTIONAL
 from .layer import XOFF as XOFF_COL, LayerSpec, activation_code
@@ -353,6 +354,24 @@ def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, ac
     return Network("neat-net", [neat_net.build(n_inputs, max_nodes, n_outputs, update=update, passes=passes,
                                                output_type=allowed[output_activation],
                                                hidden_type=allowed[activation])], [""])
+
+
+@register("neat-entm", "evolvable neural Turing machine (Greve, Jacobsen & Risi 2016): a NEAT phenotype reading [x_t, r_{t-1}] whose outputs are the task's and one read/write head's controls (write vector, interpolation, content jump, shift -1/0/+1) on a growing tape")
+def neat_entm(n_inputs, n_outputs, max_nodes=32, memory_size=32, memory_width=2, update="sync", passes=1,
+              activation="sigmoid", output_activation="sigmoid"):
+    """Layers: [x_t, r_{t-1}] (:func:`entm_tape.build_input`), a ``neat-net`` layer of ``max_nodes``
+    units with n_outputs + memory_width + 5 outputs (the task's outputs, then the head's controls),
+    and the tape (:mod:`evornn.nets.cells.entm_tape`), whose output is the task's outputs. The
+    chromosome is the neat-net layer's alone, so the ``neat`` optimiser evolves it."""
+    _positive("neat-entm", max_nodes=max_nodes)
+    tape = entm_tape.build(n_outputs, memory_size, memory_width)
+    M = tape.options["memory_width"]
+    need = n_outputs + entm_tape.n_controls(M)
+    if isinstance(max_nodes, (int, np.integer)) and max_nodes < need:
+        raise ValueError(f"neat-entm: max_nodes must be >= n_outputs + memory_width + 5 = {need}, got {max_nodes}")
+    core = neat_net_arch(n_inputs + M, n_outputs + entm_tape.n_controls(M), max_nodes=max_nodes, update=update,
+                         passes=passes, activation=activation, output_activation=output_activation).layers[0]
+    return Network("neat-entm", [entm_tape.build_input(n_inputs, M), core, tape], ["", "", ""])
 
 
 @register("seq2seq", "encoder-decoder (Sutskever et al. 2014): an encoder core reads the source, its final state starts a decoder core, dense readout; the last input is the phase flag")

@@ -9,7 +9,9 @@ The chromosomes ``ask`` returns are the genomes' padded phenotypes, chromosomes 
 are rows of one population and run in one parallel kernel call on any problem (local threads or
 Ray). NEAT needs that network: ``arch = "neat-net"`` (its ``max_nodes`` bounds the genomes;
 ``update`` says how a step activates the network, "sync" by default: one pass a step, as NEAT's
-pole-balancing code).
+pole-balancing code), or a network whose only parameters are one neat-net layer's: ``neat-entm``,
+the evolvable neural Turing machine of Greve, Jacobsen & Risi (2016), whose phenotype's outputs
+drive a memory tape.
 
 One generation (Section 3 of the paper; the defaults are its values, Section 4.1):
 
@@ -168,7 +170,7 @@ class NEATConfig:
 class NEAT(Strategy):
     name = "neat"
     description = ("NEAT (Stanley & Miikkulainen 2002): evolving topologies from a minimal start with "
-                   "innovation numbers, speciation and fitness sharing; needs arch neat-net")
+                   "innovation numbers, speciation and fitness sharing; needs arch neat-net (or neat-entm)")
     Config = NEATConfig
     default_net = {"arch": "neat-net"}
 

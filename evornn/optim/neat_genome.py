@@ -88,10 +88,14 @@ class Layout:
 
     @classmethod
     def of(cls, net) -> "Layout":
-        if getattr(net, "name", "") != "neat-net":
-            raise ValueError(f"neat evolves neat-net networks (their chromosomes are padded genomes); "
-                             f"got {getattr(net, 'name', net)!r}: use arch = \"neat-net\"")
-        spec = net.layers[0]
+        """The layout of a network whose chromosome is one ``neat-net`` layer's (``neat-net``, and
+        ``neat-entm``, whose other layers have no parameters)."""
+        layers = getattr(net, "layers", [])
+        owners = [s for s in layers if s.n_params]
+        if len(owners) != 1 or owners[0].kind != "neat-net" or owners[0].n_params != getattr(net, "n_params", -1):
+            raise ValueError(f"neat evolves neat-net networks (the chromosome: one neat-net layer's padded genome); "
+                             f"got {getattr(net, 'name', net)!r}: use arch = \"neat-net\" or \"neat-entm\"")
+        spec = owners[0]
         types = spec.blocks[1].init[1]
         return cls(spec.n_in, spec.n_out, spec.n_units, int(types[-1]), int(types[0]))
 

@@ -80,3 +80,6 @@ register(dnc)
 from . import recursive, history_compressor  # noqa: E402
 register(recursive)
 register(history_compressor)
+
+from . import entm_tape  # noqa: E402
+register(entm_tape)
