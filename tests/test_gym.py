@@ -218,7 +218,7 @@ def test_novel_mask_really_removes_the_velocities(novel):
     ({"env": "Blackjack-v1"}, "need a one-dimensional Box"),
     ({"env": "CartPoleNoVel-v1", "mask": [0]}, "masks [1, 3] already"),
     ({"env": "LunarLander-v3", "backend": "port"}, "no port of LunarLander-v3"),
-    ({"env": "Pendulum-v1", "common_seeds": 1}, "common_seeds must be true or false, got 1"),
+    ({"env": "Pendulum-v1", "common_seeds": 1}, "common_seeds must be bool, got 1"),
 ])
 def test_bad_parameters_are_one_line_errors(params, message):
     with pytest.raises(ValueError) as e:
