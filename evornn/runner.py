@@ -1,9 +1,9 @@
 """The one loop: ask, evaluate, tell, log, check the stopping criteria, checkpoint.
 
 Determinism: the fitness of individual i of generation g depends only on (root seed, g, i,
-chromosome), because its evaluation seed is ``eval_seeds(seed, g, P)[i]`` (``[0]`` for every i when the problem
-sets ``common_seeds``: :func:`evornn.seeding.generation_seeds`) and the optimiser draws
-from its own Generator; so the same seed gives a bit-identical run with any number of threads or
+chromosome), because its evaluation seed is ``eval_seeds(seed, g, P)[i]`` (``[0]`` for every i
+when the problem sets ``common_seeds``: :func:`evornn.seeding.generation_seeds`) and the optimiser
+draws from its own Generator; so the same seed gives a bit-identical run with any number of threads or
 workers, and a run restored from :meth:`Runner.get_state` continues bit for bit.
 """
 from __future__ import annotations

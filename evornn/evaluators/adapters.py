@@ -10,8 +10,9 @@
 
 Both take ``(problem, net, evaluator=None, seed=0)``. Evaluation seeds are deterministic: the
 c-th batch (counting from 0) evaluates its individual i with ``eval_seeds(seed, c, n)[i]``, as
-the runner does for generation c (``[0]`` for every i with a problem's ``common_seeds``), so a run of the other library that is itself seeded gives the
-same fitness values every time, with any number of threads. Non-finite fitness counts as -inf.
+the runner does for generation c (``[0]`` for every i with a problem's ``common_seeds``), so a
+run of the other library that is itself seeded gives the same fitness values every time, with any
+number of threads. Non-finite fitness counts as -inf.
 """
 from __future__ import annotations
 
