@@ -55,6 +55,7 @@ class Problem(ABC):
     output_activation: str = "linear"  # what a network's outputs should be squashed with by default
     needs_steps: bool = False          # True when the network must run step by step (closed loop)
     default_net: dict = {"arch": "elman", "n_hidden": 8}   # the network used when none is named
+    common_seeds: bool = False         # True: a generation's individuals share one evaluation seed (common random numbers)
     own_gradient: bool = False         # True: the bptt trainer uses the problem's gradient() (seq2seq, CTC)
 
     @abstractmethod

@@ -1,8 +1,9 @@
 """The one loop: ask, evaluate, tell, log, check the stopping criteria, checkpoint.
 
 Determinism: the fitness of individual i of generation g depends only on (root seed, g, i,
-chromosome), because its evaluation seed is ``eval_seeds(seed, g, P)[i]`` and the optimiser draws
-from its own Generator; so the same seed gives a bit-identical run with any number of threads or
+chromosome), because its evaluation seed is ``eval_seeds(seed, g, P)[i]`` (``[0]`` for every i
+when the problem sets ``common_seeds``: :func:`evornn.seeding.generation_seeds`) and the optimiser
+draws from its own Generator; so the same seed gives a bit-identical run with any number of threads or
 workers, and a run restored from :meth:`Runner.get_state` continues bit for bit.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from .evaluators import LocalEvaluator
 from .stopping import Progress, StopConfig, StopReason, check
 from .problem import Problem
-from .seeding import eval_seeds
+from .seeding import generation_seeds
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Runner:
         t0 = time.perf_counter()
         p, names = self.progress, self.problem.metric_names
         pop = self.strategy.ask()
-        seeds = eval_seeds(self.seed, p.generation, pop.shape[0])
+        seeds = generation_seeds(self.problem, self.seed, p.generation, pop.shape[0])
         res = self.evaluator(self.problem, self.net, pop, seeds)
         fit = np.where(np.isfinite(res.fitness), res.fitness, -np.inf)
         self.strategy.tell(pop, fit)

@@ -31,6 +31,16 @@ def eval_seeds(root: int, generation: int, n: int, first: int = 0) -> np.ndarray
         return _mix(z ^ (idx + _GOLDEN))
 
 
+def generation_seeds(problem, root: int, generation: int, n: int) -> np.ndarray:
+    """The evaluation seeds (n,) of a generation's n individuals: ``eval_seeds(root, generation, n)``,
+    or, for a problem with ``common_seeds`` set (common random numbers), that generation's first seed
+    for every individual, so all of them meet the same random conditions (e.g. the same episode starts)
+    and their ranking is not decided by luck."""
+    if getattr(problem, "common_seeds", False):
+        return np.repeat(eval_seeds(root, generation, 1), n)
+    return eval_seeds(root, generation, n)
+
+
 def generator(root: int, *stream: int) -> np.random.Generator:
     """The Generator of a named stream of a run (e.g. ``generator(seed)`` for the optimiser)."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(root), *map(int, stream)])))

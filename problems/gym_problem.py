@@ -21,6 +21,9 @@ with a Box observation space and a Discrete or Box action space:
   ``eval_seeds(s, 0, episodes)[e]`` (the
   runner's seeds depend only on the run's seed, the generation and the position in the
   population, so results are bit-identical with any number of threads or Ray actors).
+  ``common_seeds = true``: common random numbers, every chromosome of a generation gets the
+  generation's first seed, so all of them play the same episode starts and are ranked on the
+  same conditions (the starts still change every generation).
 - Solved: the environment's ``reward_threshold`` (or the option ``reward_threshold``, needed for
   Pendulum, which has none): a network whose evaluation reached the threshold runs
   ``test_episodes`` (100) episodes with fresh seeds (``eval_seeds(s, 1, 100)``), counted apart from
@@ -75,7 +78,7 @@ class GymProblem(Problem):
 
     def __init__(self, env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None,
                  normalise: bool = False, mask: list | None = None, backend: str = "auto",
-                 reward_threshold: float | None = None, test_episodes: int = 100):
+                 reward_threshold: float | None = None, test_episodes: int = 100, common_seeds: bool = False):
         import gymnasium as gym
         if not isinstance(env, str) or not env:
             raise ValueError(f"gym: env must be a Gymnasium environment id, got {env!r}")
@@ -93,6 +96,9 @@ class GymProblem(Problem):
         if not isinstance(normalise, (bool, np.bool_)):
             raise ValueError(f"gym: normalise must be true or false, got {normalise!r}")
         self.normalise = bool(normalise)
+        if not isinstance(common_seeds, (bool, np.bool_)):
+            raise ValueError(f"gym: common_seeds must be true or false, got {common_seeds!r}")
+        self.common_seeds = bool(common_seeds)
         if backend not in BACKENDS:
             raise ValueError(f"gym: backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.test_episodes = _integer("test_episodes", test_episodes, 1)
@@ -170,7 +176,8 @@ class GymProblem(Problem):
     def params(self) -> dict:
         return {"env": self.env_name, "episodes": self.episodes, "max_steps": self.max_steps,
                 "normalise": self.normalise, "mask": list(self.mask), "backend": self.backend,
-                "reward_threshold": self.reward_threshold, "test_episodes": self.test_episodes}
+                "reward_threshold": self.reward_threshold, "test_episodes": self.test_episodes,
+                "common_seeds": self.common_seeds}
 
     def evaluation_bytes(self, net, rows: int, threads: int) -> int:
         """The default, plus the returns and step counts of every (chromosome, episode) and, on the
@@ -308,9 +315,10 @@ def episode_seeds(seeds: np.ndarray, stream: int, n: int) -> np.ndarray:
 
 def make(env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None, normalise: bool = False,
          mask: list | None = None, backend: str = "auto", reward_threshold: float | None = None,
-         test_episodes: int = 100) -> GymProblem:
+         test_episodes: int = 100, common_seeds: bool = False) -> GymProblem:
     """The ``gym`` problem (see the module's docstring)."""
-    return GymProblem(env, episodes, max_steps, normalise, mask, backend, reward_threshold, test_episodes)
+    return GymProblem(env, episodes, max_steps, normalise, mask, backend, reward_threshold, test_episodes,
+                      common_seeds)
 
 
 def estimate_data_bytes(name: str, **params) -> int:

@@ -218,6 +218,7 @@ def test_novel_mask_really_removes_the_velocities(novel):
     ({"env": "Blackjack-v1"}, "need a one-dimensional Box"),
     ({"env": "CartPoleNoVel-v1", "mask": [0]}, "masks [1, 3] already"),
     ({"env": "LunarLander-v3", "backend": "port"}, "no port of LunarLander-v3"),
+    ({"env": "Pendulum-v1", "common_seeds": 1}, "common_seeds must be bool, got 1"),
 ])
 def test_bad_parameters_are_one_line_errors(params, message):
     with pytest.raises(ValueError) as e:
@@ -261,3 +262,28 @@ def test_a_missing_environment_dependency_is_one_line(monkeypatch):
         registry.make_problem("gym:LunarLander-v3")
     assert "LunarLander-v3 needs a package that is not installed: Box2D is not installed" in str(e.value)
     assert "\n" not in str(e.value)
+
+
+@needs_gym
+@pytest.mark.parametrize("common", [False, True])
+def test_common_seeds_give_a_generation_one_seed(common):
+    """common_seeds: every chromosome of a generation plays the same episode starts (the runner
+    passes the generation's first seed to all), so equal chromosomes score equally; the seeds still
+    change from one generation to the next."""
+    from evornn.evaluators import LocalEvaluator
+    seen = []
+
+    def evaluator(problem, net, W, seeds):
+        seen.append(np.array(seeds))
+        return LocalEvaluator(threads=1)(problem, net, W, seeds)
+    runner = evornn.make_runner("cmaes", "gym", "mlp", net={"hidden": [2]}, settings={"population": 6},
+                                problem_params={"env": "Pendulum-v1", "episodes": 2, "common_seeds": common},
+                                seed=4, stop={"max_evaluations": 12}, evaluator=evaluator)
+    runner.run()
+    assert [s.shape for s in seen] == [(6,), (6,)] and seen[0][0] != seen[1][0]
+    want = [np.repeat(eval_seeds(4, g, 1), 6) if common else eval_seeds(4, g, 6) for g in (0, 1)]
+    assert all(np.array_equal(s, w) for s, w in zip(seen, want))
+    prob, net = runner.problem, runner.net
+    W = np.repeat(net.init(np.random.default_rng(0), 1).reshape(1, -1), 6, axis=0)
+    fit = prob.evaluate(net, W, seen[0]).fitness
+    assert (np.unique(fit).size == 1) == common

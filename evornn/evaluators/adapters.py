@@ -10,8 +10,9 @@
 
 Both take ``(problem, net, evaluator=None, seed=0)``. Evaluation seeds are deterministic: the
 c-th batch (counting from 0) evaluates its individual i with ``eval_seeds(seed, c, n)[i]``, as
-the runner does for generation c, so a run of the other library that is itself seeded gives the
-same fitness values every time, with any number of threads. Non-finite fitness counts as -inf.
+the runner does for generation c (``[0]`` for every i with a problem's ``common_seeds``), so a
+run of the other library that is itself seeded gives the same fitness values every time, with any
+number of threads. Non-finite fitness counts as -inf.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from .local import LocalEvaluator
 from ..problem import Problem
-from ..seeding import eval_seeds
+from ..seeding import generation_seeds
 
 
 class _Batches:
@@ -44,7 +45,7 @@ class _Batches:
                              f"got {W.shape}")
         if W.shape[0] == 0:
             return np.zeros(0)
-        seeds = eval_seeds(self.seed, self.batches, W.shape[0])
+        seeds = generation_seeds(self.problem, self.seed, self.batches, W.shape[0])
         res = self.evaluator(self.problem, self.net, W, seeds)
         self.batches += 1
         self.evaluations += W.shape[0]
