@@ -22,14 +22,13 @@ one-individual and the SIMD kernels (and the tests' NumPy oracle) compute the sa
 Parameters: ``W`` (N (N - 1) / 2): the upper triangle W_ij, i < j, row by row; ``theta`` (N).
 Neuron groups: unit i owns its thresold and the triangle's row i (W_ij, j > i), so the groups
 are disjoint. Fixed data: ints [sweep order (N)]. Options: max_sweeps, synchronous (0/1).
-Workspace: s (N), the synchronous update's new state or, asynchronous, the SIMD kernel's
-fields (N), and its bounds on their rounding errors (N).
+Workspace: s (N), the synchronous update's new state (N).
 """
 import numpy as np
 from numba import njit
 
 from ..layer import IOFF, NOUT, NUNITS, OPT1, OPT2, POFF, SOFF, XOFF, YOFF, Block, LayerSpec, unit_range
-from ..lanes import U, lane_acc, like, nlanes, rt_lanes
+from ..lanes import U, lane_acc, like, rt_lanes
 from .options import integer
 
 CODE = 12
@@ -63,7 +62,7 @@ def build(n_in: int, n_out: int, *, update: str = "async", max_sweeps: int = 100
                          f"got {n_out}")
     blocks, units = symmetric_layout(N, "theta")
     order = np.random.default_rng(order_seed).permutation(N).astype(np.int64)
-    return LayerSpec(CODE, n_in, n_out, N, blocks, 3 * N, units, opts=(max_sweeps, int(update == "sync")),
+    return LayerSpec(CODE, n_in, n_out, N, blocks, 2 * N, units, opts=(max_sweeps, int(update == "sync")),
                      ints=order, kind="hopfield",
                      options={"update": update, "max_sweeps": max_sweeps, "order_seed": order_seed})
 
@@ -144,30 +143,10 @@ def _lset(ws, dst, acc, W, ot, cur):
     return diff
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _lupdate(ws, hs, W, p, N, i, l, d, n):
-    """h_k[l] += d W_ki[l] for every unit k != i (lane l only; the fields at row hs of ws): unit i of
-    lane l changed by d = 2 s_i."""
-    for k in range(i):
-        ws[hs + U(k * n + l)] += d * W[U((p + k * N - k * (k + 1) // 2 + i - k - 1) * n + l)]
-    o = p + i * N - i * (i + 1) // 2 - i - 1
-    for k in range(i + 1, N):
-        ws[hs + U(k * n + l)] += d * W[U((o + k) * n + l)]
-
-
 @njit(cache=True, error_model="numpy")
 def step_lanes(L, k, ix, fx, W, ws):
     """:func:`step` for a block of individuals (evornn.nets.lanes). The block sweeps until no lane
-    changes: a lane at its fixed point stays there, so each lane ends where it would alone.
-
-    Asynchronous updates keep every unit's field h_i up to date incrementally (rows s + N.. of the
-    workspace; h_i += 2 W_ij s_j when unit j changes, O(N) a change instead of O(N) a visit) and
-    decide a visit by its sign when that sign is certain: |h_i| above a bound on the rounding error
-    of the incremental value plus that of the kernel's own sum (j increasing, theta last), 4 u
-    (2 N + K + 4) B_i, u the unit roundoff, K the changes so far, B_i = sum_j |W_ij| + |theta_i|
-    (rows s + 2N..). Otherwise the visit computes the field exactly as :func:`step` does. Every
-    decision is therefore the one :func:`step` makes: the same states, sweeps and outputs, bit for
-    bit (tests/test_associative.py), at one O(N^2) pass a recall instead of one a sweep."""
+    changes: a lane at its fixed point stays there, so each lane ends where it would alone."""
     N, n_out, sweeps, sync = L[k, NUNITS], L[k, NOUT], L[k, OPT1], L[k, OPT2]
     p, s, x, y, o = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF], L[k, IOFF]
     p_th = p + N * (N - 1) // 2
@@ -176,62 +155,20 @@ def step_lanes(L, k, ix, fx, W, ws):
     for e in range(U(N * n)):
         ws[U(s * n) + e] = one if ws[U(x * n) + e] >= zero else -one
     acc = lane_acc(ws)
-    if sync:
-        for _ in range(sweeps):
-            changed = 0
+    for _ in range(sweeps):
+        changed = 0
+        if sync:
             for i in range(N):
                 _lfield(acc, W, p, N, i, ws, s)
                 changed += _lset(ws, s + N + i, acc, W, p_th + i, s + i)
             for e in range(U(N * n)):
                 ws[U(s * n) + e] = ws[U((s + N) * n) + e]
-            if changed == 0:
-                break
-    else:
-        hs, bs, ss = U((s + N) * n), U((s + 2 * N) * n), U(s * n)     # fields, bounds, states
-        for i in range(N):                               # h_i = -theta_i + sum_j W_ij s_j (any order)
-            ot = U((p_th + i) * n)
-            for l in range(n):
-                ws[hs + U(i * n + l)] = -W[ot + l]
-                ws[bs + U(i * n + l)] = abs(W[ot + l])
-        for i in range(N):                               # the triangle row by row, in memory order
-            ob = p + i * N - i * (i + 1) // 2 - i - 1
-            oi = U(i * n)
-            for j in range(i + 1, N):
-                ow, oj = U((ob + j) * n), U(j * n)
-                for l in range(n):
-                    w = W[ow + l]
-                    a = abs(w)
-                    ws[hs + oi + l] += w * ws[ss + oj + l]
-                    ws[hs + oj + l] += w * ws[ss + oi + l]
-                    ws[bs + oi + l] += a
-                    ws[bs + oj + l] += a
-        u = like(2.0 ** -53 if nlanes(ws) == 8 else 2.0 ** -24, ws)     # unit roundoff
-        K = 0
-        for _ in range(sweeps):
-            changed = 0
+        else:
             for q in range(N):
                 i = ix[o + q]
-                c = U((s + i) * n)
-                tol = like(4.0 * (2 * N + K + 4), ws) * u
-                exact = False
-                for l in range(n):
-                    exact |= not (abs(ws[hs + U(i * n + l)]) > tol * ws[bs + U(i * n + l)])
-                if exact:
-                    _lfield(acc, W, p, N, i, ws, s)
-                for l in range(n):
-                    hi = ws[hs + U(i * n + l)]
-                    cur = ws[c + l]
-                    if abs(hi) > tol * ws[bs + U(i * n + l)]:
-                        v = one if hi > zero else -one
-                    else:
-                        h = acc[l] - W[U((p_th + i) * n + l)]
-                        v = one if h > zero else (-one if h < zero else cur)
-                    if v != cur:
-                        ws[c + l] = v
-                        changed += 1
-                        K += 1
-                        _lupdate(ws, hs, W, p, N, i, l, v + v, n)
-            if changed == 0:
-                break
+                _lfield(acc, W, p, N, i, ws, s)
+                changed += _lset(ws, s + i, acc, W, p_th + i, s + i)
+        if changed == 0:
+            break
     for e in range(U(n_out * n)):
         ws[U(y * n) + e] = ws[U(s * n) + e]
