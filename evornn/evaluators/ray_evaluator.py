@@ -427,12 +427,16 @@ class RayEvaluator:
         nodes: set[str] = set()
         hook, done = self._on_submitted, 0
         while done < len(chunks):
-            for a in self._live:              # hand out chunks to actors with room in their queue
-                while todo and load.get(a, 0) < INFLIGHT:
-                    c = todo.popleft()
-                    inflight[a.evaluate.remote(*chunks[c])] = (a, c)
-                    load[a] = load.get(a, 0) + 1
-                    self.stats["chunks"] += 1
+            given = True
+            while todo and given:             # hand out chunks round-robin to actors with room in their queue
+                given = False                 # (in turn: with few chunks, the first actor must not take them all)
+                for a in self._live:
+                    if todo and load.get(a, 0) < INFLIGHT:
+                        c = todo.popleft()
+                        inflight[a.evaluate.remote(*chunks[c])] = (a, c)
+                        load[a] = load.get(a, 0) + 1
+                        self.stats["chunks"] += 1
+                        given = True
             if hook is not None:              # tests: kill an actor or a node mid-generation, once
                 fn, hook, self._on_submitted = hook, None, None
                 fn(self)
