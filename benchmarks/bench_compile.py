@@ -20,6 +20,10 @@ progress lines also give the CPU seconds of the first evaluation (``time.process
 threads): compiling is single-threaded, so on an idle machine CPU and wall time agree, and a wall
 time well above the CPU time means the run waited for a core.
 
+- bptt (``--bptt``; the architectures :mod:`evornn.grad.bptt` trains): the same supervised problem
+  and network, the first ``bptt.gradient(net, w, problem.train)`` (the gradient kernel; it is
+  what ``evornn run bptt`` waits for first). Its figures are in the progress lines.
+
 Then the README's supervised example (its second Python block, ``evornn.optimise("cmaes", ...)``,
 copied below as ``README_EXAMPLE``) run with ``python -c``: once cold (empty cache), then 3 times
 warm on the same cache (median); whole-process wall time.
@@ -36,6 +40,7 @@ The temporary cache directories are removed at the end.
     python benchmarks/bench_compile.py --arch elman gru      # a few
     python benchmarks/bench_compile.py --dtype float32       # supervised case in float32
     python benchmarks/bench_compile.py --no-pole --no-example [--jobs 2] [--timeout 900]
+    python benchmarks/bench_compile.py --arch elman --no-pole --no-example --bptt
 """
 from __future__ import annotations
 
@@ -92,7 +97,7 @@ def child(arch: str, case: str, dtype: str) -> None:
 
     rng = np.random.default_rng(0)
     seeds = np.zeros(POP, dtype=np.uint64)
-    if case == "supervised":
+    if case in ("supervised", "bptt"):
         pairs = [(rng.uniform(-1, 1, (8, 2)), rng.uniform(-1, 1, (8, 1))) for _ in range(6)]
         problem = evornn.supervised_problem(pairs[:4], pairs[4:], tolerance=0.1)
         net = evornn.build(arch, 2, 1, dtype=dtype, **size_options(arch))
@@ -105,7 +110,11 @@ def child(arch: str, case: str, dtype: str) -> None:
             return
     W = net.init(rng, POP)
     t0, c0 = time.perf_counter(), time.process_time()
-    problem.evaluate(net, W, seeds)
+    if case == "bptt":
+        from evornn.grad import bptt
+        bptt.gradient(net, W[0], problem.train)
+    else:
+        problem.evaluate(net, W, seeds)
     first, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(json.dumps({"first": first, "cpu": cpu}), flush=True)
 
@@ -167,6 +176,7 @@ def main() -> int:
                     help="precision of the supervised case (pole always float64)")
     ap.add_argument("--no-pole", action="store_true", help="skip the pole-balancing case")
     ap.add_argument("--no-example", action="store_true", help="skip the README example")
+    ap.add_argument("--bptt", action="store_true", help="also the first BPTT gradient (architectures bptt trains)")
     ap.add_argument("--jobs", type=int, default=1, help="subprocesses at once (default 1: clean figures)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per subprocess")
     args = ap.parse_args()
@@ -189,6 +199,9 @@ def main() -> int:
     t_start = time.perf_counter()
     try:
         cases = [(a, "supervised") for a in archs] + ([] if args.no_pole else [(a, "pole") for a in archs])
+        if args.bptt:
+            from evornn.grad.bptt import SUPPORTED
+            cases += [(a, "bptt") for a in archs if a in SUPPORTED]
         results: dict[tuple[str, str], dict] = {}
 
         def one(key):

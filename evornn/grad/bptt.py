@@ -16,8 +16,8 @@ Supported: mlp, elman, frnn, jordan, lstm, gru, indrnn (a recurrent core, or non
 then dense layers). Sequences of a mini-batch run in parallel in ``N_CHUNKS`` fixed chunks whose
 gradients are summed in chunk order, so the result does not depend on the number of threads. The
 kernels are compiled per core cell (the cell code a literal) and run on the population kernels'
-thread pool instead of ``prange``: a first Elman gradient from an empty cache took 52 s of CPU with
-every cell compiled into a ``prange`` kernel, 11 s now (the CTC and seq2seq gradients share this).
+thread pool instead of ``prange``: a first Elman gradient from an empty cache took 48 s with every
+cell compiled into a ``prange`` kernel, 10 s now (``benchmarks/bench_compile.py --bptt``).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from . import cells, gated
 
 SUPPORTED = ("mlp", "elman", "frnn", "jordan", "lstm", "gru", "indrnn")
 N_CHUNKS = 16      # fixed, not the thread count: the reduction order never changes
-KERNEL_ROLES.update(chunk_grads="BPTT gradient", stream_grads="CTC gradient", string_grads="seq2seq gradient")
+KERNEL_ROLES["chunk_grads"] = "BPTT gradient"
 
 
 READOUT_INPUTS = ("bptt", "dekf")     # the methods that support lstm's readout_inputs

@@ -13,6 +13,7 @@ from numba import literally, njit
 
 from evornn.nets.cells import dense as dense_cell
 from evornn.nets.layer import CODE, NOUT
+from evornn.nets.specialise import KERNEL_ROLES
 from evornn.nets.threads import claim
 from evornn.problems import ctc_kernel as C
 
@@ -63,6 +64,9 @@ def stream_grad(c, L, fx, w, X, t0, t1, label, u0, u1, frames, framewise, scale,
             for j in range(sw):
                 dS[j] = dSp[j]
     return scale * loss
+
+
+KERNEL_ROLES["stream_grads"] = "CTC gradient"
 
 
 @njit(cache=True, nogil=True)

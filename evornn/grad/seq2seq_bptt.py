@@ -22,6 +22,7 @@ from numba import literally, njit
 
 from evornn.nets.cells import gru, indrnn, lstm, srn
 from evornn.nets.layer import CODE, NIN, NOUT, OPT2
+from evornn.nets.specialise import KERNEL_ROLES
 from evornn.nets.threads import claim
 from evornn.problems.transduction_kernel import FREE, TEACHER, splitmix_next
 
@@ -134,6 +135,9 @@ def string_grad(c, Le, Ld, fx, w, src, s0, s1, tgt, u0, u1, mode, p_teacher, see
         for j in range(sw):
             dS[j] = dSp[j]
     return loss
+
+
+KERNEL_ROLES["string_grads"] = "seq2seq gradient"
 
 
 @njit(cache=True, nogil=True)
