@@ -29,7 +29,7 @@ import numpy as np
 
 import evornn
 from evornn.evaluators import LocalEvaluator, RayEvaluator
-from evornn.evaluators.ray_evaluator import QUIET_SYSTEM_CONFIG
+from evornn.evaluators.ray_evaluator import PRIVATE_SYSTEM_CONFIG
 from evornn.problems.registry import make_problem
 from evornn.seeding import eval_seeds, generator
 
@@ -90,7 +90,7 @@ def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: i
     import ray
     # the head's settings are the evaluator's own private Ray's (dashboard off, metrics off)
     cluster = Cluster(initialize_head=True, connect=True, head_node_args={
-        "num_cpus": 1, "include_dashboard": False, "_system_config": QUIET_SYSTEM_CONFIG})
+        "num_cpus": 1, "include_dashboard": False, "_system_config": PRIVATE_SYSTEM_CONFIG})
     try:
         for _ in range(nodes - 1):
             cluster.add_node(num_cpus=1)

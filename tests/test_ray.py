@@ -1,7 +1,8 @@
 """The Ray evaluator: bit-identical to the local one, on one or two nodes, through actor and node losses.
 
 Ray starts once for the whole session: one ``ray.cluster_utils.Cluster`` on this machine (head
-node, 2 logical CPUs, dashboard off); tests that need a second node add one with a custom resource
+node, 2 logical CPUs, the system settings of the evaluator's private Ray: dashboard and metrics
+off, workers at nice 0); tests that need a second node add one with a custom resource
 and remove it when done. Actors take half a CPU each so that several fit on a 2-core machine.
 
 The fault tests run with every core kept busy by background processes (the ``busy`` fixture), as
@@ -27,6 +28,7 @@ import psutil  # noqa: E402   (Ray ships it)
 import evornn  # noqa: E402
 from evornn import cli  # noqa: E402
 from evornn.evaluators import LocalEvaluator, NoWorkersLeft, RayEvaluator, factory, make_evaluator  # noqa: E402
+from evornn.evaluators.ray_evaluator import PRIVATE_SYSTEM_CONFIG  # noqa: E402
 from evornn.records import RunRecord, read_metrics  # noqa: E402
 from evornn.problems.registry import make_problem  # noqa: E402
 from evornn.problems.supervised import supervised_problem  # noqa: E402
@@ -61,7 +63,7 @@ def cluster(tmp_path_factory):
     os.chdir(tmp_path_factory.mktemp("ray-driver"))
     try:
         c = Cluster(initialize_head=True, connect=True,
-                    head_node_args={"num_cpus": 2, "include_dashboard": False, "_system_config": FAST_FAILURE})
+                    head_node_args={"num_cpus": 2, "include_dashboard": False, "_system_config": {**PRIVATE_SYSTEM_CONFIG, **FAST_FAILURE}})
     finally:
         os.chdir(here)
     yield c
@@ -236,12 +238,14 @@ def test_two_nodes_and_a_node_removed_mid_run(cluster, busy):
         return evornn.make_runner("ga", prob, net, seed=4, settings={"population": 40},
                                   stop={"max_generations": 4}, evaluator=evaluator)
     ref = make(LocalEvaluator()).run()
-    evaluator = RayEvaluator(workers=4, cpus_per_worker=0.5, replace_timeout=EVENT_DEADLINE)
+    # 5 actors of half a CPU, at most 4 per 2-CPU node: both nodes hold actors however Ray places them
+    evaluator = RayEvaluator(workers=5, cpus_per_worker=0.5, replace_timeout=EVENT_DEADLINE)
     try:
         runner = make(evaluator)
         runner.step()
         ids = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
-        assert len(ids) == 2 and evaluator.last_nodes == ids          # work reached both nodes
+        assert len(ids) == 2 and {evaluator._node_of[a] for a in evaluator.actors} == ids
+        assert evaluator.last_nodes == ids                              # work reached both nodes
         runner.step()
         evaluator._on_submitted = remove                                # generation 3: lose a node
         res = runner.run()
@@ -315,6 +319,18 @@ def _listening(procs: list) -> set[tuple[str, str]]:
     return found
 
 
+def _worker_nices(procs: list) -> set[int]:
+    """Niceness of the evaluator's actor processes among ``procs``."""
+    found = set()
+    for p in procs:
+        try:
+            if "_Worker" in p.name():
+                found.add(p.nice())
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
 def _loopback(ip: str) -> bool:
     a = ipaddress.ip_address(ip.split("%")[0])
     return a.is_loopback or (a.version == 6 and a.ipv4_mapped is not None and a.ipv4_mapped.is_loopback)
@@ -331,7 +347,7 @@ def test_cli_ray_backend_equals_local_listens_on_loopback_and_shuts_ray_down(tmp
     proc = subprocess.Popen([sys.executable, "-m", "evornn.cli", *CLI_RUN, *gens, "--backend=ray", "--workers=2",
                              f"--out={tmp_path / 'ray'}"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    root, seen, pids = psutil.Process(proc.pid), set(), set()
+    root, seen, pids, nices = psutil.Process(proc.pid), set(), set(), set()
     t = time.monotonic()
     while proc.poll() is None:
         assert time.monotonic() - t < 300, "evornn run --backend=ray did not finish"
@@ -341,6 +357,7 @@ def test_cli_ray_backend_equals_local_listens_on_loopback_and_shuts_ray_down(tmp
             break
         pids |= {p.pid for p in procs}
         seen |= _listening(procs)
+        nices |= _worker_nices(procs)
         time.sleep(0.1)
     out = proc.communicate()[0]
     assert proc.returncode == 0, out
@@ -348,6 +365,7 @@ def test_cli_ray_backend_equals_local_listens_on_loopback_and_shuts_ray_down(tmp
     names = {n for n, _ in seen}
     assert {"gcs_server", "raylet"} <= names and any("_Worker" in n for n in names), seen   # saw Ray up
     assert all(_loopback(ip) for _, ip in seen), f"not on the loopback: {sorted(seen)}"
+    assert nices == {os.nice(0)}, f"worker niceness {nices}"        # not Ray's nice 15: a fair share of a busy machine
     best, rows = _cli_results(tmp_path / "ray")
     ref_best, ref_rows = _cli_results(tmp_path / "local")
     assert len(rows) == 5 and rows == ref_rows
