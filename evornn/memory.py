@@ -185,8 +185,9 @@ def estimate(problem, net, strategy_cls, config, backend: str = "local", workers
         actors = workers or os.cpu_count() or 1
         chunk = -(-rows // actors)
         # the population and the problem's data go through Ray's object store; each actor evaluates
-        # its chunk with its own copy of the network
-        parts["evaluation"] = (actors * (int(problem.evaluation_bytes(net, chunk, 1)) + int(net.data_bytes()))
+        # its chunks with its own copies of the network and of the problem (``_Worker.configure``
+        # deep-copies it: the object store's arrays are read-only)
+        parts["evaluation"] = (actors * (int(problem.evaluation_bytes(net, chunk, 1)) + int(net.data_bytes()) + data)
                                + rows * n * FLOAT + data)
     else:
         threads = workers or numba.config.NUMBA_NUM_THREADS

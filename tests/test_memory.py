@@ -138,6 +138,10 @@ def test_optimise_refuses_too(monkeypatch):
     est = {b: memory.guard(make_problem("pole-balance"), None, None, get_strategy("ga"),
                            get_strategy("ga").Config(population=100), None, b, 4) for b in ("local", "ray")}
     assert est["ray"].total > est["local"].total       # the object store's copies and each actor's own
+    mg = make_problem("mackey-glass", n_train=20000)    # a problem with data: every actor holds a copy
+    ray2, ray4 = (memory.guard(mg, None, None, get_strategy("ga"), get_strategy("ga").Config(population=8),
+                               None, "ray", k) for k in (2, 4))
+    assert ray4.total - ray2.total >= 2 * mg.data_bytes() > 0
 
 
 def small_options(arch: str) -> tuple[int, int, dict]:
