@@ -35,6 +35,7 @@ from evornn.seeding import eval_seeds, generator
 
 os.environ.setdefault("NUMBA_CACHE_DIR", "/tmp/numba-ray")
 CPUS = max(1, min(2, os.cpu_count() or 1))
+CORES = len(os.sched_getaffinity(0))
 
 
 def workloads() -> dict[str, tuple]:
@@ -83,17 +84,36 @@ def ray_rows(label: str, evaluators: list[tuple[str, dict]], loads: dict, reps: 
     return rows
 
 
+def pin_node(node, cpu: int) -> None:
+    """Keep every process of a ``ray.cluster_utils`` node (its raylet, agents, GCS on the head) on
+    core ``cpu``; the actors the raylet starts later inherit it."""
+    import psutil
+    for infos in node.all_processes.values():
+        for info in infos:
+            proc = psutil.Process(info.process.pid)
+            for p in [proc, *proc.children(recursive=True)]:
+                p.cpu_affinity([cpu])
+
+
 def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: int,
-                  chunks: int | None = None) -> list[float]:
-    """Seconds of ``reps`` generations on a fresh cluster of ``nodes`` 1-CPU nodes, one actor each."""
+                  chunks: int | None = None, pin: bool = False) -> list[float]:
+    """Seconds of ``reps`` generations on a fresh cluster of ``nodes`` 1-CPU nodes, one actor each
+    (``pin``: node k's processes on core k, the driver with the head node: a 1-CPU node is one core)."""
     from ray.cluster_utils import Cluster
     import ray
+    before = os.sched_getaffinity(0)
+    if pin:
+        os.sched_setaffinity(0, {0})          # the driver, and the head node it starts, on core 0
     # the head's settings are the evaluator's own private Ray's (dashboard off, metrics off)
     cluster = Cluster(initialize_head=True, connect=True, head_node_args={
         "num_cpus": 1, "include_dashboard": False, "_system_config": PRIVATE_SYSTEM_CONFIG})
     try:
-        for _ in range(nodes - 1):
-            cluster.add_node(num_cpus=1)
+        if pin:
+            pin_node(cluster.head_node, 0)
+        for k in range(1, nodes):
+            node = cluster.add_node(num_cpus=1)
+            if pin:
+                pin_node(node, k % CORES)
         cluster.wait_for_nodes()
         kw = {} if chunks is None else {"chunks_per_worker": chunks}
         with RayEvaluator(workers=nodes, cpus_per_worker=1, **kw) as ev:
@@ -104,9 +124,10 @@ def cluster_times(nodes: int, prob, net, W: np.ndarray, ref: np.ndarray, reps: i
     finally:
         ray.shutdown()
         cluster.shutdown()
+        os.sched_setaffinity(0, before)
 
 
-def scaling(reps: int, rounds: int, steps: int, pop: int = 64, chunks: int | None = None) -> None:
+def scaling(reps: int, rounds: int, steps: int, pop: int = 64, chunks: int | None = None, pin: bool = False) -> None:
     prob = make_problem("mackey-glass", n_train=steps)
     net = evornn.make_network(prob, "elman", n_hidden=64)
     W = net.init(generator(7), pop)
@@ -119,8 +140,8 @@ def scaling(reps: int, rounds: int, steps: int, pop: int = 64, chunks: int | Non
           "on one local thread")
     ratios, fastest = [], []
     for r in range(rounds):
-        one = cluster_times(1, prob, net, W, ref, reps, chunks)
-        two = cluster_times(2, prob, net, W, ref, reps, chunks)
+        one = cluster_times(1, prob, net, W, ref, reps, chunks, pin)
+        two = cluster_times(2, prob, net, W, ref, reps, chunks, pin)
         m1, m2 = statistics.median(one), statistics.median(two)
         ratios.append(m1 / m2)
         fastest.append(min(one) / min(two))
@@ -144,10 +165,13 @@ def main() -> None:
     ap.add_argument("--pop", type=int, default=64, help="--scaling: individuals per generation")
     ap.add_argument("--chunks", type=int, default=None,
                     help="--scaling: chunks per actor and generation (default: the evaluator's)")
+    ap.add_argument("--pin", action="store_true",
+                    help="--scaling: each node's processes on a core of their own (the driver with the head): "
+                         "1-CPU nodes that are one core each, as separate machines would be")
     args = ap.parse_args()
     reps = 5 if args.quick else 15
     if args.scaling:
-        scaling(reps, args.rounds, args.steps, args.pop, args.chunks)
+        scaling(reps, args.rounds, args.steps, args.pop, args.chunks, args.pin)
         return
     loads = workloads()
     ref = {wl: LocalEvaluator()(p, n, W, eval_seeds(0, 0, W.shape[0])).fitness for wl, (p, n, W) in loads.items()}
