@@ -56,8 +56,9 @@ class Net:
     """Parameters: W (4H, 4 + H) rows i, f, g, o of every block reading [x; h_{t-1}], b (4H), peepholes
     p (3H: i, f from c_{t-1}, o from c_t), readout V (4, H + 4) reading [h; x], c (4)."""
 
-    def __init__(self, H: int, g: str, h: str):
+    def __init__(self, H: int, g: str, h: str, peep: str = "ifo"):
         self.H = H
+        self.peep = np.array([peep != "none" and q in peep for q in "ifo"], dtype=float)   # the peepholes there are
         (self.G, self.dG), (self.Hs, self.dHs) = SQUASH[g], SQUASH[h]
         self.Z = N_IN + H
         self.oW, self.ob = 0, 4 * H * self.Z
@@ -75,6 +76,7 @@ class Net:
         """One step; with the sensitivities Sh, Sc (H, n) of h_{t-1}, c_{t-1} also theirs after it."""
         H = self.H
         W, b, p, V, cb = self.parts(w)
+        p = p * np.repeat(self.peep, H)                # absent peepholes: weight 0, no derivative
         z = np.concatenate([x, h])
         a = W @ z + b
         ai = a[:H] + p[:H] * c
@@ -99,12 +101,12 @@ class Net:
         u = np.arange(H)
         dai += p[:H, None] * Sc
         daf += p[H:2 * H, None] * Sc
-        dai[u, self.op + u] += c
-        daf[u, self.op + H + u] += c
+        dai[u, self.op + u] += c * self.peep[0]
+        daf[u, self.op + H + u] += c * self.peep[1]
         Scn = (f[:, None] * Sc + (c * f * (1 - f))[:, None] * daf + (gg * ig * (1 - ig))[:, None] * dai
                + (ig * self.dG(ag))[:, None] * dag)
         dao = da[3 * H:] + p[2 * H:, None] * Scn
-        dao[u, self.op + 2 * H + u] += cn
+        dao[u, self.op + 2 * H + u] += cn * self.peep[2]
         Shn = (self.Hs(cn) * o * (1 - o))[:, None] * dao + (o * self.dHs(cn))[:, None] * Scn
         v = np.concatenate([hn, x])
         J = V[:, :H] @ Shn                             # (4, n)
@@ -176,6 +178,7 @@ def main() -> None:
     ap.add_argument("--g", choices=tuple(SQUASH), default="tanh")
     ap.add_argument("--h", choices=tuple(SQUASH), default="tanh")
     ap.add_argument("--blocks", type=int, default=2)
+    ap.add_argument("--peep", default="ifo", help="the gates with peepholes, of i, f, o ('none': no peepholes)")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=200)
@@ -191,7 +194,7 @@ def main() -> None:
                     help="train all --epochs (not stopping when the training strings are right), the largest n after each")
     a = ap.parse_args()
     biases = [None if b == "none" else float(b) for b in a.biases.split(",")]
-    net = Net(a.blocks, a.g, a.h)
+    net = Net(a.blocks, a.g, a.h, a.peep)
     res = []
     for seed in range(a.first_seed, a.first_seed + a.seeds):
         rng = np.random.default_rng(seed)
@@ -205,7 +208,7 @@ def main() -> None:
             best = int(np.argmax(a.curve))
             extra = f"; best during training {a.curve[best]} after epoch {best + 1}; epochs >= 11: {sum(c >= 11 for c in a.curve)}"
         print(f"g={a.g} h={a.h} seed {seed}: sequences {seqs}, largest n {m}{extra}", flush=True)
-    print(f"g={a.g} h={a.h} blocks {a.blocks}: median {np.median(res):g} [{min(res)}, {max(res)}] over {len(res)} seeds; "
+    print(f"g={a.g} h={a.h} blocks {a.blocks} peep {a.peep} biases {a.biases}: median {np.median(res):g} [{min(res)}, {max(res)}] over {len(res)} seeds; "
           f"{sorted(res)}", flush=True)
 
 
