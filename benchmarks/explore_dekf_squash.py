@@ -1,18 +1,21 @@
-"""Exploration outside evornn (issue 23, fourth round): does the LSTM's cell squashing decide how
-far DEKF-trained LSTM generalises on a^n b^n c^n?
+"""Exploration outside evornn (issue 23, fourth round): what decides how far DEKF-trained LSTM
+generalises on a^n b^n c^n? Settings evornn's lstm cannot take, the squashing functions first.
 
 evornn's lstm has tanh for the cell input (g) and the cell output (h), fixed. The LSTM of Gers &
-Schmidhuber's counting experiments may have had other squashing functions (their text was not at
-hand: unchecked). This script is a small stand-alone LSTM (memory blocks of one cell, forget gates,
-peepholes, shortcut connections from the inputs to the sigmoid output units, compact coding:
-inputs S a b c, outputs a b c T) with g and h each "tanh" or "identity" ("sig2": the logistic
-sigmoid scaled to [-2, 2]), trained by the global EKF with full RTRL Jacobians (forward-mode, written out here), R and
-Q annealed as evornn's dekf (exponential, e-folding ``--anneal`` updates), P0 = p0 I, weights
-uniform in [-0.1, 0.1], gate biases at the given values, stopping when the 10 training strings are
-right (or ``--epochs``). Measure: the largest N with every string n = 1..N right (scanned up to
-``--test-n``; stops at the first wrong string). Prints one line per seed and the median.
+Schmidhuber's counting experiments may have had others (their text was not at hand: unchecked).
+This script is a small stand-alone LSTM (memory blocks of one cell, forget gates, peepholes on the
+gates ``--peep``, shortcut connections from the inputs to the sigmoid output units, compact coding:
+inputs S a b c, outputs a b c T) with g and h each "tanh", "identity" or "sig2" (the logistic
+sigmoid scaled to [-2, 2]), trained by the global EKF with full RTRL Jacobians (forward mode,
+written out here; checked against finite differences, and equal to evornn's dekf on the same
+network, data and order), R and Q annealed as evornn's dekf (exponential, e-folding ``--anneal``
+updates), P0 = p0 I, weights uniform in [-``--init-range``, ``--init-range``], the gate biases at
+``--biases``, one Kalman update per symbol, the network reset at every string (``--stream``: never),
+stopping when the 10 training strings are right (``--track``: training all ``--epochs``, the
+largest n after each epoch). Measure: the largest N with every string n = 1..N right (scanned up to
+``--test-n``, stopping at the first wrong string). Prints one line per seed and the median.
 
-Run: ``python benchmarks/explore_dekf_squash.py --g identity --h identity --seeds 5``.
+Run: ``python benchmarks/explore_dekf_squash.py --g identity --h identity --seeds 10``.
 A script, not a test: it prints measured figures.
 """
 from __future__ import annotations
@@ -148,10 +151,13 @@ def train(net, w, rng, a):
     I_out = np.eye(N_OUT)
     k = 0
     for epoch in range(a.epochs):
+        h, c = np.zeros(net.H), np.zeros(net.H)
+        Sh, Sc = np.zeros((net.H, net.n)), np.zeros((net.H, net.n))
         for q in rng.permutation(10):
             X, Y = data[q]
-            h, c = np.zeros(net.H), np.zeros(net.H)
-            Sh, Sc = np.zeros((net.H, net.n)), np.zeros((net.H, net.n))
+            if not a.stream:                          # reset at every string (--stream: never)
+                h, c = np.zeros(net.H), np.zeros(net.H)
+                Sh, Sc = np.zeros((net.H, net.n)), np.zeros((net.H, net.n))
             for t in range(X.shape[0]):
                 h, c, y, Sh, Sc, J = net.step(w, h, c, X[t], Sh, Sc)
                 d = math.exp(-k / a.anneal)
@@ -190,6 +196,9 @@ def main() -> None:
     ap.add_argument("--anneal", type=float, default=1000.0)
     ap.add_argument("--biases", default="none,1,none,none", help="initial gate biases i,f,g,o ('none': uniform)")
     ap.add_argument("--test-n", type=int, default=1000)
+    ap.add_argument("--init-range", type=float, default=0.1, help="weights but the set gate biases uniform in +-this")
+    ap.add_argument("--stream", action="store_true",
+                    help="train on the strings one after another without resetting the network (tested from a reset)")
     ap.add_argument("--track", action="store_true",
                     help="train all --epochs (not stopping when the training strings are right), the largest n after each")
     a = ap.parse_args()
@@ -198,7 +207,7 @@ def main() -> None:
     res = []
     for seed in range(a.first_seed, a.first_seed + a.seeds):
         rng = np.random.default_rng(seed)
-        w = net.init(rng, 0.1, biases)
+        w = net.init(rng, a.init_range, biases)
         a.curve = []
         w, seqs = train(net, w, rng, a)
         m = max_n(net, w, a.test_n) if seqs > 0 or a.track else 0
@@ -208,7 +217,8 @@ def main() -> None:
             best = int(np.argmax(a.curve))
             extra = f"; best during training {a.curve[best]} after epoch {best + 1}; epochs >= 11: {sum(c >= 11 for c in a.curve)}"
         print(f"g={a.g} h={a.h} seed {seed}: sequences {seqs}, largest n {m}{extra}", flush=True)
-    print(f"g={a.g} h={a.h} blocks {a.blocks} peep {a.peep} biases {a.biases}: median {np.median(res):g} [{min(res)}, {max(res)}] over {len(res)} seeds; "
+    print(f"g={a.g} h={a.h} blocks {a.blocks} peep {a.peep} biases {a.biases} init {a.init_range} "
+          f"stream {a.stream} R {a.r0}->{a.r_end} Q {a.q0}->{a.q_end} anneal {a.anneal}: median {np.median(res):g} [{min(res)}, {max(res)}] over {len(res)} seeds; "
           f"{sorted(res)}", flush=True)
 
 
