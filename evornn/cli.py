@@ -177,7 +177,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"  {name:<{width}}unavailable: {why}")
         print()
 
-    common = "dtype='float64' (or 'float32', sequence problems), engine='lanes' (or 'scalar')"
+    common = ("dtype='float64' (or 'float32', sequence problems), engine='lanes' (or 'scalar'), "
+              "init_range (r: weights uniform in [-r, r], not fan-in)")
     section("architectures ([network] arch):",
             [(n, ARCHS.description(n), ", ".join(filter(None, [_signature_defaults(fn, ("n_inputs", "n_outputs")), common])))
              for n, fn in ARCHS.items()], ARCHS)

@@ -236,13 +236,13 @@ def set_name(doc: dict[str, Any], section: str, key: str, value: str, source: st
 # -- network options: keys and types from the architecture's signature ----------------------------
 def check_net_options(arch: str, options: dict[str, Any]) -> None:
     """Keys and types of ``options`` against the signature of architecture ``arch`` (plus the
-    ``dtype`` and ``engine`` every architecture takes)."""
+    ``dtype``, ``engine`` and ``init_range`` every architecture takes)."""
     from .nets import ARCHS
     if arch not in ARCHS:
         raise ValueError(f"network.arch: unknown architecture {arch!r}; choose one of {', '.join(sorted(ARCHS))}")
-    common = {k: v for k, v in options.items() if k in ("dtype", "engine")}
+    common = {k: v for k, v in options.items() if k in ("dtype", "engine", "init_range")}
     for k, v in common.items():
-        check_value("network", k, v, "")
+        check_value("network", k, v, 0.0 if k == "init_range" else "")
     check_call(ARCHS.get(arch), {k: v for k, v in options.items() if k not in common}, "network",
                skip=("n_inputs", "n_outputs"))
 

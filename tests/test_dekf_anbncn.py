@@ -50,3 +50,26 @@ def test_compact_coding_scores_a_network_as_the_full_coding_does():
 def test_bad_coding_is_refused_in_one_line():
     with pytest.raises(ValueError, match="problem anbncn: coding must be one of full, compact, got 'paper'"):
         make_problem("anbncn", coding="paper")
+
+
+def test_init_range_draws_the_fan_in_blocks_uniform_and_keeps_set_values():
+    """The network option init_range (the papers' weights in [-0.1, 0.1]): every fan-in block drawn
+    in [-r, r], lstm's gate biases kept, the option in the spec (rebuilt the same), bad values refused."""
+    opts = dict(n_hidden=2, peephole=True, readout_inputs=True, output_activation="sigmoid")
+    net = evornn.build("lstm", 4, 4, init_range=0.1, **opts)
+    ref = evornn.build("lstm", 4, 4, **opts)
+    W = net.init(np.random.default_rng(0), 200)
+    for name, (off, shape) in net.layout.items():
+        block = W[:, off:off + int(np.prod(shape))]
+        if name == "b":
+            np.testing.assert_array_equal(block, ref.init(np.random.default_rng(1), 200)[:, off:off + block.shape[1]])
+        elif name != "out.b":                              # the readout's bias starts at 0 either way
+            assert np.abs(block).max() <= 0.1 and np.abs(block).max() > 0.09, name
+    wide = ref.init(np.random.default_rng(0), 200)
+    assert np.abs(wide[:, :net.layout["b"][0]]).max() > 0.3      # fan-in 6: +-0.41
+    assert net.spec["init_range"] == 0.1 and "init_range" not in ref.spec
+    np.testing.assert_array_equal(evornn.build(**net.spec).init(np.random.default_rng(2)),
+                                  net.init(np.random.default_rng(2)))
+    for bad in (0, -1.0, "x", True):
+        with pytest.raises(ValueError, match="init_range must be a number > 0"):
+            evornn.build("lstm", 4, 4, init_range=bad, **opts)

@@ -7,6 +7,7 @@ cores and dense layers into a :class:`~evornn.nets.network.Network`. Every archi
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 
 import numpy as np
 from typing import Callable
@@ -72,16 +73,23 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
     ("float64", the default, or "float32"): the precision the sequence kernels compute in
     (chromosomes stay float64; closed-loop problems such as pole balancing run in float64), and
     ``engine``: "lanes" (the default: blocks of individuals in SIMD lanes) or "scalar" (one
-    individual at a time, float64, libm's exp and tanh).
+    individual at a time, float64, libm's exp and tanh), and ``init_range`` (a number r > 0):
+    the initialiser draws every block it would draw with the fan-in scale uniform in [-r, r]
+    instead, blocks with set values (lstm's gate biases, say) keeping them (Gers & Schmidhuber's
+    LSTM experiments start their weights in [-0.1, 0.1]); unset: the fan-in scale.
     """
     dtype = options.pop("dtype", "float64")
     engine = options.pop("engine", "lanes")
+    init_range = options.pop("init_range", None)
     if dtype not in DTYPES:
         raise ValueError(f"{arch}: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     if engine not in ("lanes", "scalar"):
         raise ValueError(f"{arch}: engine must be 'lanes' or 'scalar', got {engine!r}")
     if engine == "scalar" and dtype != "float64":
         raise ValueError(f"{arch}: the scalar engine runs in float64 only, got dtype {dtype!r}")
+    if init_range is not None and (isinstance(init_range, bool) or not isinstance(init_range, (int, float))
+                                   or not 0 < init_range < float("inf")):
+        raise ValueError(f"{arch}: init_range must be a number > 0, got {init_range!r}")
     if arch not in ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(sorted(ARCHS))}")
     fn = ARCHS.get(arch)
@@ -98,6 +106,11 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
         net.spec["dtype"] = dtype
     if engine != "lanes":
         net.spec["engine"] = engine
+    if init_range is not None:
+        r = float(init_range)
+        net.blocks = [(name, off, replace(b, init=("uniform", -r, r)) if b.init[0] == "fan_in" else b)
+                      for name, off, b in net.blocks]
+        net.spec["init_range"] = r
     net.dtype, net.engine = dtype, engine
     return net
 

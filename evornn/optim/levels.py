@@ -109,7 +109,7 @@ def level2_genes(net, part: str = "all") -> np.ndarray:
 def _core_spec(net) -> dict:
     s = net.spec
     keys = {"arch", "n_inputs", "n_outputs", "n_hidden", "n_hidden2", "level1", "activation", "output_activation",
-            "threshold", "time_scale", "readout_level2", "dtype", "engine"}
+            "threshold", "time_scale", "readout_level2", "dtype", "engine", "init_range"}
     opts = {k: v for k, v in s.items() if k not in keys}
     level1 = s.get("level1", "elman")
     act = s.get("activation") or ("tanh" if level1 == "elman" else None)
