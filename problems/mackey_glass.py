@@ -91,7 +91,9 @@ def make(name: str = "mackey-glass", washout: int = 100, n_train: int = 1000, te
                          f"washout + horizon - 1 <= n_train, got {washout}, {train_runs}, {horizon}, {n_train}")
     run_len = test_forced + horizon - 1                  # steps of one test run
     span = 4 * n_runs * (run_len + 1)                    # the test part of the series
-    s = squash(mackey_glass_series(TRANSIENT + n_train + 1 + span, tau=tau, y0=y0))[TRANSIENT:]
+    s = mackey_glass_series(TRANSIENT + n_train + 1 + span, tau=tau, y0=y0)
+    np.tanh(np.subtract(s, 1.0, out=s), out=s)           # squash(s), in place: no copies of the series
+    s = s[TRANSIENT:]
     var = float(np.var(s))
     one_step = SequenceData.from_sequences([s[:n_train]], [s[1:n_train + 1]], washout=washout, target_var=var)
     train = one_step if fitness == "one-step" else free_windows(s, n_train, washout, horizon, train_runs, var)

@@ -99,10 +99,11 @@ class SequenceData:
                        else np.ascontiguousarray(self.labels, dtype=np.int64))
         if not self.mask.any():
             raise ValueError("the dataset has no scored step")
-        if not np.all(np.isfinite(self.Y[self.mask == 1])) or not np.all(np.isfinite(self.X)):
+        scored = self.mask == 1
+        if not np.all(np.isfinite(self.Y).all(axis=1)[scored]) or not np.isfinite(self.X).all():
             raise ValueError("inputs and scored targets must be finite")
         if self.target_var is None:
-            self.target_var = float(np.var(self.Y[self.mask == 1]))
+            self.target_var = scored_variance(self.Y, scored)
 
     @property
     def n_sequences(self) -> int:
@@ -131,30 +132,54 @@ class SequenceData:
         runs free (None: never)."""
         if len(inputs) != len(targets) or not len(inputs):
             raise ValueError(f"need as many input as target sequences (at least one), got {len(inputs)} and {len(targets)}")
-        xs, ys, masks, starts, free = [], [], [], [0], []
+        shapes, starts, free = [], [0], []
         for s, (x, y) in enumerate(zip(inputs, targets)):
-            x = np.asarray(x, dtype=np.float64)
-            y = np.asarray(y, dtype=np.float64)
-            x = x[:, None] if x.ndim == 1 else x
-            y = y[:, None] if y.ndim == 1 else y
-            if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0] or x.shape[0] < 1:
+            x, y = np.asarray(x), np.asarray(y)
+            if x.ndim not in (1, 2) or y.ndim not in (1, 2) or x.shape[0] != y.shape[0] or x.shape[0] < 1:
                 raise ValueError(f"sequence {s}: inputs {x.shape} and targets {y.shape} must have the same number of steps (>= 1)")
-            if (xs and (x.shape[1] != xs[0].shape[1] or y.shape[1] != ys[0].shape[1])):
-                raise ValueError(f"sequence {s}: {x.shape[1]} inputs and {y.shape[1]} outputs, the first had "
-                                 f"{xs[0].shape[1]} and {ys[0].shape[1]}")
-            nan = np.isnan(y)
-            if np.any(nan.any(axis=1) & ~nan.all(axis=1)):
-                raise ValueError(f"sequence {s}: a step's targets must be all NaN (unscored) or none")
-            m = ~nan.any(axis=1)
-            m[:washout] = False
-            xs.append(x)
-            ys.append(np.where(nan, 0.0, y))
-            masks.append(m)
+            w = (1 if x.ndim == 1 else x.shape[1], 1 if y.ndim == 1 else y.shape[1])
+            if shapes and w != shapes[0]:
+                raise ValueError(f"sequence {s}: {w[0]} inputs and {w[1]} outputs, the first had "
+                                 f"{shapes[0][0]} and {shapes[0][1]}")
+            shapes.append(w)
             f = None if free_from is None else free_from[s]
             free.append(starts[-1] + (x.shape[0] if f is None else int(f)))
             starts.append(starts[-1] + x.shape[0])
-        return cls(np.concatenate(xs), np.concatenate(ys), np.array(starts), np.concatenate(masks),
+        # filled in place (no per-sequence copies concatenated): building takes the arrays' own
+        # memory, not two or three times it (the memory guard sizes the data as these arrays)
+        T, (n_in, n_out) = starts[-1], shapes[0]
+        X, Y, mask = np.empty((T, n_in)), np.empty((T, n_out)), np.empty(T, dtype=np.uint8)
+        for s, (x, y) in enumerate(zip(inputs, targets)):
+            a, b = starts[s], starts[s + 1]
+            X[a:b] = np.reshape(x, (b - a, n_in))
+            Ys = Y[a:b]
+            Ys[...] = np.reshape(y, (b - a, n_out))
+            nan = np.isnan(Ys)
+            if np.any(nan.any(axis=1) & ~nan.all(axis=1)):
+                raise ValueError(f"sequence {s}: a step's targets must be all NaN (unscored) or none")
+            Ys[nan] = 0.0
+            m = ~nan.any(axis=1)
+            m[:washout] = False
+            mask[a:b] = m
+        return cls(X, Y, np.array(starts), mask,
                    np.array(free), None if labels is None else np.asarray(labels), target_var)
+
+
+VAR_WHOLE = 1 << 20        # values: up to this many, np.var of the scored targets as it always was
+VAR_BLOCK = 1 << 16        # values per block above it
+
+
+def scored_variance(Y: np.ndarray, scored: np.ndarray) -> float:
+    """The variance of the scored targets ``Y[scored]``: np.var for up to VAR_WHOLE values; above,
+    two passes over blocks of rows, so that large data is not copied twice on the way (the copy of
+    the scored rows and np.var's deviations took as much memory as Y again)."""
+    if Y.size <= VAR_WHOLE:
+        return float(np.var(Y[scored]))
+    rows = max(1, VAR_BLOCK // max(1, Y.shape[1]))
+    blocks = [(a, min(a + rows, Y.shape[0])) for a in range(0, Y.shape[0], rows)]
+    n = int(scored.sum()) * Y.shape[1]
+    mean = sum(float(Y[a:b][scored[a:b]].sum()) for a, b in blocks) / n
+    return sum(float(np.square(Y[a:b][scored[a:b]] - mean).sum()) for a, b in blocks) / n
 
 
 def data_bytes(steps: int, sequences: int, n_in: int, n_out: int) -> int:

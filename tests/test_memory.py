@@ -333,3 +333,40 @@ def test_the_gradient_estimate_matches_its_measured_peak(name, params, arch, net
     peak = _resident()[1] - base
     print(f"{name}: estimate {est}, measured peak {peak}, ratio {est / peak:.2f}")
     assert peak / 2 <= est <= 2 * peak, (est, peak)
+
+
+@pytest.mark.parametrize("case", ["mackey-glass", "own sequences"])
+def test_building_the_data_takes_little_more_than_the_data(case):
+    """The guard sizes a problem's data as its built arrays (``data_bytes``); building them must not
+    take several times that on the way (it took 3.1x for Mackey-Glass when each sequence was copied,
+    NaN-cleaned into another copy and concatenated into a third): at most the arrays plus the series
+    they are cut from (Mackey-Glass: X and Y are copies of one series, so 1.5x: 1.76x measured at
+    n_train = 6,000,000, 1.9x at the 400,000 here) and a margin."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pytest.skip("needs /proc/self/clear_refs to reset the peak resident memory")
+    import ctypes
+    if ctypes.CDLL(None).mallopt(-3, 128 * 1024) != 1:
+        pytest.skip("needs glibc's mallopt")
+    from evornn.api import supervised_problem
+    if case == "own sequences":
+        rng = np.random.default_rng(0)
+        seqs = [(rng.normal(size=(20_000, 8)), rng.normal(size=(20_000, 4))) for _ in range(20)]
+
+        def build_it():
+            return supervised_problem(seqs)
+        bound = 1.3                       # the user's arrays exist already: only the built ones count
+    else:
+        def build_it():
+            return make_problem("mackey-glass", n_train=400_000, n_runs=1, test_forced=100)
+        bound = 2.25
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    base = _resident()[0]
+    p = build_it()
+    peak = _resident()[1] - base
+    data = p.data_bytes()
+    print(f"{case}: data {data}, peak while building {peak}, ratio {peak / data:.2f}")
+    assert peak <= bound * data, (peak, data)
