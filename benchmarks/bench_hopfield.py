@@ -219,8 +219,8 @@ def table(path: str) -> str:
         N, P, budget = int(k[0]), int(k[1]), int(k[4])
         ev = np.array([float(r["evolved_exact"]) for r in g])
         seeds = sorted(int(r["problem_seed"]) for r in g)
-        span = (f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else
-                ", ".join(map(str, seeds)))
+        span = (str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
+                if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds)))
         mean = lambda c: np.mean([float(r[c]) for r in g])     # noqa: E731
         n_max = sum(int(r["at_max"]) for r in g)
         out.append(f"| {N} | {P} | {P / N:.3f} | {len(g)} ({span}) | {ev.mean():.3f} ({ev.min():.3f}) | "
