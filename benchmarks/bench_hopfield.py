@@ -28,6 +28,14 @@ stop off). At low loads the Hebbian start is already there, so those trials cost
 
     python benchmarks/bench_hopfield.py [--N 64 100 256] [--seeds 20] [--noise 0.1]
     python benchmarks/bench_hopfield.py --N 100 --seeds 0 --evolve --evolve-loads 0.2 0.25 --evolve-seeds 5
+    python benchmarks/bench_hopfield.py ... --evolve ... --csv results/hopfield_evolved.csv
+    python benchmarks/bench_hopfield.py --csv results/hopfield_evolved.csv --table
+
+``--csv PATH`` appends one row per evolved trial as it ends (its settings, problem and optimiser
+seeds, evaluations used, exact recall of the fresh probes, the rules' on the same patterns, the
+smallest stability, CPU and wall seconds) and skips the trials already there with the same
+settings: a cut-off command, run again, resumes. ``--table`` prints the README's table of evolved
+points from it.
     python benchmarks/bench_hopfield.py --bam [--N 32 100] [--pairs 1 2 4 6 8 12 16]
 
 ``--modern``: the modern continuous Hopfield layer (``modern-hopfield``, Ramsauer et al. 2020) with
@@ -45,6 +53,8 @@ for Kosko's correlation encoding (and evolved weights with ``--evolve``, at ``--
 from __future__ import annotations
 
 import argparse
+import csv
+import os
 import time
 
 import numpy as np
@@ -100,39 +110,123 @@ def evolve_stop(evaluations: int, margin: float, full_budget: bool) -> dict:
             **({} if full_budget else {"target_fitness": max_fitness(margin)})}
 
 
+CSV_KEY = ("N", "P", "noise", "problem_seed", "optimiser_seed", "optimiser", "budget", "margin", "kappa", "probes",
+           "test_probes", "init", "init_sigma", "sigma0", "full_budget")
+CSV_FIELDS = CSV_KEY + ("evaluations", "at_max", "evolved_exact", "hebbian_exact", "storkey_exact", "pinv_exact",
+                        "min_stability", "cpu_s", "wall_s", "finished_utc")
+
+
+def csv_rows(path) -> list[dict]:
+    """The trials of results CSV ``path`` (none when it does not exist yet)."""
+    if path is None or not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def csv_key(row: dict) -> tuple:
+    """A trial's settings as strings, as the CSV holds them: equal keys, the same trial."""
+    return tuple(str(row[k]) for k in CSV_KEY)
+
+
+def append_row(path, row: dict) -> None:
+    """Append one trial to ``path`` (header first when the file is new), flushed to disk."""
+    new = not os.path.exists(path) or os.path.getsize(path) == 0
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        if new:
+            w.writeheader()
+        w.writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def evolved(N: int, load: float, seeds: int, noise: float, probes: int, evaluations: int, optimiser: str,
             settings: dict, init: str, margin: float, kappa: float, init_sigma: float, test_probes: int,
             first_seed: int = 1000, sigma0: float = 0.05, full_budget: bool = False,
-            first_optimiser_seed: int = 0) -> tuple[float, float, float, int]:
+            first_optimiser_seed: int = 0, csv_path: str | None = None) -> tuple[float, float, float, int]:
     """Evolve the weights of ``seeds`` trials (problem seeds first_seed, first_seed + 1, ..., optimiser
     seeds first_optimiser_seed, first_optimiser_seed + 1, ...); print
-    each trial's test recall (fresh probes) beside the storage rules' on the same patterns. Returns the
-    mean evolved and Hebbian (same patterns) exact recall, the mean seconds per trial, and the number of
-    trials at 95% or more."""
+    each trial's test recall (fresh probes) beside the storage rules' on the same patterns. With
+    ``csv_path``, append each trial to that CSV as it ends, and take the trials already there (same
+    settings) from it instead of running them again. Returns the mean evolved and Hebbian (same
+    patterns) exact recall, the mean CPU seconds per trial run here, and the number of trials at 95%
+    or more."""
     P = max(1, int(round(load * N)))
     net = evornn.build("hopfield", N, N, max_sweeps=100)
-    got, heb, t0 = [], [], time.perf_counter()
+    done = {csv_key(r): r for r in csv_rows(csv_path)}
+    got, heb, cpu = [], [], []
     for s in range(seeds):
-        prob = problem(N, P, noise, first_seed + s, probes=probes, init=init, margin=margin, kappa=kappa,
+        pseed, oseed = first_seed + s, first_optimiser_seed + s
+        row = {"N": N, "P": P, "noise": noise, "problem_seed": pseed, "optimiser_seed": oseed, "optimiser": optimiser,
+               "budget": evaluations, "margin": margin, "kappa": kappa, "probes": probes, "test_probes": test_probes,
+               "init": init, "init_sigma": init_sigma, "sigma0": sigma0, "full_budget": int(full_budget)}
+        old = done.get(csv_key(row))
+        if old is not None:
+            print(f"  trial {s} (problem seed {pseed}, optimiser seed {oseed}): in {csv_path}, evolved "
+                  f"{float(old['evolved_exact']):.3f} exact, hebbian {float(old['hebbian_exact']):.3f}", flush=True)
+            got.append(float(old["evolved_exact"]))
+            heb.append(float(old["hebbian_exact"]))
+            continue
+        c0, t0 = time.process_time(), time.perf_counter()
+        prob = problem(N, P, noise, pseed, probes=probes, init=init, margin=margin, kappa=kappa,
                        init_sigma=init_sigma, test_probes=test_probes)
+        trial_settings = dict(settings)
         if optimiser == "cmaes" and init == "hebbian":   # steps on the scale of the Hebbian weights
             w = A.hebbian(net, prob.patterns)
-            settings = {**settings, "sigma0": sigma0 * float(np.sqrt(np.mean(w ** 2)))}
-        t1 = time.perf_counter()
-        res = evornn.optimise(optimiser, prob, arch=net, settings=settings,
-                              stop=evolve_stop(evaluations, margin, full_budget), seed=first_optimiser_seed + s)
+            trial_settings["sigma0"] = sigma0 * float(np.sqrt(np.mean(w ** 2)))
+        res = evornn.optimise(optimiser, prob, arch=net, settings=trial_settings,
+                              stop=evolve_stop(evaluations, margin, full_budget), seed=oseed)
         exact = float(test_recall(prob, net, res.best_chromosome[None])[0][0])
         rules = test_recall(prob, net, np.stack([A.RULES[r](net, prob.patterns) for r in A.RULES]))[0]
         gmin = float(A.stability(net, res.best_chromosome, prob.patterns).min())
-        print(f"  trial {s} (problem seed {first_seed + s}, optimiser seed {first_optimiser_seed + s}): evolved {exact:.3f} exact, smallest stability "
+        at_max = bool(res.best_fitness >= max_fitness(margin))
+        c1, t1 = time.process_time() - c0, time.perf_counter() - t0
+        print(f"  trial {s} (problem seed {pseed}, optimiser seed {oseed}): evolved {exact:.3f} exact, smallest stability "
               f"{gmin:.2f}; " + ", ".join(f"{r} {e:.3f}" for r, e in zip(A.RULES, rules))
-              + f"; {res.progress.evaluations} evaluations"
-              + (" (fitness at its maximum)" if res.best_fitness >= max_fitness(margin) else "")
-              + f", {time.perf_counter() - t1:.0f} s", flush=True)
+              + f"; {res.progress.evaluations} evaluations" + (" (fitness at its maximum)" if at_max else "")
+              + f", {c1:.0f} CPU s, {t1:.0f} s", flush=True)
+        if csv_path is not None:
+            rule = dict(zip(A.RULES, (float(e) for e in rules)))
+            append_row(csv_path, {**row, "evaluations": res.progress.evaluations, "at_max": int(at_max),
+                                  "evolved_exact": f"{exact:.4f}", "hebbian_exact": f"{rule['hebbian']:.4f}",
+                                  "storkey_exact": f"{rule['storkey']:.4f}",
+                                  "pinv_exact": f"{rule['pseudo-inverse']:.4f}", "min_stability": f"{gmin:.4f}",
+                                  "cpu_s": f"{c1:.1f}", "wall_s": f"{t1:.1f}",
+                                  "finished_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())})
         got.append(exact)
         heb.append(float(rules[list(A.RULES).index("hebbian")]))
-    return (float(np.mean(got)), float(np.mean(heb)), (time.perf_counter() - t0) / seeds,
+        cpu.append(c1)
+    return (float(np.mean(got)), float(np.mean(heb)), float(np.mean(cpu)) if cpu else 0.0,
             int(np.sum(np.asarray(got) >= 0.95)))
+
+
+def table(path: str) -> str:
+    """The README's table of evolved points from results CSV ``path``: one row per network size,
+    load, budget and fitness settings; trials, the mean exact recall of fresh probes (the smallest),
+    how many trials reach 95%, the rules on the same patterns, the evaluations used, CPU s a trial."""
+    rows = csv_rows(path)
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        k = tuple(r[c] for c in CSV_KEY if c not in ("problem_seed", "optimiser_seed"))
+        groups.setdefault(k, []).append(r)
+    out = ["| N | P | P/N | trials (problem seeds) | evolved exact: mean (smallest) | trials >= 0.95 | "
+           "Hebbian, same patterns | Storkey, same patterns | evaluations: budget / mean used (at max) | "
+           "CPU s a trial |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for k in sorted(groups, key=lambda k: (int(k[0]), int(k[1]), int(k[4]))):
+        g = groups[k]
+        N, P, budget = int(k[0]), int(k[1]), int(k[4])
+        ev = np.array([float(r["evolved_exact"]) for r in g])
+        seeds = sorted(int(r["problem_seed"]) for r in g)
+        span = (str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
+                if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds)))
+        mean = lambda c: np.mean([float(r[c]) for r in g])     # noqa: E731
+        n_max = sum(int(r["at_max"]) for r in g)
+        out.append(f"| {N} | {P} | {P / N:.3f} | {len(g)} ({span}) | {ev.mean():.3f} ({ev.min():.3f}) | "
+                   f"{int(np.sum(ev >= 0.95))} of {len(g)} | {mean('hebbian_exact'):.3f} | {mean('storkey_exact'):.3f} | "
+                   f"{budget:,} / {mean('evaluations'):,.0f} ({n_max} of {len(g)}) | {mean('cpu_s'):.0f} |")
+    return "\n".join(out)
 
 
 def bam_exact(prob, net, W: np.ndarray) -> np.ndarray:
@@ -256,8 +350,16 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, nargs="+", default=[1, 2, 3, 4, 6, 8, 12, 16])
     ap.add_argument("--evolve-pairs", type=int, nargs="+", default=[4])
     ap.add_argument("--bam-init", choices=["random", "correlation"], default="correlation")
+    ap.add_argument("--csv", default=None,
+                    help="append each evolved trial to this CSV as it ends; trials already there are not run again")
+    ap.add_argument("--table", action="store_true", help="print the table of evolved points of --csv and stop")
     add_modern_args(ap)
     args = ap.parse_args()
+    if args.table:
+        if args.csv is None:
+            ap.error("--table needs --csv PATH")
+        print(table(args.csv))
+        return
     if args.probes is None:
         args.probes = 4 if args.bam else 1
     if args.margin is None:
@@ -289,10 +391,10 @@ def main() -> None:
                                                  args.evolve_evaluations, args.optimiser, settings, args.init,
                                                  args.margin, args.kappa, args.init_sigma, args.test_probes,
                                                  args.first_seed, args.sigma0, args.full_budget,
-                                                 args.first_optimiser_seed)
+                                                 args.first_optimiser_seed, args.csv)
                 print(f"evolved P/N = {load}: {frac:.3f} exact, mean of {args.evolve_seeds} trials "
-                      f"({good} at 95% or more; Hebbian on the same patterns {hebb:.3f}), {secs:.0f} s each",
-                      flush=True)
+                      f"({good} at 95% or more; Hebbian on the same patterns {hebb:.3f}), {secs:.0f} CPU s a trial "
+                      f"run here", flush=True)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from evornn.nets import hopfield_fields
 from evornn.nets.associative import HOPFIELDS, hebbian, stability
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import generator
@@ -51,7 +52,11 @@ def flip(patterns: np.ndarray, n_flip: int, copies: int, rng: np.random.Generato
 
 
 def recall(net, W: np.ndarray, probes: np.ndarray) -> np.ndarray:
-    """The recalled states sgn(y) (P_pop, k, N) of every row of W for every probe (k, N)."""
+    """The recalled states sgn(y) (P_pop, k, N) of every row of W for every probe (k, N). An
+    asynchronous float64 ``hopfield`` network recalls with incremental fields
+    (:mod:`evornn.nets.hopfield_fields`: the kernel's bits, faster), any other network by its kernel."""
+    if hopfield_fields.applies(net):
+        return np.sign(hopfield_fields.recall_population(net, W, probes))
     starts = np.arange(probes.shape[0] + 1, dtype=np.int64)       # each probe its own sequence
     return np.sign(net.run_population(W, probes, starts))
 

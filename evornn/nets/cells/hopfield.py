@@ -17,7 +17,9 @@ final state. Nothing carries over from one step to the next: each step is one re
 With symmetric W and zero diagonal, the energy E = -1/2 s^T W s + theta^T s never increases under
 asynchronous updates (:func:`evornn.nets.associative.energy`), so the asynchronous run always
 reaches a fixed point. Sums run over j in increasing order, theta subtracted last: the
-one-individual and the SIMD kernels (and the tests' NumPy oracle) compute the same bits.
+one-individual and the SIMD kernels (and the tests' NumPy oracle) compute the same bits, and so
+does :mod:`evornn.nets.hopfield_fields`, the faster asynchronous recall with incremental fields that
+the ``hopfield-recall`` problem uses.
 
 Parameters: ``W`` (N (N - 1) / 2): the upper triangle W_ij, i < j, row by row; ``theta`` (N).
 Neuron groups: unit i owns its thresold and the triangle's row i (W_ij, j > i), so the groups
