@@ -235,6 +235,47 @@ def test_compatibility_distance_by_hand():
     assert G.distance(P1, P1, 1.0, 1.0, 0.4, 20) == 0.0
 
 
+def _distance_by_definition(a, b, c1, c2, c3, small):
+    """Eq. 1 written out: sets of innovations, the excess genes beyond the smaller of the two last
+    innovations, W by ``np.mean``."""
+    ka, kb = set(a.conns), set(b.conns)
+    if not ka and not kb:
+        return 0.0
+    cut = min(max(ka, default=-1), max(kb, default=-1))
+    unmatched = ka ^ kb
+    excess = sum(1 for k in unmatched if k > cut)
+    disjoint = len(unmatched) - excess
+    match = sorted(ka & kb)
+    w = float(np.mean([abs(a.conns[k][2] - b.conns[k][2]) for k in match])) if match else 0.0
+    n = max(len(ka), len(kb))
+    n = 1 if n < small else n
+    return c1 * excess / n + c2 * disjoint / n + c3 * w
+
+
+def test_the_merge_walk_distance_is_the_definition_s_bit_for_bit():
+    empty = _genome([])
+    shuffled = _genome([(10, 0, 5, -1.0, True), (1, 0, 3, -0.1, True), (7, 5, 3, -0.7, True)])  # unsorted dict
+    hand = [P1, P2, empty, shuffled, _genome([(0, 0, 3, 0.5, True)])]
+    rng = np.random.default_rng(3)
+    rand = []
+    for k in range(60):                          # overlapping random innovation sets, up to ~600 genes
+        size = int(rng.integers(0, 600)) if k % 3 else int(rng.integers(0, 12))
+        keys = rng.choice(700, size=size, replace=False)
+        rand.append(_genome([(int(i), 0, 3, float(rng.normal() * 10 ** rng.uniform(-3, 1)), True) for i in keys]))
+    lay = G.Layout(3, 2, 12, neat_net.SIGMOID, neat_net.SIGMOID)
+    grown = [_random_genome(lay, s, recurrent=True, gates=False, steps=40) for s in range(8)]
+    n_matching = set()
+    for group in (hand, rand, grown):
+        for a in group:
+            for b in group:
+                n_matching.add(len(a.conns.keys() & b.conns.keys()))
+                for c1, c2, c3, small in ((1.0, 1.0, 0.4, 20), (1.0, 1.0, 3.0, 0), (2.0, 0.5, 1.3, 5)):
+                    assert G.distance(a, b, c1, c2, c3, small) == _distance_by_definition(a, b, c1, c2, c3, small)
+    assert 0 in n_matching and all(any(lo <= n <= hi for n in n_matching) for lo, hi in ((1, 7), (8, 128), (129, 700)))
+    assert G.distance(P1, empty, 1.0, 1.0, 0.4, 20) == 6.0                 # all of P1's genes excess
+    assert G.distance(shuffled, P2, 1.0, 1.0, 0.4, 20) == pytest.approx(6 + 0.4 * 0.0)
+
+
 def test_offspring_are_allocated_by_shared_fitness():
     assert _allocate(np.array([3.0, 1.0]), 10) == [8, 2]     # 7.5, 2.5: the tie goes to the first
     assert _allocate(np.array([0.0, 0.0, 0.0]), 7) == [3, 2, 2]
