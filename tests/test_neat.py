@@ -475,3 +475,118 @@ def test_ties_are_broken_by_index_or_at_random():
             s.update(s.ask(), np.ones(20))
             reps[rule].add(pop.index(s.species[0]["rep"].to_json()))
     assert reps["index"] == {0} and len(reps["random"]) > 1
+
+
+def test_the_neat_code_s_genome_ids_number_the_population_species_by_species():
+    s = _strategy({"compat_threshold": 0.5, "add_node": 0.5, "add_connection": 0.5}, seed=2)
+    rng = np.random.default_rng(0)
+    s.update(s.ask(), rng.uniform(0, 16, 20))
+    assert s.code_ids == list(range(20))                # the first generation: creation order
+    for _ in range(3):
+        s.update(s.ask(), rng.uniform(0, 16, 20))
+        assert sorted(s.code_ids) == list(range(20))
+    # the last generation's species (reproduction replaced them since): the same run, stopped before it
+    t = _strategy({"compat_threshold": 0.5, "add_node": 0.5, "add_connection": 0.5}, seed=2)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        t.update(t.ask(), rng.uniform(0, 16, 20))
+    t.ask()
+    for g, f in zip(t.genomes, rng.uniform(0, 16, 20)):
+        g.fitness = float(f)
+    t._speciate()
+    assert len(t.species) > 1
+    want = [0] * 20
+    for k, i in enumerate(i for sp in t.species for i in sp["members"]):
+        want[i] = k
+    assert s.code_ids == want != list(range(20))
+
+
+def test_keep_disabled_keeps_a_disabled_pick_disabled_as_the_neat_code_s_multipoint_mating():
+    # gene 2 is disabled in both parents, gene 5 in P2 only; with disable_rate 0 the paper's rule
+    # enables every matching gene, the code's keeps the pick's disabled bit
+    for seed in range(30):
+        paper = G.crossover(P1, P2, np.random.default_rng(seed), 0.0)
+        code = G.crossover(P1, P2, np.random.default_rng(seed), 0.0, keep_disabled=True)
+        avg = G.crossover(P1, P2, np.random.default_rng(seed), 0.0, average=True, keep_disabled=True)
+        assert paper.conns[2][3] and paper.conns[5][3] and avg.conns[2][3] and avg.conns[5][3]
+        assert not code.conns[2][3]
+        assert code.conns[5][3] == (code.conns[5][2] == P1.conns[5][2])   # enabled iff picked from P1
+        assert {k: v[2] for k, v in code.conns.items()} == {k: v[2] for k, v in paper.conns.items()}
+    picks = [G.crossover(P1, P2, np.random.default_rng(s), 0.0, keep_disabled=True).conns[5][3] for s in range(30)]
+    assert 0 < sum(picks) < 30
+
+
+def test_a_repeated_connection_innovation_can_take_the_first_one_s_weight():
+    lay = G.Layout(2, 1, 6, neat_net.SIGMOID, neat_net.SIGMOID)
+    base = lay.minimal(np.random.default_rng(0), 1.0)
+    inn = G.Innovations(3, lay.first_hidden)
+    assert G.add_node(base, lay, inn, np.random.default_rng(1), neat_net.SIGMOID, split_bias=False)
+    for same in (False, True):
+        inn.new_generation()
+        a, b = base.copy(), base.copy()
+        assert G.add_connection(a, lay, inn, np.random.default_rng(0), False, 1.0, same)
+        (new,) = a.conns.keys() - base.conns.keys()
+        for seed in range(1, 50):                   # another draw of the same pair, another weight
+            b = base.copy()
+            G.add_connection(b, lay, inn, np.random.default_rng(seed), False, 1.0, same)
+            if new in b.conns:
+                break
+        assert new in b.conns and b.conns[new][:2] == a.conns[new][:2]
+        assert (b.conns[new][2] == a.conns[new][2]) == same
+
+
+def test_mate_only_distinct_mutates_children_of_identical_parents():
+    def changed(distinct):
+        s = _strategy({"mate_only": 1.0, "mutate_only": 0.0, "mate_only_distinct": distinct, "add_node": 0.0,
+                       "add_connection": 0.0, "weight_mutation": 1.0, "compat_threshold": 1e9,
+                       "population_stagnation": 0, "elite_min_size": 1000})
+        clone = s.genomes[0]
+        s.genomes = [clone.copy() for _ in s.genomes]
+        s.update(s.ask(), np.ones(20))
+        return sum(g.to_json() != clone.to_json() for g in s.genomes)
+    assert changed(True) == 20                  # every child mutated (same parent twice, or identical parents)
+    assert changed(False) < changed(True)
+
+
+def test_structural_exclusive_leaves_the_genome_alone_when_the_structural_mutation_is_impossible():
+    for exclusive in (False, True):
+        s = _strategy({"add_node": 0.0, "add_connection": 1.0, "weight_mutation": 1.0, "recurrent": False,
+                       "structural_exclusive": exclusive})
+        g = s.genomes[0].copy()                 # minimal feed-forward XOR genome: no connection to add
+        before = g.to_json()
+        s._mutate(g)
+        assert (g.to_json() == before) == exclusive
+
+
+def test_the_neat_code_s_skim_allocation_carries_fractions_over():
+    from evornn.optim.neat import _allocate_skim
+    f = np.array([4.0, 2.0, 3.0, 2.0, 1.0, 0.5])
+    # shared: 2, 1 | 1.5, 1 | 0.5, 0.25 (mean 25/24): expected 1.92, 0.96 | 1.44, 0.96 | 0.48, 0.24
+    # species 1: 1 + (0.92 + 0.96 -> 1, carry 0.88) = 2; species 2: 1 + (1.32 -> 1, carry 0.32)
+    # + (1.28 -> 1, carry 0.28) = 3; species 3: 0.28 + 0.48 + 0.24 = 1 up to rounding: 1, or 0 and
+    # the missing one to the species expecting most (species 2)
+    assert _allocate_skim([[0, 1], [2, 3], [4, 5]], [1.0, 1.0, 1.0], f, 6) in ([2, 3, 1], [2, 4, 0])
+    assert _allocate_skim([[4, 5], [0, 1], [2, 3]], [0.01, 1.0, 1.0], f, 6)[0] == 0     # a penalised species
+    assert sum(_allocate_skim([[0, 1, 2], [3], [4, 5]], [1.0, 0.01, 1.0], f, 6)) == 6
+    assert _allocate_skim([[0], [1]], [1.0, 1.0], np.zeros(2), 7) == [4, 3]
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        f = rng.uniform(0, 16, 150)
+        cut = np.sort(rng.choice(np.arange(1, 150), 9, replace=False))
+        groups = [list(g) for g in np.split(np.arange(150), cut)]
+        counts = _allocate_skim(groups, list(rng.choice([1.0, 0.01], 10)), f, 150)
+        assert sum(counts) == 150 and min(counts) >= 0
+
+
+def test_the_neat_code_s_stagnation_count_is_one_generation_sooner():
+    for rule, first in (("paper", 16), ("neat-code", 15)):
+        s = _strategy({"stagnation_count": rule, "stagnation": 15, "compat_threshold": 1e9})
+        sp = {"id": 0, "rep": s.genomes[0], "members": [0], "best": 1.0, "stale": 0}
+        hits = []
+        for gen in range(1, 20):
+            sp["stale_before"] = sp["stale"]
+            sp["stale"] += 1                     # no improvement
+            hits.append(s._stagnant(sp))
+        assert hits.index(True) + 1 == first and all(hits[first - 1:])
+    sp = {"stale_before": 14, "stale": 0}        # improves in this generation after 14 without
+    assert _strategy({"stagnation_count": "neat-code"})._stagnant(sp) and not _strategy({})._stagnant(sp)

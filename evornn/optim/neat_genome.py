@@ -65,6 +65,11 @@ class Innovations:
             self.next_innovation += 1
         return self.seen[key]
 
+    def first_weight(self, a: int, b: int, weight: float) -> float:
+        """The weight the first new connection a -> b of this generation got (``weight`` when this
+        is the first): the NEAT code gives a repeated innovation the first one's weight."""
+        return self.seen.setdefault(("w", a, b), weight)
+
     def node(self, split: int, kind: int) -> tuple[int, int, int]:
         """(node id, innovation in, innovation out) of splitting connection ``split`` with a node of type ``kind``."""
         key = ("n", split, kind)
@@ -219,24 +224,29 @@ def _pairwise_sum(v: list, lo: int, n: int) -> float:
 
 
 def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate: float,
-              average: bool = False) -> Genome:
+              average: bool = False, keep_disabled: bool = False) -> Genome:
     """Child of ``fit`` (the fitter parent, or the first of equals) and ``other`` (Section 3.2):
     matching genes from either parent at random (with ``average``: the mean of both weights, the
     NEAT code's multipoint-average mating), disjoint and excess genes from ``fit``; a gene
-    disabled in either parent is disabled with probability ``disable_rate``. The child's nodes are
-    ``fit``'s."""
+    disabled in either parent is disabled with probability ``disable_rate``. With
+    ``keep_disabled`` (the NEAT code's ``mate_multipoint``, not its averaging mating) a matching
+    gene picked from a parent in which it is disabled stays disabled, the rule above applying to
+    an enabled pick. The child's nodes are ``fit``'s."""
     conns = {}
     for k in sorted(fit.conns):
         g = fit.conns[k]
         if k in other.conns:
             h = other.conns[k]
             if average:
-                weight = 0.5 * (g[2] + h[2])
+                pick, weight = None, 0.5 * (g[2] + h[2])
             else:
-                weight = (g if rng.random() < 0.5 else h)[2]
+                pick = g if rng.random() < 0.5 else h
+                weight = pick[2]
             gene = [g[0], g[1], weight, True]
             if not (g[3] and h[3]):
                 gene[3] = not (rng.random() < disable_rate)
+                if keep_disabled and pick is not None and not pick[3]:
+                    gene[3] = False
             conns[k] = gene
         else:
             conns[k] = list(g)
@@ -261,9 +271,11 @@ def reaches(g: Genome, start: int, goal: int) -> bool:
 
 
 def add_connection(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, recurrent: bool,
-                   init_range: float) -> bool:
+                   init_range: float, same_weight: bool = False) -> bool:
     """A new connection between two unconnected nodes, drawn uniformly among the allowed pairs
-    (with ``recurrent`` False none that closes a cycle). False when there is none."""
+    (with ``recurrent`` False none that closes a cycle), its weight uniform in +-``init_range``
+    (with ``same_weight``, a connection added before in this generation gets the weight it got
+    then, as the NEAT code's innovation record does). False when there is none."""
     have = {(c[0], c[1]) for c in g.conns.values()}
     sources = list(range(lay.n_in + 1)) + sorted(g.nodes)
     targets = sorted(g.nodes)
@@ -272,7 +284,10 @@ def add_connection(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Gene
     if not pairs:
         return False
     a, b = pairs[int(rng.integers(len(pairs)))]
-    g.conns[inn.connection(a, b)] = [a, b, float(rng.uniform(-init_range, init_range)), True]
+    w = float(rng.uniform(-init_range, init_range))
+    if same_weight:
+        w = inn.first_weight(a, b, w)
+    g.conns[inn.connection(a, b)] = [a, b, w, True]
     return True
 
 
