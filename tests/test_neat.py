@@ -590,3 +590,31 @@ def test_the_neat_code_s_stagnation_count_is_one_generation_sooner():
         assert hits.index(True) + 1 == first and all(hits[first - 1:])
     sp = {"stale_before": 14, "stale": 0}        # improves in this generation after 14 without
     assert _strategy({"stagnation_count": "neat-code"})._stagnant(sp) and not _strategy({})._stagnant(sp)
+
+
+def test_every_30th_generation_the_worst_old_species_is_obliterated_as_the_neat_code_does():
+    def species(s, ages):
+        for i, g in enumerate(s.genomes):
+            g.fitness = float(i)                 # species k holds genomes 4k..4k+3: species 4 is the best
+        s.species = [{"id": k, "rep": s.genomes[4 * k], "members": list(range(4 * k, 4 * k + 4)), "best": -math.inf,
+                      "stale": 0, "age": a, "obliterated": False} for k, a in enumerate(ages)]
+    s = _strategy({"obliterate_every": 30})
+    species(s, [3, 25, 40, 19, 50])             # species 0 the worst, too young
+    s._obliterate()
+    assert [sp["obliterated"] for sp in s.species] == [False, True, False, False, False]   # the worst aged >= 20
+    assert s._stagnant(s.species[1]) and not s._stagnant(s.species[4])
+    species(s, [5, 3, 4, 19, 1])                 # none old enough: the best
+    s._obliterate()
+    assert [sp["obliterated"] for sp in s.species] == [False, False, False, False, True]
+    # in a run: marked in generations 30, 60, ... only, and checkpointed
+    r = _strategy({"obliterate_every": 3, "obliterate_age": 2, "compat_threshold": 0.3, "add_node": 0.3,
+                   "stagnation_penalty": 0.01})
+    rng = np.random.default_rng(1)
+    marks = []
+    for gen in range(1, 8):
+        r.update(r.ask(), rng.uniform(0, 16, 20))
+        marks.append(sum(sp["obliterated"] for sp in r.species))
+    assert marks[0] == marks[1] == 0 and marks[2] >= 1
+    assert all(sp["age"] >= 1 for sp in r.species)
+    state = json.loads(json.dumps(r.get_state()[1]))
+    assert [sp["obliterated"] for sp in state["neat"]["species"]] == [sp["obliterated"] for sp in r.species]

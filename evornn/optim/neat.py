@@ -134,6 +134,8 @@ class NEATConfig:
     structural_exclusive: bool = False # code: True (a structural mutation drawn but impossible: no weight mutation instead)
     stagnation_count: str = "paper"    # code: "neat-code" (stagnant when the generations without improvement before this one, + 1, reach stagnation)
     allocation: str = "remainders"     # code: "skim" (per-genome expected offspring, fractions carried over, the rest to the largest)
+    obliterate_every: int = 0          # code: 30 (every 30th generation the worst species aged >= obliterate_age is penalised for good)
+    obliterate_age: int = 20
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -149,7 +151,8 @@ class NEATConfig:
         for k in ("compat_threshold", "threshold_step", "weight_perturb", "weight_init_range"):
             if not getattr(self, k) > 0:
                 bad(k, "> 0")
-        for k in ("small_genome", "target_species", "stagnation", "population_stagnation", "elite_min_size"):
+        for k in ("small_genome", "target_species", "stagnation", "population_stagnation", "elite_min_size",
+                  "obliterate_every", "obliterate_age"):
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 bad(k, "an integer >= 0")
@@ -282,18 +285,21 @@ class NEAT(Strategy):
                     break
             else:
                 self.species.append({"id": self.next_species, "rep": g, "members": [idx], "best": -math.inf,
-                                     "stale": 0})
+                                     "stale": 0, "age": 0, "obliterated": False})
                 self.next_species += 1
         self.species = [s for s in self.species if s["members"]]
         for s in self.species:
             best = max(self.genomes[i].fitness for i in s["members"])
             s["stale_before"] = s["stale"]
+            s["age"] = s.get("age", 0) + 1
             s["best"], s["stale"] = (best, 0) if best > s["best"] else (s["best"], s["stale"] + 1)
             if c.representative == "champion":
                 rep = min(s["members"], key=lambda i: (-_key(self.genomes[i].fitness), self._tie[i]))
             else:
                 rep = s["members"][int(self.rng.integers(len(s["members"])))]
             s["rep"] = self.genomes[rep].copy()
+        if c.obliterate_every > 0 and (self.generation + 1) % c.obliterate_every == 0:
+            self._obliterate()
         if c.target_species > 0:
             n = len(self.species)
             if n < c.target_species:
@@ -370,12 +376,26 @@ class NEAT(Strategy):
         for g in self.genomes:
             g.fitness = math.nan
 
+    def _obliterate(self) -> None:
+        """The NEAT code's Population::epoch every ``obliterate_every`` generations ("competitive
+        coevolution stagnation detection", on in its XOR runs too): of the species ranked by their
+        champions (best first), the worst one at least ``obliterate_age`` generations old, or the
+        best when none is, is marked for good; a marked species counts as stagnant from then on."""
+        ranked = sorted(self.species, key=lambda s: -_key(max(self.genomes[i].fitness for i in s["members"])))
+        k = len(ranked) - 1
+        while k > 0 and ranked[k].get("age", 0) < self.config.obliterate_age:
+            k -= 1
+        ranked[k]["obliterated"] = True
+
     def _stagnant(self, s: dict) -> bool:
         """Whether species ``s`` has stagnated: more than ``stagnation`` generations without a better
         champion, or (``stagnation_count = "neat-code"``, its Species::adjust_fitness with
         dropoff_age = ``stagnation``) the generations without one before this generation's, plus
-        one, reach ``stagnation`` (one generation sooner, and still this generation when it improves)."""
+        one, reach ``stagnation`` (one generation sooner, and still this generation when it improves);
+        a species :meth:`_obliterate` marked is stagnant for good."""
         c = self.config
+        if s.get("obliterated"):
+            return True
         if c.stagnation_count == "neat-code":
             return s.get("stale_before", s["stale"]) + 1 >= c.stagnation
         return s["stale"] > c.stagnation
@@ -456,7 +476,8 @@ class NEAT(Strategy):
             "generation": self.generation, "threshold": self.threshold, "next_species": self.next_species,
             "pop_best": _num(self.pop_best), "pop_stale": self.pop_stale,
             "genomes": None if self.genomes is None else [g.to_json() for g in self.genomes],
-            "species": [{"id": s["id"], "rep": s["rep"].to_json(), "best": _num(s["best"]), "stale": s["stale"]}
+            "species": [{"id": s["id"], "rep": s["rep"].to_json(), "best": _num(s["best"]), "stale": s["stale"],
+                         "age": s.get("age", 0), "obliterated": bool(s.get("obliterated", False))}
                         for s in self.species],
             "innovations": None if self.inn is None else [self.inn.next_innovation, self.inn.next_node],
             "best_genome": self.best_genome,
@@ -472,7 +493,8 @@ class NEAT(Strategy):
         self.next_species, self.pop_best, self.pop_stale = int(d["next_species"]), _unnum(d["pop_best"]), int(d["pop_stale"])
         self.genomes = None if d["genomes"] is None else [G.Genome.from_json(g) for g in d["genomes"]]
         self.species = [{"id": int(s["id"]), "rep": G.Genome.from_json(s["rep"]), "members": [],
-                         "best": _unnum(s["best"]), "stale": int(s["stale"])} for s in d["species"]]
+                         "best": _unnum(s["best"]), "stale": int(s["stale"]), "age": int(s.get("age", 0)),
+                         "obliterated": bool(s.get("obliterated", False))} for s in d["species"]]
         self.inn = None if d["innovations"] is None else G.Innovations(*map(int, d["innovations"]))
         self.best_genome, self._best_genome_f = d["best_genome"], _unnum(d["best_genome_f"])
         self.code_ids = None if d.get("code_ids") is None else [int(i) for i in d["code_ids"]]
