@@ -39,6 +39,9 @@ Tasks (``--tasks``, comma-separated):
   velocities (the network must infer them from past positions), standard fitness (balance
   100,000 steps), population 150, without and with ``gate_nodes = true`` (half the new nodes
   multiplicative). No published NEAT figure; the two rows compare each other.
+* ``dpnv-code``: the ``dpnv`` task with the settings of NEAT's C++ code for it (``DPNV_CODE``: its
+  p2nv.ne as goNEAT carries it, weight power 1.8, 80% weight mutation, survival 0.4, add node 0.01,
+  and the code's details of ``NEAT_CODE`` and ``CODE_DETAILS``).
 * ``dpnv-gates``: the ``dpnv`` task with gate nodes (long: population 1,000).
 
 The pole problems use the network's own bias (``bias_input = 0``); ``max_nodes`` bounds the
@@ -65,6 +68,7 @@ from evornn.problems.registry import make_problem
 
 PAPER = {"xor": "4,755 evaluations, 100/100 solved", "xor-defaults": "4,755 evaluations, 100/100 solved", "dpv": "3,600 evaluations",
          "dpnv": "33,184 evaluations (CoSyNE table: 6,929), generalization 286/625",
+         "dpnv-code": "33,184 evaluations (CoSyNE table: 6,929), generalization 286/625",
          "memory": "(no published figure: compare with memory-gates)",
          "memory-gates": "(no published figure: compare with memory)",
          "dpnv-gates": "(no published figure: compare with dpnv)"}
@@ -79,6 +83,15 @@ XOR_SETTINGS = {"recurrent": False, **NEAT_CODE, "weight_init_range": 2.5, "targ
 POLE_1NV = {"poles": 1, "velocities": False, "bias_input": 0.0}
 
 POLE_NV = {"poles": 2, "velocities": False, "fitness": "damping", "bias_input": 0.0}
+# the code's further details (all off by default)
+CODE_DETAILS = {"keep_disabled": True, "mate_only_distinct": True, "link_weight_repeat": True,
+                "structural_exclusive": True, "stagnation_count": "neat-code", "allocation": "skim",
+                "obliterate_every": 30}
+# the non-Markov task with NEAT's code's settings for it (its p2nv.ne as goNEAT carries it: weight
+# power 1.8, 80% weight mutation, survival 0.4, add node 0.01, add link 0.3; the paper says add node 0.03)
+DPNV_CODE = {"population": 1000, "c3": 3.0, "compat_threshold": 4.0, "add_connection": 0.3, **NEAT_CODE,
+             **CODE_DETAILS, "weight_mutation": 0.8, "weight_perturb": 1.8, "weight_replace_range": 1.8,
+             "survival_threshold": 0.4, "add_node": 0.01}
 TASKS = {
     "xor": dict(problem="xor", params={}, net={"update": "ordered"}, settings=XOR_SETTINGS, max_evals=100_000),
     "xor-defaults": dict(problem="xor", params={}, net={"update": "ordered"},
@@ -89,6 +102,7 @@ TASKS = {
     "dpnv": dict(problem="pole-balance", params=POLE_NV, net={},
                  settings={"population": 1000, "c3": 3.0, "compat_threshold": 4.0, "add_connection": 0.3},
                  max_evals=400_000),
+    "dpnv-code": dict(problem="pole-balance", params=POLE_NV, net={}, settings=DPNV_CODE, max_evals=400_000),
     "memory": dict(problem="pole-balance", params=POLE_1NV, net={}, settings={}, max_evals=100_000),
     "memory-gates": dict(problem="pole-balance", params=POLE_1NV, net={}, settings={"gate_nodes": True},
                          max_evals=100_000),

@@ -74,7 +74,27 @@ champion copied when the species gets more than ``elite_min_size`` offspring), `
 "delta"`` (after a population stagnation the two best species' current champions get half the
 population each, as clones with mutated weights or, 20%, a new connection; the last an exact copy)
 and ``tie_break = "random"`` (genomes of equal fitness ranked by a random draw per generation, as
-its unstable sort leaves them; by default by population index).
+its unstable sort leaves them; by default by population index). Further details of that code, off
+by default (the code's value in brackets): ``keep_disabled`` (True: its ``mate_multipoint`` copies
+the picked gene with its disabled bit, so a gene disabled in both parents stays disabled; its
+averaging mating enables it as the paper says), ``mate_only_distinct`` (True: a crossover child of
+two parents at distance 0 is mutated even when drawn mate-only), ``link_weight_repeat`` (True: a
+connection added again in the same generation gets the first one's weight, as its innovation
+record holds it), ``structural_exclusive`` (True: an add-node or add-connection drawn but
+impossible leaves the genome unmutated, no weight mutation instead), ``stagnation_count =
+"neat-code"`` (its ``Species::adjust_fitness``: stagnant once the generations without improvement
+before this one, plus one, reach ``stagnation``), ``allocation = "skim"`` (its
+``Species::count_offspring``: each genome's expected offspring, fractions carried from species to
+species, a missing one to the species expecting most) and ``obliterate_every`` (30: every 30th
+generation the worst species at least ``obliterate_age`` = 20 generations old, or the best when
+none is, counts as stagnant for good, its ``Population::epoch``'s "competitive coevolution
+stagnation detection"). Not modelled: its compatibility uses each gene's ``mutation_num`` (the
+weight after the gene's last weight mutation; 0 for genes of a structural mutation until then),
+not the weight; its add-connection draws node pairs (20 tries) rather than uniformly among the
+free pairs, with ``recur_only_prob`` of the tries seeking a recurrent one; ``toggle_enable`` here
+may disable a node's last outgoing connection, which its toggle refuses; its gene re-enable
+mutation. :attr:`code_ids` are the evaluated genomes' ids in its numbering (its
+``pop_size * (generation - 1) + genome_id`` evaluation count needs them).
 """
 from __future__ import annotations
 
