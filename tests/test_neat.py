@@ -235,6 +235,47 @@ def test_compatibility_distance_by_hand():
     assert G.distance(P1, P1, 1.0, 1.0, 0.4, 20) == 0.0
 
 
+def _distance_by_definition(a, b, c1, c2, c3, small):
+    """Eq. 1 written out: sets of innovations, the excess genes beyond the smaller of the two last
+    innovations, W by ``np.mean``."""
+    ka, kb = set(a.conns), set(b.conns)
+    if not ka and not kb:
+        return 0.0
+    cut = min(max(ka, default=-1), max(kb, default=-1))
+    unmatched = ka ^ kb
+    excess = sum(1 for k in unmatched if k > cut)
+    disjoint = len(unmatched) - excess
+    match = sorted(ka & kb)
+    w = float(np.mean([abs(a.conns[k][2] - b.conns[k][2]) for k in match])) if match else 0.0
+    n = max(len(ka), len(kb))
+    n = 1 if n < small else n
+    return c1 * excess / n + c2 * disjoint / n + c3 * w
+
+
+def test_the_merge_walk_distance_is_the_definition_s_bit_for_bit():
+    empty = _genome([])
+    shuffled = _genome([(10, 0, 5, -1.0, True), (1, 0, 3, -0.1, True), (7, 5, 3, -0.7, True)])  # unsorted dict
+    hand = [P1, P2, empty, shuffled, _genome([(0, 0, 3, 0.5, True)])]
+    rng = np.random.default_rng(3)
+    rand = []
+    for k in range(60):                          # overlapping random innovation sets, up to ~600 genes
+        size = int(rng.integers(0, 600)) if k % 3 else int(rng.integers(0, 12))
+        keys = rng.choice(700, size=size, replace=False)
+        rand.append(_genome([(int(i), 0, 3, float(rng.normal() * 10 ** rng.uniform(-3, 1)), True) for i in keys]))
+    lay = G.Layout(3, 2, 12, neat_net.SIGMOID, neat_net.SIGMOID)
+    grown = [_random_genome(lay, s, recurrent=True, gates=False, steps=40) for s in range(8)]
+    n_matching = set()
+    for group in (hand, rand, grown):
+        for a in group:
+            for b in group:
+                n_matching.add(len(a.conns.keys() & b.conns.keys()))
+                for c1, c2, c3, small in ((1.0, 1.0, 0.4, 20), (1.0, 1.0, 3.0, 0), (2.0, 0.5, 1.3, 5)):
+                    assert G.distance(a, b, c1, c2, c3, small) == _distance_by_definition(a, b, c1, c2, c3, small)
+    assert 0 in n_matching and all(any(lo <= n <= hi for n in n_matching) for lo, hi in ((1, 7), (8, 128), (129, 700)))
+    assert G.distance(P1, empty, 1.0, 1.0, 0.4, 20) == 6.0                 # all of P1's genes excess
+    assert G.distance(shuffled, P2, 1.0, 1.0, 0.4, 20) == pytest.approx(6 + 0.4 * 0.0)
+
+
 def test_offspring_are_allocated_by_shared_fitness():
     assert _allocate(np.array([3.0, 1.0]), 10) == [8, 2]     # 7.5, 2.5: the tie goes to the first
     assert _allocate(np.array([0.0, 0.0, 0.0]), 7) == [3, 2, 2]
@@ -434,3 +475,146 @@ def test_ties_are_broken_by_index_or_at_random():
             s.update(s.ask(), np.ones(20))
             reps[rule].add(pop.index(s.species[0]["rep"].to_json()))
     assert reps["index"] == {0} and len(reps["random"]) > 1
+
+
+def test_the_neat_code_s_genome_ids_number_the_population_species_by_species():
+    s = _strategy({"compat_threshold": 0.5, "add_node": 0.5, "add_connection": 0.5}, seed=2)
+    rng = np.random.default_rng(0)
+    s.update(s.ask(), rng.uniform(0, 16, 20))
+    assert s.code_ids == list(range(20))                # the first generation: creation order
+    for _ in range(3):
+        s.update(s.ask(), rng.uniform(0, 16, 20))
+        assert sorted(s.code_ids) == list(range(20))
+    # the last generation's species (reproduction replaced them since): the same run, stopped before it
+    t = _strategy({"compat_threshold": 0.5, "add_node": 0.5, "add_connection": 0.5}, seed=2)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        t.update(t.ask(), rng.uniform(0, 16, 20))
+    t.ask()
+    for g, f in zip(t.genomes, rng.uniform(0, 16, 20)):
+        g.fitness = float(f)
+    t._speciate()
+    assert len(t.species) > 1
+    want = [0] * 20
+    for k, i in enumerate(i for sp in t.species for i in sp["members"]):
+        want[i] = k
+    assert s.code_ids == want != list(range(20))
+
+
+def test_keep_disabled_keeps_a_disabled_pick_disabled_as_the_neat_code_s_multipoint_mating():
+    # gene 2 is disabled in both parents, gene 5 in P2 only; with disable_rate 0 the paper's rule
+    # enables every matching gene, the code's keeps the pick's disabled bit
+    for seed in range(30):
+        paper = G.crossover(P1, P2, np.random.default_rng(seed), 0.0)
+        code = G.crossover(P1, P2, np.random.default_rng(seed), 0.0, keep_disabled=True)
+        avg = G.crossover(P1, P2, np.random.default_rng(seed), 0.0, average=True, keep_disabled=True)
+        assert paper.conns[2][3] and paper.conns[5][3] and avg.conns[2][3] and avg.conns[5][3]
+        assert not code.conns[2][3]
+        assert code.conns[5][3] == (code.conns[5][2] == P1.conns[5][2])   # enabled iff picked from P1
+        assert {k: v[2] for k, v in code.conns.items()} == {k: v[2] for k, v in paper.conns.items()}
+    picks = [G.crossover(P1, P2, np.random.default_rng(s), 0.0, keep_disabled=True).conns[5][3] for s in range(30)]
+    assert 0 < sum(picks) < 30
+
+
+def test_a_repeated_connection_innovation_can_take_the_first_one_s_weight():
+    lay = G.Layout(2, 1, 6, neat_net.SIGMOID, neat_net.SIGMOID)
+    base = lay.minimal(np.random.default_rng(0), 1.0)
+    inn = G.Innovations(3, lay.first_hidden)
+    assert G.add_node(base, lay, inn, np.random.default_rng(1), neat_net.SIGMOID, split_bias=False)
+    for same in (False, True):
+        inn.new_generation()
+        a, b = base.copy(), base.copy()
+        assert G.add_connection(a, lay, inn, np.random.default_rng(0), False, 1.0, same)
+        (new,) = a.conns.keys() - base.conns.keys()
+        for seed in range(1, 50):                   # another draw of the same pair, another weight
+            b = base.copy()
+            G.add_connection(b, lay, inn, np.random.default_rng(seed), False, 1.0, same)
+            if new in b.conns:
+                break
+        assert new in b.conns and b.conns[new][:2] == a.conns[new][:2]
+        assert (b.conns[new][2] == a.conns[new][2]) == same
+
+
+def test_mate_only_distinct_mutates_children_of_identical_parents():
+    def changed(distinct):
+        s = _strategy({"mate_only": 1.0, "mutate_only": 0.0, "mate_only_distinct": distinct, "add_node": 0.0,
+                       "add_connection": 0.0, "weight_mutation": 1.0, "compat_threshold": 1e9,
+                       "population_stagnation": 0, "elite_min_size": 1000})
+        clone = s.genomes[0]
+        s.genomes = [clone.copy() for _ in s.genomes]
+        s.update(s.ask(), np.ones(20))
+        return sum(g.to_json() != clone.to_json() for g in s.genomes)
+    assert changed(True) == 20                  # every child mutated (same parent twice, or identical parents)
+    assert changed(False) < changed(True)
+
+
+def test_structural_exclusive_leaves_the_genome_alone_when_the_structural_mutation_is_impossible():
+    for exclusive in (False, True):
+        s = _strategy({"add_node": 0.0, "add_connection": 1.0, "weight_mutation": 1.0, "recurrent": False,
+                       "structural_exclusive": exclusive})
+        g = s.genomes[0].copy()                 # minimal feed-forward XOR genome: no connection to add
+        before = g.to_json()
+        s._mutate(g)
+        assert (g.to_json() == before) == exclusive
+
+
+def test_the_neat_code_s_skim_allocation_carries_fractions_over():
+    from evornn.optim.neat import _allocate_skim
+    f = np.array([4.0, 2.0, 3.0, 2.0, 1.0, 0.5])
+    # shared: 2, 1 | 1.5, 1 | 0.5, 0.25 (mean 25/24): expected 1.92, 0.96 | 1.44, 0.96 | 0.48, 0.24
+    # species 1: 1 + (0.92 + 0.96 -> 1, carry 0.88) = 2; species 2: 1 + (1.32 -> 1, carry 0.32)
+    # + (1.28 -> 1, carry 0.28) = 3; species 3: 0.28 + 0.48 + 0.24 = 1 up to rounding: 1, or 0 and
+    # the missing one to the species expecting most (species 2)
+    assert _allocate_skim([[0, 1], [2, 3], [4, 5]], [1.0, 1.0, 1.0], f, 6) in ([2, 3, 1], [2, 4, 0])
+    assert _allocate_skim([[4, 5], [0, 1], [2, 3]], [0.01, 1.0, 1.0], f, 6)[0] == 0     # a penalised species
+    assert sum(_allocate_skim([[0, 1, 2], [3], [4, 5]], [1.0, 0.01, 1.0], f, 6)) == 6
+    assert _allocate_skim([[0], [1]], [1.0, 1.0], np.zeros(2), 7) == [4, 3]
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        f = rng.uniform(0, 16, 150)
+        cut = np.sort(rng.choice(np.arange(1, 150), 9, replace=False))
+        groups = [list(g) for g in np.split(np.arange(150), cut)]
+        counts = _allocate_skim(groups, list(rng.choice([1.0, 0.01], 10)), f, 150)
+        assert sum(counts) == 150 and min(counts) >= 0
+
+
+def test_the_neat_code_s_stagnation_count_is_one_generation_sooner():
+    for rule, first in (("paper", 16), ("neat-code", 15)):
+        s = _strategy({"stagnation_count": rule, "stagnation": 15, "compat_threshold": 1e9})
+        sp = {"id": 0, "rep": s.genomes[0], "members": [0], "best": 1.0, "stale": 0}
+        hits = []
+        for gen in range(1, 20):
+            sp["stale_before"] = sp["stale"]
+            sp["stale"] += 1                     # no improvement
+            hits.append(s._stagnant(sp))
+        assert hits.index(True) + 1 == first and all(hits[first - 1:])
+    sp = {"stale_before": 14, "stale": 0}        # improves in this generation after 14 without
+    assert _strategy({"stagnation_count": "neat-code"})._stagnant(sp) and not _strategy({})._stagnant(sp)
+
+
+def test_every_30th_generation_the_worst_old_species_is_obliterated_as_the_neat_code_does():
+    def species(s, ages):
+        for i, g in enumerate(s.genomes):
+            g.fitness = float(i)                 # species k holds genomes 4k..4k+3: species 4 is the best
+        s.species = [{"id": k, "rep": s.genomes[4 * k], "members": list(range(4 * k, 4 * k + 4)), "best": -math.inf,
+                      "stale": 0, "age": a, "obliterated": False} for k, a in enumerate(ages)]
+    s = _strategy({"obliterate_every": 30})
+    species(s, [3, 25, 40, 19, 50])             # species 0 the worst, too young
+    s._obliterate()
+    assert [sp["obliterated"] for sp in s.species] == [False, True, False, False, False]   # the worst aged >= 20
+    assert s._stagnant(s.species[1]) and not s._stagnant(s.species[4])
+    species(s, [5, 3, 4, 19, 1])                 # none old enough: the best
+    s._obliterate()
+    assert [sp["obliterated"] for sp in s.species] == [False, False, False, False, True]
+    # in a run: marked in generations 30, 60, ... only, and checkpointed
+    r = _strategy({"obliterate_every": 3, "obliterate_age": 2, "compat_threshold": 0.3, "add_node": 0.3,
+                   "stagnation_penalty": 0.01})
+    rng = np.random.default_rng(1)
+    marks = []
+    for gen in range(1, 8):
+        r.update(r.ask(), rng.uniform(0, 16, 20))
+        marks.append(sum(sp["obliterated"] for sp in r.species))
+    assert marks[0] == marks[1] == 0 and marks[2] >= 1
+    assert all(sp["age"] >= 1 for sp in r.species)
+    state = json.loads(json.dumps(r.get_state()[1]))
+    assert [sp["obliterated"] for sp in state["neat"]["species"]] == [sp["obliterated"] for sp in r.species]

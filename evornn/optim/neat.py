@@ -74,7 +74,27 @@ champion copied when the species gets more than ``elite_min_size`` offspring), `
 "delta"`` (after a population stagnation the two best species' current champions get half the
 population each, as clones with mutated weights or, 20%, a new connection; the last an exact copy)
 and ``tie_break = "random"`` (genomes of equal fitness ranked by a random draw per generation, as
-its unstable sort leaves them; by default by population index).
+its unstable sort leaves them; by default by population index). Further details of that code, off
+by default (the code's value in brackets): ``keep_disabled`` (True: its ``mate_multipoint`` copies
+the picked gene with its disabled bit, so a gene disabled in both parents stays disabled; its
+averaging mating enables it as the paper says), ``mate_only_distinct`` (True: a crossover child of
+two parents at distance 0 is mutated even when drawn mate-only), ``link_weight_repeat`` (True: a
+connection added again in the same generation gets the first one's weight, as its innovation
+record holds it), ``structural_exclusive`` (True: an add-node or add-connection drawn but
+impossible leaves the genome unmutated, no weight mutation instead), ``stagnation_count =
+"neat-code"`` (its ``Species::adjust_fitness``: stagnant once the generations without improvement
+before this one, plus one, reach ``stagnation``), ``allocation = "skim"`` (its
+``Species::count_offspring``: each genome's expected offspring, fractions carried from species to
+species, a missing one to the species expecting most) and ``obliterate_every`` (30: every 30th
+generation the worst species at least ``obliterate_age`` = 20 generations old, or the best when
+none is, counts as stagnant for good, its ``Population::epoch``'s "competitive coevolution
+stagnation detection"). Not modelled: its compatibility uses each gene's ``mutation_num`` (the
+weight after the gene's last weight mutation; 0 for genes of a structural mutation until then),
+not the weight; its add-connection draws node pairs (20 tries) rather than uniformly among the
+free pairs, with ``recur_only_prob`` of the tries seeking a recurrent one; ``toggle_enable`` here
+may disable a node's last outgoing connection, which its toggle refuses; its gene re-enable
+mutation. :attr:`code_ids` are the evaluated genomes' ids in its numbering (its
+``pop_size * (generation - 1) + genome_id`` evaluation count needs them).
 """
 from __future__ import annotations
 
@@ -128,6 +148,14 @@ class NEATConfig:
     population_stagnation_style: str = "top2"   # code: "delta" (the two best champions' clones, half each)
     stagnation_penalty: float = 0.0    # 0: a stagnant species is dropped; > 0: its share times this (code: 0.01)
     tie_break: str = "index"           # equal fitness ranked by population index, or "random" (the code's unstable sort)
+    keep_disabled: bool = False        # code: True (mate_multipoint: a disabled gene picked stays disabled)
+    mate_only_distinct: bool = False   # code: True (parents at distance 0 count as one: the child is mutated)
+    link_weight_repeat: bool = False   # code: True (a connection added again in a generation gets the first one's weight)
+    structural_exclusive: bool = False # code: True (a structural mutation drawn but impossible: no weight mutation instead)
+    stagnation_count: str = "paper"    # code: "neat-code" (stagnant when the generations without improvement before this one, + 1, reach stagnation)
+    allocation: str = "remainders"     # code: "skim" (per-genome expected offspring, fractions carried over, the rest to the largest)
+    obliterate_every: int = 0          # code: 30 (every 30th generation the worst species aged >= obliterate_age is penalised for good)
+    obliterate_age: int = 20
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -143,7 +171,8 @@ class NEATConfig:
         for k in ("compat_threshold", "threshold_step", "weight_perturb", "weight_init_range"):
             if not getattr(self, k) > 0:
                 bad(k, "> 0")
-        for k in ("small_genome", "target_species", "stagnation", "population_stagnation", "elite_min_size"):
+        for k in ("small_genome", "target_species", "stagnation", "population_stagnation", "elite_min_size",
+                  "obliterate_every", "obliterate_age"):
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 bad(k, "an integer >= 0")
@@ -160,7 +189,8 @@ class NEATConfig:
         for k, allowed in (("weight_style", ("uniform", "neat-code")), ("representative", ("random", "champion")),
                            ("survivors", ("ceil", "floor+1")), ("elite_by", ("size", "offspring")),
                            ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta")),
-                           ("tie_break", ("index", "random"))):
+                           ("tie_break", ("index", "random")), ("stagnation_count", ("paper", "neat-code")),
+                           ("allocation", ("remainders", "skim"))):
             if getattr(self, k) not in allowed:
                 bad(k, " or ".join(repr(a) for a in allowed))
         if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
@@ -189,6 +219,7 @@ class NEAT(Strategy):
         self.best_genome: dict | None = None
         self._best_genome_f = -math.inf
         self._tie = np.arange(self.config.population)
+        self.code_ids: list[int] | None = None
         if layout is not None:
             self._check_layout()
 
@@ -238,8 +269,24 @@ class NEAT(Strategy):
         # the rank of a genome among others of equal fitness: its index, or a random draw per generation
         self._tie = self.rng.permutation(n) if self.config.tie_break == "random" else np.arange(n)
         self._speciate()
+        self.code_ids = self._code_ids()
         self._reproduce()
         self.generation += 1
+
+    def _code_ids(self) -> list[int]:
+        """Where each genome of the evaluated population sits in NEAT's code's population (its
+        ``genome_id``): the first generation in creation order, later ones species by species (in
+        species order, which the code's ``Population::epoch`` numbers as it rebuilds its organism
+        list from the species its offspring joined), each species' members in population order.
+        The code counts a run's evaluations by it (``pop_size * (generation - 1) + genome_id``)."""
+        if self.generation == 0:
+            return list(range(len(self.genomes)))
+        ids, k = [0] * len(self.genomes), 0
+        for s in self.species:
+            for i in s["members"]:
+                ids[i] = k
+                k += 1
+        return ids
 
     def info(self) -> dict:
         return {"species": len(self.species), "threshold": self.threshold,
@@ -258,17 +305,21 @@ class NEAT(Strategy):
                     break
             else:
                 self.species.append({"id": self.next_species, "rep": g, "members": [idx], "best": -math.inf,
-                                     "stale": 0})
+                                     "stale": 0, "age": 0, "obliterated": False})
                 self.next_species += 1
         self.species = [s for s in self.species if s["members"]]
         for s in self.species:
             best = max(self.genomes[i].fitness for i in s["members"])
+            s["stale_before"] = s["stale"]
+            s["age"] = s.get("age", 0) + 1
             s["best"], s["stale"] = (best, 0) if best > s["best"] else (s["best"], s["stale"] + 1)
             if c.representative == "champion":
                 rep = min(s["members"], key=lambda i: (-_key(self.genomes[i].fitness), self._tie[i]))
             else:
                 rep = s["members"][int(self.rng.integers(len(s["members"])))]
             s["rep"] = self.genomes[rep].copy()
+        if c.obliterate_every > 0 and (self.generation + 1) % c.obliterate_every == 0:
+            self._obliterate()
         if c.target_species > 0:
             n = len(self.species)
             if n < c.target_species:
@@ -294,7 +345,7 @@ class NEAT(Strategy):
         if c.stagnation_penalty > 0:                # the code: stagnant species shrink, none is dropped
             alive = list(self.species)
         else:
-            alive = [s for s in self.species if s["stale"] <= c.stagnation or best_idx in s["members"]]
+            alive = [s for s in self.species if not self._stagnant(s) or best_idx in s["members"]]
         delta = False
         if c.population_stagnation > 0 and self.pop_stale >= c.population_stagnation:
             if c.population_stagnation_style == "delta":    # the code: by the current champions
@@ -313,10 +364,13 @@ class NEAT(Strategy):
             half = c.population // 2
             counts = [half, c.population - half] if len(alive) > 1 else [c.population]
         else:
-            share = np.array([f[s["members"]].sum() / len(s["members"])
-                              * (c.stagnation_penalty if c.stagnation_penalty > 0 and s["stale"] > c.stagnation else 1.0)
-                              for s in alive])
-            counts = _allocate(share, c.population)
+            penalty = [c.stagnation_penalty if c.stagnation_penalty > 0 and self._stagnant(s) else 1.0 for s in alive]
+            if c.allocation == "skim":
+                counts = _allocate_skim([sorted(s["members"], key=lambda i: (-f[i], self._tie[i])) for s in alive],
+                                        penalty, f, c.population)
+            else:
+                share = np.array([f[s["members"]].sum() / len(s["members"]) * p for s, p in zip(alive, penalty)])
+                counts = _allocate(share, c.population)
         self.inn.new_generation()
         pool = []                                  # (species, parents) of the breeding species
         for s in alive:
@@ -342,6 +396,30 @@ class NEAT(Strategy):
         for g in self.genomes:
             g.fitness = math.nan
 
+    def _obliterate(self) -> None:
+        """The NEAT code's Population::epoch every ``obliterate_every`` generations ("competitive
+        coevolution stagnation detection", on in its XOR runs too): of the species ranked by their
+        champions (best first), the worst one at least ``obliterate_age`` generations old, or the
+        best when none is, is marked for good; a marked species counts as stagnant from then on."""
+        ranked = sorted(self.species, key=lambda s: -_key(max(self.genomes[i].fitness for i in s["members"])))
+        k = len(ranked) - 1
+        while k > 0 and ranked[k].get("age", 0) < self.config.obliterate_age:
+            k -= 1
+        ranked[k]["obliterated"] = True
+
+    def _stagnant(self, s: dict) -> bool:
+        """Whether species ``s`` has stagnated: more than ``stagnation`` generations without a better
+        champion, or (``stagnation_count = "neat-code"``, its Species::adjust_fitness with
+        dropoff_age = ``stagnation``) the generations without one before this generation's, plus
+        one, reach ``stagnation`` (one generation sooner, and still this generation when it improves);
+        a species :meth:`_obliterate` marked is stagnant for good."""
+        c = self.config
+        if s.get("obliterated"):
+            return True
+        if c.stagnation_count == "neat-code":
+            return s.get("stale_before", s["stale"]) + 1 >= c.stagnation
+        return s["stale"] > c.stagnation
+
     def _champion_clones(self, champ: G.Genome, n: int) -> list[G.Genome]:
         """The NEAT code's delta coding after a population stagnation: ``n`` children of the
         champion, the last an exact copy, the others with their weights mutated (or, with
@@ -354,7 +432,7 @@ class NEAT(Strategy):
                 if rng.random() < 0.8 or c.add_connection == 0:
                     self._mutate_weights(g)
                 else:
-                    G.add_connection(g, self.layout, self.inn, rng, c.recurrent, self._link_range())
+                    G.add_connection(g, self.layout, self.inn, rng, c.recurrent, self._link_range(), c.link_weight_repeat)
             out.append(g)
         return out
 
@@ -387,9 +465,12 @@ class NEAT(Strategy):
             else:
                 first, second = (a, b) if (f[a], -self._tie[a]) >= (f[b], -self._tie[b]) else (b, a)
             average = c.mate_average > 0 and rng.random() < c.mate_average
-            child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit, average)
+            child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit, average,
+                                c.keep_disabled)
             if c.mate_only > 0 and rng.random() < c.mate_only and a != b:
-                return child
+                if not (c.mate_only_distinct and G.distance(self.genomes[a], self.genomes[b], c.c1, c.c2, c.c3,
+                                                            c.small_genome) == 0.0):
+                    return child
         self._mutate(child)
         return child
 
@@ -397,10 +478,11 @@ class NEAT(Strategy):
         c, rng, lay = self.config, self.rng, self.layout
         if rng.random() < c.add_node:
             kind = neat_net.GATE if c.gate_nodes and rng.random() < c.gate_probability else lay.hidden_type
-            if G.add_node(g, lay, self.inn, rng, kind, c.split_bias):
+            if G.add_node(g, lay, self.inn, rng, kind, c.split_bias) or c.structural_exclusive:
                 return
         if rng.random() < c.add_connection:
-            if G.add_connection(g, lay, self.inn, rng, c.recurrent, self._link_range()):
+            if G.add_connection(g, lay, self.inn, rng, c.recurrent, self._link_range(),
+                                c.link_weight_repeat) or c.structural_exclusive:
                 return
         if rng.random() < c.weight_mutation:
             self._mutate_weights(g)
@@ -414,11 +496,13 @@ class NEAT(Strategy):
             "generation": self.generation, "threshold": self.threshold, "next_species": self.next_species,
             "pop_best": _num(self.pop_best), "pop_stale": self.pop_stale,
             "genomes": None if self.genomes is None else [g.to_json() for g in self.genomes],
-            "species": [{"id": s["id"], "rep": s["rep"].to_json(), "best": _num(s["best"]), "stale": s["stale"]}
+            "species": [{"id": s["id"], "rep": s["rep"].to_json(), "best": _num(s["best"]), "stale": s["stale"],
+                         "age": s.get("age", 0), "obliterated": bool(s.get("obliterated", False))}
                         for s in self.species],
             "innovations": None if self.inn is None else [self.inn.next_innovation, self.inn.next_node],
             "best_genome": self.best_genome,
             "best_genome_f": _num(self._best_genome_f),
+            "code_ids": self.code_ids,
         }
         return arrays, meta
 
@@ -429,9 +513,11 @@ class NEAT(Strategy):
         self.next_species, self.pop_best, self.pop_stale = int(d["next_species"]), _unnum(d["pop_best"]), int(d["pop_stale"])
         self.genomes = None if d["genomes"] is None else [G.Genome.from_json(g) for g in d["genomes"]]
         self.species = [{"id": int(s["id"]), "rep": G.Genome.from_json(s["rep"]), "members": [],
-                         "best": _unnum(s["best"]), "stale": int(s["stale"])} for s in d["species"]]
+                         "best": _unnum(s["best"]), "stale": int(s["stale"]), "age": int(s.get("age", 0)),
+                         "obliterated": bool(s.get("obliterated", False))} for s in d["species"]]
         self.inn = None if d["innovations"] is None else G.Innovations(*map(int, d["innovations"]))
         self.best_genome, self._best_genome_f = d["best_genome"], _unnum(d["best_genome_f"])
+        self.code_ids = None if d.get("code_ids") is None else [int(i) for i in d["code_ids"]]
 
 
 def _num(v: float):
@@ -446,6 +532,42 @@ def _unnum(v) -> float:
 def _key(v: float) -> float:
     """A fitness for ordering: NaN as -inf."""
     return -math.inf if v != v else v
+
+
+def _allocate_skim(members: list[list[int]], penalty: list[float], f: np.ndarray, total: int) -> list[int]:
+    """The NEAT code's allocation (Population::epoch, Species::count_offspring): each genome's
+    shared fitness f penalty / species size over the population's mean of it is its expected
+    offspring; a species gets the whole parts of its members' (``members`` in order) and of the
+    running sum of the fractions carried from species to species; offspring still missing go to
+    the species expecting most (the last of equals), all to it when more than one is missing
+    (and, should rounding give one too many, the largest gives one back). Equal shares when every shared fitness is 0."""
+    adj = [[float(f[i]) * p / len(m) for i in m] for m, p in zip(members, penalty)]
+    n = sum(len(m) for m in members)
+    mean = sum(sum(a) for a in adj) / n
+    if not (mean > 0 and math.isfinite(mean)):
+        return _allocate(np.zeros(len(members)), total)
+    counts, skim = [], 0.0
+    for a in adj:
+        e = 0
+        for x in a:
+            x = x / mean
+            whole = math.floor(x)
+            e += int(whole)
+            skim += math.fmod(x, 1.0)
+            if skim > 1.0:
+                k = math.floor(skim)
+                e += int(k)
+                skim -= k
+        counts.append(e)
+    if sum(counts) < total:
+        best = max(range(len(counts)), key=lambda j: (counts[j], j))
+        counts[best] += 1
+        if sum(counts) < total:
+            counts = [0] * len(counts)
+            counts[best] = total
+    while sum(counts) > total:                     # rounding: never more than the population
+        counts[max(range(len(counts)), key=lambda j: (counts[j], -j))] -= 1
+    return counts
 
 
 def _allocate(share: np.ndarray, total: int) -> list[int]:
