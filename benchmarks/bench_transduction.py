@@ -4,34 +4,37 @@ Problems (issue 22): ``copy-seq`` and ``reverse-seq`` (strings over 8 symbols, t
 1-10, tested free-running on lengths 11-20) with a ``seq2seq`` network; ``ctc-stream`` with the
 CTC loss and, as its upper bound, the same network trained framewise given the alignment. Each
 run goes through the real runner (``evornn.optimise``) with the budget below and stops early
-when solved (every test string right; label error rate 0). Reported per problem and method, over
-the seeds run: the test measure of the run's best chromosome (free-running sequence and symbol
-accuracy for transduction, label error rate and exact strings for ctc-stream; mean and standard
-deviation), the same measures on the training strings (transduction: decoded free-running, so
-within the training lengths) and the evaluations used (individuals evaluated; sequence
-presentations for BPTT).
+when solved (every test string right; label error rate 0). Per run (one CSV row): evaluations
+used (individuals evaluated; sequence presentations for BPTT), wall time, whether solved, and the
+run's best chromosome's measures: on the test strings (11-20) decoded free-running, sequence and
+symbol accuracy, and on the training strings (1-10) decoded free-running too (learnt within the
+training lengths?); for ctc-stream the label error rate and exact strings, test and training.
+The tables give, per problem and method, the seeds, how many solved, and each measure's mean
+(min-max) over the seeds.
 
 There is no published figure for these synthetic tasks: Sutskever et al. (2014) and Graves et al.
 (2006) report on machine translation and TIMIT (where CTC did better than framewise-trained
 hybrid systems). The framewise rows are the issue's reference: the same network given the
 alignment.
 
-    python benchmarks/bench_transduction.py --seeds 10                 # the full table
-    python benchmarks/bench_transduction.py --seeds 3 --methods bptt   # a part of it
+    python benchmarks/bench_transduction.py --seeds 10 --csv results/bench_transduction.csv    # the runs
+    python benchmarks/bench_transduction.py --csv results/bench_transduction.csv --table       # the tables
 
-A script, not a test; it prints a Markdown table (and, with --csv, one row per run).
+With --csv each run appends its row as it ends and a run already in the file (same problem,
+method, seed and budget) is skipped, so the same command resumes a cut-off benchmark. The runs go
+seed by seed (every problem and method for seed 0, then seed 1, ...), so a cut-off leaves every
+row about as many seeds. A script, not a test; it prints the tables at the end.
 """
 from __future__ import annotations
 
 import argparse
-import csv
-import sys
 import time
 
 import numpy as np
 
 import evornn
 from evornn.problems.registry import make_problem
+from runs_csv import read_rows, run_all, spread
 
 # problem label -> (registry name, problem params, evolution network, bptt network)
 PROBLEMS = {
@@ -44,6 +47,16 @@ PROBLEMS = {
                              ("lstm", {"n_hidden": 16})),
 }
 METHODS = ("cosyne", "cmaes", "bptt")
+# one CSV row per run; the measures a problem does not report stay empty
+FIELDS = ("problem", "method", "seed", "budget", "arch", "net", "evaluations", "solved", "seconds",
+          "test_sequence_accuracy", "test_symbol_accuracy", "test_ler",
+          "train_sequence_accuracy", "train_symbol_accuracy", "train_ler", "test_ce", "train_ce",
+          "test_loss", "train_loss")
+KEY = ("problem", "method", "seed", "budget")     # a run already in the CSV is not run again
+
+
+def budget(method: str, evaluations: int, epochs: int) -> str:
+    return f"epochs={epochs}" if method == "bptt" else f"evaluations={evaluations}"
 
 
 def run(label: str, method: str, seed: int, evaluations: int, epochs: int) -> dict:
@@ -58,43 +71,57 @@ def run(label: str, method: str, seed: int, evaluations: int, epochs: int) -> di
         stop = {"max_evaluations": evaluations}
     t0 = time.perf_counter()
     res = evornn.optimise(method, prob, arch, net=net_opts, settings=settings, stop=stop, seed=seed)
+    seconds = time.perf_counter() - t0
     net = evornn.build(arch, prob.n_inputs, prob.n_outputs, **net_opts)
     w = res.best_chromosome
     test = dict(zip(prob.metric_names, prob.evaluate_test(net, w).metrics[0]))
     # the training strings decoded free-running too: learnt within the training lengths?
     train = prob.score(net, w, prob.train, "free") if hasattr(prob, "decoding") else prob.evaluate(net, w)
     train = dict(zip(prob.metric_names, train.metrics[0]))
-    return {"problem": label, "method": method, "seed": seed, "arch": arch, **{f"net_{k}": v for k, v in net_opts.items()},
-            "evaluations": int(res.progress.evaluations), "solved": bool(res.solved),
-            "seconds": round(time.perf_counter() - t0, 1), **{f"test_{k}": float(v) for k, v in test.items()},
-            **{f"train_{k}": float(v) for k, v in train.items()}}
+    return {"problem": label, "method": method, "seed": seed, "budget": budget(method, evaluations, epochs),
+            "arch": arch, "net": " ".join(f"{k}={v}" for k, v in net_opts.items()),
+            "evaluations": int(res.progress.evaluations), "solved": bool(res.solved), "seconds": round(seconds, 1),
+            **{f"test_{k}": float(v) for k, v in test.items()}, **{f"train_{k}": float(v) for k, v in train.items()}}
+
+
+def plan(problems, methods, seeds, evaluations: int, epochs: int) -> list[tuple]:
+    """The runs (their KEY values) in order: seed by seed, every problem and method within a seed,
+    so that a run cut off gives every row about as many seeds."""
+    return [(p, m, s, budget(m, evaluations, epochs)) for s in seeds for p in problems for m in methods]
+
+
+# -- the README tables ------------------------------------------------------------------------
+def groups(rows: list[dict]):
+    """(problem, method, budget) -> its rows, in PROBLEMS and METHODS order."""
+    out = {}
+    for r in sorted(rows, key=lambda r: (list(PROBLEMS).index(r["problem"]), METHODS.index(r["method"]), r["budget"],
+                                         r["seed"])):
+        out.setdefault((r["problem"], r["method"], r["budget"]), []).append(r)
+    return out
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| problem | method | network | seeds | solved | test (mean +- sd) | training strings (mean +- sd) | evaluations (mean) |",
-           "|---|---|---|---|---|---|---|---|"]
-    for label in PROBLEMS:
-        for method in METHODS:
-            rs = [r for r in rows if r["problem"] == label and r["method"] == method]
-            if not rs:
-                continue
-            net = f"{rs[0]['arch']} " + ", ".join(f"{k[4:]}={v}" for k, v in rs[0].items() if k.startswith("net_"))
-
-            def ms(key, pct=True):
-                v = np.array([r[key] for r in rs]) * (100 if pct else 1)
-                return f"{v.mean():.1f} +- {v.std():.1f}"
-            if label.startswith("ctc"):
-                measure = [f"LER {ms(f'{s}_ler')}%, strings right {ms(f'{s}_sequence_accuracy')}%" for s in ("test", "train")]
-            else:
-                measure = [f"strings right {ms(f'{s}_sequence_accuracy')}%, symbols {ms(f'{s}_symbol_accuracy')}%"
-                           for s in ("test", "train")]
-            ev = np.mean([r["evaluations"] for r in rs])
-            out.append(f"| {label} | {method} | {net} | {len(rs)} | {sum(r['solved'] for r in rs)} | {measure[0]} | "
-                       f"{measure[1]} | {ev:,.0f} |")
-    return "\n".join(out)
+    """Two Markdown tables (transduction, ctc-stream): per row of settings the seeds, how many
+    solved, and each measure's mean (min-max) over the seeds, in %."""
+    trans = ["| problem | method | network | budget | seeds | solved | test strings right % (11-20, free-running) "
+             "| test symbols right % | training strings right % (1-10, free-running) | evaluations (mean) "
+             "| seconds (mean) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    ctc = ["| problem | method | network | budget | seeds | solved | test label error rate % | test strings right % "
+           "| training label error rate % | evaluations (mean) | seconds (mean) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (label, method, bud), rs in groups(rows).items():
+        head = (f"| {label} | {method} | {rs[0]['arch']} {rs[0].get('net', '')} | {bud} | {len(rs)} | "
+                f"{sum(r['solved'] for r in rs)} | ")
+        tail = f" | {np.mean([r['evaluations'] for r in rs]):,.0f} | {np.mean([r['seconds'] for r in rs]):,.0f} |"
+        ctc_row = "test_ler" in rs[0]
+        measures = (("test_ler", "test_sequence_accuracy", "train_ler") if ctc_row else
+                    ("test_sequence_accuracy", "test_symbol_accuracy", "train_sequence_accuracy"))
+        (ctc if ctc_row else trans).append(head + " | ".join(spread([r[k] for r in rs], 100) for k in measures) + tail)
+    return "\n\n".join("\n".join(t) for t in (trans, ctc) if len(t) > 2)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--first-seed", type=int, default=0)
@@ -102,31 +129,17 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     ap.add_argument("--evaluations", type=int, default=10_000, help="evolution budget (individuals evaluated)")
     ap.add_argument("--epochs", type=int, default=60, help="BPTT budget (epochs over the training set)")
-    ap.add_argument("--csv", help="also write one row per run here")
-    ap.add_argument("--from-csv", nargs="+", help="print the table of these files' runs (run nothing)")
-    a = ap.parse_args()
-    if a.from_csv:
-        rows = []
-        for path in a.from_csv:
-            with open(path, newline="") as f:
-                for r in csv.DictReader(f):
-                    rows.append({k: (v == "True" if k == "solved" else float(v) if k.startswith(("test_", "train_")) or k in (
-                        "evaluations", "seconds") else v) for k, v in r.items() if v != ""})
-        print(table(rows))
+    ap.add_argument("--csv", help="append one row per run here as it ends; runs already in it are skipped")
+    ap.add_argument("--table", action="store_true", help="print the tables of the runs in --csv (run nothing)")
+    a = ap.parse_args(argv)
+    if a.table:
+        if not a.csv:
+            ap.error("--table reads --csv")
+        print(table(read_rows(a.csv, FIELDS)))
         return
-    rows = []
-    for seed in range(a.first_seed, a.first_seed + a.seeds):
-        for label in a.problems:
-            for method in a.methods:
-                r = run(label, method, seed, a.evaluations, a.epochs)
-                rows.append(r)
-                print(f"# {label} {method} seed {seed}: {r}", file=sys.stderr, flush=True)
-                if a.csv:
-                    with open(a.csv, "w", newline="") as f:
-                        w = csv.DictWriter(f, fieldnames=sorted({k for r in rows for k in r}))
-                        w.writeheader()
-                        w.writerows(rows)
-    print(table(rows))
+    runs = plan(a.problems, a.methods, range(a.first_seed, a.first_seed + a.seeds), a.evaluations, a.epochs)
+    rows = run_all(runs, a.csv, FIELDS, KEY, lambda r: run(*r[:3], a.evaluations, a.epochs))
+    print(table(read_rows(a.csv, FIELDS) if a.csv else rows))
 
 
 if __name__ == "__main__":
