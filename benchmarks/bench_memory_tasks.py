@@ -191,6 +191,13 @@ def fmt(vals: list[float], digits: int = 3) -> str:
     return f"{m:.{digits}f} ({min(vals):.{digits - 1}f}-{max(vals):.{digits - 1}f})"
 
 
+def spread(vals: list[float], f: str) -> str:
+    """mean (min-max) in format ``f``; the value alone for one run."""
+    if len(vals) == 1:
+        return format(vals[0], f)
+    return f"{format(float(np.mean(vals)), f)} ({format(min(vals), f)}-{format(max(vals), f)})"
+
+
 def table(rows: list[dict], tasks: list[str] | None = None) -> str:
     """The README table: one line per (task, architecture, optimiser, budget, setup), over its seeds."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
@@ -198,7 +205,9 @@ def table(rows: list[dict], tasks: list[str] | None = None) -> str:
         groups[(r["task"], r["arch"], r["optimiser"], int(r["budget"]), r["setup"])].append(r)
     order = {t: i for i, t in enumerate(TASKS)}
     arch_order = {a: i for i, a in enumerate(ARCHS)}
-    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), k[0], k[3], arch_order.get(k[1], 99), k[1], k[2], k[4]))
+    opt_order = {"cosyne": 0, "cmaes": 1}
+    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), k[0], k[3], arch_order.get(k[1], 99), k[1],
+                                         opt_order.get(k[2], 9), k[2], k[4]))
     out = ["| task | network (params) | optimiser | budget | seeds | test acc. train lengths | 2x | 5x "
            "| runs solved (all to 5x) | evaluations | wall time (s) |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -212,7 +221,7 @@ def table(rows: list[dict], tasks: list[str] | None = None) -> str:
         solved = sum(int(r["solved"]) for r in g)
         out.append(f"| {k[0]} | {k[1]} ({g[0]['params']}) | {k[2]} | {k[3]:,} | {len(g)} | {fmt(acc['train'])} | "
                    f"{fmt(acc['2x'])} | {fmt(acc['5x'])} | {solved}/{len(g)} | "
-                   f"{np.mean(ev):,.0f} ({min(ev):,}-{max(ev):,}) | {np.mean(wall):.1f} ({min(wall):.0f}-{max(wall):.0f}) |")
+                   f"{spread(ev, ',.0f')} | {spread(wall, '.1f')} |")
     return "\n".join(out)
 
 
