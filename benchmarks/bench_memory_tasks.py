@@ -30,9 +30,9 @@ with a stack or tape generalise in length on such tasks (reverse string included
 & Risi (GECCO 2016) evolve an ENTM (NEAT) that solves copy; pytorch-ntm's gradient NTM (memory 128 x
 20, LSTM 100) converges on copy lengths 1-20 in under 30,000 sequences and generalises to length 80.
 
-    python benchmarks/bench_memory_tasks.py --seeds 0 1 2           # every row, seeds 0-2
-    python benchmarks/bench_memory_tasks.py --seeds 3 4 5 6 7 8 9   # more seeds (resumes)
-    python benchmarks/bench_memory_tasks.py --tasks dyck1 --archs stack-rnn --optimisers cosyne --seeds 0 --evaluations 200000
+    python benchmarks/bench_memory_tasks.py --seeds 3     # every row, seeds 0-2 (seed 0 of every row first)
+    python benchmarks/bench_memory_tasks.py               # seeds 0-9 (those in the CSV are skipped)
+    python benchmarks/bench_memory_tasks.py --tasks dyck1 --archs stack-rnn --optimisers cosyne --evaluations 200000
     python benchmarks/bench_memory_tasks.py --table                  # the README table from the CSV
 """
 from __future__ import annotations
@@ -231,7 +231,7 @@ def main() -> None:
     ap.add_argument("--archs", nargs="+", default=None, choices=ARCHS,
                     help="default: stack-rnn, elman, lstm on the stack tasks; entm, lstm on the NTM tasks")
     ap.add_argument("--optimisers", nargs="+", default=["cosyne", "cmaes"], choices=("cosyne", "cmaes"))
-    ap.add_argument("--seeds", nargs="+", type=int, default=list(range(10)), help="seeds to run (default 0..9)")
+    ap.add_argument("--seeds", type=int, default=10, help="seeds 0..SEEDS-1 of every row (those in the CSV skipped)")
     ap.add_argument("--evaluations", type=int, default=0,
                     help=f"budget per run (0: {BUDGET['stack']:,} on the stack tasks, {BUDGET['memory']:,} on the NTM tasks)")
     ap.add_argument("--stack-hidden", type=int, default=None, help="the stack RNN controller's units (default: per task)")
@@ -258,9 +258,10 @@ def main() -> None:
             for opt in args.optimisers:
                 settings, stop = plan(task, opt, budget, extra)
                 rows.append((task, arch, nets[arch], prob, opt, budget, setup_key(task, prob, nets[arch], settings, stop)))
-    todo = [(s, r) for s in args.seeds for r in rows if run_key(*r[:2], r[4], r[5], r[6], s) not in done]
-    print(f"{len(rows)} rows x {len(args.seeds)} seeds: {len(todo)} runs to do, "
-          f"{len(rows) * len(args.seeds) - len(todo)} already in {path}", flush=True)
+    seeds = range(args.seeds)
+    todo = [(s, r) for s in seeds for r in rows if run_key(*r[:2], r[4], r[5], r[6], s) not in done]
+    print(f"{len(rows)} rows x {len(seeds)} seeds: {len(todo)} runs to do, "
+          f"{len(rows) * len(seeds) - len(todo)} already in {path}", flush=True)
     for s, (task, arch, net, prob, opt, budget, _) in todo:
         if args.dry_run:
             print(f"  {task} {arch} ({net.n_params}) {opt} budget {budget} seed {s}")

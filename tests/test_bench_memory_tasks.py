@@ -25,25 +25,25 @@ def call(*args):
 def test_rows_resume_and_table(tmp_path):
     path = tmp_path / "runs.csv"
     base = ["--tasks", "anbn", "--archs", "lstm", "--optimisers", "cosyne", "--evaluations", "200", "--csv", str(path)]
-    first = call(*base, "--seeds", "0")
+    first = call(*base, "--seeds", "1")
     assert "1 runs to do" in first
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 1 and rows[0]["task"] == "anbn" and rows[0]["arch"] == "lstm" and rows[0]["seed"] == "0"
     assert 0 < int(rows[0]["evaluations"]) <= 200 + 40        # one generation past the budget at most
     # seed 0 again is skipped; seed 1 is added
-    second = call(*base, "--seeds", "0", "1")
+    second = call(*base, "--seeds", "2")
     assert "1 runs to do, 1 already in" in second
     rows2 = list(csv.DictReader(path.open()))
     assert [r["seed"] for r in rows2] == ["0", "1"]
     assert rows2[0] == rows[0]
     # same seed, same result: the seed-0 run again into another CSV
     other = tmp_path / "again.csv"
-    call(*base[:-1], str(other), "--seeds", "0")
+    call(*base[:-1], str(other), "--seeds", "1")
     again = list(csv.DictReader(other.open()))[0]
     for k in ("acc_train", "acc_2x", "acc_5x", "train_fitness", "evaluations", "setup"):
         assert again[k] == rows[0][k]
     # another budget is another row of the table
-    call(*base[:-3], "--evaluations", "100", "--csv", str(path), "--seeds", "0")
+    call(*base[:-3], "--evaluations", "100", "--csv", str(path), "--seeds", "1")
     tab = call("--table", "--csv", str(path)).strip().splitlines()
     assert len(tab) == 4
     assert tab[2].startswith("| anbn | lstm (68) | cosyne | 100 | 1 |")
