@@ -208,19 +208,23 @@ def table(rows: list[dict], tasks: list[str] | None = None) -> str:
     opt_order = {"cosyne": 0, "cmaes": 1}
     keys = sorted(groups, key=lambda k: (order.get(k[0], 99), k[0], k[3], arch_order.get(k[1], 99), k[1],
                                          opt_order.get(k[2], 9), k[2], k[4]))
+    keys = [k for k in keys if not tasks or k[0] in tasks]
+    # the NTM tasks: also the bits right (after thresholding at 0.5), means over the seeds
+    bits = any(np.isfinite(float(r.get("bits_train", "nan"))) for k in keys for r in groups[k])
     out = ["| task | network (params) | optimiser | budget | seeds | test acc. train lengths | 2x | 5x "
-           "| runs solved (all to 5x) | evaluations | wall time (s) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           + ("| test bits train / 2x / 5x " if bits else "") + "| runs solved (all to 5x) | evaluations | wall time (s) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if bits else "")]
     for k in keys:
-        if tasks and k[0] not in tasks:
-            continue
         g = sorted(groups[k], key=lambda r: int(r["seed"]))
         acc = {c: [float(r[f"acc_{c}"]) for r in g] for c in ("train", "2x", "5x")}
         ev = [int(r["evaluations"]) for r in g]
         wall = [float(r["wall_s"]) for r in g]
         solved = sum(int(r["solved"]) for r in g)
         out.append(f"| {k[0]} | {k[1]} ({g[0]['params']}) | {k[2]} | {k[3]:,} | {len(g)} | {fmt(acc['train'])} | "
-                   f"{fmt(acc['2x'])} | {fmt(acc['5x'])} | {solved}/{len(g)} | "
+                   f"{fmt(acc['2x'])} | {fmt(acc['5x'])} | "
+                   + (" / ".join(f"{np.mean([float(r[f'bits_{c}']) for r in g]):.3f}" for c in ("train", "2x", "5x"))
+                      + " | " if bits else "")
+                   + f"{solved}/{len(g)} | "
                    f"{spread(ev, ',.0f')} | {spread(wall, '.1f')} |")
     return "\n".join(out)
 
