@@ -43,7 +43,7 @@ def test_rows_resume_and_table(tmp_path):
     for k in ("acc_train", "acc_2x", "acc_5x", "train_fitness", "evaluations", "setup"):
         assert again[k] == rows[0][k]
     # another budget is another row of the table
-    call(*base[:-3], "--evaluations", "100", "--csv", str(path), "--seeds", "1")
+    call(*base[:-4], "--evaluations", "100", "--csv", str(path), "--seeds", "1")
     tab = call("--table", "--csv", str(path)).strip().splitlines()
     assert len(tab) == 4
     assert tab[2].startswith("| anbn | lstm (68) | cosyne | 100 | 1 |")
