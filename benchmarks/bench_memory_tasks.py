@@ -1,22 +1,39 @@
-"""Length generalisation with a stack: the stack RNN against Elman and LSTM networks (issue 21).
+"""Length generalisation with memory (issue 21): the stack RNN and the evolved NTM against Elman and
+LSTM networks of about the same parameter count, one CSV row per run.
 
-For each task (``dyck1``, ``anbn`` with the length split, ``reverse-string``), architecture (the
-stack RNN, an Elman network and an LSTM of about the same parameter count) and optimiser (CoSyNE,
-CMA-ES): ``--seeds`` runs from random weights, each until the test is solved (every test string
-right up to 5x the longest training string) or ``--evaluations`` fitness evaluations. Printed per
-row: the test accuracy (fraction of strings right) at the training lengths, up to 2x and up to 5x
-(:mod:`problems.lengths`) of the run's best network (by training fitness), means over the seeds;
-the runs whose best network gets every test string right (all three groups); evaluations and wall
-time per run (means).
+Tasks and rows (architecture x optimiser):
+
+* ``dyck1``, ``anbn`` (with the length split), ``reverse-string``: the stack RNN, an Elman network
+  and an LSTM of the nearest parameter count; CoSyNE and CMA-ES. A run goes until the test is solved
+  (every test string right up to 5x the longest training string) or the budget. Accuracy: the
+  fraction of test strings right at the training lengths, up to 2x and up to 5x
+  (:mod:`problems.lengths`).
+* ``copy``, ``repeat-copy``, ``assoc-recall`` (small versions: 2-bit vectors, short training
+  lengths): the ENTM (``ntm`` with ``addressing = "entm"``, a controller of bits + 2 units, the
+  hand-built copier's size, and a memory that holds the longest test) and an LSTM (and an Elman
+  network) of the nearest parameter count; CoSyNE and CMA-ES with ``benchmarks/bench_memory.py``'s
+  settings. A run goes until every training bit is right or the budget (as ``bench_memory.py``).
+  Accuracy: the fraction of test sequences entirely right at the training lengths, at 2x and at 5x
+  the longest (``MemoryTask.lengths``); the bits right are in the CSV too.
+
+Each run's best network (by training fitness) is tested when the run ends, and its row goes to the
+CSV (``--csv``, default ``results/bench_memory_tasks.csv``) at once. Runs already in the CSV (same
+task, architecture, optimiser, budget, setup and seed) are skipped, so an interrupted benchmark
+resumes where it stopped and more seeds can be added later. Seeds are the outer loop: seed 0 of
+every row, then seed 1 of every row, and so on, so a cut-off run leaves the rows with even seeds.
+``--table`` prints the README table from the CSV (means over the seeds, min-max, runs solved).
 
 Published, beside it: MDLRNN (Lan et al., TACL 2022, a genetic algorithm minimising description
 length) reaches 100% test accuracy on a^n b^n and on Dyck-1 from 500 training strings, where the
 best standard RNN reached 10.8% on Dyck-1; Delétang et al. (ICLR 2023) find that only networks
-with a stack or tape generalise in length on such tasks (reverse string included).
+with a stack or tape generalise in length on such tasks (reverse string included); Greve, Jacobsen
+& Risi (GECCO 2016) evolve an ENTM (NEAT) that solves copy; pytorch-ntm's gradient NTM (memory 128 x
+20, LSTM 100) converges on copy lengths 1-20 in under 30,000 sequences and generalises to length 80.
 
-    python benchmarks/bench_memory_tasks.py                      # every task, 10 seeds
-    python benchmarks/bench_memory_tasks.py --tasks dyck1 --seeds 3 --evaluations 20000
-    python benchmarks/bench_memory_tasks.py --tasks dyck1 anbn --archs stack-rnn --optimisers cosyne
+    python benchmarks/bench_memory_tasks.py --seeds 3     # every row, seeds 0-2 (seed 0 of every row first)
+    python benchmarks/bench_memory_tasks.py               # seeds 0-9 (those in the CSV are skipped)
+    python benchmarks/bench_memory_tasks.py --tasks dyck1 --archs stack-rnn --optimisers cosyne --evaluations 200000
+    python benchmarks/bench_memory_tasks.py --table                  # the README table from the CSV
 """
 from __future__ import annotations
 
@@ -27,7 +44,11 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import csv  # noqa: E402
+import json  # noqa: E402
 import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -37,84 +58,225 @@ from evornn.problems.registry import make_problem  # noqa: E402
 
 # problem parameters (training lengths 1..10, test up to 50) and the stack RNN's options: the
 # controller's size and read depth of the hand-built solutions in tests/test_stack_rnn.py
-TASKS = {
+STACK_TASKS = {
     "dyck1": (dict(train_max=10, n_train=100, n_test=100), dict(n_hidden=3, read_depth=2, width=1)),
     "anbn": (dict(train_max_n=10, length_split=True), dict(n_hidden=3, read_depth=2, width=1)),
     "reverse-string": (dict(train_max=10, n_train=100, n_test=100), dict(n_hidden=4, read_depth=1, width=1)),
 }
+# the NTM tasks, small: 2-bit vectors (copy as in the README's bench_memory.py table)
+MEMORY_TASKS = {
+    "copy": dict(min_length=1, max_length=3, n_train=16, n_test=32, bits=2),
+    "repeat-copy": dict(min_length=1, max_length=3, n_train=16, n_test=32, bits=2, max_repeats=2),
+    "assoc-recall": dict(min_length=2, max_length=3, n_train=16, n_test=32, bits=2),
+}
+TASKS = list(STACK_TASKS) + list(MEMORY_TASKS)
+ARCHS = ("stack-rnn", "entm", "elman", "lstm")
+DEFAULT_ARCHS = {**{t: ("stack-rnn", "elman", "lstm") for t in STACK_TASKS}, **{t: ("entm", "lstm") for t in MEMORY_TASKS}}
 # CoSyNE: Cauchy steps of scale 1 from +-3 with restarts (steps of 5 from +-10 saturated every unit
 # and stalled on dyck1 and anbn; the defaults, +-1 and 0.3, reached 0.97 at 5x on anbn in 6,000).
 # The runs that fail within 40,000 evaluations are stalled ones that a restart (after 100
 # generations without improvement) gives a fresh try; with 200,000 every seed solved. Bounding the
 # weights (weight_limit 10) or a 5-unit controller did not help: 7/10 and 2/10 on anbn, 3/10 on
 # dyck1 (README, "Length generalisation and the stack RNN").
-SETTINGS = {"cosyne": {"population": 40, "init_range": 3.0, "mutation_scale": 1.0, "restart_after": 100},
-            "cmaes": {"sigma0": 5.0}}
+STACK_SETTINGS = {"cosyne": {"population": 40, "init_range": 3.0, "mutation_scale": 1.0, "restart_after": 100},
+                  "cmaes": {"sigma0": 5.0}}
+# the NTM tasks: bench_memory.py's settings (CoSyNE's defaults; CMA-ES from sigma0 0.5)
+MEMORY_SETTINGS = {"cosyne": {}, "cmaes": {"sigma0": 0.5}}
+BUDGET = {"stack": 40000, "memory": 20000}      # evaluations per run (--evaluations overrides both)
+FIELDS = ("task", "arch", "params", "optimiser", "budget", "seed", "acc_train", "acc_2x", "acc_5x",
+          "bits_train", "bits_2x", "bits_5x", "train_fitness", "solved", "evaluations", "wall_s", "setup",
+          "finished_utc")
 
 
-def networks(prob, stack_hidden: int | None, stack_opts: dict) -> dict[str, evornn.Network]:
-    """The stack RNN (Elman controller) and the Elman and LSTM networks nearest its size."""
-    out = prob.output_activation
-    opts = {**stack_opts, **({"n_hidden": stack_hidden} if stack_hidden else {})}
-    stack = evornn.build("stack-rnn", prob.n_inputs, prob.n_outputs, depth=int(max(prob.test.labels)),
-                         output_activation=out, **opts)
-    nets = {"stack-rnn": stack}
+def nearest(arch: str, prob, n_params: int) -> evornn.Network:
+    """The ``arch`` network (Elman or LSTM) whose parameter count is nearest ``n_params``."""
+    cands = [evornn.build(arch, prob.n_inputs, prob.n_outputs, n_hidden=h, output_activation=prob.output_activation)
+             for h in range(1, 60)]
+    return min(cands, key=lambda n: abs(n.n_params - n_params))
+
+
+def memory_net(prob) -> evornn.Network:
+    """The ENTM of bench_memory.py: bits + 2 controller units, a memory holding the longest test."""
+    width = prob.default_net["memory_width"]
+    return evornn.build("ntm", prob.n_inputs, prob.n_outputs, memory_size=prob.default_net["memory_size"],
+                        addressing="entm", n_hidden=width + 2, memory_width=width, output_activation="sigmoid")
+
+
+def problem(task: str):
+    return make_problem(task, **(STACK_TASKS[task][0] if task in STACK_TASKS else MEMORY_TASKS[task]))
+
+
+def networks(task: str, prob, stack_hidden: int | None = None) -> dict[str, evornn.Network]:
+    """The memory network of the task (stack RNN or ENTM) and the Elman and LSTM networks nearest its size."""
+    if task in STACK_TASKS:
+        opts = {**STACK_TASKS[task][1], **({"n_hidden": stack_hidden} if stack_hidden else {})}
+        mem = evornn.build("stack-rnn", prob.n_inputs, prob.n_outputs, depth=int(max(prob.test.labels)),
+                           output_activation=prob.output_activation, **opts)
+        nets = {"stack-rnn": mem}
+    else:
+        mem = memory_net(prob)
+        nets = {"entm": mem}
     for arch in ("elman", "lstm"):
-        cands = [evornn.build(arch, prob.n_inputs, prob.n_outputs, n_hidden=h, output_activation=out)
-                 for h in range(1, 30)]
-        nets[arch] = min(cands, key=lambda n: abs(n.n_params - stack.n_params))
+        nets[arch] = nearest(arch, prob, mem.n_params)
     return nets
 
 
-def run(task: str, arch: str, net, optimiser: str, seeds: int, evaluations: int, extra: dict | None = None) -> dict:
-    params, _ = TASKS[task]
-    prob = make_problem(task, **params)
-    acc, evals, wall = [], [], []
-    for s in range(seeds):
-        t0 = time.perf_counter()
-        res = evornn.optimise(optimiser, prob, arch=net, settings={**SETTINGS[optimiser], **(extra or {})},
-                              stop={"max_evaluations": evaluations, "solved": True}, seed=s)
-        wall.append(time.perf_counter() - t0)
-        evals.append(res.progress.evaluations)
+def plan(task: str, optimiser: str, budget: int, extra: dict) -> tuple[dict, dict]:
+    """(optimiser settings, stopping criteria) of a run."""
+    if task in STACK_TASKS:
+        return {**STACK_SETTINGS[optimiser], **extra}, {"max_evaluations": budget, "solved": True}
+    return ({**MEMORY_SETTINGS[optimiser], **extra},
+            {"max_evaluations": budget, "at_least": {"bit_accuracy": 1.0}, "solved": False})
+
+
+def setup_key(task: str, prob, net, settings: dict, stop: dict) -> str:
+    """What defines a row besides the seed, as compact JSON (a CSV cell)."""
+    return json.dumps({"problem": prob.params() if hasattr(prob, "params") else {}, "net": net.spec,
+                       "settings": settings, "stop": {k: v for k, v in stop.items() if k != "max_evaluations"}},
+                      sort_keys=True, separators=(",", ":"), default=str)
+
+
+def one_run(task: str, arch: str, net, prob, optimiser: str, seed: int, budget: int, extra: dict) -> dict:
+    settings, stop = plan(task, optimiser, budget, extra)
+    t0 = time.perf_counter()
+    res = evornn.optimise(optimiser, prob, arch=net, settings=settings, stop=stop, seed=seed)
+    wall = time.perf_counter() - t0
+    row = {"task": task, "arch": arch, "params": net.n_params, "optimiser": optimiser, "budget": budget,
+           "seed": seed, "train_fitness": float(res.best_fitness), "evaluations": res.progress.evaluations,
+           "wall_s": round(wall, 2), "setup": setup_key(task, prob, net, settings, stop),
+           "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if task in STACK_TASKS:
         got = lengths.accuracy_by_length(prob, net, res.best_chromosome[None])
-        acc.append([float(got[g][0]) for g in lengths.GROUPS])
-        print(f"  {task} {arch} {optimiser} seed {s}: " + " ".join(f"{g} {a:.3f}" for g, a in zip(lengths.GROUPS, acc[-1]))
-              + f", {evals[-1]} evaluations, {wall[-1]:.1f} s", flush=True)
-    a = np.array(acc)
-    return {"acc": a.mean(axis=0), "solved": int((a == 1.0).all(axis=1).sum()), "seeds": seeds,
-            "evals": float(np.mean(evals)), "wall": float(np.mean(wall))}
+        acc = [float(got[g][0]) for g in lengths.GROUPS]
+        bits = [float("nan")] * 3
+    else:
+        got = prob.lengths(net, res.best_chromosome)
+        acc = [got[f"accuracy_{m}x"] for m in (1, 2, 5)]
+        bits = [got[f"bit_accuracy_{m}x"] for m in (1, 2, 5)]
+    for name, vals in (("acc", acc), ("bits", bits)):
+        for g, v in zip(("train", "2x", "5x"), vals):
+            row[f"{name}_{g}"] = round(float(v), 6)
+    row["solved"] = int(all(a >= 1.0 for a in acc))
+    return row
+
+
+def read_csv(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def append_row(path: Path, row: dict) -> None:
+    new = not path.exists() or path.stat().st_size == 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        if new:
+            w.writeheader()
+        w.writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def run_key(task, arch, optimiser, budget, setup, seed) -> tuple:
+    return (task, arch, optimiser, int(budget), setup, int(seed))
+
+
+def fmt(vals: list[float], digits: int = 3) -> str:
+    """mean (min-max) of ``vals``; the mean alone for one value."""
+    m = float(np.mean(vals))
+    if len(vals) == 1 or min(vals) == max(vals):
+        return f"{m:.{digits}f}"
+    return f"{m:.{digits}f} ({min(vals):.{digits - 1}f}-{max(vals):.{digits - 1}f})"
+
+
+def spread(vals: list[float], f: str) -> str:
+    """mean (min-max) in format ``f``; the value alone for one run."""
+    if len(vals) == 1:
+        return format(vals[0], f)
+    return f"{format(float(np.mean(vals)), f)} ({format(min(vals), f)}-{format(max(vals), f)})"
+
+
+def table(rows: list[dict], tasks: list[str] | None = None) -> str:
+    """The README table: one line per (task, architecture, optimiser, budget, setup), over its seeds."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[(r["task"], r["arch"], r["optimiser"], int(r["budget"]), r["setup"])].append(r)
+    order = {t: i for i, t in enumerate(TASKS)}
+    arch_order = {a: i for i, a in enumerate(ARCHS)}
+    opt_order = {"cosyne": 0, "cmaes": 1}
+    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), k[0], k[3], arch_order.get(k[1], 99), k[1],
+                                         opt_order.get(k[2], 9), k[2], k[4]))
+    keys = [k for k in keys if not tasks or k[0] in tasks]
+    # the NTM tasks: also the bits right (after thresholding at 0.5), means over the seeds
+    bits = any(np.isfinite(float(r.get("bits_train", "nan"))) for k in keys for r in groups[k])
+    out = ["| task | network (params) | optimiser | budget | seeds | test acc. train lengths | 2x | 5x "
+           + ("| test bits train / 2x / 5x " if bits else "") + "| runs solved (all to 5x) | evaluations | wall time (s) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if bits else "")]
+    for k in keys:
+        g = sorted(groups[k], key=lambda r: int(r["seed"]))
+        acc = {c: [float(r[f"acc_{c}"]) for r in g] for c in ("train", "2x", "5x")}
+        ev = [int(r["evaluations"]) for r in g]
+        wall = [float(r["wall_s"]) for r in g]
+        solved = sum(int(r["solved"]) for r in g)
+        out.append(f"| {k[0]} | {k[1]} ({g[0]['params']}) | {k[2]} | {k[3]:,} | {len(g)} | {fmt(acc['train'])} | "
+                   f"{fmt(acc['2x'])} | {fmt(acc['5x'])} | "
+                   + (" / ".join(f"{np.mean([float(r[f'bits_{c}']) for r in g]):.3f}" for c in ("train", "2x", "5x"))
+                      + " | " if bits else "")
+                   + f"{solved}/{len(g)} | "
+                   f"{spread(ev, ',.0f')} | {spread(wall, '.1f')} |")
+    return "\n".join(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    ap.add_argument("--archs", nargs="+", default=["stack-rnn", "elman", "lstm"])
-    ap.add_argument("--optimisers", nargs="+", default=["cosyne", "cmaes"], choices=list(SETTINGS))
-    ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--evaluations", type=int, default=200000,
-                    help="budget per run (200,000: every stack-RNN run on dyck1 and anbn solved, see the README)")
-    ap.add_argument("--stack-hidden", type=int, default=None, help="the controller's units (default: per task)")
+    ap.add_argument("--tasks", nargs="+", default=TASKS, choices=TASKS)
+    ap.add_argument("--archs", nargs="+", default=None, choices=ARCHS,
+                    help="default: stack-rnn, elman, lstm on the stack tasks; entm, lstm on the NTM tasks")
+    ap.add_argument("--optimisers", nargs="+", default=["cosyne", "cmaes"], choices=("cosyne", "cmaes"))
+    ap.add_argument("--seeds", type=int, default=10, help="seeds 0..SEEDS-1 of every row (those in the CSV skipped)")
+    ap.add_argument("--evaluations", type=int, default=0,
+                    help=f"budget per run (0: {BUDGET['stack']:,} on the stack tasks, {BUDGET['memory']:,} on the NTM tasks)")
+    ap.add_argument("--stack-hidden", type=int, default=None, help="the stack RNN controller's units (default: per task)")
     ap.add_argument("--set", nargs="+", default=[], metavar="KEY=NUMBER",
                     help="optimiser settings on top of the defaults above, e.g. weight_limit=10 population=100")
+    ap.add_argument("--csv", default="results/bench_memory_tasks.csv", help="one row per run, appended")
+    ap.add_argument("--table", action="store_true", help="print the table of the CSV (of --tasks) and exit")
+    ap.add_argument("--dry-run", action="store_true", help="list the runs to do (not in the CSV) and exit")
     args = ap.parse_args()
+    path = Path(args.csv)
+    if args.table:
+        print(table(read_csv(path), args.tasks))
+        return
     extra = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=", 1) for kv in args.set)}
-    rows = []
+    done = {run_key(r["task"], r["arch"], r["optimiser"], r["budget"], r["setup"], r["seed"]) for r in read_csv(path)}
+    rows = []                       # (task, arch, net, prob, optimiser, budget, setup)
     for task in args.tasks:
-        params, stack_opts = TASKS[task]
-        nets = networks(make_problem(task, **params), args.stack_hidden, stack_opts)
-        for arch in args.archs:
+        prob = problem(task)
+        nets = networks(task, prob, args.stack_hidden)
+        budget = args.evaluations or BUDGET["stack" if task in STACK_TASKS else "memory"]
+        for arch in (args.archs or DEFAULT_ARCHS[task]):
+            if arch not in nets:
+                continue
             for opt in args.optimisers:
-                r = run(task, arch, nets[arch], opt, args.seeds, args.evaluations, extra)
-                rows.append((task, arch, nets[arch].n_params, opt, r))
-    print("\n| task | network (params) | optimiser | test acc. train lengths | up to 2x | up to 5x "
-          "| runs 100% (all lengths to 5x) | evaluations | wall time (s) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for task, arch, n, opt, r in rows:
-        a = r["acc"]
-        print(f"| {task} | {arch} ({n}) | {opt} | {a[0]:.3f} | {a[1]:.3f} | {a[2]:.3f} | "
-              f"{r['solved']}/{r['seeds']} | {r['evals']:,.0f} | {r['wall']:.1f} |")
-    print("\nPublished: MDLRNN 100% test accuracy on a^n b^n and Dyck-1 (500 training strings); "
-          "best standard RNN 10.8% on Dyck-1 (Lan et al. 2022).")
+                settings, stop = plan(task, opt, budget, extra)
+                rows.append((task, arch, nets[arch], prob, opt, budget, setup_key(task, prob, nets[arch], settings, stop)))
+    seeds = range(args.seeds)
+    todo = [(s, r) for s in seeds for r in rows if run_key(*r[:2], r[4], r[5], r[6], s) not in done]
+    print(f"{len(rows)} rows x {len(seeds)} seeds: {len(todo)} runs to do, "
+          f"{len(rows) * len(seeds) - len(todo)} already in {path}", flush=True)
+    for s, (task, arch, net, prob, opt, budget, _) in todo:
+        if args.dry_run:
+            print(f"  {task} {arch} ({net.n_params}) {opt} budget {budget} seed {s}")
+            continue
+        row = one_run(task, arch, net, prob, opt, s, budget, extra)
+        append_row(path, row)
+        print(f"  {task} {arch} ({net.n_params}) {opt} seed {s}: test acc. train {row['acc_train']:.3f} "
+              f"2x {row['acc_2x']:.3f} 5x {row['acc_5x']:.3f}, {'solved' if row['solved'] else 'not solved'}, "
+              f"{row['evaluations']} evaluations, {row['wall_s']:.1f} s", flush=True)
+    if not args.dry_run:
+        print("\n" + table(read_csv(path), args.tasks))
 
 
 if __name__ == "__main__":
