@@ -60,6 +60,7 @@ import time
 import numpy as np
 
 import evornn
+import runs_csv
 from evornn.nets import associative as A
 from evornn.problems.hopfield_recall import recall
 from evornn.problems.registry import make_problem
@@ -131,14 +132,7 @@ def csv_key(row: dict) -> tuple:
 
 def append_row(path, row: dict) -> None:
     """Append one trial to ``path`` (header first when the file is new), flushed to disk."""
-    new = not os.path.exists(path) or os.path.getsize(path) == 0
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
-        if new:
-            w.writeheader()
-        w.writerow(row)
-        f.flush()
-        os.fsync(f.fileno())
+    runs_csv.append_row(path, CSV_FIELDS, row)
 
 
 def evolved(N: int, load: float, seeds: int, noise: float, probes: int, evaluations: int, optimiser: str,

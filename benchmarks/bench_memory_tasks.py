@@ -53,6 +53,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import evornn  # noqa: E402
+import runs_csv  # noqa: E402
 from evornn.problems import lengths  # noqa: E402
 from evornn.problems.registry import make_problem  # noqa: E402
 
@@ -168,15 +169,7 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def append_row(path: Path, row: dict) -> None:
-    new = not path.exists() or path.stat().st_size == 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS)
-        if new:
-            w.writeheader()
-        w.writerow(row)
-        f.flush()
-        os.fsync(f.fileno())
+    runs_csv.append_row(str(path), FIELDS, row)
 
 
 def run_key(task, arch, optimiser, budget, setup, seed) -> tuple:

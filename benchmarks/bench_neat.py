@@ -64,6 +64,7 @@ import time
 import numpy as np
 
 import evornn
+import runs_csv
 from evornn.problems.registry import make_problem
 
 PAPER = {"xor": "4,755 evaluations, 100/100 solved", "xor-defaults": "4,755 evaluations, 100/100 solved", "dpv": "3,600 evaluations",
@@ -213,12 +214,7 @@ CSV_FIELDS = ["task", "seed", "solved", "evaluations", "code_evaluations", "gene
 
 
 def _append_csv(path: str, row: dict) -> None:
-    new = not os.path.exists(path) or os.path.getsize(path) == 0
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
-        if new:
-            w.writeheader()
-        w.writerow(row)
+    runs_csv.append_row(path, CSV_FIELDS, row)
 
 
 def _read_csv(paths: list[str]) -> dict[tuple[str, str], list[dict]]:

@@ -4,8 +4,8 @@ benchmark keeps what it did and the same command resumes it (runs already in the
 A run is identified by its ``key`` columns (for example problem, method, seed, budget); ``plan`` is
 the list of runs to do, each a tuple of its key values; ``run_one(run)`` does one and returns its
 row (a dict over ``fields``; a measure a run does not have is left out and stays empty). Values are
-read back as bool (True/False), int, float or string. Used by bench_transduction.py and
-bench_trees.py.
+read back as bool (True/False), int, float or string. Used by bench_transduction.py,
+bench_trees.py, bench_hopfield.py, bench_neat.py and bench_memory_tasks.py.
 """
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def read_rows(path: str, fields: tuple) -> list[dict]:
 def append_row(path: str, fields: tuple, row: dict) -> None:
     """Append ``row`` (the header first if the file is new) in one write; a last line cut off by a
     killed run (no newline) is dropped first."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     if os.path.exists(path):
         with open(path, "rb+") as f:
             data = f.read()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_memory_tasks.py"
+sys.path.insert(0, str(SCRIPT.parent))       # runs_csv, beside the script
 
 
 def bench():
