@@ -34,6 +34,7 @@ import numpy as np
 
 import evornn
 from evornn.problems.registry import make_problem
+import runs_csv
 from runs_csv import read_rows, run_all, spread
 
 # problem label -> (registry name, problem params, evolution network, bptt network)
@@ -129,13 +130,9 @@ def main(argv=None) -> None:
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     ap.add_argument("--evaluations", type=int, default=10_000, help="evolution budget (individuals evaluated)")
     ap.add_argument("--epochs", type=int, default=60, help="BPTT budget (epochs over the training set)")
-    ap.add_argument("--csv", help="append one row per run here as it ends; runs already in it are skipped")
-    ap.add_argument("--table", action="store_true", help="print the tables of the runs in --csv (run nothing)")
+    runs_csv.add_arguments(ap)
     a = ap.parse_args(argv)
-    if a.table:
-        if not a.csv:
-            ap.error("--table reads --csv")
-        print(table(read_rows(a.csv, FIELDS)))
+    if runs_csv.print_table(a, ap, table, FIELDS):
         return
     runs = plan(a.problems, a.methods, range(a.first_seed, a.first_seed + a.seeds), a.evaluations, a.epochs)
     rows = run_all(runs, a.csv, FIELDS, KEY, lambda r: run(*r[:3], a.evaluations, a.epochs))

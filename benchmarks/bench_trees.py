@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from evornn.api import make_runner
+import runs_csv
 from runs_csv import read_rows, run_all, spread
 
 PROBLEMS = ("bool-trees", "arith-trees")
@@ -80,13 +81,9 @@ def main(argv=None) -> None:
     ap.add_argument("--hidden", type=int, default=8)
     ap.add_argument("--methods", nargs="+", default=[f"{o}:{a}" for o, a in METHODS],
                     choices=[f"{o}:{a}" for o, a in METHODS])
-    ap.add_argument("--csv", help="append one row per run here as it ends; runs already in it are skipped")
-    ap.add_argument("--table", action="store_true", help="print the table of the runs in --csv (run nothing)")
+    runs_csv.add_arguments(ap)
     a = ap.parse_args(argv)
-    if a.table:
-        if not a.csv:
-            ap.error("--table reads --csv")
-        print(table(read_rows(a.csv, FIELDS)))
+    if runs_csv.print_table(a, ap, table, FIELDS):
         return
     runs = plan(a.problems, [tuple(m.split(":")) for m in a.methods], a.hidden,
                 range(a.first_seed, a.first_seed + a.seeds), a.budget)

@@ -113,7 +113,7 @@ def run_case(name: str, backend: str, small: bool, workers: int):
                               backend, workers)
         runner.run()
         time.sleep(0.2)
-    if evaluator is not None and hasattr(evaluator, "close"):
+    if evaluator is not None:
         evaluator.close()
     return est, s.taken
 

@@ -64,6 +64,22 @@ def append_row(path: str, fields: tuple, row: dict) -> None:
         os.fsync(f.fileno())
 
 
+def add_arguments(ap) -> None:
+    """The ``--csv`` and ``--table`` options of a benchmark that keeps its runs with this module."""
+    ap.add_argument("--csv", help="append one row per run here as it ends; runs already in it are skipped")
+    ap.add_argument("--table", action="store_true", help="print the table(s) of the runs in --csv (run nothing)")
+
+
+def print_table(a, ap, table, fields: tuple) -> bool:
+    """With ``--table``: print ``table`` of the rows in ``--csv`` and return True (the caller stops)."""
+    if not a.table:
+        return False
+    if not a.csv:
+        ap.error("--table reads --csv")
+    print(table(read_rows(a.csv, fields)))
+    return True
+
+
 def run_all(plan: list[tuple], path: str | None, fields: tuple, key: tuple, run_one, log=sys.stderr) -> list[dict]:
     """Do the runs of ``plan`` that ``path`` does not hold yet, in order, appending each row as its
     run ends; return the new rows."""

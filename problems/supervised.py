@@ -132,9 +132,10 @@ class SequenceData:
         runs free (None: never)."""
         if len(inputs) != len(targets) or not len(inputs):
             raise ValueError(f"need as many input as target sequences (at least one), got {len(inputs)} and {len(targets)}")
-        shapes, starts, free = [], [0], []
+        pairs, shapes, starts, free = [], [], [0], []
         for s, (x, y) in enumerate(zip(inputs, targets)):
             x, y = np.asarray(x), np.asarray(y)
+            pairs.append((x, y))
             if x.ndim not in (1, 2) or y.ndim not in (1, 2) or x.shape[0] != y.shape[0] or x.shape[0] < 1:
                 raise ValueError(f"sequence {s}: inputs {x.shape} and targets {y.shape} must have the same number of steps (>= 1)")
             w = (1 if x.ndim == 1 else x.shape[1], 1 if y.ndim == 1 else y.shape[1])
@@ -149,7 +150,7 @@ class SequenceData:
         # memory, not two or three times it (the memory guard sizes the data as these arrays)
         T, (n_in, n_out) = starts[-1], shapes[0]
         X, Y, mask = np.empty((T, n_in)), np.empty((T, n_out)), np.empty(T, dtype=np.uint8)
-        for s, (x, y) in enumerate(zip(inputs, targets)):
+        for s, (x, y) in enumerate(pairs):
             a, b = starts[s], starts[s + 1]
             X[a:b] = np.reshape(x, (b - a, n_in))
             Ys = Y[a:b]
