@@ -71,8 +71,13 @@ MEMORY_TASKS = {
     "assoc-recall": dict(min_length=2, max_length=3, n_train=16, n_test=32, bits=2),
 }
 TASKS = list(STACK_TASKS) + list(MEMORY_TASKS)
-ARCHS = ("stack-rnn", "entm", "elman", "lstm")
+ARCHS = ("stack-rnn", "entm", "elman", "lstm", "neat-net", "neat-entm")
 DEFAULT_ARCHS = {**{t: ("stack-rnn", "elman", "lstm") for t in STACK_TASKS}, **{t: ("entm", "lstm") for t in MEMORY_TASKS}}
+# NEAT evolves its own topology, so its rows have a network of their own: ``neat-net`` (NEAT's
+# recurrent phenotype, no external memory) on the stack tasks, ``neat-entm`` (Greve et al.'s ENTM)
+# on the NTM tasks; the other optimisers do not run these, nor NEAT the fixed-topology networks.
+NEAT_ARCH = {**{t: "neat-net" for t in STACK_TASKS}, **{t: "neat-entm" for t in MEMORY_TASKS}}
+OPTIMISERS = ("cosyne", "cmaes", "neat")
 # CoSyNE: Cauchy steps of scale 1 from +-3 with restarts (steps of 5 from +-10 saturated every unit
 # and stalled on dyck1 and anbn; the defaults, +-1 and 0.3, reached 0.97 at 5x on anbn in 6,000).
 # The runs that fail within 40,000 evaluations are stalled ones that a restart (after 100
@@ -83,6 +88,12 @@ STACK_SETTINGS = {"cosyne": {"population": 40, "init_range": 3.0, "mutation_scal
                   "cmaes": {"sigma0": 5.0}}
 # the NTM tasks: bench_memory.py's settings (CoSyNE's defaults; CMA-ES from sigma0 0.5)
 MEMORY_SETTINGS = {"cosyne": {}, "cmaes": {"sigma0": 0.5}}
+# NEAT: the settings of the README's neat-entm copy runs (benchmarks/bench_memory.py), after the C#
+# ENTM code's configuration (population 300, 10 species, weight range 10, 80% asexual offspring),
+# on both kinds of task
+NEAT_SETTINGS = {"population": 300, "weight_perturb": 1.0, "weight_replace": 0.02, "mutate_only": 0.8,
+                 "target_species": 10, "weight_limit": 10.0}
+NEAT_HIDDEN = 10                                 # the NEAT phenotypes: outputs (and head controls) + 10 units
 BUDGET = {"stack": 40000, "memory": 20000}      # evaluations per run (--evaluations overrides both)
 FIELDS = ("task", "arch", "params", "optimiser", "budget", "seed", "acc_train", "acc_2x", "acc_5x",
           "bits_train", "bits_2x", "bits_5x", "train_fitness", "solved", "evaluations", "wall_s", "setup",
@@ -119,14 +130,22 @@ def networks(task: str, prob, stack_hidden: int | None = None) -> dict[str, evor
         nets = {"entm": mem}
     for arch in ("elman", "lstm"):
         nets[arch] = nearest(arch, prob, mem.n_params)
+    if task in STACK_TASKS:
+        nets["neat-net"] = evornn.build("neat-net", prob.n_inputs, prob.n_outputs, max_nodes=prob.n_outputs + NEAT_HIDDEN,
+                                        output_activation=prob.output_activation)
+    else:                                        # Greve et al.'s code: memory width = bits + 1 (bench_memory.py)
+        M = prob.default_net["memory_width"] + 1
+        nets["neat-entm"] = evornn.build("neat-entm", prob.n_inputs, prob.n_outputs, memory_size=prob.default_net["memory_size"],
+                                         memory_width=M, max_nodes=prob.n_outputs + M + 5 + NEAT_HIDDEN)
     return nets
 
 
 def plan(task: str, optimiser: str, budget: int, extra: dict) -> tuple[dict, dict]:
     """(optimiser settings, stopping criteria) of a run."""
     if task in STACK_TASKS:
-        return {**STACK_SETTINGS[optimiser], **extra}, {"max_evaluations": budget, "solved": True}
-    return ({**MEMORY_SETTINGS[optimiser], **extra},
+        base = NEAT_SETTINGS if optimiser == "neat" else STACK_SETTINGS[optimiser]
+        return {**base, **extra}, {"max_evaluations": budget, "solved": True}
+    return ({**(NEAT_SETTINGS if optimiser == "neat" else MEMORY_SETTINGS[optimiser]), **extra},
             {"max_evaluations": budget, "at_least": {"bit_accuracy": 1.0}, "solved": False})
 
 
@@ -198,7 +217,7 @@ def table(rows: list[dict], tasks: list[str] | None = None) -> str:
         groups[(r["task"], r["arch"], r["optimiser"], int(r["budget"]), r["setup"])].append(r)
     order = {t: i for i, t in enumerate(TASKS)}
     arch_order = {a: i for i, a in enumerate(ARCHS)}
-    opt_order = {"cosyne": 0, "cmaes": 1}
+    opt_order = {o: i for i, o in enumerate(OPTIMISERS)}
     keys = sorted(groups, key=lambda k: (order.get(k[0], 99), k[0], k[3], arch_order.get(k[1], 99), k[1],
                                          opt_order.get(k[2], 9), k[2], k[4]))
     keys = [k for k in keys if not tasks or k[0] in tasks]
@@ -226,8 +245,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", nargs="+", default=TASKS, choices=TASKS)
     ap.add_argument("--archs", nargs="+", default=None, choices=ARCHS,
-                    help="default: stack-rnn, elman, lstm on the stack tasks; entm, lstm on the NTM tasks")
-    ap.add_argument("--optimisers", nargs="+", default=["cosyne", "cmaes"], choices=("cosyne", "cmaes"))
+                    help="default: stack-rnn, elman, lstm on the stack tasks; entm, lstm on the NTM tasks; "
+                    "and the task's NEAT network for --optimisers neat")
+    ap.add_argument("--optimisers", nargs="+", default=["cosyne", "cmaes"], choices=OPTIMISERS,
+                    help="neat runs the task's NEAT network (neat-net or neat-entm) only")
     ap.add_argument("--seeds", type=int, default=10, help="seeds 0..SEEDS-1 of every row (those in the CSV skipped)")
     ap.add_argument("--evaluations", type=int, default=0,
                     help=f"budget per run (0: {BUDGET['stack']:,} on the stack tasks, {BUDGET['memory']:,} on the NTM tasks)")
@@ -249,10 +270,12 @@ def main() -> None:
         prob = problem(task)
         nets = networks(task, prob, args.stack_hidden)
         budget = args.evaluations or BUDGET["stack" if task in STACK_TASKS else "memory"]
-        for arch in (args.archs or DEFAULT_ARCHS[task]):
+        for arch in (args.archs or DEFAULT_ARCHS[task] + (NEAT_ARCH[task],)):
             if arch not in nets:
                 continue
             for opt in args.optimisers:
+                if (opt == "neat") != (arch == NEAT_ARCH[task]):
+                    continue
                 settings, stop = plan(task, opt, budget, extra)
                 rows.append((task, arch, nets[arch], prob, opt, budget, setup_key(task, prob, nets[arch], settings, stop)))
     seeds = range(args.seeds)

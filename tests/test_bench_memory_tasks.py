@@ -60,3 +60,22 @@ def test_table_means_and_ranges():
     line = b.table(rows).splitlines()[2]
     assert line == ("| dyck1 | stack-rnn (62) | cosyne | 40,000 | 2 | 0.750 (0.50-1.00) | 0.750 (0.50-1.00) | "
                     "0.375 (0.25-0.50) | 1/2 | 2,000 (1,000-3,000) | 3.0 (2.0-4.0) |")
+
+
+def test_neat_rows_run_the_tasks_neat_network(tmp_path):
+    """--optimisers neat runs NEAT's own network of the task (neat-net on the stack tasks, neat-entm on
+    the NTM tasks) and never a fixed-topology one; the other optimisers never run the NEAT networks."""
+    path = tmp_path / "neat.csv"
+    out = call("--tasks", "dyck1", "copy", "--optimisers", "neat", "cosyne", "--seeds", "1", "--csv", str(path),
+               "--dry-run")
+    runs = [line.split()[:3] for line in out.splitlines() if line.startswith("  ")]
+    assert ["dyck1", "neat-net", "(280)"] in runs and ["copy", "neat-entm", "(560)"] in runs
+    # dyck1: stack-rnn, elman and lstm by CoSyNE, neat-net by NEAT; copy: entm and lstm by CoSyNE, neat-entm by NEAT
+    assert sorted((r[0], r[1]) for r in runs) == sorted([("dyck1", "stack-rnn"), ("dyck1", "elman"), ("dyck1", "lstm"),
+                                                         ("dyck1", "neat-net"), ("copy", "entm"), ("copy", "lstm"),
+                                                         ("copy", "neat-entm")])
+    call("--tasks", "dyck1", "--optimisers", "neat", "--seeds", "1", "--evaluations", "300", "--csv", str(path))
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == 1 and rows[0]["arch"] == "neat-net" and rows[0]["optimiser"] == "neat"
+    assert 300 <= int(rows[0]["evaluations"]) <= 300 + 300      # NEAT counts whole generations of 300
+    assert '"population":300' in rows[0]["setup"]
