@@ -15,6 +15,10 @@ Tasks and rows (architecture x optimiser):
   settings. A run goes until every training bit is right or the budget (as ``bench_memory.py``).
   Accuracy: the fraction of test sequences entirely right at the training lengths, at 2x and at 5x
   the longest (``MemoryTask.lengths``); the bits right are in the CSV too.
+* NEAT (``--optimisers neat``): NEAT grows its own topology, so its rows have their own network,
+  ``neat-net`` (NEAT's recurrent phenotype, no external memory, outputs + 10 units) on the stack
+  tasks and ``neat-entm`` (Greve et al.'s ENTM, memory width bits + 1) on the NTM tasks, with the
+  settings of the README's ``neat-entm`` copy runs (population 300, 10 species, weight range 10).
 
 Each run's best network (by training fitness) is tested when the run ends, and its row goes to the
 CSV (``--csv``, default ``results/bench_memory_tasks.csv``) at once. Runs already in the CSV (same
@@ -33,6 +37,7 @@ with a stack or tape generalise in length on such tasks (reverse string included
     python benchmarks/bench_memory_tasks.py --seeds 3     # every row, seeds 0-2 (seed 0 of every row first)
     python benchmarks/bench_memory_tasks.py               # seeds 0-9 (those in the CSV are skipped)
     python benchmarks/bench_memory_tasks.py --tasks dyck1 --archs stack-rnn --optimisers cosyne --evaluations 200000
+    python benchmarks/bench_memory_tasks.py --optimisers neat        # the NEAT rows, seeds 0-9
     python benchmarks/bench_memory_tasks.py --table                  # the README table from the CSV
 """
 from __future__ import annotations
