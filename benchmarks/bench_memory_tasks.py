@@ -10,8 +10,9 @@ Tasks and rows (architecture x optimiser):
   (:mod:`problems.lengths`).
 * ``copy``, ``repeat-copy``, ``assoc-recall`` (small versions: 2-bit vectors, short training
   lengths): the ENTM (``ntm`` with ``addressing = "entm"``, a controller of bits + 2 units, the
-  hand-built copier's size, and a memory that holds the longest test) and an LSTM (and an Elman
-  network) of the nearest parameter count; CoSyNE and CMA-ES with ``benchmarks/bench_memory.py``'s
+  hand-built copier's size, and a memory that holds the longest test), the NTM with Graves' soft
+  addressing and the DNC (at most 32 locations) with the same controller, and an LSTM (and an
+  Elman network) of the nearest parameter count; CoSyNE and CMA-ES with ``benchmarks/bench_memory.py``'s
   settings. A run goes until every training bit is right or the budget (as ``bench_memory.py``).
   Accuracy: the fraction of test sequences entirely right at the training lengths, at 2x and at 5x
   the longest (``MemoryTask.lengths``); the bits right are in the CSV too.
@@ -76,8 +77,9 @@ MEMORY_TASKS = {
     "assoc-recall": dict(min_length=2, max_length=3, n_train=16, n_test=32, bits=2),
 }
 TASKS = list(STACK_TASKS) + list(MEMORY_TASKS)
-ARCHS = ("stack-rnn", "entm", "elman", "lstm", "neat-net", "neat-entm")
-DEFAULT_ARCHS = {**{t: ("stack-rnn", "elman", "lstm") for t in STACK_TASKS}, **{t: ("entm", "lstm") for t in MEMORY_TASKS}}
+ARCHS = ("stack-rnn", "entm", "ntm", "dnc", "elman", "lstm", "neat-net", "neat-entm")
+DEFAULT_ARCHS = {**{t: ("stack-rnn", "elman", "lstm") for t in STACK_TASKS},
+                 **{t: ("entm", "ntm", "dnc", "lstm") for t in MEMORY_TASKS}}
 # NEAT evolves its own topology, so its rows have a network of their own: ``neat-net`` (NEAT's
 # recurrent phenotype, no external memory) on the stack tasks, ``neat-entm`` (Greve et al.'s ENTM)
 # on the NTM tasks; the other optimisers do not run these, nor NEAT the fixed-topology networks.
@@ -112,11 +114,17 @@ def nearest(arch: str, prob, n_params: int) -> evornn.Network:
     return min(cands, key=lambda n: abs(n.n_params - n_params))
 
 
-def memory_net(prob) -> evornn.Network:
-    """The ENTM of bench_memory.py: bits + 2 controller units, a memory holding the longest test."""
+def memory_net(prob, arch: str = "entm") -> evornn.Network:
+    """bench_memory.py's memory networks: the ENTM (``ntm`` with hard ``entm`` addressing), the NTM
+    with Graves' soft addressing, or the DNC (at most 32 locations); bits + 2 controller units and a
+    memory holding the longest test."""
     width = prob.default_net["memory_width"]
+    common = dict(n_hidden=width + 2, memory_width=width, output_activation="sigmoid")
+    if arch == "dnc":
+        return evornn.build("dnc", prob.n_inputs, prob.n_outputs, memory_size=min(32, prob.default_net["memory_size"]),
+                            **common)
     return evornn.build("ntm", prob.n_inputs, prob.n_outputs, memory_size=prob.default_net["memory_size"],
-                        addressing="entm", n_hidden=width + 2, memory_width=width, output_activation="sigmoid")
+                        addressing="entm" if arch == "entm" else "soft", **common)
 
 
 def problem(task: str):
@@ -132,7 +140,7 @@ def networks(task: str, prob, stack_hidden: int | None = None) -> dict[str, evor
         nets = {"stack-rnn": mem}
     else:
         mem = memory_net(prob)
-        nets = {"entm": mem}
+        nets = {"entm": mem, "ntm": memory_net(prob, "ntm"), "dnc": memory_net(prob, "dnc")}
     for arch in ("elman", "lstm"):
         nets[arch] = nearest(arch, prob, mem.n_params)
     if task in STACK_TASKS:

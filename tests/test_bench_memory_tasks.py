@@ -70,10 +70,11 @@ def test_neat_rows_run_the_tasks_neat_network(tmp_path):
                "--dry-run")
     runs = [line.split()[:3] for line in out.splitlines() if line.startswith("  ")]
     assert ["dyck1", "neat-net", "(280)"] in runs and ["copy", "neat-entm", "(560)"] in runs
-    # dyck1: stack-rnn, elman and lstm by CoSyNE, neat-net by NEAT; copy: entm and lstm by CoSyNE, neat-entm by NEAT
+    # dyck1: stack-rnn, elman and lstm by CoSyNE, neat-net by NEAT; copy: entm, ntm, dnc and lstm by CoSyNE,
+    # neat-entm by NEAT
     assert sorted((r[0], r[1]) for r in runs) == sorted([("dyck1", "stack-rnn"), ("dyck1", "elman"), ("dyck1", "lstm"),
-                                                         ("dyck1", "neat-net"), ("copy", "entm"), ("copy", "lstm"),
-                                                         ("copy", "neat-entm")])
+                                                         ("dyck1", "neat-net"), ("copy", "entm"), ("copy", "ntm"),
+                                                         ("copy", "dnc"), ("copy", "lstm"), ("copy", "neat-entm")])
     call("--tasks", "dyck1", "--optimisers", "neat", "--seeds", "1", "--evaluations", "300", "--csv", str(path))
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 1 and rows[0]["arch"] == "neat-net" and rows[0]["optimiser"] == "neat"
