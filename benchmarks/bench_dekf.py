@@ -52,73 +52,93 @@ import numpy as np
 import evornn
 from evornn.nets import build
 from evornn.problems.registry import make_problem
+import runs_csv
 
+KEY = ("method", "coding", "dekf_settings", "seed", "budget", "target_n", "test_n")
+FIELDS = KEY + ("max_n", "solved", "sequences", "seconds")
 N_TRAIN = 10      # strings n = 1..10, one epoch = 10 presentations
 DEKF_EXTRA: dict = {}          # settings merged into every DEKF method's (--dekf-settings)
 CODING = {"coding": "full"}     # the problem's coding (--coding): "full" (S a b c T) or "compact" (4 in, 4 out)
 
-PEEP2 = {"arch": "lstm", "n_hidden": 2, "peephole": True}
-SHORT2 = {**PEEP2, "readout_inputs": True}      # + the papers' shortcuts: the readout reads [h; x]
-STAGGER = {"input": (-1.0, -2.0), "forget": (1.0, 2.0), "output": (-1.0, -2.0)}   # gate biases of blocks 1, 2
-METHODS = {       # name -> (optimiser, architecture options, settings, initial weight range (0: evornn's))
-    "dekf lstm-2 global": ("dekf", {"arch": "lstm", "n_hidden": 2}, {"decoupling": "global"}, 0.0),
-    "dekf lstm-2 neuron": ("dekf", {"arch": "lstm", "n_hidden": 2}, {"decoupling": "neuron"}, 0.0),
-    "dekf lstm-2 peephole global": ("dekf", PEEP2, {"decoupling": "global"}, 0.0),
-    "dekf lstm-2 peephole global u0.1": ("dekf", PEEP2, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole neuron u0.1": ("dekf", PEEP2, {"decoupling": "neuron"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 truncated": ("dekf", PEEP2, {"decoupling": "global", "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 q0.1": ("dekf", PEEP2, {"decoupling": "global", "process_noise": 0.1,
-                                                              "anneal": 5000.0}, 0.1),
-    "dekf lstm-2 peephole global u0.1 q0.1 truncated": ("dekf", PEEP2, {"decoupling": "global", "process_noise": 0.1,
-                                                                        "anneal": 5000.0, "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 constant": ("dekf", PEEP2, {"decoupling": "global", "measurement_noise_end": 100.0,
-                                                                  "process_noise_end": 1e-2}, 0.1),
-    "dekf lstm-2 peephole global u0.1 forget5": ("dekf", {**PEEP2, "forget_bias": 5.0}, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 forget10": ("dekf", {**PEEP2, "forget_bias": 10.0}, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1": ("dekf", SHORT2, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 stagger": ("dekf", SHORT2, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 q0.1": ("dekf", SHORT2, {"decoupling": "global", "process_noise": 0.1,
-                                                                       "anneal": 5000.0}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 stagger q0.1": ("dekf", SHORT2, {"decoupling": "global",
-                                                                               "process_noise": 0.1, "anneal": 5000.0}, 0.1),
-    "dekf lstm-2 peephole shortcut neuron u0.1 stagger": ("dekf", SHORT2, {"decoupling": "neuron"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 stagger truncated": ("dekf", SHORT2, {"decoupling": "global",
-                                                                                    "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 peephole shortcut neuron u0.1": ("dekf", SHORT2, {"decoupling": "neuron"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 truncated": ("dekf", SHORT2, {"decoupling": "global",
-                                                                            "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 peephole shortcut neuron u0.1 truncated": ("dekf", SHORT2, {"decoupling": "neuron",
-                                                                            "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 shortcut global u0.1": ("dekf", {"arch": "lstm", "n_hidden": 2, "readout_inputs": True},
-                                         {"decoupling": "global"}, 0.1),
-    "bptt lstm-2 peephole shortcut u0.1": ("bptt", SHORT2, {}, 0.1),
-    "bptt lstm-2 peephole shortcut u0.1 stagger": ("bptt", SHORT2, {}, 0.1),
-    "bptt lstm-2": ("bptt", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
-    "bptt lstm-2 peephole": ("bptt", PEEP2, {}, 0.0),
-    "bptt lstm-2 peephole u0.1": ("bptt", PEEP2, {}, 0.1),
-    "cosyne lstm-2": ("cosyne", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
-    "cmaes lstm-2": ("cmaes", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
-    "cosyne lstm-2 peephole": ("cosyne", PEEP2, {}, 0.0),
-    "cmaes lstm-2 peephole": ("cmaes", PEEP2, {}, 0.0),
-}
+OPTIMISERS = ("dekf", "bptt", "rtrl", "cosyne", "cmaes")
 DEFAULT = ("dekf lstm-2 peephole global,dekf lstm-2 peephole global u0.1,dekf lstm-2 peephole neuron u0.1,"
            "dekf lstm-2 peephole global u0.1 truncated,dekf lstm-2 peephole global u0.1 q0.1,"
            "dekf lstm-2 peephole global u0.1 q0.1 truncated,bptt lstm-2 peephole,bptt lstm-2 peephole u0.1,"
            "cosyne lstm-2 peephole,cmaes lstm-2 peephole")
+TOKENS = """a method is words: the optimiser (dekf, bptt, rtrl, cosyne, cmaes), lstm-H (H memory blocks of
+one cell), then any of: peephole; shortcut (the readout reads [h; x]: lstm's readout_inputs); uR
+(every weight but the gate biases uniform in [-R, R]); global, neuron or block (DEKF's decoupling);
+truncated (DEKF's Jacobian: the truncated LSTM gradient); q0.1 (DEKF: Q from 0.1, e-folding 5,000
+updates); constant (DEKF: R = 100 and Q = 1e-2 held); forgetX (every forget-gate bias X at the
+start); stagger (block k's gate biases input -k, forget +k, output -k); bi=V:V.., bf=V:V..,
+bo=V:V.. (the input, forget, output gate biases at the start, one value for all blocks or one
+per block); p0=V (DEKF's P0 = V I); r=A:B, q=A:B (DEKF's R and Q annealed from A towards B);
+anneal=V (their e-folding, in updates); linear (DEKF's linear schedule)"""
 
 
-def small_init(problem, r: float, stagger: bool = False):
-    """``problem`` starting every weight but the gate biases (block ``b``) uniform in [-r, r]; with
-    ``stagger`` the input, forget and output gate biases of memory block k at STAGGER's k-th values
-    (the cell-input bias at 0) instead of the network's options."""
+def _values(tok: str, H: int) -> float | list[float]:
+    vals = [float(v) for v in tok.split("=", 1)[1].split(":")]
+    if len(vals) not in (1, H):
+        raise ValueError(f"{tok!r}: one value or {H} (one per memory block)")
+    return vals[0] if len(vals) == 1 else vals
+
+
+def parse_method(name: str) -> tuple[str, dict, dict, float]:
+    """``name`` -> (optimiser, network options with "arch", DEKF settings, initial weight range (0:
+    evornn's)); the words as :data:`TOKENS` says, or a ValueError."""
+    words = name.split()
+    if len(words) < 2 or words[0] not in OPTIMISERS or not words[1].startswith("lstm-"):
+        raise ValueError(f"method {name!r}: starts with one of {', '.join(OPTIMISERS)}, then lstm-H")
+    opt, H = words[0], int(words[1][len("lstm-"):])
+    net: dict = {"arch": "lstm", "n_hidden": H}
+    settings: dict = {}
+    r = 0.0
+    for w in words[2:]:
+        if w == "peephole":
+            net["peephole"] = True
+        elif w == "shortcut":
+            net["readout_inputs"] = True
+        elif w in ("global", "neuron", "block"):
+            settings["decoupling"] = w
+        elif w == "truncated":
+            settings["jacobian"] = "truncated"
+        elif w == "q0.1":
+            settings.update(process_noise=0.1, anneal=5000.0)
+        elif w == "constant":
+            settings.update(measurement_noise_end=100.0, process_noise_end=1e-2)
+        elif w == "linear":
+            settings["schedule"] = "linear"
+        elif w == "stagger":
+            net.update(input_bias=[-k - 1.0 for k in range(H)], forget_bias=[k + 1.0 for k in range(H)],
+                       output_bias=[-k - 1.0 for k in range(H)])
+        elif w.startswith("forget"):
+            net["forget_bias"] = float(w[len("forget"):])
+        elif w[:3] in ("bi=", "bf=", "bo="):
+            net[{"i": "input_bias", "f": "forget_bias", "o": "output_bias"}[w[1]]] = _values(w, H)
+        elif w.startswith("p0="):
+            settings["initial_covariance"] = float(w[3:])
+        elif w[:2] in ("r=", "q="):
+            a, b = (float(v) for v in w[2:].split(":"))
+            key = "measurement_noise" if w[0] == "r" else "process_noise"
+            settings.update({key: a, key + "_end": b})
+        elif w.startswith("anneal="):
+            settings["anneal"] = float(w[len("anneal="):])
+        elif w.startswith("u") and w[1:].replace(".", "", 1).isdigit():
+            r = float(w[1:])
+        else:
+            raise ValueError(f"method {name!r}: unknown word {w!r}; {TOKENS}")
+    if settings and opt != "dekf":
+        raise ValueError(f"method {name!r}: {', '.join(settings)} are DEKF settings")
+    return opt, net, settings, r
+
+
+def small_init(problem, r: float):
+    """``problem`` starting every weight but the gate biases (block ``b``, as the network's options
+    set them) uniform in [-r, r]."""
     def initial(net, rng, n=None):
         W = np.atleast_2d(net.init(rng, n if n is not None else 1)).copy()
         off, shape = net.layout["b"]
         keep = W[:, off:off + int(np.prod(shape))].copy()
-        if stagger:                       # b is (4, H), gate order i, f, g, o
-            H = shape[1]
-            for q, gate in ((0, "input"), (1, "forget"), (3, "output")):
-                keep[:, q * H:(q + 1) * H] = STAGGER[gate][:H]
         W[:] = rng.uniform(-r, r, W.shape)
         W[:, off:off + keep.shape[1]] = keep
         return W if n is not None else W[0]
@@ -133,7 +153,7 @@ def test_problem(test_n: int):
 
 
 def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tuple[int, bool, int, float]:
-    opt, net, settings, r = METHODS[method]
+    opt, net, settings, r = parse_method(method)
     if opt == "dekf":
         settings = {**settings, **DEKF_EXTRA}
     per_eval = 1 if opt in ("dekf", "bptt", "rtrl") else N_TRAIN     # presentations per counted evaluation
@@ -142,7 +162,7 @@ def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tupl
     t = time.time()
     problem = make_problem("anbncn", target_n=target_n, test_max_n=max(100, target_n), **CODING)
     if r:
-        problem = small_init(problem, r, stagger="stagger" in method)
+        problem = small_init(problem, r)
     res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
                           stop={"max_evaluations": budget // per_eval, "solved": True}, seed=seed)
     p = test_problem(test_n)
@@ -163,27 +183,50 @@ def main() -> None:
                     help="anbncn's coding: full (S a b c T in and out) or compact (in S a b c, out a b c T: the papers' 4 + 4)")
     ap.add_argument("--dekf-settings", default="{}",
                     help='JSON merged into every DEKF method\'s settings, e.g. \'{"anneal": 100000}\'')
-    ap.add_argument("--methods", default=DEFAULT, help=f"comma-separated, of: {', '.join(METHODS)}")
+    ap.add_argument("--methods", default=DEFAULT, help="comma-separated; " + TOKENS)
+    runs_csv.add_arguments(ap)
     a = ap.parse_args()
     CODING["coding"] = a.coding
     DEKF_EXTRA.update(json.loads(a.dekf_settings))
     for m in a.methods.split(","):
-        if m not in METHODS:
-            ap.error(f"unknown method {m!r}; allowed: {', '.join(METHODS)}")
-    print(f"| method | seeds | solved (n <= {a.target_n}) | largest n generalised (test n <= {a.test_n}): "
-          f"median [min, max] | sequences to success: median [min, max] of solved | s per run |")
-    print("|---|---|---|---|---|---|")
-    for m in a.methods.split(","):
-        out = []
-        for s in range(a.first_seed, a.first_seed + a.seeds):
-            out.append(run(m, s, a.budget, a.test_n, a.target_n))
-            print(f"  {m} seed {s}: largest n {out[-1][0]}, solved {out[-1][1]}, {out[-1][2]:,} sequences",
-                  file=sys.stderr, flush=True)
-        ns = np.array([o[0] for o in out])
-        solved = [o[2] for o in out if o[1]]
+        try:
+            parse_method(m)
+        except ValueError as e:
+            ap.error(str(e))
+    if runs_csv.print_table(a, ap, lambda rows: table(rows, a), FIELDS):
+        return
+    plan = [(m, a.coding, a.dekf_settings, s, a.budget, a.target_n, a.test_n)
+            for m in a.methods.split(",") for s in range(a.first_seed, a.first_seed + a.seeds)]
+
+    def run_one(key):
+        max_n, solved, seq, secs = run(key[0], key[3], a.budget, a.test_n, a.target_n)
+        print(f"  {key[0]} seed {key[3]}: largest n {max_n}, solved {solved}, {seq:,} sequences",
+              file=sys.stderr, flush=True)
+        return {**dict(zip(KEY, key)), "max_n": max_n, "solved": solved, "sequences": seq, "seconds": round(secs, 1)}
+
+    new = runs_csv.run_all(plan, a.csv, FIELDS, KEY, run_one)
+    rows = runs_csv.read_rows(a.csv, FIELDS) if a.csv else new
+    wanted = set(plan)
+    print(table([r for r in rows if tuple(r[k] for k in KEY) in wanted], a))
+
+
+def table(rows: list[dict], a) -> str:
+    """One line per (method, coding, DEKF settings, budget, target n, test n) of ``rows``."""
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in KEY if k != "seed"), []).append(r)
+    out = ["| method | coding | --dekf-settings | seeds | solved (n <= target) | largest n generalised: median [min, max]; "
+           "each | sequences to success: median [min, max] of solved | s per run |", "|---|---|---|---|---|---|---|---|"]
+    for (m, coding, ds, budget, target_n, test_n), rs in groups.items():
+        rs = sorted(rs, key=lambda r: r["seed"])
+        ns = np.array([r["max_n"] for r in rs])
+        solved = [r["sequences"] for r in rs if r["solved"]]
         seq = f"{int(np.median(solved)):,} [{min(solved):,}, {max(solved):,}]" if solved else "-"
-        print(f"| {m} | {a.seeds} | {len(solved)}/{a.seeds} | {np.median(ns):g} [{ns.min()}, {ns.max()}] | {seq} | "
-              f"{np.mean([o[3] for o in out]):.0f} |", flush=True)
+        seeds = f"{len(rs)} ({rs[0]['seed']}-{rs[-1]['seed']})"
+        out.append(f"| {m} | {coding} | {ds if ds != '{}' else ''} | {seeds} | {len(solved)}/{len(rs)} (n <= {target_n}) | "
+                   f"{np.median(ns):g} [{ns.min()}, {ns.max()}]; {', '.join(str(n) for n in sorted(ns))} (test n <= {test_n}) | "
+                   f"{seq} | {np.mean([r['seconds'] for r in rs]):.0f} |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
