@@ -32,7 +32,12 @@ learning when a run goes on past the training strings, ``--target-n`` above 10);
 "shortcut" gives the readout the inputs too ([h; x]: lstm's ``readout_inputs``), the papers'
 shortcut connections from the input units to the output units; "stagger" starts the gate biases
 per memory block, input -1, -2, forget +1, +2, output -1, -2 (our reading of the papers' staggered
-initialisation: the values are not checked against their text).
+initialisation: the values are not checked against their text). The words of a method name are
+listed in ``TOKENS`` (``--help``): "bi=-1:-2 bo=-2:-4" starts the input gates' biases at -1 and -2
+and the output gates' at -2 and -4 in blocks 1 and 2 (lstm's per-block bias options), "p0=1000",
+"r=100:1", "q=0.1:1e-6", "anneal=10000" set DEKF's P0, noise schedules and horizon, and so on.
+``--csv results/bench_dekf.csv`` appends one row per run as it ends (the same command resumes a
+cut-off run); ``--table`` prints the table of a CSV's runs.
 
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
 ``--budget`` for a quick one; ``--first-seed`` splits the seeds over processes (each run's figures
