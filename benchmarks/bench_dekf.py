@@ -78,7 +78,9 @@ updates); constant (DEKF: R = 100 and Q = 1e-2 held); forgetX (every forget-gate
 start); stagger (block k's gate biases input -k, forget +k, output -k); bi=V:V.., bf=V:V..,
 bo=V:V.. (the input, forget, output gate biases at the start, one value for all blocks or one
 per block); p0=V (DEKF's P0 = V I); r=A:B, q=A:B (DEKF's R and Q annealed from A towards B);
-anneal=V (their e-folding, in updates); linear (DEKF's linear schedule)"""
+anneal=V (their e-folding, in updates); linear (DEKF's linear schedule); fix=BLOCK (the weight
+block BLOCK starts at 0 and DEKF leaves it there: fix=W_rec, no recurrent connections into the
+gates and the cell input)"""
 
 
 def _values(tok: str, H: int) -> float | list[float]:
@@ -126,6 +128,8 @@ def parse_method(name: str) -> tuple[str, dict, dict, float]:
             a, b = (float(v) for v in w[2:].split(":"))
             key = "measurement_noise" if w[0] == "r" else "process_noise"
             settings.update({key: a, key + "_end": b})
+        elif w.startswith("fix="):
+            settings["fixed"] = settings.get("fixed", []) + [w[len("fix="):]]
         elif w.startswith("anneal="):
             settings["anneal"] = float(w[len("anneal="):])
         elif w.startswith("u") and w[1:].replace(".", "", 1).isdigit():
@@ -137,15 +141,19 @@ def parse_method(name: str) -> tuple[str, dict, dict, float]:
     return opt, net, settings, r
 
 
-def small_init(problem, r: float):
+def small_init(problem, r: float, zero: tuple[str, ...] = ()):
     """``problem`` starting every weight but the gate biases (block ``b``, as the network's options
-    set them) uniform in [-r, r]."""
+    set them) uniform in [-r, r] (r = 0: as the network draws them), the blocks named in ``zero`` at 0."""
     def initial(net, rng, n=None):
         W = np.atleast_2d(net.init(rng, n if n is not None else 1)).copy()
-        off, shape = net.layout["b"]
-        keep = W[:, off:off + int(np.prod(shape))].copy()
-        W[:] = rng.uniform(-r, r, W.shape)
-        W[:, off:off + keep.shape[1]] = keep
+        if r:
+            off, shape = net.layout["b"]
+            keep = W[:, off:off + int(np.prod(shape))].copy()
+            W[:] = rng.uniform(-r, r, W.shape)
+            W[:, off:off + keep.shape[1]] = keep
+        for name in zero:
+            off, shape = net.layout[name]
+            W[:, off:off + int(np.prod(shape))] = 0.0
         return W if n is not None else W[0]
     problem.initial = initial
     return problem
@@ -166,8 +174,8 @@ def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tupl
     arch = net.pop("arch")
     t = time.time()
     problem = make_problem("anbncn", target_n=target_n, test_max_n=max(100, target_n), **CODING)
-    if r:
-        problem = small_init(problem, r)
+    if r or settings.get("fixed"):
+        problem = small_init(problem, r, tuple(settings.get("fixed", ())))
     res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
                           stop={"max_evaluations": budget // per_eval, "solved": True}, seed=seed)
     p = test_problem(test_n)
