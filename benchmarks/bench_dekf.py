@@ -80,7 +80,7 @@ bo=V:V.. (the input, forget, output gate biases at the start, one value for all 
 per block); p0=V (DEKF's P0 = V I); r=A:B, q=A:B (DEKF's R and Q annealed from A towards B);
 anneal=V (their e-folding, in updates); linear (DEKF's linear schedule); fix=BLOCK (the weight
 block BLOCK starts at 0 and DEKF leaves it there: fix=W_rec, no recurrent connections into the
-gates and the cell input)"""
+gates and the cell input); ug=R (the cell input's input weights uniform in [-R, R] at the start)"""
 
 
 def _values(tok: str, H: int) -> float | list[float]:
@@ -90,16 +90,17 @@ def _values(tok: str, H: int) -> float | list[float]:
     return vals[0] if len(vals) == 1 else vals
 
 
-def parse_method(name: str) -> tuple[str, dict, dict, float]:
-    """``name`` -> (optimiser, network options with "arch", DEKF settings, initial weight range (0:
-    evornn's)); the words as :data:`TOKENS` says, or a ValueError."""
+def parse_method(name: str) -> tuple[str, dict, dict, dict]:
+    """``name`` -> (optimiser, network options with "arch", DEKF settings, the initialisation: "r" the
+    initial weight range (0: evornn's), "ug" that of the cell input's input weights if set); the
+    words as :data:`TOKENS` says, or a ValueError."""
     words = name.split()
     if len(words) < 2 or words[0] not in OPTIMISERS or not words[1].startswith("lstm-"):
         raise ValueError(f"method {name!r}: starts with one of {', '.join(OPTIMISERS)}, then lstm-H")
     opt, H = words[0], int(words[1][len("lstm-"):])
     net: dict = {"arch": "lstm", "n_hidden": H}
     settings: dict = {}
-    r = 0.0
+    r = ug = 0.0
     for w in words[2:]:
         if w == "peephole":
             net["peephole"] = True
@@ -132,18 +133,21 @@ def parse_method(name: str) -> tuple[str, dict, dict, float]:
             settings["fixed"] = settings.get("fixed", []) + [w[len("fix="):]]
         elif w.startswith("anneal="):
             settings["anneal"] = float(w[len("anneal="):])
+        elif w.startswith("ug=") and w[3:].replace(".", "", 1).isdigit():
+            ug = float(w[3:])
         elif w.startswith("u") and w[1:].replace(".", "", 1).isdigit():
             r = float(w[1:])
         else:
             raise ValueError(f"method {name!r}: unknown word {w!r}; {TOKENS}")
     if settings and opt != "dekf":
         raise ValueError(f"method {name!r}: {', '.join(settings)} are DEKF settings")
-    return opt, net, settings, r
+    return opt, net, settings, {"r": r, **({"ug": ug} if ug else {})}
 
 
-def small_init(problem, r: float, zero: tuple[str, ...] = ()):
+def small_init(problem, r: float, zero: tuple[str, ...] = (), ug: float = 0.0):
     """``problem`` starting every weight but the gate biases (block ``b``, as the network's options
-    set them) uniform in [-r, r] (r = 0: as the network draws them), the blocks named in ``zero`` at 0."""
+    set them) uniform in [-r, r] (r = 0: as the network draws them), the blocks named in ``zero`` at 0,
+    and with ``ug`` the cell input's input weights (W_in[2]) uniform in [-ug, ug]."""
     def initial(net, rng, n=None):
         W = np.atleast_2d(net.init(rng, n if n is not None else 1)).copy()
         if r:
@@ -154,6 +158,10 @@ def small_init(problem, r: float, zero: tuple[str, ...] = ()):
         for name in zero:
             off, shape = net.layout[name]
             W[:, off:off + int(np.prod(shape))] = 0.0
+        if ug:
+            off, shape = net.layout["W_in"]                  # (4, H, n_in), gate order i, f, g, o
+            m = shape[1] * shape[2]
+            W[:, off + 2 * m:off + 3 * m] = rng.uniform(-ug, ug, (W.shape[0], m))
         return W if n is not None else W[0]
     problem.initial = initial
     return problem
@@ -166,7 +174,7 @@ def test_problem(test_n: int):
 
 
 def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tuple[int, bool, int, float]:
-    opt, net, settings, r = parse_method(method)
+    opt, net, settings, init = parse_method(method)
     if opt == "dekf":
         settings = {**settings, **DEKF_EXTRA}
     per_eval = 1 if opt in ("dekf", "bptt", "rtrl") else N_TRAIN     # presentations per counted evaluation
@@ -174,8 +182,8 @@ def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tupl
     arch = net.pop("arch")
     t = time.time()
     problem = make_problem("anbncn", target_n=target_n, test_max_n=max(100, target_n), **CODING)
-    if r or settings.get("fixed"):
-        problem = small_init(problem, r, tuple(settings.get("fixed", ())))
+    if init["r"] or init.get("ug") or settings.get("fixed"):
+        problem = small_init(problem, init["r"], tuple(settings.get("fixed", ())), init.get("ug", 0.0))
     res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
                           stop={"max_evaluations": budget // per_eval, "solved": True}, seed=seed)
     p = test_problem(test_n)

@@ -24,19 +24,20 @@ def test_method_words():
     b = bench()
     assert b.parse_method("dekf lstm-2 peephole global u0.1 q0.1 truncated") == (
         "dekf", {"arch": "lstm", "n_hidden": 2, "peephole": True},
-        {"decoupling": "global", "process_noise": 0.1, "anneal": 5000.0, "jacobian": "truncated"}, 0.1)
+        {"decoupling": "global", "process_noise": 0.1, "anneal": 5000.0, "jacobian": "truncated"}, {"r": 0.1})
     assert b.parse_method("bptt lstm-2 peephole shortcut u0.1") == (
-        "bptt", {"arch": "lstm", "n_hidden": 2, "peephole": True, "readout_inputs": True}, {}, 0.1)
+        "bptt", {"arch": "lstm", "n_hidden": 2, "peephole": True, "readout_inputs": True}, {}, {"r": 0.1})
     assert b.parse_method("dekf lstm-2 shortcut global u0.1 stagger")[1] == \
         b.parse_method("dekf lstm-2 shortcut global u0.1 bi=-1:-2 bf=1:2 bo=-1:-2")[1]
     opt, net, s, r = b.parse_method("dekf lstm-3 shortcut neuron bf=20 bi=-1:-2:-3 p0=10 r=100:1 q=0.1:0 anneal=50 linear")
     assert net == {"arch": "lstm", "n_hidden": 3, "readout_inputs": True, "forget_bias": 20.0,
-                   "input_bias": [-1.0, -2.0, -3.0]} and r == 0.0
+                   "input_bias": [-1.0, -2.0, -3.0]} and r == {"r": 0.0}
     assert s == {"decoupling": "neuron", "initial_covariance": 10.0, "measurement_noise": 100.0,
                  "measurement_noise_end": 1.0, "process_noise": 0.1, "process_noise_end": 0.0,
                  "anneal": 50.0, "schedule": "linear"}
     assert b.parse_method("dekf lstm-2 shortcut global u0.1 bf=10 fix=W_rec")[2] == {"decoupling": "global",
                                                                                    "fixed": ["W_rec"]}
+    assert b.parse_method("dekf lstm-2 u0.1 ug=3")[3] == {"r": 0.1, "ug": 3.0}
     for bad in ("dekf lstm-2 peephole sideways", "sgd lstm-2", "dekf lstm-2 bi=-1:-2:-3", "bptt lstm-2 truncated"):
         with pytest.raises(ValueError):
             b.parse_method(bad)
