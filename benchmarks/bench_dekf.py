@@ -181,11 +181,11 @@ def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tupl
     net = dict(net)
     arch = net.pop("arch")
     t = time.time()
-    problem = make_problem("anbncn", target_n=target_n, test_max_n=max(100, target_n), **CODING)
+    problem = make_problem("anbncn", target_n=target_n or N_TRAIN, test_max_n=max(100, target_n), **CODING)
     if init["r"] or init.get("ug") or settings.get("fixed"):
         problem = small_init(problem, init["r"], tuple(settings.get("fixed", ())), init.get("ug", 0.0))
     res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
-                          stop={"max_evaluations": budget // per_eval, "solved": True}, seed=seed)
+                          stop={"max_evaluations": budget // per_eval, "solved": target_n > 0}, seed=seed)
     p = test_problem(test_n)
     netw = build(arch, p.n_inputs, p.n_outputs, **net, output_activation="sigmoid")
     max_n = int(p.evaluate_test(netw, res.best_chromosome[None]).metrics[0, p.metric_names.index("max_n")])
@@ -199,7 +199,8 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=200000, help="sequence presentations per run")
     ap.add_argument("--test-n", type=int, default=1000, help="largest n of the test strings")
     ap.add_argument("--target-n", type=int, default=10,
-                    help="solved (and the run ends) when n = 1..this are right (10: the training strings)")
+                    help="solved (and the run ends) when n = 1..this are right (10: the training strings; "
+                         "0: the run goes on for the whole budget, solved = the training strings right)")
     ap.add_argument("--coding", choices=("full", "compact"), default="full",
                     help="anbncn's coding: full (S a b c T in and out) or compact (in S a b c, out a b c T: the papers' 4 + 4)")
     ap.add_argument("--dekf-settings", default="{}",
