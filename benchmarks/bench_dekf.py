@@ -237,17 +237,21 @@ def table(rows: list[dict], a) -> str:
     groups: dict = {}
     for r in rows:
         groups.setdefault(tuple(r[k] for k in KEY if k != "seed"), []).append(r)
-    out = ["| method | coding | --dekf-settings | seeds | solved (n <= target) | largest n generalised: median [min, max]; "
-           "each | sequences to success: median [min, max] of solved | s per run |", "|---|---|---|---|---|---|---|---|"]
+    out = ["| method | seeds | the run ends | solved | largest n generalised: median [min, max]; each | "
+           "sequences presented (to success): median [min, max] | s per run |", "|---|---|---|---|---|---|---|"]
     for (m, coding, ds, budget, target_n, test_n), rs in groups.items():
         rs = sorted(rs, key=lambda r: r["seed"])
         ns = np.array([r["max_n"] for r in rs])
-        solved = [r["sequences"] for r in rs if r["solved"]]
-        seq = f"{int(np.median(solved)):,} [{min(solved):,}, {max(solved):,}]" if solved else "-"
-        seeds = f"{len(rs)} ({rs[0]['seed']}-{rs[-1]['seed']})"
-        out.append(f"| {m} | {coding} | {ds if ds != '{}' else ''} | {seeds} | {len(solved)}/{len(rs)} (n <= {target_n}) | "
-                   f"{np.median(ns):g} [{ns.min()}, {ns.max()}]; {', '.join(str(n) for n in sorted(ns))} (test n <= {test_n}) | "
-                   f"{seq} | {np.mean([r['seconds'] for r in rs]):.0f} |")
+        seqs = [r["sequences"] for r in rs if r["solved"] or not target_n]
+        seq = f"{int(np.median(seqs)):,} [{min(seqs):,}, {max(seqs):,}]" if seqs else "-"
+        name = m + ("" if coding == "full" else f" ({coding} coding)") + ("" if ds == "{}" else f" --dekf-settings '{ds}'")
+        ends = (f"after {budget:,} presentations" if not target_n else
+                f"training strings right (or {budget:,} presentations)" if target_n == N_TRAIN else
+                f"n <= {target_n} right (test strings) or {budget:,} presentations")
+        solved = f"{sum(r['solved'] for r in rs)}/{len(rs)}" + (" (training strings right at some epoch)" if not target_n else "")
+        out.append(f"| {name} | {len(rs)} ({rs[0]['seed']}-{rs[-1]['seed']}) | {ends} | {solved} | "
+                   f"{np.median(ns):g} [{ns.min()}, {ns.max()}]; {', '.join(str(n) for n in sorted(ns))} "
+                   f"(test n <= {test_n:,}) | {seq} | {np.mean([r['seconds'] for r in rs]):.0f} |")
     return "\n".join(out)
 
 

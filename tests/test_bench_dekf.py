@@ -56,4 +56,4 @@ def test_rows_resume_and_table(tmp_path):
     assert again.stdout == first.stdout
     table = subprocess.run(args[:2] + ["--csv", str(path), "--table"], capture_output=True, text=True, cwd=ROOT,
                            check=True).stdout
-    assert "dekf lstm-1 shortcut global u0.1 bf=5" in table and "1 (0-0)" in table
+    assert "dekf lstm-1 shortcut global u0.1 bf=5" in table and "1 (0-0)" in table and "training strings right" in table
