@@ -32,7 +32,12 @@ learning when a run goes on past the training strings, ``--target-n`` above 10);
 "shortcut" gives the readout the inputs too ([h; x]: lstm's ``readout_inputs``), the papers'
 shortcut connections from the input units to the output units; "stagger" starts the gate biases
 per memory block, input -1, -2, forget +1, +2, output -1, -2 (our reading of the papers' staggered
-initialisation: the values are not checked against their text).
+initialisation: the values are not checked against their text). The words of a method name are
+listed in ``TOKENS`` (``--help``): "bi=-1:-2 bo=-2:-4" starts the input gates' biases at -1 and -2
+and the output gates' at -2 and -4 in blocks 1 and 2 (lstm's per-block bias options), "p0=1000",
+"r=100:1", "q=0.1:1e-6", "anneal=10000" set DEKF's P0, noise schedules and horizon, and so on.
+``--csv results/bench_dekf.csv`` appends one row per run as it ends (the same command resumes a
+cut-off run); ``--table`` prints the table of a CSV's runs.
 
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
 ``--budget`` for a quick one; ``--first-seed`` splits the seeds over processes (each run's figures
@@ -52,75 +57,111 @@ import numpy as np
 import evornn
 from evornn.nets import build
 from evornn.problems.registry import make_problem
+import runs_csv
 
+KEY = ("method", "coding", "dekf_settings", "seed", "budget", "target_n", "test_n")
+FIELDS = KEY + ("max_n", "solved", "sequences", "seconds")
 N_TRAIN = 10      # strings n = 1..10, one epoch = 10 presentations
 DEKF_EXTRA: dict = {}          # settings merged into every DEKF method's (--dekf-settings)
 CODING = {"coding": "full"}     # the problem's coding (--coding): "full" (S a b c T) or "compact" (4 in, 4 out)
 
-PEEP2 = {"arch": "lstm", "n_hidden": 2, "peephole": True}
-SHORT2 = {**PEEP2, "readout_inputs": True}      # + the papers' shortcuts: the readout reads [h; x]
-STAGGER = {"input": (-1.0, -2.0), "forget": (1.0, 2.0), "output": (-1.0, -2.0)}   # gate biases of blocks 1, 2
-METHODS = {       # name -> (optimiser, architecture options, settings, initial weight range (0: evornn's))
-    "dekf lstm-2 global": ("dekf", {"arch": "lstm", "n_hidden": 2}, {"decoupling": "global"}, 0.0),
-    "dekf lstm-2 neuron": ("dekf", {"arch": "lstm", "n_hidden": 2}, {"decoupling": "neuron"}, 0.0),
-    "dekf lstm-2 peephole global": ("dekf", PEEP2, {"decoupling": "global"}, 0.0),
-    "dekf lstm-2 peephole global u0.1": ("dekf", PEEP2, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole neuron u0.1": ("dekf", PEEP2, {"decoupling": "neuron"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 truncated": ("dekf", PEEP2, {"decoupling": "global", "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 q0.1": ("dekf", PEEP2, {"decoupling": "global", "process_noise": 0.1,
-                                                              "anneal": 5000.0}, 0.1),
-    "dekf lstm-2 peephole global u0.1 q0.1 truncated": ("dekf", PEEP2, {"decoupling": "global", "process_noise": 0.1,
-                                                                        "anneal": 5000.0, "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 constant": ("dekf", PEEP2, {"decoupling": "global", "measurement_noise_end": 100.0,
-                                                                  "process_noise_end": 1e-2}, 0.1),
-    "dekf lstm-2 peephole global u0.1 forget5": ("dekf", {**PEEP2, "forget_bias": 5.0}, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole global u0.1 forget10": ("dekf", {**PEEP2, "forget_bias": 10.0}, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1": ("dekf", SHORT2, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 stagger": ("dekf", SHORT2, {"decoupling": "global"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 q0.1": ("dekf", SHORT2, {"decoupling": "global", "process_noise": 0.1,
-                                                                       "anneal": 5000.0}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 stagger q0.1": ("dekf", SHORT2, {"decoupling": "global",
-                                                                               "process_noise": 0.1, "anneal": 5000.0}, 0.1),
-    "dekf lstm-2 peephole shortcut neuron u0.1 stagger": ("dekf", SHORT2, {"decoupling": "neuron"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 stagger truncated": ("dekf", SHORT2, {"decoupling": "global",
-                                                                                    "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 peephole shortcut neuron u0.1": ("dekf", SHORT2, {"decoupling": "neuron"}, 0.1),
-    "dekf lstm-2 peephole shortcut global u0.1 truncated": ("dekf", SHORT2, {"decoupling": "global",
-                                                                            "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 peephole shortcut neuron u0.1 truncated": ("dekf", SHORT2, {"decoupling": "neuron",
-                                                                            "jacobian": "truncated"}, 0.1),
-    "dekf lstm-2 shortcut global u0.1": ("dekf", {"arch": "lstm", "n_hidden": 2, "readout_inputs": True},
-                                         {"decoupling": "global"}, 0.1),
-    "bptt lstm-2 peephole shortcut u0.1": ("bptt", SHORT2, {}, 0.1),
-    "bptt lstm-2 peephole shortcut u0.1 stagger": ("bptt", SHORT2, {}, 0.1),
-    "bptt lstm-2": ("bptt", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
-    "bptt lstm-2 peephole": ("bptt", PEEP2, {}, 0.0),
-    "bptt lstm-2 peephole u0.1": ("bptt", PEEP2, {}, 0.1),
-    "cosyne lstm-2": ("cosyne", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
-    "cmaes lstm-2": ("cmaes", {"arch": "lstm", "n_hidden": 2}, {}, 0.0),
-    "cosyne lstm-2 peephole": ("cosyne", PEEP2, {}, 0.0),
-    "cmaes lstm-2 peephole": ("cmaes", PEEP2, {}, 0.0),
-}
+OPTIMISERS = ("dekf", "bptt", "rtrl", "cosyne", "cmaes")
 DEFAULT = ("dekf lstm-2 peephole global,dekf lstm-2 peephole global u0.1,dekf lstm-2 peephole neuron u0.1,"
            "dekf lstm-2 peephole global u0.1 truncated,dekf lstm-2 peephole global u0.1 q0.1,"
            "dekf lstm-2 peephole global u0.1 q0.1 truncated,bptt lstm-2 peephole,bptt lstm-2 peephole u0.1,"
            "cosyne lstm-2 peephole,cmaes lstm-2 peephole")
+TOKENS = """a method is words: the optimiser (dekf, bptt, rtrl, cosyne, cmaes), lstm-H (H memory blocks of
+one cell), then any of: peephole; shortcut (the readout reads [h; x]: lstm's readout_inputs); uR
+(every weight but the gate biases uniform in [-R, R]); global, neuron or block (DEKF's decoupling);
+truncated (DEKF's Jacobian: the truncated LSTM gradient); q0.1 (DEKF: Q from 0.1, e-folding 5,000
+updates); constant (DEKF: R = 100 and Q = 1e-2 held); forgetX (every forget-gate bias X at the
+start); stagger (block k's gate biases input -k, forget +k, output -k); bi=V:V.., bf=V:V..,
+bo=V:V.. (the input, forget, output gate biases at the start, one value for all blocks or one
+per block); p0=V (DEKF's P0 = V I); r=A:B, q=A:B (DEKF's R and Q annealed from A towards B);
+anneal=V (their e-folding, in updates); linear (DEKF's linear schedule); fix=BLOCK (the weight
+block BLOCK starts at 0 and DEKF leaves it there: fix=W_rec, no recurrent connections into the
+gates and the cell input); ug=R (the cell input's input weights uniform in [-R, R] at the start)"""
 
 
-def small_init(problem, r: float, stagger: bool = False):
-    """``problem`` starting every weight but the gate biases (block ``b``) uniform in [-r, r]; with
-    ``stagger`` the input, forget and output gate biases of memory block k at STAGGER's k-th values
-    (the cell-input bias at 0) instead of the network's options."""
+def _values(tok: str, H: int) -> float | list[float]:
+    vals = [float(v) for v in tok.split("=", 1)[1].split(":")]
+    if len(vals) not in (1, H):
+        raise ValueError(f"{tok!r}: one value or {H} (one per memory block)")
+    return vals[0] if len(vals) == 1 else vals
+
+
+def parse_method(name: str) -> tuple[str, dict, dict, dict]:
+    """``name`` -> (optimiser, network options with "arch", DEKF settings, the initialisation: "r" the
+    initial weight range (0: evornn's), "ug" that of the cell input's input weights if set); the
+    words as :data:`TOKENS` says, or a ValueError."""
+    words = name.split()
+    if len(words) < 2 or words[0] not in OPTIMISERS or not words[1].startswith("lstm-"):
+        raise ValueError(f"method {name!r}: starts with one of {', '.join(OPTIMISERS)}, then lstm-H")
+    opt, H = words[0], int(words[1][len("lstm-"):])
+    net: dict = {"arch": "lstm", "n_hidden": H}
+    settings: dict = {}
+    r = ug = 0.0
+    for w in words[2:]:
+        if w == "peephole":
+            net["peephole"] = True
+        elif w == "shortcut":
+            net["readout_inputs"] = True
+        elif w in ("global", "neuron", "block"):
+            settings["decoupling"] = w
+        elif w == "truncated":
+            settings["jacobian"] = "truncated"
+        elif w == "q0.1":
+            settings.update(process_noise=0.1, anneal=5000.0)
+        elif w == "constant":
+            settings.update(measurement_noise_end=100.0, process_noise_end=1e-2)
+        elif w == "linear":
+            settings["schedule"] = "linear"
+        elif w == "stagger":
+            net.update(input_bias=[-k - 1.0 for k in range(H)], forget_bias=[k + 1.0 for k in range(H)],
+                       output_bias=[-k - 1.0 for k in range(H)])
+        elif w.startswith("forget"):
+            net["forget_bias"] = float(w[len("forget"):])
+        elif w[:3] in ("bi=", "bf=", "bo="):
+            net[{"i": "input_bias", "f": "forget_bias", "o": "output_bias"}[w[1]]] = _values(w, H)
+        elif w.startswith("p0="):
+            settings["initial_covariance"] = float(w[3:])
+        elif w[:2] in ("r=", "q="):
+            a, b = (float(v) for v in w[2:].split(":"))
+            key = "measurement_noise" if w[0] == "r" else "process_noise"
+            settings.update({key: a, key + "_end": b})
+        elif w.startswith("fix="):
+            settings["fixed"] = settings.get("fixed", []) + [w[len("fix="):]]
+        elif w.startswith("anneal="):
+            settings["anneal"] = float(w[len("anneal="):])
+        elif w.startswith("ug=") and w[3:].replace(".", "", 1).isdigit():
+            ug = float(w[3:])
+        elif w.startswith("u") and w[1:].replace(".", "", 1).isdigit():
+            r = float(w[1:])
+        else:
+            raise ValueError(f"method {name!r}: unknown word {w!r}; {TOKENS}")
+    if settings and opt != "dekf":
+        raise ValueError(f"method {name!r}: {', '.join(settings)} are DEKF settings")
+    return opt, net, settings, {"r": r, **({"ug": ug} if ug else {})}
+
+
+def small_init(problem, r: float, zero: tuple[str, ...] = (), ug: float = 0.0):
+    """``problem`` starting every weight but the gate biases (block ``b``, as the network's options
+    set them) uniform in [-r, r] (r = 0: as the network draws them), the blocks named in ``zero`` at 0,
+    and with ``ug`` the cell input's input weights (W_in[2]) uniform in [-ug, ug]."""
     def initial(net, rng, n=None):
         W = np.atleast_2d(net.init(rng, n if n is not None else 1)).copy()
-        off, shape = net.layout["b"]
-        keep = W[:, off:off + int(np.prod(shape))].copy()
-        if stagger:                       # b is (4, H), gate order i, f, g, o
-            H = shape[1]
-            for q, gate in ((0, "input"), (1, "forget"), (3, "output")):
-                keep[:, q * H:(q + 1) * H] = STAGGER[gate][:H]
-        W[:] = rng.uniform(-r, r, W.shape)
-        W[:, off:off + keep.shape[1]] = keep
+        if r:
+            off, shape = net.layout["b"]
+            keep = W[:, off:off + int(np.prod(shape))].copy()
+            W[:] = rng.uniform(-r, r, W.shape)
+            W[:, off:off + keep.shape[1]] = keep
+        for name in zero:
+            off, shape = net.layout[name]
+            W[:, off:off + int(np.prod(shape))] = 0.0
+        if ug:
+            off, shape = net.layout["W_in"]                  # (4, H, n_in), gate order i, f, g, o
+            m = shape[1] * shape[2]
+            W[:, off + 2 * m:off + 3 * m] = rng.uniform(-ug, ug, (W.shape[0], m))
         return W if n is not None else W[0]
     problem.initial = initial
     return problem
@@ -133,18 +174,18 @@ def test_problem(test_n: int):
 
 
 def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tuple[int, bool, int, float]:
-    opt, net, settings, r = METHODS[method]
+    opt, net, settings, init = parse_method(method)
     if opt == "dekf":
         settings = {**settings, **DEKF_EXTRA}
     per_eval = 1 if opt in ("dekf", "bptt", "rtrl") else N_TRAIN     # presentations per counted evaluation
     net = dict(net)
     arch = net.pop("arch")
     t = time.time()
-    problem = make_problem("anbncn", target_n=target_n, test_max_n=max(100, target_n), **CODING)
-    if r:
-        problem = small_init(problem, r, stagger="stagger" in method)
+    problem = make_problem("anbncn", target_n=target_n or N_TRAIN, test_max_n=max(100, target_n), **CODING)
+    if init["r"] or init.get("ug") or settings.get("fixed"):
+        problem = small_init(problem, init["r"], tuple(settings.get("fixed", ())), init.get("ug", 0.0))
     res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
-                          stop={"max_evaluations": budget // per_eval, "solved": True}, seed=seed)
+                          stop={"max_evaluations": budget // per_eval, "solved": target_n > 0}, seed=seed)
     p = test_problem(test_n)
     netw = build(arch, p.n_inputs, p.n_outputs, **net, output_activation="sigmoid")
     max_n = int(p.evaluate_test(netw, res.best_chromosome[None]).metrics[0, p.metric_names.index("max_n")])
@@ -158,32 +199,60 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=200000, help="sequence presentations per run")
     ap.add_argument("--test-n", type=int, default=1000, help="largest n of the test strings")
     ap.add_argument("--target-n", type=int, default=10,
-                    help="solved (and the run ends) when n = 1..this are right (10: the training strings)")
+                    help="solved (and the run ends) when n = 1..this are right (10: the training strings; "
+                         "0: the run goes on for the whole budget, solved = the training strings right)")
     ap.add_argument("--coding", choices=("full", "compact"), default="full",
                     help="anbncn's coding: full (S a b c T in and out) or compact (in S a b c, out a b c T: the papers' 4 + 4)")
     ap.add_argument("--dekf-settings", default="{}",
                     help='JSON merged into every DEKF method\'s settings, e.g. \'{"anneal": 100000}\'')
-    ap.add_argument("--methods", default=DEFAULT, help=f"comma-separated, of: {', '.join(METHODS)}")
+    ap.add_argument("--methods", default=DEFAULT, help="comma-separated; " + TOKENS)
+    runs_csv.add_arguments(ap)
     a = ap.parse_args()
     CODING["coding"] = a.coding
     DEKF_EXTRA.update(json.loads(a.dekf_settings))
     for m in a.methods.split(","):
-        if m not in METHODS:
-            ap.error(f"unknown method {m!r}; allowed: {', '.join(METHODS)}")
-    print(f"| method | seeds | solved (n <= {a.target_n}) | largest n generalised (test n <= {a.test_n}): "
-          f"median [min, max] | sequences to success: median [min, max] of solved | s per run |")
-    print("|---|---|---|---|---|---|")
-    for m in a.methods.split(","):
-        out = []
-        for s in range(a.first_seed, a.first_seed + a.seeds):
-            out.append(run(m, s, a.budget, a.test_n, a.target_n))
-            print(f"  {m} seed {s}: largest n {out[-1][0]}, solved {out[-1][1]}, {out[-1][2]:,} sequences",
-                  file=sys.stderr, flush=True)
-        ns = np.array([o[0] for o in out])
-        solved = [o[2] for o in out if o[1]]
-        seq = f"{int(np.median(solved)):,} [{min(solved):,}, {max(solved):,}]" if solved else "-"
-        print(f"| {m} | {a.seeds} | {len(solved)}/{a.seeds} | {np.median(ns):g} [{ns.min()}, {ns.max()}] | {seq} | "
-              f"{np.mean([o[3] for o in out]):.0f} |", flush=True)
+        try:
+            parse_method(m)
+        except ValueError as e:
+            ap.error(str(e))
+    if runs_csv.print_table(a, ap, lambda rows: table(rows, a), FIELDS):
+        return
+    plan = [(m, a.coding, a.dekf_settings, s, a.budget, a.target_n, a.test_n)
+            for m in a.methods.split(",") for s in range(a.first_seed, a.first_seed + a.seeds)]
+
+    def run_one(key):
+        max_n, solved, seq, secs = run(key[0], key[3], a.budget, a.test_n, a.target_n)
+        print(f"  {key[0]} seed {key[3]}: largest n {max_n}, solved {solved}, {seq:,} sequences",
+              file=sys.stderr, flush=True)
+        return {**dict(zip(KEY, key)), "max_n": max_n, "solved": solved, "sequences": seq, "seconds": round(secs, 1)}
+
+    new = runs_csv.run_all(plan, a.csv, FIELDS, KEY, run_one)
+    rows = runs_csv.read_rows(a.csv, FIELDS) if a.csv else new
+    wanted = set(plan)
+    print(table([r for r in rows if tuple(r[k] for k in KEY) in wanted], a))
+
+
+def table(rows: list[dict], a) -> str:
+    """One line per (method, coding, DEKF settings, budget, target n, test n) of ``rows``."""
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in KEY if k != "seed"), []).append(r)
+    out = ["| method | seeds | the run ends | solved | largest n generalised: median [min, max]; each | "
+           "sequences presented (to success): median [min, max] | s per run |", "|---|---|---|---|---|---|---|"]
+    for (m, coding, ds, budget, target_n, test_n), rs in groups.items():
+        rs = sorted(rs, key=lambda r: r["seed"])
+        ns = np.array([r["max_n"] for r in rs])
+        seqs = [r["sequences"] for r in rs if r["solved"] or not target_n]
+        seq = f"{int(np.median(seqs)):,} [{min(seqs):,}, {max(seqs):,}]" if seqs else "-"
+        name = m + ("" if coding == "full" else f" ({coding} coding)") + ("" if ds == "{}" else f" --dekf-settings '{ds}'")
+        ends = (f"after {budget:,} presentations" if not target_n else
+                f"training strings right (or {budget:,} presentations)" if target_n == N_TRAIN else
+                f"n <= {target_n} right (test strings) or {budget:,} presentations")
+        solved = f"{sum(r['solved'] for r in rs)}/{len(rs)}" + (" (training strings right at some epoch)" if not target_n else "")
+        out.append(f"| {name} | {len(rs)} ({rs[0]['seed']}-{rs[-1]['seed']}) | {ends} | {solved} | "
+                   f"{np.median(ns):g} [{ns.min()}, {ns.max()}]; {', '.join(str(n) for n in sorted(ns))} "
+                   f"(test n <= {test_n:,}) | {seq} | {np.mean([r['seconds'] for r in rs]):.0f} |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

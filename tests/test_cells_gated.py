@@ -177,6 +177,8 @@ def test_jordan_groups_output_units_then_hidden_units():
     ("lstm", dict(cell_clip=1.0), "cell_clip"),
     ("lstm", dict(forget_bias=float("nan")), "forget_bias"),
     ("lstm", dict(input_bias="-3"), "input_bias"),
+    ("lstm", dict(n_hidden=2, input_bias=[-1.0, -2.0, -3.0]), "input_bias"),
+    ("lstm", dict(n_hidden=2, output_bias=[-1.0, 30.0]), "output_bias"),
     ("indrnn", dict(activation="softplus"), "activation"),
     ("jordan", dict(context_decay=1.0), "context_decay"),
     ("jordan", dict(context_decay=-0.1), "context_decay"),
@@ -198,3 +200,15 @@ def test_lstm_gate_bias_options_set_the_initial_biases():
     assert np.all(b[0] == -3.0) and np.all(b[1] == 5.0) and np.all(b[2] == 0.0) and np.all(b[3] == -1.0)
     b0 = evornn.build("lstm", N_IN, N_OUT, n_hidden=3).unflatten(net.init(np.random.default_rng(0)))["b"]
     assert b0.shape == b.shape                 # an initialisation option: the layout is unchanged
+
+
+def test_lstm_gate_biases_per_memory_block():
+    """A list gives each memory block its own initial bias; equal values equal the scalar option."""
+    net = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, input_bias=[-1.0, -2.0, -3.0], forget_bias=[1, 2, 3],
+                       output_bias=[-2.0, -4.0, -6.0])
+    b = net.unflatten(net.init(np.random.default_rng(0)))["b"]
+    assert b[0].tolist() == [-1, -2, -3] and b[1].tolist() == [1, 2, 3] and b[3].tolist() == [-2, -4, -6]
+    assert np.all(b[2] == 0.0)
+    same = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, input_bias=[-3.0] * 3, forget_bias=[5.0] * 3)
+    scalar = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, input_bias=-3.0, forget_bias=5.0)
+    assert np.array_equal(same.init(np.random.default_rng(4), 3), scalar.init(np.random.default_rng(4), 3))

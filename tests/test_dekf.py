@@ -216,3 +216,46 @@ def test_dekf_strategy_trains_lstm_with_readout_inputs():
     assert res.best_chromosome.size == evornn.build("lstm", 4, 4, n_hidden=2, peephole=True, readout_inputs=True).n_params
     mses = [row["best_mse"] for row in res.history]
     assert mses[-1] < 0.5 * mses[0]
+
+
+@pytest.mark.parametrize("decoupling", ["global", "neuron"])
+def test_fixed_blocks_stay_and_the_rest_equals_the_dense_ekf(decoupling):
+    """``fixed`` leaves out of every group the weights of the named blocks: the filter never changes
+    them, and the others move as the dense EKF over the remaining groups moves them."""
+    rng = np.random.default_rng(5)
+    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True, readout_inputs=True, output_activation="sigmoid")
+    w = net.init(rng) + rng.normal(0, 0.3, net.n_params)
+    data = last_step_data(rng, 6, 2, 2)
+    gs = dekf.groups(net, decoupling, ("W_rec", "peep"))
+    fixed = np.concatenate([np.arange(net.layout[b][0], net.layout[b][0] + np.prod(net.layout[b][1]))
+                            for b in ("W_rec", "peep")])
+    assert sorted(np.concatenate(gs).tolist()) == sorted(set(range(net.n_params)) - set(fixed.tolist()))
+    _, w_got, _, _ = dekf.train(net, w, data, dekf.initial_covariance(gs, 10.0), gs, **NOISE)
+    w_want, _ = ekf_oracle(net, w, data, gs, 10.0, **NOISE)
+    assert np.array_equal(w_got[fixed], w[fixed]) and not np.allclose(w_got, w)
+    np.testing.assert_allclose(w_got, w_want, rtol=0, atol=1e-7)
+    with pytest.raises(ValueError, match="fixed names unknown weight block 'W_hid'"):
+        dekf.groups(net, decoupling, ("W_hid",))
+
+
+def test_dekf_strategy_keeps_fixed_blocks():
+    """settings fixed = ["W_rec"] with W_rec started at 0: an LSTM without recurrent connections
+    into its gates and cell input, trained on the rest."""
+    from evornn.problems.registry import make_problem
+    prob = make_problem("anbncn", train_max_n=3, test_max_n=4, target_n=4, coding="compact")
+
+    def initial(net, rng, n=None):
+        W = np.atleast_2d(net.init(rng, n if n is not None else 1)).copy()
+        off, shape = net.layout["W_rec"]
+        W[:, off:off + int(np.prod(shape))] = 0.0
+        return W if n is not None else W[0]
+    prob.initial = initial
+    res = evornn.optimise("dekf", prob, "lstm", net={"n_hidden": 2, "readout_inputs": True},
+                          settings={"decoupling": "global", "fixed": ["W_rec"]}, stop={"max_generations": 4}, seed=1)
+    net = evornn.build("lstm", 4, 4, n_hidden=2, readout_inputs=True)
+    assert np.all(net.unflatten(res.best_chromosome)["W_rec"] == 0.0)
+    assert np.any(net.unflatten(res.best_chromosome)["W_in"] != 0.0)
+    mses = [row["best_mse"] for row in res.history]
+    assert mses[-1] < mses[0]
+    with pytest.raises(ValueError, match="dekf.fixed must be a list of weight block names"):
+        evornn.optimise("dekf", prob, "lstm", settings={"fixed": [1]}, stop={"max_generations": 1})

@@ -55,17 +55,32 @@ SCHEDULES = ("exponential", "linear")
 JACOBIANS = ("full", "truncated")
 
 
-def groups(net, decoupling: str) -> list[np.ndarray]:
-    """The weight groups of ``net`` for ``decoupling`` (disjoint, covering every parameter)."""
+def groups(net, decoupling: str, fixed: tuple[str, ...] = ()) -> list[np.ndarray]:
+    """The weight groups of ``net`` for ``decoupling`` (disjoint, covering every parameter but those
+    of the blocks named in ``fixed``, which the filter then never changes; empty groups dropped)."""
     if decoupling == "global":
-        return [np.arange(net.n_params, dtype=np.int64)]
-    if decoupling == "block":
-        return [np.arange(off, off + int(np.prod(shape)), dtype=np.int64) for off, shape in net.layout.values()]
-    if decoupling == "neuron":
+        gs = [np.arange(net.n_params, dtype=np.int64)]
+    elif decoupling == "block":
+        gs = [np.arange(off, off + int(np.prod(shape)), dtype=np.int64) for off, shape in net.layout.values()]
+    elif decoupling == "neuron":
         gs = net.neuron_groups()
         left = np.setdiff1d(np.arange(net.n_params), np.concatenate(gs))
-        return gs + ([left.astype(np.int64)] if left.size else [])
-    raise ValueError(f"dekf: decoupling must be one of {', '.join(DECOUPLINGS)}, got {decoupling!r}")
+        gs = gs + ([left.astype(np.int64)] if left.size else [])
+    else:
+        raise ValueError(f"dekf: decoupling must be one of {', '.join(DECOUPLINGS)}, got {decoupling!r}")
+    if not fixed:
+        return gs
+    unknown = [b for b in fixed if b not in net.layout]
+    if unknown:
+        raise ValueError(f"dekf: fixed names unknown weight block {unknown[0]!r}; {net.name}'s blocks: "
+                         f"{', '.join(net.layout)}")
+    drop = np.concatenate([np.arange(net.layout[b][0], net.layout[b][0] + int(np.prod(net.layout[b][1])))
+                           for b in fixed])
+    gs = [g[~np.isin(g, drop)].astype(np.int64) for g in gs]
+    gs = [g for g in gs if g.size]
+    if not gs:
+        raise ValueError("dekf: fixed leaves no weight to train")
+    return gs
 
 
 def check_jacobian(net, jacobian: str) -> None:

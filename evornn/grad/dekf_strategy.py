@@ -33,6 +33,7 @@ class DEKFConfig:
     anneal: float = 1000.0                # e-folding (exponential) or length (linear) of both schedules, in updates
     schedule: str = "exponential"         # the annealing's shape: "exponential" or "linear" (end values after anneal)
     jacobian: str = "full"                # "full" (RTRL) or "truncated" (lstm: the truncated LSTM gradient)
+    fixed: tuple = ()                     # weight blocks (names in the network's layout, e.g. "W_rec") left as they start
 
     def validate(self, where: str = "dekf") -> None:
         if self.decoupling not in dekf.DECOUPLINGS:
@@ -41,6 +42,8 @@ class DEKFConfig:
             raise ValueError(f"{where}.schedule must be one of {', '.join(dekf.SCHEDULES)}, got {self.schedule!r}")
         if self.jacobian not in dekf.JACOBIANS:
             raise ValueError(f"{where}.jacobian must be one of {', '.join(dekf.JACOBIANS)}, got {self.jacobian!r}")
+        if not all(isinstance(b, str) for b in self.fixed):
+            raise ValueError(f"{where}.fixed must be a list of weight block names, got {list(self.fixed)!r}")
         for k in ("initial_covariance", "measurement_noise", "measurement_noise_end", "anneal"):
             if not getattr(self, k) > 0:
                 raise ValueError(f"{where}.{k} must be > 0, got {getattr(self, k)}")
@@ -84,7 +87,7 @@ class DEKFStrategy(GradientStrategy):
     def setup(self, problem, net) -> None:
         super().setup(problem, net)
         dekf.check_jacobian(net, self.config.jacobian)
-        self.groups = dekf.groups(net, self.config.decoupling)
+        self.groups = dekf.groups(net, self.config.decoupling, tuple(self.config.fixed))
         if self.cov is None:
             self.cov = dekf.initial_covariance(self.groups, self.config.initial_covariance)
 

@@ -44,7 +44,8 @@ class Block:
 
     ``init`` is ``("fan_in", fan_in)`` for uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)),
     ``("const", value)``, ``("uniform", low, high)`` or ``("rows", values)``: row r of the block
-    (its first axis) filled with ``values[r]``.
+    (its first axis) filled with ``values[r]`` (with as many values as the block has elements: each
+    element its value, in C order).
     """
 
     name: str

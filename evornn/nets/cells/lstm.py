@@ -59,11 +59,24 @@ def gate_units(H: int, n_in: int, n_gates: int, n_peep: int = 0) -> list[np.ndar
     return units
 
 
+def gate_bias(name: str, value, H: int) -> tuple[float, ...]:
+    """The initial biases of one gate for the H memory blocks: one number for every block, or a list
+    of H numbers, one per block (each in [-20, 20])."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        if len(value) != H:
+            raise ValueError(f"lstm: {name} must be one number or a list of n_hidden = {H} numbers "
+                             f"(one per memory block), got {list(value)!r}")
+        return tuple(options.real("lstm", name, v, -20.0, 20.0) for v in value)
+    return (options.real("lstm", name, value, -20.0, 20.0),) * H
+
+
 def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = False,
-          input_bias: float = 0.0, forget_bias: float = 1.0, output_bias: float = 0.0,
-          readout_inputs: bool = False) -> LayerSpec:
+          input_bias: float | list[float] = 0.0, forget_bias: float | list[float] = 1.0,
+          output_bias: float | list[float] = 0.0, readout_inputs: bool = False) -> LayerSpec:
     """The LSTM layer. ``input_bias``, ``forget_bias``, ``output_bias``: the initial values of b_i,
-    b_f, b_o (the initialisation only; b_g starts at 0). Forget bias 1 is Gers et al.'s (2000)
+    b_f, b_o (the initialisation only; b_g starts at 0), one number for every memory block or a list
+    with one per block (Gers & Schmidhuber's experiments stagger them block by block: input gates
+    -1, -2, ..., say). Forget bias 1 is Gers et al.'s (2000)
     default; Hochreiter & Schmidhuber (1997) started the input gates closed (negative biases) and had
     no forget gate (f = 1, approached by a large forget bias), which long time lags need.
     ``readout_inputs``: the core outputs [h; x] (n_hidden + n_in values; needs n_out = n_hidden)."""
@@ -74,11 +87,11 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = Fa
     if readout_inputs and n_out != n_hidden:
         raise ValueError(f"lstm: readout_inputs outputs all of h and the input (a dense readout after the core), "
                          f"so n_out must be n_hidden = {n_hidden}, got {n_out}")
-    gate_b = tuple(options.real("lstm", k, v, -20.0, 20.0) for k, v in
-                   (("input_bias", input_bias), ("forget_bias", forget_bias), ("output_bias", output_bias)))
     H = n_hidden
+    b_i, b_f, b_o = (gate_bias(k, v, H) for k, v in
+                     (("input_bias", input_bias), ("forget_bias", forget_bias), ("output_bias", output_bias)))
     fan = ("fan_in", n_in + H)
-    rows = (gate_b[0], gate_b[1], 0.0, gate_b[2])          # gate order i, f, g, o
+    rows = b_i + b_f + (0.0,) * H + b_o                    # b (4, H) element by element, gate order i, f, g, o
     blocks = [Block("W_in", (4, H, n_in), fan), Block("W_rec", (4, H, H), fan), Block("b", (4, H), ("rows", rows))]
     if peephole:
         blocks.append(Block("peep", (3, H), fan))
