@@ -146,7 +146,7 @@ class Counter:
         n = self.fit.shape[0]
         before = p.evaluations - n
         ids = np.asarray(runner.strategy.code_ids)
-        tested = int(np.argmax(self.fit))
+        tested = int(runner.strategy.test_candidate(self.fit))   # the network the runner tested
         if self.kind == "xor" and not self.fittest_only:
             hit = np.flatnonzero(self.metrics[:, 1] == 4)
             if hit.size == 0:

@@ -618,3 +618,41 @@ def test_every_30th_generation_the_worst_old_species_is_obliterated_as_the_neat_
     assert all(sp["age"] >= 1 for sp in r.species)
     state = json.loads(json.dumps(r.get_state()[1]))
     assert [sp["obliterated"] for sp in state["neat"]["species"]] == [sp["obliterated"] for sp in r.species]
+
+
+def test_the_non_markov_test_goes_round_the_unchecked_species_as_the_neat_code_s_pole2_epoch():
+    s = _strategy({"compat_threshold": 1e-9, "test_choice": "unchecked"})
+
+    def generation(fit):                     # the same genomes evaluated again: each keeps its species
+        for g, f in zip(s.genomes, fit):
+            g.fitness = float(f)
+        s._speciate()
+        return s._choose_test()
+
+    fit = np.arange(20, dtype=float)
+    fit[3] = 19.0                            # two champions of equal fitness: the first species wins
+    assert generation(fit) == 3 and len(s.species) == 20
+    assert generation(fit) == 19             # species 3 is checked (no better since): the next one
+    assert generation(fit) == 18
+    fit[5] = 30.0                            # an improved species is unchecked again, and now the best
+    assert generation(fit) == 5
+    assert generation(fit) == 17
+    for sp in s.species:
+        sp["checked"] = True
+    assert generation(fit) == 5              # all checked: the best species' champion
+    # update() keeps the choice for the runner (test_candidate); "fittest" tests the argmax
+    for choice, want in (("unchecked", 7), ("fittest", 12)):
+        t = _strategy({"compat_threshold": 1e-9, "test_choice": choice})
+        f = np.zeros(20)
+        f[12], f[7] = 2.0, 1.0
+        t._speciate = lambda t=t: (NEAT._speciate(t), [sp.update(checked=True) for sp in t.species if
+                                                       12 in sp["members"]])
+        t.update(t.ask(), f)
+        assert t.test_candidate(f) == want
+    # the flags are part of the checkpoint
+    arrays, meta = s.get_state()
+    r = _strategy({"compat_threshold": 1e-9, "test_choice": "unchecked"})
+    r.set_state(arrays, json.loads(json.dumps(meta)))
+    assert [sp["checked"] for sp in r.species] == [sp["checked"] for sp in s.species]
+    with pytest.raises(ValueError, match="neat.test_choice must be"):
+        make_config(NEATConfig, {"test_choice": "best"}, "neat").validate()
