@@ -656,3 +656,27 @@ def test_the_non_markov_test_goes_round_the_unchecked_species_as_the_neat_code_s
     assert [sp["checked"] for sp in r.species] == [sp["checked"] for sp in s.species]
     with pytest.raises(ValueError, match="neat.test_choice must be"):
         make_config(NEATConfig, {"test_choice": "best"}, "neat").validate()
+
+
+def test_the_compiled_speciation_walk_is_the_python_walk_bit_for_bit():
+    from evornn.optim import neat_genome as Gm
+    from evornn.optim import neat_species as S
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 7, 8, 9, 64, 128, 129, 200, 300):     # NumPy's pairwise summation, every branch
+        v = list(rng.uniform(0, 5, n))
+        assert S._pairwise_sum(np.array(v), 0, n) == Gm._pairwise_sum(v, 0, n)
+    lay = G.Layout(3, 2, 9, neat_net.SIGMOID, neat_net.TANH)
+    genomes = [_random_genome(lay, seed, True, False, steps=int(seed % 40)) for seed in range(60)]
+    for g in genomes:                        # some genomes without genes or weights far apart
+        for c in g.conns.values():
+            c[2] *= float(rng.choice([1.0, 4.0]))
+    genomes.append(G.Genome(dict(genomes[0].nodes), {}))
+    for a in genomes[::3]:
+        for b in genomes:
+            for small in (1, 20):
+                assert S.distance(a, b, 1.0, 1.0, 3.0, small) == G.distance(a, b, 1.0, 1.0, 3.0, small)
+    reps = S.Representatives(genomes[:20])
+    for g in genomes:
+        for threshold in (0.5, 3.0, 6.0):
+            want = next((j for j, r in enumerate(genomes[:20]) if G.distance(g, r, 1.0, 1.0, 0.4, 20) < threshold), -1)
+            assert S.first_within(*S.gene_arrays(g), reps, 1.0, 1.0, 0.4, 20, threshold) == want

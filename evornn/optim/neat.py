@@ -88,7 +88,11 @@ before this one, plus one, reach ``stagnation``), ``allocation = "skim"`` (its
 species, a missing one to the species expecting most) and ``obliterate_every`` (30: every 30th
 generation the worst species at least ``obliterate_age`` = 20 generations old, or the best when
 none is, counts as stagnant for good, its ``Population::epoch``'s "competitive coevolution
-stagnation detection"). Not modelled: its compatibility uses each gene's ``mutation_num`` (the
+stagnation detection"); ``test_choice = "unchecked"`` (its non-Markov double pole experiment,
+``pole2_epoch``: the network tested for "solved" after a generation is not the fittest but the
+champion of the best species not yet checked, a species being unchecked while new and again when
+its best fitness improves, the best species' when all are checked; :meth:`test_candidate` tells the
+runner). Not modelled: its compatibility uses each gene's ``mutation_num`` (the
 weight after the gene's last weight mutation; 0 for genes of a structural mutation until then),
 not the weight; its add-connection draws node pairs (20 tries) rather than uniformly among the
 free pairs, with ``recur_only_prob`` of the tries seeking a recurrent one; ``toggle_enable`` here
@@ -105,6 +109,7 @@ import numpy as np
 
 from ..nets.cells import neat_net
 from . import neat_genome as G
+from . import neat_species as S
 from .base import InitFn, Strategy
 
 
@@ -322,15 +327,19 @@ class NEAT(Strategy):
         c = self.config
         for s in self.species:
             s["members"] = []
+        # each genome joins the first species (in creation order) whose representative is within the
+        # threshold (G.distance), else founds one: the walk compiled (neat_species), the same species
+        reps = S.Representatives([s["rep"] for s in self.species])
         for idx, g in enumerate(self.genomes):
-            for s in self.species:
-                if G.distance(g, s["rep"], c.c1, c.c2, c.c3, c.small_genome) < self.threshold:
-                    s["members"].append(idx)
-                    break
+            keys, weights = S.gene_arrays(g)
+            j = S.first_within(keys, weights, reps, c.c1, c.c2, c.c3, c.small_genome, self.threshold)
+            if j >= 0:
+                self.species[j]["members"].append(idx)
             else:
                 self.species.append({"id": self.next_species, "rep": g, "members": [idx], "best": -math.inf,
                                      "stale": 0, "age": 0, "obliterated": False})
                 self.next_species += 1
+                reps.append(keys, weights)
         self.species = [s for s in self.species if s["members"]]
         for s in self.species:
             best = max(self.genomes[i].fitness for i in s["members"])
