@@ -34,7 +34,10 @@ Tasks (``--tasks``, comma-separated):
 * ``dpnv``: double pole without velocities, Gruau's damping fitness, solved = 100,000 steps from
   the start and 200 of the 625 generalization starts; population 1,000, c3 3.0, threshold 4.0,
   add_connection 0.3. Paper: 33,184 evaluations (CoSyNE's table: 6,929), generalization 286 of
-  625; the generalization of each solved run is printed too.
+  625; the generalization of each solved run is printed too. ``--set test_choice=unchecked`` tests
+  the network NEAT's code tests (the champion of the best species not yet checked;
+  ``configs/neat-pole-nonmarkov.toml`` does so) instead of the fittest; with ``--both-tests`` one
+  evolution is tested both ways and gives a row for each.
 * ``memory`` and ``memory-gates``: the memory task for the gate nodes, the single pole without
   velocities (the network must infer them from past positions), standard fitness (balance
   100,000 steps), population 150, without and with ``gate_nodes = true`` (half the new nodes
@@ -49,7 +52,7 @@ genomes (``--max-nodes``, 16). Seeds run one after another, each on all threads.
 
     python benchmarks/bench_neat.py [--tasks xor,xor-defaults,dpv,dpnv,memory,memory-gates,dpnv-gates] [--seeds 20]
                                     [--max-evals N] [--max-nodes 16] [--quiet | --verbose] [--seed0 0]
-                                    [--set mate_only=0.2 --set mate_average=0.4 ...] [--csv FILE]
+                                    [--set mate_only=0.2 --set mate_average=0.4 ...] [--csv FILE] [--both-tests]
     python benchmarks/bench_neat.py --from-csv FILE [FILE ...]
 """
 from __future__ import annotations
