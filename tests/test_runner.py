@@ -174,4 +174,4 @@ def test_the_runner_tests_the_row_the_strategy_chooses():
     prob = Tested(poles=1, velocities=True)
     assert not Runner(prob, net, Pick(False), StopConfig(max_generations=2)).run().solved
     res = Runner(prob, net, Pick(True), StopConfig(max_generations=2)).run()
-    assert res.solved and res.progress.evaluations_to_solve == 4 and np.array_equal(res.best_x, w)
+    assert res.solved and res.progress.evaluations_to_solve == 4 and np.array_equal(res.best_chromosome, w)
