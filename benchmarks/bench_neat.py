@@ -34,7 +34,10 @@ Tasks (``--tasks``, comma-separated):
 * ``dpnv``: double pole without velocities, Gruau's damping fitness, solved = 100,000 steps from
   the start and 200 of the 625 generalization starts; population 1,000, c3 3.0, threshold 4.0,
   add_connection 0.3. Paper: 33,184 evaluations (CoSyNE's table: 6,929), generalization 286 of
-  625; the generalization of each solved run is printed too.
+  625; the generalization of each solved run is printed too. ``--set test_choice=unchecked`` tests
+  the network NEAT's code tests (the champion of the best species not yet checked;
+  ``configs/neat-pole-nonmarkov.toml`` does so) instead of the fittest; with ``--both-tests`` one
+  evolution is tested both ways and gives a row for each.
 * ``memory`` and ``memory-gates``: the memory task for the gate nodes, the single pole without
   velocities (the network must infer them from past positions), standard fitness (balance
   100,000 steps), population 150, without and with ``gate_nodes = true`` (half the new nodes
@@ -49,7 +52,7 @@ genomes (``--max-nodes``, 16). Seeds run one after another, each on all threads.
 
     python benchmarks/bench_neat.py [--tasks xor,xor-defaults,dpv,dpnv,memory,memory-gates,dpnv-gates] [--seeds 20]
                                     [--max-evals N] [--max-nodes 16] [--quiet | --verbose] [--seed0 0]
-                                    [--set mate_only=0.2 --set mate_average=0.4 ...] [--csv FILE]
+                                    [--set mate_only=0.2 --set mate_average=0.4 ...] [--csv FILE] [--both-tests]
     python benchmarks/bench_neat.py --from-csv FILE [FILE ...]
 """
 from __future__ import annotations
@@ -134,6 +137,7 @@ class Counter:
 
         def evaluate(net, W, seeds=None):
             res = inner(net, W, seeds)
+            self.W = W
             self.fit = np.where(np.isfinite(res.fitness), res.fitness, -np.inf)
             self.metrics = res.metrics
             return res
@@ -146,7 +150,7 @@ class Counter:
         n = self.fit.shape[0]
         before = p.evaluations - n
         ids = np.asarray(runner.strategy.code_ids)
-        tested = int(np.argmax(self.fit))
+        tested = int(runner.strategy.test_candidate(self.fit))   # the network the runner tested
         if self.kind == "xor" and not self.fittest_only:
             hit = np.flatnonzero(self.metrics[:, 1] == 4)
             if hit.size == 0:
@@ -162,11 +166,41 @@ class Counter:
         else:                                    # xor fittest-only, the non-Markov task: the tested network
             self.evals, self.code_evals = before + tested + 1, before + int(ids[tested])
         self.gen_evals = p.evaluations
+        self.generation, self.info = p.generation, dict(runner.solved_info)
+
+
+class _BothSolved(Exception):
+    """Raised by :class:`FittestToo` to end a run once both tests have solved it."""
+
+
+class FittestToo:
+    """``--both-tests`` on the non-Markov task: the run tests NEAT's code's choice (``test_choice =
+    "unchecked"``, the runner's test, :class:`Counter`) and this callback the fittest network of
+    every generation too (the runner's default test), until each has passed; the choice of the
+    tested network does not change the evolution, so one run gives both rules' counts (each as a
+    run with that ``test_choice`` alone would count it)."""
+
+    def __init__(self, problem, counter: Counter):
+        self.problem, self.counter = problem, counter
+        self.evals = self.code_evals = self.gen_evals = self.generation = None
+        self.info: dict = {}
+
+    def __call__(self, runner, row) -> None:
+        c, p = self.counter, runner.progress
+        if self.evals is None:
+            i = int(np.argmax(c.fit))
+            chk = self.problem.check_solved(runner.net, c.W[i], c.metrics[i], 0)
+            if chk.solved:
+                before = p.evaluations - c.fit.shape[0]
+                self.evals, self.code_evals = before + i + 1, before + int(runner.strategy.code_ids[i])
+                self.gen_evals, self.generation, self.info = p.evaluations, p.generation, dict(chk.info)
+        if self.evals is not None and c.evals is not None:
+            raise _BothSolved
 
 
 def run_task(name: str, seeds: int, max_evals: int | None, max_nodes: int, quiet: bool,
              extra: dict | None = None, seed0: int = 0, fittest_only: bool = False, verbose: bool = False,
-             csv_path: str | None = None) -> dict:
+             csv_path: str | None = None, both_tests: bool = False) -> dict:
     t = dict(TASKS[name])
     t["settings"] = {**t["settings"], **(extra or {})}
     limit = max_evals or t["max_evals"]
@@ -177,28 +211,45 @@ def run_task(name: str, seeds: int, max_evals: int | None, max_nodes: int, quiet
         kind = "xor" if t["problem"] == "xor" else ("nonmarkov" if t["params"].get("fitness") == "damping" else "pole")
         counter = Counter(problem, kind, fittest_only)
         cbs = [counter]
+        both = both_tests and kind == "nonmarkov"
+        if both:
+            if t["settings"].get("test_choice") != "unchecked":
+                raise ValueError("--both-tests: the run tests with test_choice = unchecked (--set test_choice=unchecked)")
+            shadow = FittestToo(problem, counter)
+            cbs.append(shadow)
         if verbose:
-            cbs.append(_verbose_line)
-        res = evornn.make_runner("neat", problem, "neat-net", problem_params=t["params"],
-                                 net={"max_nodes": max_nodes, **t["net"]}, settings=t["settings"],
-                                 stop={"max_evaluations": limit}, seed=seed, callbacks=tuple(cbs)).run()
-        ok = bool(res.solved and counter.evals is not None)
-        row = {"task": name, "seed": seed, "solved": ok,
-               "evaluations": counter.evals if ok else res.progress.evaluations,
-               "code_evaluations": counter.code_evals if ok else None,
-               "generation_evaluations": counter.gen_evals if ok else None,
-               "generations": res.progress.generation,
-               "generalization": res.solved_info.get("generalization") if ok else None,
-               "seconds": round(time.time() - t1, 2), "limit": limit,
-               "settings": json.dumps(extra or {}, sort_keys=True)}
-        rows.append(row)
-        if csv_path:
-            _append_csv(csv_path, row)
-        if not quiet:
-            g = f"  generalization {row['generalization']}" if row["generalization"] is not None else ""
-            c = f" (the C++ code's count {row['code_evaluations']})" if ok else ""
-            print(f"  {name} seed {seed}: {'solved' if ok else 'not solved'} after {row['evaluations']} "
-                  f"evaluations{c} ({row['generations']} generations){g}  [{time.time() - t0:.0f} s]", flush=True)
+            cbs.insert(0, _verbose_line)
+        stop = {"max_evaluations": limit, **({"solved": False} if both else {})}
+        runner = evornn.make_runner("neat", problem, "neat-net", problem_params=t["params"],
+                                    net={"max_nodes": max_nodes, **t["net"]}, settings=t["settings"],
+                                    stop=stop, seed=seed, callbacks=tuple(cbs))
+        try:
+            runner.run()
+        except _BothSolved:
+            pass
+        tests = [(counter, extra or {})]
+        if both:
+            tests.append((shadow, {**(extra or {}), "test_choice": "fittest"}))
+        for rec, settings in tests:
+            ok = rec.evals is not None
+            row = {"task": name, "seed": seed, "solved": ok,
+                   "evaluations": rec.evals if ok else runner.progress.evaluations,
+                   "code_evaluations": rec.code_evals if ok else None,
+                   "generation_evaluations": rec.gen_evals if ok else None,
+                   "generations": rec.generation if ok and both else runner.progress.generation,
+                   "generalization": (rec.info if both else runner.solved_info).get("generalization") if ok else None,
+                   "seconds": round(time.time() - t1, 2), "limit": limit,
+                   "settings": json.dumps(settings, sort_keys=True)}
+            if rec is counter:
+                rows.append(row)                 # the summary: the run's own test (both: --from-csv)
+            if csv_path:
+                _append_csv(csv_path, row)
+            if not quiet:
+                g = f"  generalization {row['generalization']}" if row["generalization"] is not None else ""
+                c = f" (the C++ code's count {row['code_evaluations']})" if ok else ""
+                how = f" [test_choice {settings.get('test_choice', 'fittest')}]" if both else ""
+                print(f"  {name} seed {seed}{how}: {'solved' if ok else 'not solved'} after {row['evaluations']} "
+                      f"evaluations{c} ({row['generations']} generations){g}  [{time.time() - t0:.0f} s]", flush=True)
     return summarise(name, rows, time.time() - t0)
 
 
@@ -280,6 +331,9 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a neat setting of every task (a Python literal: 0.2, True; else a string)")
     ap.add_argument("--csv", help="append one row per run to this file as each run ends")
+    ap.add_argument("--both-tests", action="store_true",
+                    help="non-Markov task with --set test_choice=unchecked: test the fittest network of every "
+                         "generation too, and write a row for each test (one evolution, both counts)")
     ap.add_argument("--from-csv", nargs="+", metavar="FILE",
                     help="summarise these files' runs by task and settings (run nothing)")
     a = ap.parse_args()
@@ -304,7 +358,7 @@ def main() -> None:
     results = []
     for n in names:
         results.append(run_task(n, a.seeds, a.max_evals, a.max_nodes, a.quiet, extra, a.seed0, a.fittest_only,
-                                a.verbose, a.csv))
+                                a.verbose, a.csv, a.both_tests))
         print(report(results[-1]), flush=True)
     print("\nsummary")
     for r in results:

@@ -89,7 +89,8 @@ class Runner:
         else:
             p.since_improvement += 1
         if self._has_test and not p.solved:
-            chk = self.problem.check_solved(self.net, scored[i], res.metrics[i], int(seeds[i]))
+            j = self.strategy.test_candidate(fit)     # the fittest, unless the optimiser chooses
+            chk = self.problem.check_solved(self.net, scored[j], res.metrics[j], int(seeds[j]))
             p.test_episodes += chk.test_episodes
             if chk.solved:
                 p.solved = True
@@ -97,10 +98,11 @@ class Runner:
                 # batch one network at a time would have stopped at this one, as the literature
                 # counts. Solved by a test after the generation: the whole generation counts.
                 one_each = batch == pop.shape[0] and chk.test_episodes == 0
-                p.evaluations_to_solve = p.evaluations - batch + i + 1 if one_each else p.evaluations
+                p.evaluations_to_solve = p.evaluations - batch + j + 1 if one_each else p.evaluations
                 self.solved_info = dict(chk.info)
-                self.best_x, self.best_metrics = scored[i].copy(), gen_metrics
-                p.best_metrics = dict(gen_metrics)
+                tested = {n: float(res.metrics[j, k]) for k, n in enumerate(names)}
+                self.best_x, self.best_metrics = scored[j].copy(), tested
+                p.best_metrics = dict(tested)
         p.elapsed += time.perf_counter() - t0
         finite = fit[np.isfinite(fit)]
         row = {"generation": p.generation, "evaluations": p.evaluations, "test_episodes": p.test_episodes,

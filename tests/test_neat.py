@@ -618,3 +618,65 @@ def test_every_30th_generation_the_worst_old_species_is_obliterated_as_the_neat_
     assert all(sp["age"] >= 1 for sp in r.species)
     state = json.loads(json.dumps(r.get_state()[1]))
     assert [sp["obliterated"] for sp in state["neat"]["species"]] == [sp["obliterated"] for sp in r.species]
+
+
+def test_the_non_markov_test_goes_round_the_unchecked_species_as_the_neat_code_s_pole2_epoch():
+    s = _strategy({"compat_threshold": 1e-9, "test_choice": "unchecked"})
+
+    def generation(fit):                     # the same genomes evaluated again: each keeps its species
+        for g, f in zip(s.genomes, fit):
+            g.fitness = float(f)
+        s._speciate()
+        return s._choose_test()
+
+    fit = np.arange(20, dtype=float)
+    fit[3] = 19.0                            # two champions of equal fitness: the first species wins
+    assert generation(fit) == 3 and len(s.species) == 20
+    assert generation(fit) == 19             # species 3 is checked (no better since): the next one
+    assert generation(fit) == 18
+    fit[5] = 30.0                            # an improved species is unchecked again, and now the best
+    assert generation(fit) == 5
+    assert generation(fit) == 17
+    for sp in s.species:
+        sp["checked"] = True
+    assert generation(fit) == 5              # all checked: the best species' champion
+    # update() keeps the choice for the runner (test_candidate); "fittest" tests the argmax
+    for choice, want in (("unchecked", 7), ("fittest", 12)):
+        t = _strategy({"compat_threshold": 1e-9, "test_choice": choice})
+        f = np.zeros(20)
+        f[12], f[7] = 2.0, 1.0
+        t._speciate = lambda t=t: (NEAT._speciate(t), [sp.update(checked=True) for sp in t.species if
+                                                       12 in sp["members"]])
+        t.update(t.ask(), f)
+        assert t.test_candidate(f) == want
+    # the flags are part of the checkpoint
+    arrays, meta = s.get_state()
+    r = _strategy({"compat_threshold": 1e-9, "test_choice": "unchecked"})
+    r.set_state(arrays, json.loads(json.dumps(meta)))
+    assert [sp["checked"] for sp in r.species] == [sp["checked"] for sp in s.species]
+    with pytest.raises(ValueError, match="neat.test_choice must be"):
+        make_config(NEATConfig, {"test_choice": "best"}, "neat").validate()
+
+
+def test_the_compiled_speciation_walk_is_the_python_walk_bit_for_bit():
+    from evornn.optim import neat_genome as Gm
+    from evornn.optim import neat_species as S
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 7, 8, 9, 64, 128, 129, 200, 300):     # NumPy's pairwise summation, every branch
+        v = list(rng.uniform(0, 5, n))
+        assert S._pairwise_sum(np.array(v), 0, n) == Gm._pairwise_sum(v, 0, n)
+    lay = G.Layout(3, 2, 9, neat_net.SIGMOID, neat_net.TANH)
+    genomes = [_random_genome(lay, seed, True, False, steps=int(seed % 40)) for seed in range(60)]
+    for g in genomes:                        # some genomes without genes or weights far apart
+        for c in g.conns.values():
+            c[2] *= float(rng.choice([1.0, 4.0]))
+    genomes.append(G.Genome(dict(genomes[0].nodes), {}))
+    for a in genomes[::3]:
+        for b in genomes:
+            for small in (1, 20):
+                assert S.distance(a, b, 1.0, 1.0, 3.0, small) == G.distance(a, b, 1.0, 1.0, 3.0, small)
+    reps = S.Representatives(genomes[:20])
+    for g in genomes:
+        for threshold in (0.5, 3.0, 6.0):
+            want = next((j for j, r in enumerate(genomes[:20]) if G.distance(g, r, 1.0, 1.0, 0.4, 20) < threshold), -1)
+            assert S.first_within(*S.gene_arrays(g), reps, 1.0, 1.0, 0.4, 20, threshold) == want

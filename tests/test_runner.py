@@ -134,3 +134,44 @@ def test_evaluations_to_solve_stop_at_the_solving_network():
     prob = make_problem("pole-balance", poles=1, velocities=True)
     res = Runner(prob, net, Fixed(), StopConfig(max_generations=5)).run()
     assert res.solved and res.progress.evaluations == 10 and res.progress.evaluations_to_solve == 5 + 4
+
+
+def test_the_runner_tests_the_row_the_strategy_chooses():
+    """The network tested for "solved" is the fittest unless the strategy names another
+    (Strategy.test_candidate; NEAT's test_choice = "unchecked"): here the solving network is not the
+    fittest, so the runner solves only when the strategy points at it."""
+    from evornn.optim.base import Strategy
+    from evornn.runner import Runner
+    from test_pole_balance import lqr_network
+    from evornn.problems.registry import make_problem
+
+    net, w, _ = lqr_network()                      # balances the single pole 100,000 steps
+
+    class Pick(Strategy):
+        name = "pick"
+
+        def __init__(self, choose):
+            super().__init__(net.n_params, None, np.random.default_rng(0), net.init)
+            self.choose = choose
+
+        def ask(self):
+            batch = np.zeros((5, net.n_params))
+            batch[3] = w
+            return batch
+
+        def tell(self, population, fitness):
+            pass
+
+        def test_candidate(self, fitness):
+            return 3 if self.choose else super().test_candidate(fitness)
+
+    class Tested(type(make_problem("pole-balance", poles=1, velocities=True))):
+        def evaluate(self, net, W, seeds):            # the solver scored lowest
+            res = super().evaluate(net, W, seeds)
+            res.fitness[:] = np.arange(W.shape[0], 0, -1, dtype=float)
+            return res
+
+    prob = Tested(poles=1, velocities=True)
+    assert not Runner(prob, net, Pick(False), StopConfig(max_generations=2)).run().solved
+    res = Runner(prob, net, Pick(True), StopConfig(max_generations=2)).run()
+    assert res.solved and res.progress.evaluations_to_solve == 4 and np.array_equal(res.best_chromosome, w)

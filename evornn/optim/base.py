@@ -96,6 +96,12 @@ class Strategy(ABC):
         """Facts about the search so far for the run's summary (e.g. restarts); json-able."""
         return {}
 
+    def test_candidate(self, fitness: np.ndarray) -> int:
+        """The row of the population just told whose network the runner tests for "solved" (a
+        problem with a test after the generation): by default the fittest (the first of equals).
+        NEAT can choose as its code's non-Markov pole experiment does (``test_choice``)."""
+        return int(np.argmax(fitness))
+
     def evaluations_counted(self, population: np.ndarray) -> int:
         """What the generation that evaluated ``population`` adds to the run's evaluation count:
         its rows. Gradient trainers count the sequences their epoch presented instead."""

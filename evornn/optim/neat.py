@@ -88,7 +88,11 @@ before this one, plus one, reach ``stagnation``), ``allocation = "skim"`` (its
 species, a missing one to the species expecting most) and ``obliterate_every`` (30: every 30th
 generation the worst species at least ``obliterate_age`` = 20 generations old, or the best when
 none is, counts as stagnant for good, its ``Population::epoch``'s "competitive coevolution
-stagnation detection"). Not modelled: its compatibility uses each gene's ``mutation_num`` (the
+stagnation detection"); ``test_choice = "unchecked"`` (its non-Markov double pole experiment,
+``pole2_epoch``: the network tested for "solved" after a generation is not the fittest but the
+champion of the best species not yet checked, a species being unchecked while new and again when
+its best fitness improves, the best species' when all are checked; :meth:`test_candidate` tells the
+runner). Not modelled: its compatibility uses each gene's ``mutation_num`` (the
 weight after the gene's last weight mutation; 0 for genes of a structural mutation until then),
 not the weight; its add-connection draws node pairs (20 tries) rather than uniformly among the
 free pairs, with ``recur_only_prob`` of the tries seeking a recurrent one; ``toggle_enable`` here
@@ -105,6 +109,7 @@ import numpy as np
 
 from ..nets.cells import neat_net
 from . import neat_genome as G
+from . import neat_species as S
 from .base import InitFn, Strategy
 
 
@@ -156,6 +161,7 @@ class NEATConfig:
     allocation: str = "remainders"     # code: "skim" (per-genome expected offspring, fractions carried over, the rest to the largest)
     obliterate_every: int = 0          # code: 30 (every 30th generation the worst species aged >= obliterate_age is penalised for good)
     obliterate_age: int = 20
+    test_choice: str = "fittest"       # code's pole2_epoch (non-Markov): "unchecked" (the best unchecked species' champion)
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -190,7 +196,7 @@ class NEATConfig:
                            ("survivors", ("ceil", "floor+1")), ("elite_by", ("size", "offspring")),
                            ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta")),
                            ("tie_break", ("index", "random")), ("stagnation_count", ("paper", "neat-code")),
-                           ("allocation", ("remainders", "skim"))):
+                           ("allocation", ("remainders", "skim")), ("test_choice", ("fittest", "unchecked"))):
             if getattr(self, k) not in allowed:
                 bad(k, " or ".join(repr(a) for a in allowed))
         if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
@@ -220,6 +226,7 @@ class NEAT(Strategy):
         self._best_genome_f = -math.inf
         self._tie = np.arange(self.config.population)
         self.code_ids: list[int] | None = None
+        self._test_index: int | None = None
         if layout is not None:
             self._check_layout()
 
@@ -269,9 +276,31 @@ class NEAT(Strategy):
         # the rank of a genome among others of equal fitness: its index, or a random draw per generation
         self._tie = self.rng.permutation(n) if self.config.tie_break == "random" else np.arange(n)
         self._speciate()
+        self._test_index = self._choose_test() if self.config.test_choice == "unchecked" else None
         self.code_ids = self._code_ids()
         self._reproduce()
         self.generation += 1
+
+    def test_candidate(self, fitness: np.ndarray) -> int:
+        """The genome the runner tests for "solved": the fittest, or (``test_choice = "unchecked"``)
+        the one :meth:`_choose_test` chose when the population was told."""
+        if self._test_index is None:
+            return super().test_candidate(fitness)
+        return self._test_index
+
+    def _choose_test(self) -> int:
+        """The NEAT code's choice of the network to test in its non-Markov double pole experiment
+        (``pole2_epoch``): the species ranked by their champions' fitness (best first; equals in
+        species order), the first species not yet checked (a species is unchecked while new and
+        again whenever its best fitness exceeds its best of the earlier generations), or the best
+        species when all are checked; that species is marked checked and its champion (the first
+        of its fittest members in population order) is tested. So a champion that failed the test
+        is not tested again until its species improves, and the test goes round the species."""
+        best = {id(s): max(_key(self.genomes[i].fitness) for i in s["members"]) for s in self.species}
+        ranked = sorted(self.species, key=lambda s: -best[id(s)])      # stable: equals in species order
+        pick = next((s for s in ranked if not s.get("checked", False)), ranked[0])
+        pick["checked"] = True
+        return max(pick["members"], key=lambda i: (_key(self.genomes[i].fitness), -i))
 
     def _code_ids(self) -> list[int]:
         """Where each genome of the evaluated population sits in NEAT's code's population (its
@@ -298,20 +327,26 @@ class NEAT(Strategy):
         c = self.config
         for s in self.species:
             s["members"] = []
+        # each genome joins the first species (in creation order) whose representative is within the
+        # threshold (G.distance), else founds one: the walk compiled (neat_species), the same species
+        reps = S.Representatives([s["rep"] for s in self.species])
         for idx, g in enumerate(self.genomes):
-            for s in self.species:
-                if G.distance(g, s["rep"], c.c1, c.c2, c.c3, c.small_genome) < self.threshold:
-                    s["members"].append(idx)
-                    break
+            keys, weights = S.gene_arrays(g)
+            j = S.first_within(keys, weights, reps, c.c1, c.c2, c.c3, c.small_genome, self.threshold)
+            if j >= 0:
+                self.species[j]["members"].append(idx)
             else:
                 self.species.append({"id": self.next_species, "rep": g, "members": [idx], "best": -math.inf,
                                      "stale": 0, "age": 0, "obliterated": False})
                 self.next_species += 1
+                reps.append(keys, weights)
         self.species = [s for s in self.species if s["members"]]
         for s in self.species:
             best = max(self.genomes[i].fitness for i in s["members"])
             s["stale_before"] = s["stale"]
             s["age"] = s.get("age", 0) + 1
+            if best > s["best"]:
+                s["checked"] = False               # the code's pole2_epoch: an improved species is tested again
             s["best"], s["stale"] = (best, 0) if best > s["best"] else (s["best"], s["stale"] + 1)
             if c.representative == "champion":
                 rep = min(s["members"], key=lambda i: (-_key(self.genomes[i].fitness), self._tie[i]))
@@ -497,7 +532,8 @@ class NEAT(Strategy):
             "pop_best": _num(self.pop_best), "pop_stale": self.pop_stale,
             "genomes": None if self.genomes is None else [g.to_json() for g in self.genomes],
             "species": [{"id": s["id"], "rep": s["rep"].to_json(), "best": _num(s["best"]), "stale": s["stale"],
-                         "age": s.get("age", 0), "obliterated": bool(s.get("obliterated", False))}
+                         "age": s.get("age", 0), "obliterated": bool(s.get("obliterated", False)),
+                         "checked": bool(s.get("checked", False))}
                         for s in self.species],
             "innovations": None if self.inn is None else [self.inn.next_innovation, self.inn.next_node],
             "best_genome": self.best_genome,
@@ -514,7 +550,8 @@ class NEAT(Strategy):
         self.genomes = None if d["genomes"] is None else [G.Genome.from_json(g) for g in d["genomes"]]
         self.species = [{"id": int(s["id"]), "rep": G.Genome.from_json(s["rep"]), "members": [],
                          "best": _unnum(s["best"]), "stale": int(s["stale"]), "age": int(s.get("age", 0)),
-                         "obliterated": bool(s.get("obliterated", False))} for s in d["species"]]
+                         "obliterated": bool(s.get("obliterated", False)),
+                         "checked": bool(s.get("checked", False))} for s in d["species"]]
         self.inn = None if d["innovations"] is None else G.Innovations(*map(int, d["innovations"]))
         self.best_genome, self._best_genome_f = d["best_genome"], _unnum(d["best_genome_f"])
         self.code_ids = None if d.get("code_ids") is None else [int(i) for i in d["code_ids"]]
