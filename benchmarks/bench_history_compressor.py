@@ -38,7 +38,7 @@ from evornn.api import make_runner
 from evornn.nets.cells.history_compressor import level2_steps
 import runs_csv
 
-FIELDS = ("variant", "method", "seed", "budget", "n_train", "train_targets", "solved", "sequences_to_solve",
+FIELDS = ("variant", "method", "seed", "budget", "n_train", "n_test", "train_targets", "solved", "sequences_to_solve",
           "sequences", "level1_sequences", "train_learnt", "test_learnt", "level2_steps_mean", "level2_steps_min",
           "level2_steps_max", "seconds")
 
@@ -91,6 +91,8 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=32400, help="training sequences per run")
     ap.add_argument("--p", type=int, default=100)
     ap.add_argument("--n-train-b", type=int, default=100, help="2b training sequences per evaluation")
+    ap.add_argument("--n-test-b", type=int, help="2b test sequences (default: the problem's, 500); the solved "
+                    "check scores the best network on them every generation, the run's main cost for a 128-unit level 1")
     ap.add_argument("--train-targets-b", choices=["last", "all"], help="2b: the problem's train_targets "
                     "(default: the problem's, 'last'; 'all': every next symbol, as H&S trained)")
     ap.add_argument("--methods", nargs="+", default=["levels:elman", "cosyne:history-compressor"])
@@ -112,6 +114,8 @@ def main() -> None:
         params = {"p": args.p, "variant": variant}
         if variant == "b":
             params["n_train"] = args.n_train_b
+            if args.n_test_b:
+                params["n_test"] = args.n_test_b
             if args.train_targets_b:
                 params["train_targets"] = args.train_targets_b
         for method in args.methods:
@@ -139,7 +143,8 @@ def main() -> None:
                     level1, extra = None, ""
                 seconds = time.perf_counter() - t
                 row = {"variant": variant, "method": method, "seed": seed, "budget": args.budget,
-                       "n_train": r.problem.train.n_sequences, "train_targets": r.problem.params()["train_targets"],
+                       "n_train": r.problem.train.n_sequences, "n_test": r.problem.test.n_sequences,
+                       "train_targets": r.problem.params()["train_targets"],
                        "solved": bool(res.solved), "sequences": int(n_seq), "train_learnt": float(res.best_metrics["learnt"]),
                        "test_learnt": float(r.problem.evaluate_test(r.net, res.best_chromosome).metrics[0, 1]),
                        "seconds": round(seconds, 1)}
