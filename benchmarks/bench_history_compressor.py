@@ -65,8 +65,9 @@ def table(rows: list[dict]) -> str:
     """Per variant, method, budget and training targets: seeds, solved, sequences to success and
     level-2 steps per test sequence (mean of the seeds' means, min-max over every test sequence)."""
     out = ["| variant | method | budget (sequences) | training targets | seeds | solved | sequences to success "
-           "(mean, max) | test learnt (mean) | level-2 steps a test sequence: mean (min-max) | seconds (mean) |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           "(mean, max) | training / test sequences | level-1 sequences (min-max) | test learnt: mean (min-max) "
+           "| level-2 steps a test sequence: mean (min-max) | seconds (mean) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     groups = {}
     for r in rows:
         groups.setdefault((r["variant"], r["method"], r["budget"], r["train_targets"]), []).append(r)
@@ -75,7 +76,11 @@ def table(rows: list[dict]) -> str:
         steps = [r for r in rs if "level2_steps_mean" in r]
         out.append(f"| 2{variant} | {method} | {budget:,} | {targets} | {len(rs)} | {len(hits)} | "
                    + (f"{np.mean(hits):,.0f}, {max(hits):,}" if hits else "-") + " | "
-                   + f"{np.mean([r['test_learnt'] for r in rs]):.3f} | "
+                   + f"{rs[0]['n_train']} / {rs[0]['n_test']} | "
+                   + (f"{min(r['level1_sequences'] for r in rs):,}-{max(r['level1_sequences'] for r in rs):,}"
+                      if all("level1_sequences" in r for r in rs) else "-") + " | "
+                   + f"{np.mean([r['test_learnt'] for r in rs]):.3f} ({min(r['test_learnt'] for r in rs):.3f}-"
+                     f"{max(r['test_learnt'] for r in rs):.3f}) | "
                    + (f"{np.mean([r['level2_steps_mean'] for r in steps]):.1f} "
                       f"({min(r['level2_steps_min'] for r in steps)}-{max(r['level2_steps_max'] for r in steps)})"
                       if steps else "-")
