@@ -3,7 +3,8 @@
 ``bool-trees``: random propositional formulas over the constants F and T with AND, OR, XOR
 (binary) and NOT (unary); predict the formula's truth value (one sigmoid output, right when on the
 target's side of 0.5). ``arith-trees``: random sums of digits 0..9; predict the sum mod 10 (ten
-sigmoid outputs, one-hot target, right when every output is on its target's side of 0.5). The
+sigmoid outputs, one-hot target, right when every output is on its target's side of 0.5;
+:meth:`TreeProblem.argmax_accuracy` reads the largest output as the answer instead). The
 tests of recursive networks in the literature (Pollack 1990; Bowman, Manning & Potts 2015, "Tree-
 structured composition in neural networks without tree-structured architectures") train on small
 trees and test on deeper ones: here training formulas have depth 1..``train_depth`` (default 4) and
@@ -171,6 +172,29 @@ class TreeProblem(SequenceProblem):
             max_nodes = max(self.train_forest.max_nodes, self.test_forest.max_nodes)
             out += 3 * int(rows) * n_trees * self.n_outputs * 8 + int(threads) * max_nodes * int(net.L[0, NUNITS]) * 8
         return out
+
+    def argmax_accuracy(self, net, W: np.ndarray, split: str = "test") -> np.ndarray:
+        """(P,): the fraction of ``split``'s formulas ("train" or "test") whose largest output is the
+        target's digit (arith-trees: the class read as a 10-way classifier would read it, beside
+        ``accuracy``, which needs all ten sigmoid outputs on their target's side of 0.5). Computed on
+        demand from the outputs (the tree kernel's, or the network run over the prefix strings), not
+        a training metric: it is no part of the fitness or of ``metric_names``."""
+        if self.n_outputs < 2:
+            raise ValueError(f"problem {self.name}: argmax accuracy needs one output per class, it has "
+                             f"{self.n_outputs} output")
+        if split not in ("train", "test"):
+            raise ValueError(f"problem {self.name}: split must be 'train' or 'test', got {split!r}")
+        data, forest = (self.train, self.train_forest) if split == "train" else (self.test, self.test_forest)
+        W = np.asarray(W, dtype=np.float64)
+        W = np.ascontiguousarray(W[None, :] if W.ndim == 1 else W)
+        self.check_network(net)
+        scored = data.mask.astype(bool)                        # one scored step per formula
+        if net.name == "recursive":
+            y = self.tree_outputs(net, W, forest)
+        else:
+            y = net.run_population(W, data.X, data.starts)[:, scored]
+        right = y.argmax(axis=2) == data.Y[scored].argmax(axis=1)[None]
+        return np.where(np.isfinite(y).all(axis=(1, 2)), right.mean(axis=1), 0.0)
 
     def tree_outputs(self, net, W: np.ndarray, forest: Forest) -> np.ndarray:
         """(P, n_trees, n_outputs): the recursive network's outputs on every tree of ``forest``."""

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import evornn
+from evornn.nets.cells.history_compressor import level2_steps
 
 
 def _sig(a):
@@ -61,9 +62,11 @@ def test_history_compressor_equals_numpy_in_both_engines(cell, readout_level2, d
     steps_seen = 0
     for q in range(11):
         p = net.unflatten(W[q])
-        for a, b in ((0, 12), (12, 30)):
+        counted = level2_steps(net, W[q], X, np.array([0, 12, 30]))
+        for s, (a, b) in enumerate(((0, 12), (12, 30))):
             want, stepped = compressor_numpy(p, X[a:b], 3, 0.6, 0.1, cell, readout_level2)
             steps_seen += len(stepped)
+            assert counted[s] == len(stepped)
             np.testing.assert_allclose(Y[q, a:b], want, atol=1e-12 if dtype == "float64" else 2e-5)
     assert 22 < steps_seen < 11 * 30               # level 2 skipped some steps and took others
     if dtype == "float64":
@@ -101,6 +104,9 @@ def test_history_compressor_level_2_steps_exactly_at_the_surprises():
     np.testing.assert_allclose(h2, np.tanh(0.1 * np.array(last)), atol=1e-15)
     np.testing.assert_array_equal(joined, h2)
     assert n2 == [sum(t <= k for t in surprises) for k in range(len(symbols))]
+    assert level2_steps(net, w, np.vstack([X, X[:3]]), np.array([0, 10, 13])).tolist() == [4, 2]
+    with pytest.raises(ValueError, match="history-compressor"):
+        level2_steps(evornn.build("elman", 4, 4), np.zeros(evornn.build("elman", 4, 4).n_params), X)
 
 
 def test_history_compressor_bad_options_are_one_line_errors():
@@ -168,3 +174,45 @@ def test_levels_trains_level_1_first_then_only_level_2_and_counts_sequences():
     with pytest.raises(ValueError, match="level2"):
         make_runner("levels", "two-sequence-lag", "history-compressor", problem_params={"p": 6},
                     settings={"level2": "bptt"})
+
+
+@pytest.mark.parametrize("plateau", [0, 3])
+def test_levels_level1_plateau_ends_stage_1_when_the_training_mse_stops_falling(plateau):
+    """2b trained on every next symbol: the random middle keeps level 1's ``learnt`` far from 1, so
+    without ``level1_plateau`` stage 1 runs to ``level1_budget``; with it, stage 1 ends at the
+    first generation that makes ``plateau`` in a row whose MSE did not fall below (1 - tol) times
+    the lowest before (the rule written out here from the generations' own MSEs)."""
+    from evornn.api import make_runner
+    from evornn.evaluators import LocalEvaluator
+    asked = []
+
+    def evaluator(problem, net, pop, seeds):
+        asked.append((r.strategy.stage, pop.copy()))
+        return LocalEvaluator()(problem, net, pop, seeds)
+
+    tol, budget = 0.05, 20 * 40
+    r = make_runner("levels", "two-sequence-lag", "history-compressor", seed=2, evaluator=evaluator,
+                    problem_params={"p": 6, "variant": "b", "n_train": 20, "n_test": 10, "train_targets": "all"},
+                    net={"n_hidden": 8, "n_hidden2": 1, "output_activation": "linear", "readout_level2": True},
+                    settings={"level1_learnt": 1.0, "level1_budget": budget, "level1_plateau": plateau,
+                              "level1_plateau_tol": tol, "level1_settings": {"learning_rate": 0.01, "batch_size": 1},
+                              "level2_settings": {"population": 8}},
+                    stop={"max_evaluations": budget + 200})
+    while r.strategy.stage == 1:
+        r.step()
+    mses = [float(r.problem.evaluate(r.net, pop).metrics[0, 0]) for st, pop in asked if st == 1]
+    expected, best, stale = len(mses), np.inf, 0
+    for g, m in enumerate(mses):
+        stale = 0 if m < best * (1 - tol) else stale + 1
+        best = min(best, m)
+        if plateau and stale >= plateau:
+            expected = g + 1
+            break
+    assert len(mses) == expected and r.strategy.info()["level1_sequences"] == 20 * expected
+    if plateau:
+        assert plateau < expected < budget // 20 and mses[-1] < mses[0]      # it learnt, then stalled
+    else:
+        assert expected == budget // 20
+    with pytest.raises(ValueError, match="level1_plateau"):
+        make_runner("levels", "two-sequence-lag", "history-compressor", problem_params={"p": 6},
+                    settings={"level1_plateau": -1})

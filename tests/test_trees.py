@@ -157,3 +157,33 @@ def test_two_sequence_lag_2b_trained_on_every_next_symbol_as_hs():
     assert a.test.mask.all()
     with pytest.raises(ValueError, match="train_targets"):
         make_problem("two-sequence-lag", variant="b", train_targets="middle")
+
+
+def test_argmax_accuracy_reads_the_largest_output(bool_problem, arith_problem):
+    prob = arith_problem
+    rec = evornn.build("recursive", prob.n_inputs, prob.n_outputs, n_hidden=6, output_activation="sigmoid")
+    lstm = evornn.build("lstm", prob.n_inputs, prob.n_outputs, n_hidden=3, output_activation="sigmoid")
+    data = prob.test
+    digits = data.Y[data.mask.astype(bool)].argmax(axis=1)
+    for net in (rec, lstm):
+        W = net.init(np.random.default_rng(5), 3)
+        W[1] *= 4.0
+        got = prob.argmax_accuracy(net, W)
+        for q in range(3):
+            if net is rec:
+                y = prob.tree_outputs(net, W[q:q + 1], prob.test_forest)[0]
+            else:       # each prefix string run alone, its last output
+                y = np.array([net.run(W[q], data.X[a:b])[-1] for a, b in zip(data.starts[:-1], data.starts[1:])])
+            assert got[q] == np.mean(y.argmax(axis=1) == digits)
+        assert prob.argmax_accuracy(net, W[2]).tolist() == got[2:].tolist()
+    # every output below 0.5 (accuracy 0), the largest always digit 7: argmax accuracy = the share of 7s
+    p = rec.unflatten(np.zeros(rec.n_params))
+    p["out.b"][:] = -5.0
+    p["out.b"][7] = -1.0
+    w = rec.flatten(p)
+    assert prob.evaluate_test(rec, w).metrics[0, 2] == 0.0
+    assert prob.argmax_accuracy(rec, w).tolist() == [np.mean(digits == 7)] and np.mean(digits == 7) > 0
+    train_digits = prob.train.Y[prob.train.mask.astype(bool)].argmax(axis=1)
+    assert prob.argmax_accuracy(rec, w, "train").tolist() == [np.mean(train_digits == 7)]
+    with pytest.raises(ValueError, match="one output per class"):
+        bool_problem.argmax_accuracy(evornn.build("recursive", 6, 1, n_hidden=4), np.zeros(1))

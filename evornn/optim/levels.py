@@ -13,8 +13,17 @@ predict. Here (``history-compressor`` networks, :mod:`evornn.nets.cells.history_
    its keys), on the plain ``<level1 core>`` network with the same core and readout, whose
    chromosome is copied into the compressor's; any other optimiser name evolves the level-1 genes
    of the compressor itself. Stage 1 ends when the best level-1 network's training ``learnt``
-   reaches ``level1_learnt``, or it has not improved for ``level1_patience`` generations, or stage 1
-   has used ``level1_budget`` (counted as below).
+   reaches ``level1_learnt``, or it has not improved for ``level1_patience`` generations, or level 1
+   has stopped learning what it can predict (``level1_plateau``), or stage 1 has used
+   ``level1_budget`` (counted as below).
+   ``level1_plateau`` > 0: stage 1 also ends after that many generations in a row in which the best
+   level-1 network's training MSE (as the compressor computes it, level 2 silent) did not fall below
+   (1 - ``level1_plateau_tol``) times the lowest so far, unless ``level1_learnt`` has been reached
+   (then ``level1_extra`` decides). This is the chunker's own end of the lower level's training, for
+   problems where part of the input is unpredictable (two-sequence-lag 2b: the random middle), so
+   that ``learnt`` never reaches a useful mark: Schmidhuber (1992) trains the lower level to predict
+   what it can, and what it cannot predict is what the higher level sees. Off by default (0), so
+   that runs set up before it are unchanged; ``level1_budget`` bounds stage 1 in any case.
    ``level1_extra`` > 0: once ``level1_learnt`` is reached, stage 1 trains on for that many more
    sequences (margins: a level 1 just inside the tolerance is upset by the smallest weight from h2).
 2. **Level 2**: the level-1 genes are frozen at stage 1's best; ``level2`` (an evolutionary
@@ -47,6 +56,8 @@ class LevelsConfig:
     level1_budget: int = 10000        # sequences stage 1 may use at most
     level1_learnt: float = 1.0        # stage 1 ends when level 1's training "learnt" reaches this
     level1_patience: int = 0          # ... or after this many generations without a better "learnt" (0: off)
+    level1_plateau: int = 0           # ... or after this many generations without the training MSE falling (0: off)
+    level1_plateau_tol: float = 0.01  # ... by at least this fraction of its lowest value so far
     level1_extra: int = 0             # sequences stage 1 trains on after reaching level1_learnt
     level1_gain: float = 0.0          # > 0 (bptt, sigmoid outputs): level 1 trained with linear outputs z, used as sigmoid(gain (z - 1/2))
     level1_settings: dict = dataclasses.field(default_factory=dict)
@@ -72,6 +83,11 @@ class LevelsConfig:
         if isinstance(self.level1_patience, bool) or not isinstance(self.level1_patience, int) \
                 or self.level1_patience < 0:
             raise ValueError(f"{where}.level1_patience must be an integer >= 0, got {self.level1_patience!r}")
+        if isinstance(self.level1_plateau, bool) or not isinstance(self.level1_plateau, int) \
+                or self.level1_plateau < 0:
+            raise ValueError(f"{where}.level1_plateau must be an integer >= 0, got {self.level1_plateau!r}")
+        if not 0 <= self.level1_plateau_tol < 1:
+            raise ValueError(f"{where}.level1_plateau_tol must be in [0, 1), got {self.level1_plateau_tol!r}")
         for key in ("level1_settings", "level2_settings"):
             if not isinstance(getattr(self, key), dict):
                 raise ValueError(f"{where}.{key} must be a table of the optimiser's settings")
@@ -154,12 +170,13 @@ class LevelByLevel(Strategy):
     Config = LevelsConfig
     needs = "sequence data"
     default_net = {"arch": "history-compressor", "readout_level2": True}
-    state_fields = ("stage", "base", "used1", "best_learnt", "since", "last_count", "reached")
+    state_fields = ("stage", "base", "used1", "best_learnt", "since", "last_count", "reached", "best_mse", "stale")
 
     def __init__(self, n_params: int, config: Any, rng: np.random.Generator, init: InitFn):
         super().__init__(n_params, config, rng, init)
         self.stage, self.used1, self.best_learnt, self.since, self.last_count = 1, 0, -1.0, 0, 0
         self.reached = -1           # sequences used when level1_learnt was reached (-1: not yet)
+        self.best_mse, self.stale = np.inf, 0   # level 1's lowest training MSE; generations since it fell
         self.base = np.zeros(n_params)
         self.inner = None
         self.net = self.problem = None
@@ -237,16 +254,23 @@ class LevelByLevel(Strategy):
             return
         self.used1 += self.last_count
         i = int(np.argmax(fitness))
-        learnt = float(self.problem.evaluate(self.net, population[i:i + 1]).metrics[0, self.learnt_col])
+        c = self.config
+        row = self.problem.evaluate(self.net, population[i:i + 1]).metrics[0]
+        learnt, mse = float(row[self.learnt_col]), float(row[0])
         if learnt > self.best_learnt:
             self.best_learnt, self.since = learnt, 0
         else:
             self.since += 1
-        c = self.config
+        if mse < self.best_mse * (1.0 - c.level1_plateau_tol):
+            self.stale = 0
+        else:
+            self.stale += 1
+        self.best_mse = min(self.best_mse, mse)
         if learnt >= c.level1_learnt and self.reached < 0:
             self.reached = self.used1
         done = self.reached >= 0 and self.used1 - self.reached >= c.level1_extra
-        if done or self.used1 >= c.level1_budget or (c.level1_patience and self.since >= c.level1_patience):
+        plateau = c.level1_plateau and self.reached < 0 and self.stale >= c.level1_plateau
+        if done or plateau or self.used1 >= c.level1_budget or (c.level1_patience and self.since >= c.level1_patience):
             best = self.inner.best_x if self.inner.best_x is not None else sub[i]
             base = np.zeros((1, self.n_params))
             base[0, self.idx] = best
@@ -260,7 +284,8 @@ class LevelByLevel(Strategy):
         return int(self.last_count)
 
     def info(self) -> dict[str, Any]:
-        return {"stage": int(self.stage), "level1_sequences": int(self.used1), "level1_learnt": float(self.best_learnt)}
+        return {"stage": int(self.stage), "level1_sequences": int(self.used1), "level1_learnt": float(self.best_learnt),
+                "level1_mse": float(self.best_mse)}
 
     # -- checkpoint state: this strategy's fields and the running stage's optimiser -------------
     def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -272,6 +297,8 @@ class LevelByLevel(Strategy):
 
     def set_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         super().set_state({k: v for k, v in arrays.items() if not k.startswith("inner.")}, meta)
+        if self.best_mse is None:           # a checkpoint from before level1_plateau
+            self.best_mse, self.stale = np.inf, 0
         if self.net is not None:
             self._start_stage(int(self.stage))
             self.inner.set_state({k[6:]: v for k, v in arrays.items() if k.startswith("inner.")}, meta["inner"])

@@ -103,3 +103,20 @@ def step_lanes(L, k, ix, fx, W, ws):
     N = nlanes(W)
     for lane in range(N):
         step(L, k, ix, fx, W[lane::N], ws[lane::N])
+
+
+def level2_steps(net, w: np.ndarray, X: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
+    """(S,) int: how often level 2 stepped in each sequence of X (``starts`` as for
+    :meth:`Network.run`) for chromosome ``w`` of a ``history-compressor`` network: the steps t with
+    max_j |y_{t-1, j} - x_{t, j}| > threshold (j < n_outputs, y_{-1} = 0), from the network's
+    outputs, the surprise test of :func:`step`."""
+    if net.spec.get("arch") != "history-compressor":
+        raise ValueError(f"level2_steps counts a history-compressor's level-2 steps, got {net.spec.get('arch')!r}")
+    X, starts = net.check_inputs(X, starts)
+    k = next(i for i in range(net.L.shape[0]) if net.L[i, 0] == CODE and net.L[i, OPT1] == LEVEL2)
+    thr, n_out = float(net.fx[net.L[k, FOFF]]), int(net.n_outputs)
+    Y = net.run(w, X, starts)
+    prev = np.roll(Y, 1, axis=0)
+    prev[starts[:-1]] = 0.0                 # y_{-1} = 0 at every sequence's start
+    surprised = np.abs(prev - X[:, :n_out]).max(axis=1) > thr
+    return np.array([int(surprised[a:b].sum()) for a, b in zip(starts[:-1], starts[1:])], dtype=np.int64)
