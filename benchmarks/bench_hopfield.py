@@ -197,18 +197,19 @@ def evolved(N: int, load: float, seeds: int, noise: float, probes: int, evaluati
 
 def table(path: str) -> str:
     """The README's table of evolved points from results CSV ``path``: one row per network size,
-    load, budget and fitness settings; trials, the mean exact recall of fresh probes (the smallest),
+    load, budget and fitness settings (the stability term's weight ``margin`` shown, since rows of
+    the same N and P can differ in it); trials, the mean exact recall of fresh probes (the smallest),
     how many trials reach 95%, the rules on the same patterns, the evaluations used, CPU s a trial."""
     rows = csv_rows(path)
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         k = tuple(r[c] for c in CSV_KEY if c not in ("problem_seed", "optimiser_seed"))
         groups.setdefault(k, []).append(r)
-    out = ["| N | P | P/N | trials (problem seeds) | evolved exact: mean (smallest) | trials >= 0.95 | "
+    out = ["| N | P | P/N | margin | trials (problem seeds) | evolved exact: mean (smallest) | trials >= 0.95 | "
            "Hebbian, same patterns | Storkey, same patterns | evaluations: budget / mean used (at max) | "
            "CPU s a trial |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
-    for k in sorted(groups, key=lambda k: (int(k[0]), int(k[1]), int(k[4]))):
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for k in sorted(groups, key=lambda k: (int(k[0]), int(k[1]), float(k[5]), int(k[4]))):
         g = groups[k]
         N, P, budget = int(k[0]), int(k[1]), int(k[4])
         ev = np.array([float(r["evolved_exact"]) for r in g])
@@ -217,7 +218,7 @@ def table(path: str) -> str:
                 if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds)))
         mean = lambda c: np.mean([float(r[c]) for r in g])     # noqa: E731
         n_max = sum(int(r["at_max"]) for r in g)
-        out.append(f"| {N} | {P} | {P / N:.3f} | {len(g)} ({span}) | {ev.mean():.3f} ({ev.min():.3f}) | "
+        out.append(f"| {N} | {P} | {P / N:.3f} | {float(k[5]):g} | {len(g)} ({span}) | {ev.mean():.3f} ({ev.min():.3f}) | "
                    f"{int(np.sum(ev >= 0.95))} of {len(g)} | {mean('hebbian_exact'):.3f} | {mean('storkey_exact'):.3f} | "
                    f"{budget:,} / {mean('evaluations'):,.0f} ({n_max} of {len(g)}) | {mean('cpu_s'):.0f} |")
     return "\n".join(out)
