@@ -59,15 +59,15 @@ def gate_units(H: int, n_in: int, n_gates: int, n_peep: int = 0) -> list[np.ndar
     return units
 
 
-def gate_bias(name: str, value, H: int) -> tuple[float, ...]:
-    """The initial biases of one gate for the H memory blocks: one number for every block, or a list
-    of H numbers, one per block (each in [-20, 20])."""
+def gate_bias(name: str, value, H: int) -> float | tuple[float, ...]:
+    """The initial biases of one gate for the H memory blocks: one number for every block (returned
+    as that number), or a list of H numbers, one per block (returned as a tuple); each in [-20, 20]."""
     if isinstance(value, (list, tuple, np.ndarray)):
         if len(value) != H:
             raise ValueError(f"lstm: {name} must be one number or a list of n_hidden = {H} numbers "
                              f"(one per memory block), got {list(value)!r}")
         return tuple(options.real("lstm", name, v, -20.0, 20.0) for v in value)
-    return (options.real("lstm", name, value, -20.0, 20.0),) * H
+    return options.real("lstm", name, value, -20.0, 20.0)
 
 
 def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = False,
@@ -91,7 +91,11 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = Fa
     b_i, b_f, b_o = (gate_bias(k, v, H) for k, v in
                      (("input_bias", input_bias), ("forget_bias", forget_bias), ("output_bias", output_bias)))
     fan = ("fan_in", n_in + H)
-    rows = b_i + b_f + (0.0,) * H + b_o                    # b (4, H) element by element, gate order i, f, g, o
+    gates = (b_i, b_f, 0.0, b_o)                           # gate order i, f, g, o
+    if all(isinstance(b, float) for b in gates):
+        rows = gates                                       # one value per gate (row of b (4, H))
+    else:                                                  # b (4, H) element by element: H is a list's length here
+        rows = sum((b if isinstance(b, tuple) else (b,) * H for b in gates), ())
     blocks = [Block("W_in", (4, H, n_in), fan), Block("W_rec", (4, H, H), fan), Block("b", (4, H), ("rows", rows))]
     if peephole:
         blocks.append(Block("peep", (3, H), fan))
