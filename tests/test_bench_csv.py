@@ -1,22 +1,12 @@
 """The benchmarks' run files (benchmarks/runs_csv.py: one CSV row per run, appended as each run
 ends) resume a cut-off benchmark without running a run twice; bench_transduction.py plans its runs
 seed by seed, and its tables' figures (seeds, solved count, mean and min-max) are those of the rows."""
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
+from bench_scripts import load
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-import runs_csv  # noqa: E402
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+import runs_csv  # noqa: E402  (benchmarks/, on sys.path by bench_scripts)
 
 
 bt = load("bench_transduction")

@@ -1,23 +1,18 @@
 """benchmarks/bench_dekf.py: method names parsed word by word (the earlier names keep their
 settings), and one CSV row per run, resuming, the table printed from the CSV."""
 import csv
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "benchmarks" / "bench_dekf.py"
-sys.path.insert(0, str(SCRIPT.parent))       # runs_csv, beside the script
+from bench_scripts import BENCH, ROOT, load
+
+SCRIPT = BENCH / "bench_dekf.py"
 
 
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_dekf", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load("bench_dekf")
 
 
 def test_method_words():

@@ -1,19 +1,7 @@
 """bench_hopfield's table of evolved points (``--table``): one row per N, P and fitness settings, the
 stability term's weight (``margin``) shown, so that two rows of the same N and P stay apart; the
 figures are those of the CSV rows."""
-import importlib.util
-import sys
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from bench_scripts import load
 
 
 bh = load("bench_hopfield")

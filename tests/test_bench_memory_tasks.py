@@ -1,21 +1,16 @@
 """benchmarks/bench_memory_tasks.py: one CSV row per run, resuming (runs in the CSV are skipped), and
 the table printed from the CSV."""
 import csv
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "benchmarks" / "bench_memory_tasks.py"
-sys.path.insert(0, str(SCRIPT.parent))       # runs_csv, beside the script
+from bench_scripts import BENCH, ROOT, load
+
+SCRIPT = BENCH / "bench_memory_tasks.py"
 
 
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_memory_tasks", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load("bench_memory_tasks")
 
 
 def call(*args):
