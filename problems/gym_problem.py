@@ -27,7 +27,12 @@ with a Box observation space and a Discrete or Box action space:
 - Solved: the environment's ``reward_threshold`` (or the option ``reward_threshold``, needed for
   Pendulum, which has none): a network whose evaluation reached the threshold runs
   ``test_episodes`` (100) episodes with fresh seeds (``eval_seeds(s, 1, 100)``), counted apart from
-  evaluations; solved when their mean return reaches the threshold.
+  evaluations; solved when their mean return reaches the threshold. ``test_screen = k`` (0, off,
+  by default) runs the first k of those episodes first and stops the test there when their mean is
+  below the threshold (k test episodes counted, not 100); a network that passes runs the other
+  episodes and is judged on the mean of all ``test_episodes``, exactly as without the screen. So the
+  screen never accepts a network the full test would reject; it saves the episodes of tests that
+  a noisy evaluation started and that the first k episodes already show failing.
 - Backend: the five classic-control ids with a port (:mod:`evornn.problems.gym_ports`) run it
   fused with the network in one Numba kernel per population (``backend = "auto"`` or ``"port"``);
   ``backend = "gymnasium"`` steps Gymnasium's own environments (every other id does): one list of
@@ -78,7 +83,8 @@ class GymProblem(Problem):
 
     def __init__(self, env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None,
                  normalise: bool = False, mask: list | None = None, backend: str = "auto",
-                 reward_threshold: float | None = None, test_episodes: int = 100, common_seeds: bool = False):
+                 reward_threshold: float | None = None, test_episodes: int = 100, common_seeds: bool = False,
+                 test_screen: int = 0):
         import gymnasium as gym
         if not isinstance(env, str) or not env:
             raise ValueError(f"gym: env must be a Gymnasium environment id, got {env!r}")
@@ -102,6 +108,10 @@ class GymProblem(Problem):
         if backend not in BACKENDS:
             raise ValueError(f"gym: backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.test_episodes = _integer("test_episodes", test_episodes, 1)
+        self.test_screen = _integer("test_screen", test_screen, 0)
+        if self.test_screen >= self.test_episodes:
+            raise ValueError(f"gym: test_screen must be 0 (off) or below test_episodes ({self.test_episodes}), "
+                             f"got {self.test_screen}")
         port = GP.PORTS.get(self.env_id)
         if backend == "port" and port is None:
             raise ValueError(f"gym: no port of {self.env_id} (ports: {', '.join(GP.PORTS)}); use backend "
@@ -177,7 +187,7 @@ class GymProblem(Problem):
         return {"env": self.env_name, "episodes": self.episodes, "max_steps": self.max_steps,
                 "normalise": self.normalise, "mask": list(self.mask), "backend": self.backend,
                 "reward_threshold": self.reward_threshold, "test_episodes": self.test_episodes,
-                "common_seeds": self.common_seeds}
+                "common_seeds": self.common_seeds, "test_screen": self.test_screen}
 
     def evaluation_bytes(self, net, rows: int, threads: int) -> int:
         """The default, plus the returns and step counts of every (chromosome, episode) and, on the
@@ -293,14 +303,27 @@ class GymProblem(Problem):
         mean = float(result_row[0])
         if not mean >= self.reward_threshold:
             return SolvedCheck(False, 0, {"reason": f"evaluation return {mean:g} < {self.reward_threshold:g}"})
-        W = np.repeat(np.asarray(w, dtype=np.float64).reshape(1, -1), self.test_episodes, axis=0)
+        w = np.asarray(w, dtype=np.float64).reshape(1, -1)
+        seeds = eval_seeds(int(seed), 1, self.test_episodes).reshape(-1, 1)
         before = self.env_steps
-        ret, _ = self.run(net, W, eval_seeds(int(seed), 1, self.test_episodes).reshape(-1, 1))
-        self.test_env_steps += self.env_steps - before
-        self.env_steps = before
+        k = self.test_screen or self.test_episodes
+        ret, _ = self.run(net, np.repeat(w, k, axis=0), seeds[:k])
+        if k < self.test_episodes and not float(ret.mean()) >= self.reward_threshold:
+            self._count_test_steps(before)
+            return SolvedCheck(False, k, {"test_return": float(ret.mean()), "test_episodes": k,
+                                          "reason": f"mean of the first {k} test episodes below the threshold"})
+        if k < self.test_episodes:
+            rest, _ = self.run(net, np.repeat(w, self.test_episodes - k, axis=0), seeds[k:])
+            ret = np.concatenate([ret, rest])
+        self._count_test_steps(before)
         test_mean = float(ret.mean())
         return SolvedCheck(bool(test_mean >= self.reward_threshold), self.test_episodes,
                            {"test_return": test_mean, "test_episodes": self.test_episodes})
+
+    def _count_test_steps(self, before: int) -> None:
+        """Move the steps run since ``before`` from the evaluations' count to the tests'."""
+        self.test_env_steps += self.env_steps - before
+        self.env_steps = before
 
 
 def episode_seeds(seeds: np.ndarray, stream: int, n: int) -> np.ndarray:
@@ -315,10 +338,10 @@ def episode_seeds(seeds: np.ndarray, stream: int, n: int) -> np.ndarray:
 
 def make(env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None, normalise: bool = False,
          mask: list | None = None, backend: str = "auto", reward_threshold: float | None = None,
-         test_episodes: int = 100, common_seeds: bool = False) -> GymProblem:
+         test_episodes: int = 100, common_seeds: bool = False, test_screen: int = 0) -> GymProblem:
     """The ``gym`` problem (see the module's docstring)."""
     return GymProblem(env, episodes, max_steps, normalise, mask, backend, reward_threshold, test_episodes,
-                      common_seeds)
+                      common_seeds, test_screen)
 
 
 def estimate_data_bytes(name: str, **params) -> int:

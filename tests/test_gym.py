@@ -219,6 +219,8 @@ def test_novel_mask_really_removes_the_velocities(novel):
     ({"env": "CartPoleNoVel-v1", "mask": [0]}, "masks [1, 3] already"),
     ({"env": "LunarLander-v3", "backend": "port"}, "no port of LunarLander-v3"),
     ({"env": "Pendulum-v1", "common_seeds": 1}, "common_seeds must be bool, got 1"),
+    ({"env": "Pendulum-v1", "test_screen": 100}, "test_screen must be 0 (off) or below test_episodes (100), got 100"),
+    ({"env": "Pendulum-v1", "test_screen": -1}, "test_screen must be an integer >= 0, got -1"),
 ])
 def test_bad_parameters_are_one_line_errors(params, message):
     with pytest.raises(ValueError) as e:
@@ -287,3 +289,32 @@ def test_common_seeds_give_a_generation_one_seed(common):
     W = np.repeat(net.init(np.random.default_rng(0), 1).reshape(1, -1), 6, axis=0)
     fit = prob.evaluate(net, W, seen[0]).fitness
     assert (np.unique(fit).size == 1) == common
+
+
+@needs_gym
+def test_test_screen_stops_a_failing_test_early_and_never_changes_a_verdict():
+    """test_screen = k: the first k of the 100 test episodes decide whether the other 90 run; a
+    test that goes on is the full test (the same episodes, the same mean bit for bit), a test
+    stopped counts k episodes and moves their steps to the tests' count."""
+    full = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=-1e9)
+    net = make_network(full, "mlp", hidden=[4])
+    w = net.init(np.random.default_rng(2), 1)[0]
+    seeds = eval_seeds(11, 1, 100).reshape(-1, 1)
+    r, _ = full.run(net, np.repeat(w.reshape(1, -1), 100, axis=0), seeds)
+    m10, m100 = float(r[:10].mean()), float(r.mean())
+    assert m10 != m100
+    row = np.array([1e9, 0.0])                       # an evaluation that reached any threshold
+    for thr, solved in ((min(m10, m100) - 1.0, True), (m100 + 1.0, False)):
+        verdicts = []
+        for screen in (0, 10):
+            p = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=thr, test_screen=screen)
+            verdicts.append(p.check_solved(net, w, row, 11))
+        a, b = verdicts
+        if m10 >= thr:        # past the screen: the full test, same figures
+            assert (a.solved, a.test_episodes, a.info["test_return"]) == (b.solved, b.test_episodes, b.info["test_return"])
+        assert a.solved == solved and a.test_episodes == 100 and a.info["test_return"] == m100
+    p = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=m10 + 1.0, test_screen=10)
+    chk = p.check_solved(net, w, row, 11)
+    assert (chk.solved, chk.test_episodes, chk.info["test_return"]) == (False, 10, m10)
+    assert p.env_steps == 0 and p.test_env_steps == 10 * 200
+    assert p.params()["test_screen"] == 10
