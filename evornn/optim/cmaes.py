@@ -11,7 +11,11 @@ with the same population; ``"none"`` ends the run when pycma's ``stop()`` fires 
 ``restart_after = k`` (> 0) also counts as a stop when the current pycma run's best fitness of a
 generation has not improved for k generations: on noisy fitness (e.g. Gymnasium environments with
 random starts) pycma's own criteria may never fire, and a run stalled in a local optimum would
-never restart. Igel (2003, IEEE CEC)
+never restart. ``evaluate_mean = true`` adds the distribution's mean as the last row of every
+generation (evaluated and counted like the samples, not told to pycma) and makes it the network
+the runner tests for "solved": on noisy fitness the best sample of a generation is the luckiest
+as much as the best, while the mean is where the search believes the optimum is (evosax and
+OpenAI's ES report the mean for the same reason). Igel (2003, IEEE CEC)
 applied CMA-ES to the pole-balancing tasks ("CMA-NeuroES").
 
 pycma minimises: it is told -fitness (a non-finite fitness becomes a cost just above the worst
@@ -52,6 +56,7 @@ class CMAESConfig:
     x0: str = "network"          # network (the initialiser) | zero | uniform (+-init_range)
     init_range: float = 1.0
     restart_after: int = 0       # > 0: a stop (restart) after this many generations without a better run best
+    evaluate_mean: bool = False  # evaluate the mean as one more row each generation and test it for "solved"
 
     def validate(self, where: str = "cmaes") -> None:
         def bad(key: str, rule: str) -> None:
@@ -68,6 +73,8 @@ class CMAESConfig:
             bad("init_range", "> 0")
         if isinstance(self.restart_after, bool) or not isinstance(self.restart_after, int) or self.restart_after < 0:
             bad("restart_after", "an integer >= 0 (0: off)")
+        if not isinstance(self.evaluate_mean, bool):
+            bad("evaluate_mean", "true or false")
 
 
 class _GlobalState:
@@ -98,7 +105,7 @@ class CMAES(Strategy):
     def rows(cls, config, n_params) -> int:
         """lambda: the configured population, else pycma's default 4 + floor(3 ln n). (IPOP restarts
         double it; the guard sizes the first run and :attr:`memory_room` each restart.)"""
-        return config.population or 4 + int(3 * math.log(max(int(n_params), 1)))
+        return (config.population or 4 + int(3 * math.log(max(int(n_params), 1)))) + int(config.evaluate_mean)
 
     @classmethod
     def size_settings(cls, config) -> dict:
@@ -160,12 +167,19 @@ class CMAES(Strategy):
         with _GlobalState(self), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._asked = self.es.ask()
-        return np.array(self._asked, dtype=np.float64)
+        pop = np.array(self._asked, dtype=np.float64)
+        if self.config.evaluate_mean:
+            pop = np.vstack([pop, np.asarray(self.es.mean, dtype=np.float64).reshape(1, -1)])
+        return pop
 
     def expected_rows(self) -> int:
         if self._asked is None:
             raise ValueError(f"{self.name}.tell: call ask first")
-        return len(self._asked)
+        return len(self._asked) + int(self.config.evaluate_mean)
+
+    def test_candidate(self, fitness: np.ndarray) -> int:
+        """The mean's row with ``evaluate_mean``, else the fittest."""
+        return fitness.shape[0] - 1 if self.config.evaluate_mean else int(np.argmax(fitness))
 
     def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
         self.told = np.concatenate([self.told, fit])
@@ -173,7 +187,7 @@ class CMAES(Strategy):
         self._tell(pop, fit)
 
     def _tell(self, pop: np.ndarray, fit: np.ndarray) -> None:
-        cost = -fit
+        cost = -fit[:len(self._asked)]             # the samples (not the mean's row)
         finite = np.isfinite(cost)
         worst = cost[finite].max() if finite.any() else 0.0
         cost = np.where(finite, cost, worst + 1.0 + abs(worst))
