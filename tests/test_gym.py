@@ -313,8 +313,19 @@ def test_test_screen_stops_a_failing_test_early_and_never_changes_a_verdict():
         if m10 >= thr:        # past the screen: the full test, same figures
             assert (a.solved, a.test_episodes, a.info["test_return"]) == (b.solved, b.test_episodes, b.info["test_return"])
         assert a.solved == solved and a.test_episodes == 100 and a.info["test_return"] == m100
-    p = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=m10 + 1.0, test_screen=10)
-    chk = p.check_solved(net, w, row, 11)
-    assert (chk.solved, chk.test_episodes, chk.info["test_return"]) == (False, 10, m10)
-    assert p.env_steps == 0 and p.test_env_steps == 10 * 200
+    se10 = float(r[:10].std(ddof=1)) / 10 ** 0.5
+    for thr, stopped in ((m10 + 2 * se10 + 1.0, True), (m10 + 2 * se10 - 1.0, False)):
+        p = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=thr, test_screen=10)
+        chk = p.check_solved(net, w, row, 11)
+        assert chk.test_episodes == (10 if stopped else 100)
+        assert chk.info["test_return"] == (m10 if stopped else m100) and not (stopped and chk.solved)
+        assert p.env_steps == 0 and p.test_env_steps == chk.test_episodes * 200
     assert p.params()["test_screen"] == 10
+
+
+def test_the_screen_stops_a_test_two_standard_errors_below_the_threshold():
+    from evornn.problems.gym_problem import screen_passes
+    r = np.array([-100.0, -300.0, -200.0, -200.0])          # mean -200, standard error 40.8
+    assert screen_passes(r, -200.0) and screen_passes(r, -118.4) and not screen_passes(r, -118.3)
+    assert screen_passes(np.full(5, 3.0), 3.0) and not screen_passes(np.full(5, 3.0), 3.0001)
+    assert not screen_passes(np.array([1e9, np.nan]), -1e9)
