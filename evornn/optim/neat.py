@@ -162,6 +162,12 @@ class NEATConfig:
     obliterate_every: int = 0          # code: 30 (every 30th generation the worst species aged >= obliterate_age is penalised for good)
     obliterate_age: int = 20
     test_choice: str = "fittest"       # code's pole2_epoch (non-Markov): "unchecked" (the best unchecked species' champion)
+    link_style: str = "uniform"        # code: "neat-code" (its mutate_add_link: tries of node pairs, recurrent labels)
+    recur_only: float = 0.0            # link_style "neat-code": share of add-connections seeking a recurrent link (code: recur_only_prob)
+    link_tries: int = 20               # link_style "neat-code": node pairs tried (code: newlink_tries)
+    toggle_guard: bool = False         # code: True (toggle never disables a node's last enabled outgoing connection)
+    gene_reenable: float = 0.0         # code (p2nv.ne): 0.05 (mutate_gene_reenable_prob: the first disabled gene enabled)
+    bias_value: float = 1.0            # the bias input the bias weights multiply (NEAT's pole code: 0.5)
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -178,7 +184,7 @@ class NEATConfig:
             if not getattr(self, k) > 0:
                 bad(k, "> 0")
         for k in ("small_genome", "target_species", "stagnation", "population_stagnation", "elite_min_size",
-                  "obliterate_every", "obliterate_age"):
+                  "obliterate_every", "obliterate_age", "link_tries"):
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 bad(k, "an integer >= 0")
@@ -186,7 +192,8 @@ class NEATConfig:
             if not 0 < getattr(self, k) <= 1:
                 bad(k, "in (0, 1]")
         for k in ("mutate_only", "mate_only", "mate_average", "interspecies_rate", "disable_inherit", "weight_mutation", "weight_replace",
-                  "add_node", "add_connection", "toggle_enable", "gate_probability", "stagnation_penalty"):
+                  "add_node", "add_connection", "toggle_enable", "gate_probability", "stagnation_penalty",
+                  "recur_only", "gene_reenable"):
             if not 0 <= getattr(self, k) <= 1:
                 bad(k, "in [0, 1]")
         for k in ("weight_replace_range", "link_weight_range"):
@@ -196,11 +203,16 @@ class NEATConfig:
                            ("survivors", ("ceil", "floor+1")), ("elite_by", ("size", "offspring")),
                            ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta")),
                            ("tie_break", ("index", "random")), ("stagnation_count", ("paper", "neat-code")),
-                           ("allocation", ("remainders", "skim")), ("test_choice", ("fittest", "unchecked"))):
+                           ("allocation", ("remainders", "skim")), ("test_choice", ("fittest", "unchecked")),
+                           ("link_style", ("uniform", "neat-code"))):
             if getattr(self, k) not in allowed:
                 bad(k, " or ".join(repr(a) for a in allowed))
         if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
             bad("weight_limit", "a finite number >= 0 (0: no limit)")
+        if not (self.bias_value > 0 and math.isfinite(self.bias_value)):
+            bad("bias_value", "a finite number > 0")
+        if self.recur_only > 0 and not (self.recurrent and self.link_style == "neat-code"):
+            bad("recur_only", "0 unless recurrent = true and link_style = \"neat-code\"")
 
 
 class NEAT(Strategy):
@@ -259,7 +271,7 @@ class NEAT(Strategy):
             raise ValueError("neat: call setup(problem, net) with a neat-net network first (the runner does)")
         if self.genomes is None:
             self._start()
-        return np.stack([self.layout.phenotype(g) for g in self.genomes])
+        return np.stack([self.layout.phenotype(g, self.config.bias_value) for g in self.genomes])
 
     def expected_rows(self) -> int:
         return self.config.population
@@ -467,13 +479,21 @@ class NEAT(Strategy):
                 if rng.random() < 0.8 or c.add_connection == 0:
                     self._mutate_weights(g)
                 else:
-                    G.add_connection(g, self.layout, self.inn, rng, c.recurrent, self._link_range(), c.link_weight_repeat)
+                    self._add_link(g)
             out.append(g)
         return out
 
     def _link_range(self) -> float:
         c = self.config
         return c.link_weight_range or c.weight_init_range
+
+    def _add_link(self, g: G.Genome) -> bool:
+        c = self.config
+        if c.link_style == "neat-code":
+            return G.add_connection_neat_code(g, self.layout, self.inn, self.rng, c.recur_only, c.link_tries,
+                                              self._link_range(), c.link_weight_repeat)
+        return G.add_connection(g, self.layout, self.inn, self.rng, c.recurrent, self._link_range(),
+                                c.link_weight_repeat)
 
     def _mutate_weights(self, g: G.Genome) -> None:
         c = self.config
@@ -501,7 +521,7 @@ class NEAT(Strategy):
                 first, second = (a, b) if (f[a], -self._tie[a]) >= (f[b], -self._tie[b]) else (b, a)
             average = c.mate_average > 0 and rng.random() < c.mate_average
             child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit, average,
-                                c.keep_disabled)
+                                c.keep_disabled, dedup=c.link_style == "neat-code")
             if c.mate_only > 0 and rng.random() < c.mate_only and a != b:
                 if not (c.mate_only_distinct and G.distance(self.genomes[a], self.genomes[b], c.c1, c.c2, c.c3,
                                                             c.small_genome) == 0.0):
@@ -516,13 +536,14 @@ class NEAT(Strategy):
             if G.add_node(g, lay, self.inn, rng, kind, c.split_bias) or c.structural_exclusive:
                 return
         if rng.random() < c.add_connection:
-            if G.add_connection(g, lay, self.inn, rng, c.recurrent, self._link_range(),
-                                c.link_weight_repeat) or c.structural_exclusive:
+            if self._add_link(g) or c.structural_exclusive:
                 return
         if rng.random() < c.weight_mutation:
             self._mutate_weights(g)
         if c.toggle_enable > 0 and rng.random() < c.toggle_enable:
-            G.toggle_enable(g, rng)
+            G.toggle_enable(g, rng, c.toggle_guard)
+        if c.gene_reenable > 0 and rng.random() < c.gene_reenable:
+            G.reenable(g)
 
     # -- checkpoint state ------------------------------------------------------------------------
     def get_state(self):

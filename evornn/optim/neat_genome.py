@@ -32,18 +32,27 @@ class Genome:
     nodes: dict[int, int]                       # output and hidden node id -> type code
     conns: dict[int, list]                      # innovation -> [in, out, weight, enabled]
     fitness: float = math.nan
+    # innovations of the genes NEAT's code labels recurrent (its add-connection, ``link_style =
+    # "neat-code"``, and add node after it; empty otherwise): the label is a property of the
+    # innovation, kept by crossover, and tells that code's link search and crossover which genes
+    # are "the same link"
+    recur: set = field(default_factory=set)
 
     def copy(self) -> "Genome":
-        return Genome(dict(self.nodes), {k: list(v) for k, v in self.conns.items()}, self.fitness)
+        return Genome(dict(self.nodes), {k: list(v) for k, v in self.conns.items()}, self.fitness, set(self.recur))
 
     def to_json(self) -> dict:
-        return {"nodes": [[int(k), int(v)] for k, v in sorted(self.nodes.items())],
-                "conns": [[int(i), int(c[0]), int(c[1]), float(c[2]), bool(c[3])] for i, c in sorted(self.conns.items())]}
+        d = {"nodes": [[int(k), int(v)] for k, v in sorted(self.nodes.items())],
+             "conns": [[int(i), int(c[0]), int(c[1]), float(c[2]), bool(c[3])] for i, c in sorted(self.conns.items())]}
+        if self.recur:
+            d["recur"] = sorted(int(i) for i in self.recur)
+        return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Genome":
         return cls({int(k): int(v) for k, v in d["nodes"]},
-                   {int(i): [int(a), int(b), float(w), bool(e)] for i, a, b, w, e in d["conns"]})
+                   {int(i): [int(a), int(b), float(w), bool(e)] for i, a, b, w, e in d["conns"]},
+                   recur={int(i) for i in d.get("recur", ())})
 
 
 @dataclass
@@ -58,17 +67,19 @@ class Innovations:
     def new_generation(self) -> None:
         self.seen = {}
 
-    def connection(self, a: int, b: int) -> int:
-        key = ("c", a, b)
+    def connection(self, a: int, b: int, recurrent: bool = False) -> int:
+        """The innovation of a new connection a -> b (NEAT's code keys a link labelled recurrent
+        apart from an unlabelled one: ``recurrent``)."""
+        key = ("cr", a, b) if recurrent else ("c", a, b)
         if key not in self.seen:
             self.seen[key] = self.next_innovation
             self.next_innovation += 1
         return self.seen[key]
 
-    def first_weight(self, a: int, b: int, weight: float) -> float:
+    def first_weight(self, a: int, b: int, weight: float, recurrent: bool = False) -> float:
         """The weight the first new connection a -> b of this generation got (``weight`` when this
         is the first): the NEAT code gives a repeated innovation the first one's weight."""
-        return self.seen.setdefault(("w", a, b), weight)
+        return self.seen.setdefault(("wr", a, b) if recurrent else ("w", a, b), weight)
 
     def node(self, split: int, kind: int) -> tuple[int, int, int]:
         """(node id, innovation in, innovation out) of splitting connection ``split`` with a node of type ``kind``."""
@@ -140,8 +151,10 @@ class Layout:
     def column(self, node: int, slot: dict[int, int]) -> int:
         return node if node <= self.n_in else self.n_in + 1 + slot[node]
 
-    def phenotype(self, g: Genome) -> np.ndarray:
-        """The padded chromosome (n_params,) of genome ``g``."""
+    def phenotype(self, g: Genome, bias: float = 1.0) -> np.ndarray:
+        """The padded chromosome (n_params,) of genome ``g``. ``bias`` is the value of the bias
+        input the genome's bias weights multiply (the network's bias column is 1.0, so a bias
+        connection's weight enters W times ``bias``; NEAT's pole code feeds 0.5)."""
         slot = self.slots(g)
         w = np.zeros(self.n_params)
         W = w[:self.M * self.C].reshape(self.M, self.C)
@@ -151,7 +164,7 @@ class Layout:
             types[slot[n]] = t
         for _i, (a, b, wt, e) in sorted(g.conns.items()):
             if e:
-                W[slot[b], self.column(a, slot)] += wt
+                W[slot[b], self.column(a, slot)] += wt * bias if a == self.n_in else wt
         return w
 
 
@@ -224,14 +237,17 @@ def _pairwise_sum(v: list, lo: int, n: int) -> float:
 
 
 def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate: float,
-              average: bool = False, keep_disabled: bool = False) -> Genome:
+              average: bool = False, keep_disabled: bool = False, dedup: bool = False) -> Genome:
     """Child of ``fit`` (the fitter parent, or the first of equals) and ``other`` (Section 3.2):
     matching genes from either parent at random (with ``average``: the mean of both weights, the
     NEAT code's multipoint-average mating), disjoint and excess genes from ``fit``; a gene
     disabled in either parent is disabled with probability ``disable_rate``. With
     ``keep_disabled`` (the NEAT code's ``mate_multipoint``, not its averaging mating) a matching
     gene picked from a parent in which it is disabled stays disabled, the rule above applying to
-    an enabled pick. The child's nodes are ``fit``'s."""
+    an enabled pick. With ``dedup`` (the NEAT code's mating, with its link labels) a gene is left
+    out when the child has, from an earlier innovation, a gene of the same link (same nodes, same
+    recurrent label) or of the reverse link (both unlabelled). The child's nodes are ``fit``'s; a
+    gene labelled recurrent in a parent is labelled in the child."""
     conns = {}
     for k in sorted(fit.conns):
         g = fit.conns[k]
@@ -250,7 +266,17 @@ def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate
             conns[k] = gene
         else:
             conns[k] = list(g)
-    return Genome(dict(fit.nodes), conns)
+    recur = {k for k in conns if k in fit.recur or k in other.recur}
+    if dedup:
+        links = set()
+        for k in sorted(conns):
+            a, b, r = conns[k][0], conns[k][1], k in recur
+            if (a, b, r) in links or (not r and (b, a, False) in links):
+                del conns[k]
+                recur.discard(k)
+                continue
+            links.add((a, b, r))
+    return Genome(dict(fit.nodes), conns, recur=recur)
 
 
 def reaches(g: Genome, start: int, goal: int) -> bool:
@@ -310,6 +336,8 @@ def add_node(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator,
     g.nodes[node] = kind
     g.conns[i1] = [a, node, 1.0, True]
     g.conns[i2] = [node, b, w, True]
+    if k in g.recur:                          # NEAT's code: the gene into the node keeps the label
+        g.recur.add(i1)
     return True
 
 
@@ -354,10 +382,90 @@ def mutate_weights_neat_code(g: Genome, rng: np.random.Generator, power: float, 
             c[2] = float(min(max(c[2], -limit), limit))
 
 
-def toggle_enable(g: Genome, rng: np.random.Generator) -> None:
-    """Flip the enabled bit of one connection drawn uniformly."""
+def toggle_enable(g: Genome, rng: np.random.Generator, guard: bool = False) -> None:
+    """Flip the enabled bit of one connection drawn uniformly. With ``guard`` (NEAT's code's
+    mutate_toggle_enable) an enabled connection is disabled only when another enabled connection
+    leaves its source node (else the genome is left as it is)."""
     keys = sorted(g.conns)
     if keys:
-        c = g.conns[keys[int(rng.integers(len(keys)))]]
-        c[3] = not c[3]
+        k = keys[int(rng.integers(len(keys)))]
+        c = g.conns[k]
+        if c[3] and guard:
+            c[3] = not any(j != k and d[3] and d[0] == c[0] for j, d in g.conns.items())
+        else:
+            c[3] = not c[3]
+
+
+def reenable(g: Genome) -> None:
+    """NEAT's code's mutate_gene_reenable: the first disabled connection (innovation order) is enabled."""
+    for k in sorted(g.conns):
+        if not g.conns[k][3]:
+            g.conns[k][3] = True
+            return
+
+
+def add_connection_neat_code(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator,
+                             recur_only: float, tries: int, init_range: float, same_weight: bool = False) -> bool:
+    """NEAT's code's mutate_add_link (neat1.2.1, Genome::mutate_add_link). With probability
+    ``recur_only`` the search is for a link labelled recurrent, else for one not labelled; up to
+    ``tries`` draws of a node pair from its node list (inputs, the bias, then output and hidden
+    nodes by id; the target never an input or the bias): in the recurrent search half the draws a
+    self-loop on a non-input node, the others a source among all nodes. A pair is taken when the
+    genome has no gene of that link with that label (enabled or not) and the link is recurrent
+    exactly in the recurrent search, a link being recurrent when it touches an output node or
+    closes a cycle of enabled unlabelled connections (the code's Network::is_recur, with its cut-off
+    after nodes^2 visits, which counts as "not recurrent"). So links into or out of the outputs are
+    only made by the recurrent search, which may add a second link beside an existing unlabelled one.
+    The new gene is labelled (``g.recur``) when found by the recurrent search; its weight uniform in
+    +-``init_range`` (``same_weight``: as :func:`add_connection`). False when no try succeeds."""
+    nodes = list(range(lay.n_in + 1)) + sorted(g.nodes)
+    first, n = lay.n_in + 1, len(nodes)
+    outputs = set(lay.outputs)
+    do_recur = rng.random() < recur_only
+    existing = {(c[0], c[1], k in g.recur) for k, c in g.conns.items()}
+    incoming: dict[int, list] = {}
+    for k in sorted(g.conns):
+        a, b, _w, e = g.conns[k]
+        if e:
+            incoming.setdefault(b, []).append((a, k in g.recur))
+    thresh = n * n
+    found = None
+    for _ in range(tries):
+        if do_recur and rng.random() > 0.5:
+            a = b = nodes[int(rng.integers(first, n))]
+        else:
+            a = nodes[int(rng.integers(0, n))]
+            b = nodes[int(rng.integers(first, n))]
+        if (a, b, do_recur) in existing:
+            continue
+        rec = _is_recur(incoming, a, b, [0], thresh) or a in outputs or b in outputs
+        if rec == do_recur:
+            found = (a, b)
+            break
+    if found is None:
+        return False
+    a, b = found
+    w = float(rng.uniform(-init_range, init_range))
+    if same_weight:
+        w = inn.first_weight(a, b, w, do_recur)
+    k = inn.connection(a, b, do_recur)
+    g.conns[k] = [a, b, w, True]
+    if do_recur:
+        g.recur.add(k)
+    return True
+
+
+def _is_recur(incoming: dict, potin: int, potout: int, count: list, thresh: int) -> bool:
+    """NEAT's code's Network::is_recur: whether ``potout`` is reached going back from ``potin``
+    over enabled connections not labelled recurrent (in their gene order), giving up (False) once
+    more than ``thresh`` nodes were visited."""
+    count[0] += 1
+    if count[0] > thresh:
+        return False
+    if potin == potout:
+        return True
+    for a, r in incoming.get(potin, ()):
+        if not r and _is_recur(incoming, a, potout, count, thresh):
+            return True
+    return False
 
