@@ -203,3 +203,50 @@ def test_recur_only_needs_the_code_s_links_and_recurrent_genomes():
         make_config(NEATConfig, {"recur_only": 0.2, "link_style": "neat-code", "recurrent": False}, "neat").validate()
     with pytest.raises(ValueError, match="neat.bias_value must be"):
         make_config(NEATConfig, {"bias_value": 0.0}, "neat").validate()
+
+
+def test_mutation_num_as_the_code_keeps_it_and_its_compatibility():
+    from evornn.optim import neat_species as S
+    lay, g = _hand_genome()
+    inn = G.Innovations(10, 7)
+    lay = G.Layout(2, 1, 8, SIG, SIG)
+    h = g.copy()
+    assert G.add_node(h, lay, inn, np.random.default_rng(0), SIG, mnum=True)
+    new = sorted(h.conns.keys() - g.conns.keys())
+    assert h.mnum == {new[0]: 0.0, new[1]: 0.0}               # both new genes: 0, whatever their weights
+    assert h.conns[new[0]][2] == 1.0
+    # the compatibility of h and g: 2 excess genes (N = 1), the matching genes equal in weight; with
+    # h's split genes matched against a genome whose same genes carry their weights: c3 * mean |diff|
+    other = h.copy()
+    other.mnum = {}
+    w_in, w_out = other.conns[new[0]][2], other.conns[new[1]][2]
+    n_match = len(other.conns)
+    hand = 0.4 * ((abs(0.0 - w_in) + abs(0.0 - w_out)) / n_match)
+    assert G.distance(h, other, 1.0, 1.0, 0.4, 20, mnum=True) == hand
+    assert G.distance(h, other, 1.0, 1.0, 0.4, 20) == 0.0     # by the weights, as before
+    assert S.distance(h, other, 1.0, 1.0, 0.4, 20, mnum=True) == hand
+    assert G.Genome.from_json(json.loads(json.dumps(h.to_json()))).mnum == h.mnum
+    # crossover: a gene picked from h carries its 0, from other its weight; averaging: the mean
+    picks = set()
+    for seed in range(20):
+        c = G.crossover(h, other, np.random.default_rng(seed), 0.75)
+        picks.add(c.mnum.get(new[0]))
+        assert c.mnum.get(new[0]) in (0.0, None) and (c.mnum.get(new[0]) is None) == (c.compat_value(new[0]) == w_in)
+    assert picks == {0.0, None}
+    avg = G.crossover(h, other, np.random.default_rng(0), 0.75, average=True)
+    assert avg.mnum[new[1]] == 0.5 * w_out and avg.conns[new[1]][2] == w_out
+    # a weight mutation makes every gene's mutation_num its weight
+    G.mutate_weights_neat_code(h, np.random.default_rng(1), 1.8, 1.8, 8.0)
+    assert h.mnum == {}
+    # a repeated new connection's gene has 0, the first one's its weight
+    inn.new_generation()
+    a, b = g.copy(), g.copy()
+    assert G.add_connection_neat_code(a, lay, inn, np.random.default_rng(3), 0.0, 20, 1.0, True, mnum=True)
+    (k,) = a.conns.keys() - g.conns.keys()
+    assert a.mnum == {}
+    for seed in range(100):
+        b = g.copy()
+        G.add_connection_neat_code(b, lay, inn, np.random.default_rng(seed), 0.0, 20, 1.0, True, mnum=True)
+        if k in b.conns:
+            break
+    assert b.mnum == {k: 0.0} and b.conns[k][2] == a.conns[k][2]

@@ -168,6 +168,7 @@ class NEATConfig:
     toggle_guard: bool = False         # code: True (toggle never disables a node's last enabled outgoing connection)
     gene_reenable: float = 0.0         # code (p2nv.ne): 0.05 (mutate_gene_reenable_prob: the first disabled gene enabled)
     bias_value: float = 1.0            # the bias input the bias weights multiply (NEAT's pole code: 0.5)
+    compat_weights: str = "weight"     # code: "mutation_num" (its compatibility's per-gene values)
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -204,7 +205,7 @@ class NEATConfig:
                            ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta")),
                            ("tie_break", ("index", "random")), ("stagnation_count", ("paper", "neat-code")),
                            ("allocation", ("remainders", "skim")), ("test_choice", ("fittest", "unchecked")),
-                           ("link_style", ("uniform", "neat-code"))):
+                           ("link_style", ("uniform", "neat-code")), ("compat_weights", ("weight", "mutation_num"))):
             if getattr(self, k) not in allowed:
                 bad(k, " or ".join(repr(a) for a in allowed))
         if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
@@ -341,9 +342,10 @@ class NEAT(Strategy):
             s["members"] = []
         # each genome joins the first species (in creation order) whose representative is within the
         # threshold (G.distance), else founds one: the walk compiled (neat_species), the same species
-        reps = S.Representatives([s["rep"] for s in self.species])
+        mn = c.compat_weights == "mutation_num"
+        reps = S.Representatives([s["rep"] for s in self.species], mn)
         for idx, g in enumerate(self.genomes):
-            keys, weights = S.gene_arrays(g)
+            keys, weights = S.gene_arrays(g, mn)
             j = S.first_within(keys, weights, reps, c.c1, c.c2, c.c3, c.small_genome, self.threshold)
             if j >= 0:
                 self.species[j]["members"].append(idx)
@@ -491,9 +493,13 @@ class NEAT(Strategy):
         c = self.config
         if c.link_style == "neat-code":
             return G.add_connection_neat_code(g, self.layout, self.inn, self.rng, c.recur_only, c.link_tries,
-                                              self._link_range(), c.link_weight_repeat)
+                                              self._link_range(), c.link_weight_repeat, self._mnum)
         return G.add_connection(g, self.layout, self.inn, self.rng, c.recurrent, self._link_range(),
-                                c.link_weight_repeat)
+                                c.link_weight_repeat, self._mnum)
+
+    @property
+    def _mnum(self) -> bool:
+        return self.config.compat_weights == "mutation_num"
 
     def _mutate_weights(self, g: G.Genome) -> None:
         c = self.config
@@ -524,7 +530,7 @@ class NEAT(Strategy):
                                 c.keep_disabled, dedup=c.link_style == "neat-code")
             if c.mate_only > 0 and rng.random() < c.mate_only and a != b:
                 if not (c.mate_only_distinct and G.distance(self.genomes[a], self.genomes[b], c.c1, c.c2, c.c3,
-                                                            c.small_genome) == 0.0):
+                                                            c.small_genome, self._mnum) == 0.0):
                     return child
         self._mutate(child)
         return child
@@ -533,7 +539,7 @@ class NEAT(Strategy):
         c, rng, lay = self.config, self.rng, self.layout
         if rng.random() < c.add_node:
             kind = neat_net.GATE if c.gate_nodes and rng.random() < c.gate_probability else lay.hidden_type
-            if G.add_node(g, lay, self.inn, rng, kind, c.split_bias) or c.structural_exclusive:
+            if G.add_node(g, lay, self.inn, rng, kind, c.split_bias, self._mnum) or c.structural_exclusive:
                 return
         if rng.random() < c.add_connection:
             if self._add_link(g) or c.structural_exclusive:

@@ -37,22 +37,34 @@ class Genome:
     # innovation, kept by crossover, and tells that code's link search and crossover which genes
     # are "the same link"
     recur: set = field(default_factory=set)
+    # NEAT's code's mutation_num of the genes where it is not the weight (innovation -> value; kept
+    # only with ``compat_weights = "mutation_num"``): 0 for the genes of an add node and of a repeated
+    # add-connection until the genome's next weight mutation, which sets every gene's to its weight
+    mnum: dict = field(default_factory=dict)
 
     def copy(self) -> "Genome":
-        return Genome(dict(self.nodes), {k: list(v) for k, v in self.conns.items()}, self.fitness, set(self.recur))
+        return Genome(dict(self.nodes), {k: list(v) for k, v in self.conns.items()}, self.fitness, set(self.recur),
+                      dict(self.mnum))
+
+    def compat_value(self, k: int) -> float:
+        """Gene ``k``'s value in the code's compatibility: its mutation_num (its weight unless ``mnum`` has it)."""
+        return self.mnum.get(k, self.conns[k][2])
 
     def to_json(self) -> dict:
         d = {"nodes": [[int(k), int(v)] for k, v in sorted(self.nodes.items())],
              "conns": [[int(i), int(c[0]), int(c[1]), float(c[2]), bool(c[3])] for i, c in sorted(self.conns.items())]}
         if self.recur:
             d["recur"] = sorted(int(i) for i in self.recur)
+        if self.mnum:
+            d["mnum"] = [[int(k), float(v)] for k, v in sorted(self.mnum.items())]
         return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Genome":
         return cls({int(k): int(v) for k, v in d["nodes"]},
                    {int(i): [int(a), int(b), float(w), bool(e)] for i, a, b, w, e in d["conns"]},
-                   recur={int(i) for i in d.get("recur", ())})
+                   recur={int(i) for i in d.get("recur", ())},
+                   mnum={int(k): float(v) for k, v in d.get("mnum", ())})
 
 
 @dataclass
@@ -168,7 +180,7 @@ class Layout:
         return w
 
 
-def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int) -> float:
+def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int, mnum: bool = False) -> float:
     """Compatibility distance c1 E / N + c2 D / N + c3 W (Section 3.3, Eq. 1): E excess and D
     disjoint genes, W the mean weight difference of matching genes, N the larger genome's gene
     count (1 when both have fewer than ``small`` genes).
@@ -177,7 +189,8 @@ def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int) 
     genome with the species' representatives, and NumPy's per-call cost was most of the time). The
     genes left in one list when the other ends are the excess genes (beyond the other genome's last
     innovation); W is summed as NumPy's ``mean`` sums (:func:`_pairwise_sum`), so the distance is
-    the same float as the earlier ``np.mean`` version's."""
+    the same float as the earlier ``np.mean`` version's. With ``mnum`` the genes' mutation_nums
+    (:meth:`Genome.compat_value`) stand for the weights, as in NEAT's code's compatibility."""
     ca, cb = a.conns, b.conns
     ka, kb = sorted(ca), sorted(cb)
     la, lb = len(ka), len(kb)
@@ -188,7 +201,7 @@ def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int) 
     while i < la and j < lb:
         x, y = ka[i], kb[j]
         if x == y:
-            diffs.append(abs(ca[x][2] - cb[y][2]))
+            diffs.append(abs(a.compat_value(x) - b.compat_value(y)) if mnum else abs(ca[x][2] - cb[y][2]))
             i += 1
             j += 1
         elif x < y:
@@ -248,16 +261,21 @@ def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate
     out when the child has, from an earlier innovation, a gene of the same link (same nodes, same
     recurrent label) or of the reverse link (both unlabelled). The child's nodes are ``fit``'s; a
     gene labelled recurrent in a parent is labelled in the child."""
-    conns = {}
+    conns, mnum = {}, {}
     for k in sorted(fit.conns):
         g = fit.conns[k]
         if k in other.conns:
             h = other.conns[k]
             if average:
                 pick, weight = None, 0.5 * (g[2] + h[2])
+                if k in fit.mnum or k in other.mnum:      # the code: the mean of the mutation_nums
+                    mnum[k] = 0.5 * (fit.compat_value(k) + other.compat_value(k))
             else:
                 pick = g if rng.random() < 0.5 else h
                 weight = pick[2]
+                src = fit if pick is g else other
+                if k in src.mnum:
+                    mnum[k] = src.mnum[k]
             gene = [g[0], g[1], weight, True]
             if not (g[3] and h[3]):
                 gene[3] = not (rng.random() < disable_rate)
@@ -266,6 +284,8 @@ def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate
             conns[k] = gene
         else:
             conns[k] = list(g)
+            if k in fit.mnum:
+                mnum[k] = fit.mnum[k]
     recur = {k for k in conns if k in fit.recur or k in other.recur}
     if dedup:
         links = set()
@@ -274,9 +294,10 @@ def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate
             if (a, b, r) in links or (not r and (b, a, False) in links):
                 del conns[k]
                 recur.discard(k)
+                mnum.pop(k, None)
                 continue
             links.add((a, b, r))
-    return Genome(dict(fit.nodes), conns, recur=recur)
+    return Genome(dict(fit.nodes), conns, recur=recur, mnum=mnum)
 
 
 def reaches(g: Genome, start: int, goal: int) -> bool:
@@ -297,7 +318,7 @@ def reaches(g: Genome, start: int, goal: int) -> bool:
 
 
 def add_connection(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, recurrent: bool,
-                   init_range: float, same_weight: bool = False) -> bool:
+                   init_range: float, same_weight: bool = False, mnum: bool = False) -> bool:
     """A new connection between two unconnected nodes, drawn uniformly among the allowed pairs
     (with ``recurrent`` False none that closes a cycle), its weight uniform in +-``init_range``
     (with ``same_weight``, a connection added before in this generation gets the weight it got
@@ -313,12 +334,16 @@ def add_connection(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Gene
     w = float(rng.uniform(-init_range, init_range))
     if same_weight:
         w = inn.first_weight(a, b, w)
-    g.conns[inn.connection(a, b)] = [a, b, w, True]
+    fresh = inn.next_innovation
+    k = inn.connection(a, b)
+    g.conns[k] = [a, b, w, True]
+    if mnum and k < fresh:                  # the code: a repeated innovation's gene has mutation_num 0
+        g.mnum[k] = 0.0
     return True
 
 
 def add_node(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, kind: int,
-             split_bias: bool = True) -> bool:
+             split_bias: bool = True, mnum: bool = False) -> bool:
     """Split an enabled connection a -> b with a new node n of type ``kind``: a -> n with weight 1,
     n -> b with the old weight, the old gene disabled (Section 3.1). With ``split_bias`` False no
     connection from the bias is split (the NEAT code's mutate_add_node). False when the genome has
@@ -338,6 +363,8 @@ def add_node(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator,
     g.conns[i2] = [node, b, w, True]
     if k in g.recur:                          # NEAT's code: the gene into the node keeps the label
         g.recur.add(i1)
+    if mnum:                                  # the code: both new genes' mutation_num 0
+        g.mnum[i1] = g.mnum[i2] = 0.0
     return True
 
 
@@ -353,6 +380,7 @@ def mutate_weights(g: Genome, rng: np.random.Generator, replace_rate: float, pow
             c[2] = float(c[2] + rng.uniform(-power, power))
         if limit > 0:
             c[2] = float(min(max(c[2], -limit), limit))
+    g.mnum.clear()                            # the code: every gene's mutation_num is now its weight
 
 
 def mutate_weights_neat_code(g: Genome, rng: np.random.Generator, power: float, replace_range: float,
@@ -380,6 +408,7 @@ def mutate_weights_neat_code(g: Genome, rng: np.random.Generator, power: float, 
             c[2] = float(rng.uniform(-replace_range, replace_range))
         if limit > 0:
             c[2] = float(min(max(c[2], -limit), limit))
+    g.mnum.clear()                            # the code: every gene's mutation_num is now its weight
 
 
 def toggle_enable(g: Genome, rng: np.random.Generator, guard: bool = False) -> None:
@@ -405,7 +434,8 @@ def reenable(g: Genome) -> None:
 
 
 def add_connection_neat_code(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator,
-                             recur_only: float, tries: int, init_range: float, same_weight: bool = False) -> bool:
+                             recur_only: float, tries: int, init_range: float, same_weight: bool = False,
+                             mnum: bool = False) -> bool:
     """NEAT's code's mutate_add_link (neat1.2.1, Genome::mutate_add_link). With probability
     ``recur_only`` the search is for a link labelled recurrent, else for one not labelled; up to
     ``tries`` draws of a node pair from its node list (inputs, the bias, then output and hidden
@@ -448,10 +478,13 @@ def add_connection_neat_code(g: Genome, lay: Layout, inn: Innovations, rng: np.r
     w = float(rng.uniform(-init_range, init_range))
     if same_weight:
         w = inn.first_weight(a, b, w, do_recur)
+    fresh = inn.next_innovation
     k = inn.connection(a, b, do_recur)
     g.conns[k] = [a, b, w, True]
     if do_recur:
         g.recur.add(k)
+    if mnum and k < fresh:
+        g.mnum[k] = 0.0
     return True
 
 
