@@ -92,12 +92,22 @@ stagnation detection"); ``test_choice = "unchecked"`` (its non-Markov double pol
 ``pole2_epoch``: the network tested for "solved" after a generation is not the fittest but the
 champion of the best species not yet checked, a species being unchecked while new and again when
 its best fitness improves, the best species' when all are checked; :meth:`test_candidate` tells the
-runner). Not modelled: its compatibility uses each gene's ``mutation_num`` (the
-weight after the gene's last weight mutation; 0 for genes of a structural mutation until then),
-not the weight; its add-connection draws node pairs (20 tries) rather than uniformly among the
-free pairs, with ``recur_only_prob`` of the tries seeking a recurrent one; ``toggle_enable`` here
-may disable a node's last outgoing connection, which its toggle refuses; its gene re-enable
-mutation. :attr:`code_ids` are the evaluated genomes' ids in its numbering (its
+runner); ``link_style = "neat-code"`` (its ``mutate_add_link``: ``link_tries`` = 20 draws of a node
+pair, with probability ``recur_only`` (its ``recur_only_prob``, 0.2 in its ``p2nv.ne``, 0 for XOR)
+a search for a link it labels recurrent: one touching an output node or closing a cycle, else for
+one that is neither, so links into and out of the outputs come only from that search; the labels
+are kept per gene, and its crossover leaves out a second gene of the same link,
+:func:`evornn.optim.neat_genome.add_connection_neat_code`); ``toggle_guard`` (True: its toggle
+never disables a node's last enabled outgoing connection); ``gene_reenable`` (0.05 in ``p2nv.ne``:
+the first disabled gene enabled, after the weight and toggle mutations); ``bias_value`` (0.5: the
+bias input of its pole code; the bias weights enter the phenotype times it); ``compat_weights =
+"mutation_num"`` (its compatibility compares each gene's ``mutation_num``: the weight after the
+genome's last weight mutation, 0 for the genes of an add node or of a repeated add-connection
+until then). Not modelled: its network activation (a node without an active input keeps its
+previous value, 0 at first, where the kernel computes it from the sum; the first step repeats the
+pass until the outputs are active), its sigmoid slope 4.924273 (the kernel's 4.9). With its
+settings, ``small_genome`` above any genome's size: its compatibility never divides by N.
+:attr:`code_ids` are the evaluated genomes' ids in its numbering (its
 ``pop_size * (generation - 1) + genome_id`` evaluation count needs them).
 """
 from __future__ import annotations
