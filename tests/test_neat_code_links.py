@@ -174,7 +174,7 @@ def test_bias_value_scales_the_bias_weights_of_the_phenotype():
 def _runner(gens):
     settings = {"population": 24, "add_node": 0.2, "add_connection": 0.5, "link_style": "neat-code",
                 "recur_only": 0.5, "toggle_enable": 0.3, "toggle_guard": True, "gene_reenable": 0.2,
-                "bias_value": 0.5, "link_weight_repeat": True, "target_species": 3}
+                "bias_value": 0.5, "link_weight_repeat": True, "target_species": 3, "compat_weights": "mutation_num"}
     return evornn.make_runner("neat", "xor", settings=settings, stop={"max_generations": gens, "solved": False},
                               seed=7, problem_params={"steps": 2}, net={"update": "sync"})
 
@@ -193,6 +193,7 @@ def test_the_code_s_links_resume_bit_for_bit_through_json():
     assert np.array_equal(res.best_chromosome, full.best_chromosome)
     assert json.dumps(r2.strategy.get_state()[1]) == json.dumps(whole.strategy.get_state()[1])
     assert any(g.get("recur") for g in r2.strategy.get_state()[1]["neat"]["genomes"])
+    assert any(g.get("mnum") for g in r2.strategy.get_state()[1]["neat"]["genomes"])
 
 
 def test_recur_only_needs_the_code_s_links_and_recurrent_genomes():
