@@ -44,7 +44,8 @@ Tasks (``--tasks``, comma-separated):
   multiplicative). No published NEAT figure; the two rows compare each other.
 * ``dpnv-code``: the ``dpnv`` task with the settings of NEAT's C++ code for it (``DPNV_CODE``: its
   p2nv.ne as goNEAT carries it, weight power 1.8, 80% weight mutation, survival 0.4, add node 0.01,
-  and the code's details of ``NEAT_CODE`` and ``CODE_DETAILS``).
+  the code's details of ``NEAT_CODE`` and ``CODE_DETAILS``, and its pole code's bias input 0.5,
+  ``bias_value``; ``--set bias_value=1.0`` for the earlier runs).
 * ``dpnv-gates``: the ``dpnv`` task with gate nodes (long: population 1,000).
 
 The pole problems use the network's own bias (``bias_input = 0``); ``max_nodes`` bounds the
@@ -93,9 +94,10 @@ CODE_DETAILS = {"keep_disabled": True, "mate_only_distinct": True, "link_weight_
                 "obliterate_every": 30}
 # the non-Markov task with NEAT's code's settings for it (its p2nv.ne as goNEAT carries it: weight
 # power 1.8, 80% weight mutation, survival 0.4, add node 0.01, add link 0.3; the paper says add node 0.03)
+# and the bias input its pole code feeds, 0.5
 DPNV_CODE = {"population": 1000, "c3": 3.0, "compat_threshold": 4.0, "add_connection": 0.3, **NEAT_CODE,
              **CODE_DETAILS, "weight_mutation": 0.8, "weight_perturb": 1.8, "weight_replace_range": 1.8,
-             "survival_threshold": 0.4, "add_node": 0.01}
+             "survival_threshold": 0.4, "add_node": 0.01, "bias_value": 0.5}
 TASKS = {
     "xor": dict(problem="xor", params={}, net={"update": "ordered"}, settings=XOR_SETTINGS, max_evals=100_000),
     "xor-defaults": dict(problem="xor", params={}, net={"update": "ordered"},

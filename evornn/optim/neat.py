@@ -92,12 +92,22 @@ stagnation detection"); ``test_choice = "unchecked"`` (its non-Markov double pol
 ``pole2_epoch``: the network tested for "solved" after a generation is not the fittest but the
 champion of the best species not yet checked, a species being unchecked while new and again when
 its best fitness improves, the best species' when all are checked; :meth:`test_candidate` tells the
-runner). Not modelled: its compatibility uses each gene's ``mutation_num`` (the
-weight after the gene's last weight mutation; 0 for genes of a structural mutation until then),
-not the weight; its add-connection draws node pairs (20 tries) rather than uniformly among the
-free pairs, with ``recur_only_prob`` of the tries seeking a recurrent one; ``toggle_enable`` here
-may disable a node's last outgoing connection, which its toggle refuses; its gene re-enable
-mutation. :attr:`code_ids` are the evaluated genomes' ids in its numbering (its
+runner); ``link_style = "neat-code"`` (its ``mutate_add_link``: ``link_tries`` = 20 draws of a node
+pair, with probability ``recur_only`` (its ``recur_only_prob``, 0.2 in its ``p2nv.ne``, 0 for XOR)
+a search for a link it labels recurrent: one touching an output node or closing a cycle, else for
+one that is neither, so links into and out of the outputs come only from that search; the labels
+are kept per gene, and its crossover leaves out a second gene of the same link,
+:func:`evornn.optim.neat_genome.add_connection_neat_code`); ``toggle_guard`` (True: its toggle
+never disables a node's last enabled outgoing connection); ``gene_reenable`` (0.05 in ``p2nv.ne``:
+the first disabled gene enabled, after the weight and toggle mutations); ``bias_value`` (0.5: the
+bias input of its pole code; the bias weights enter the phenotype times it); ``compat_weights =
+"mutation_num"`` (its compatibility compares each gene's ``mutation_num``: the weight after the
+genome's last weight mutation, 0 for the genes of an add node or of a repeated add-connection
+until then). Not modelled: its network activation (a node without an active input keeps its
+previous value, 0 at first, where the kernel computes it from the sum; the first step repeats the
+pass until the outputs are active), its sigmoid slope 4.924273 (the kernel's 4.9). With its
+settings, ``small_genome`` above any genome's size: its compatibility never divides by N.
+:attr:`code_ids` are the evaluated genomes' ids in its numbering (its
 ``pop_size * (generation - 1) + genome_id`` evaluation count needs them).
 """
 from __future__ import annotations
@@ -162,6 +172,13 @@ class NEATConfig:
     obliterate_every: int = 0          # code: 30 (every 30th generation the worst species aged >= obliterate_age is penalised for good)
     obliterate_age: int = 20
     test_choice: str = "fittest"       # code's pole2_epoch (non-Markov): "unchecked" (the best unchecked species' champion)
+    link_style: str = "uniform"        # code: "neat-code" (its mutate_add_link: tries of node pairs, recurrent labels)
+    recur_only: float = 0.0            # link_style "neat-code": share of add-connections seeking a recurrent link (code: recur_only_prob)
+    link_tries: int = 20               # link_style "neat-code": node pairs tried (code: newlink_tries)
+    toggle_guard: bool = False         # code: True (toggle never disables a node's last enabled outgoing connection)
+    gene_reenable: float = 0.0         # code (p2nv.ne): 0.05 (mutate_gene_reenable_prob: the first disabled gene enabled)
+    bias_value: float = 1.0            # the bias input the bias weights multiply (NEAT's pole code: 0.5)
+    compat_weights: str = "weight"     # code: "mutation_num" (its compatibility's per-gene values)
     recurrent: bool = True
     gate_nodes: bool = False
     gate_probability: float = 0.5
@@ -178,7 +195,7 @@ class NEATConfig:
             if not getattr(self, k) > 0:
                 bad(k, "> 0")
         for k in ("small_genome", "target_species", "stagnation", "population_stagnation", "elite_min_size",
-                  "obliterate_every", "obliterate_age"):
+                  "obliterate_every", "obliterate_age", "link_tries"):
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 bad(k, "an integer >= 0")
@@ -186,7 +203,8 @@ class NEATConfig:
             if not 0 < getattr(self, k) <= 1:
                 bad(k, "in (0, 1]")
         for k in ("mutate_only", "mate_only", "mate_average", "interspecies_rate", "disable_inherit", "weight_mutation", "weight_replace",
-                  "add_node", "add_connection", "toggle_enable", "gate_probability", "stagnation_penalty"):
+                  "add_node", "add_connection", "toggle_enable", "gate_probability", "stagnation_penalty",
+                  "recur_only", "gene_reenable"):
             if not 0 <= getattr(self, k) <= 1:
                 bad(k, "in [0, 1]")
         for k in ("weight_replace_range", "link_weight_range"):
@@ -196,11 +214,16 @@ class NEATConfig:
                            ("survivors", ("ceil", "floor+1")), ("elite_by", ("size", "offspring")),
                            ("mate_tie", ("first", "smaller")), ("population_stagnation_style", ("top2", "delta")),
                            ("tie_break", ("index", "random")), ("stagnation_count", ("paper", "neat-code")),
-                           ("allocation", ("remainders", "skim")), ("test_choice", ("fittest", "unchecked"))):
+                           ("allocation", ("remainders", "skim")), ("test_choice", ("fittest", "unchecked")),
+                           ("link_style", ("uniform", "neat-code")), ("compat_weights", ("weight", "mutation_num"))):
             if getattr(self, k) not in allowed:
                 bad(k, " or ".join(repr(a) for a in allowed))
         if not (self.weight_limit >= 0 and math.isfinite(self.weight_limit)):
             bad("weight_limit", "a finite number >= 0 (0: no limit)")
+        if not (self.bias_value > 0 and math.isfinite(self.bias_value)):
+            bad("bias_value", "a finite number > 0")
+        if self.recur_only > 0 and not (self.recurrent and self.link_style == "neat-code"):
+            bad("recur_only", "0 unless recurrent = true and link_style = \"neat-code\"")
 
 
 class NEAT(Strategy):
@@ -259,7 +282,7 @@ class NEAT(Strategy):
             raise ValueError("neat: call setup(problem, net) with a neat-net network first (the runner does)")
         if self.genomes is None:
             self._start()
-        return np.stack([self.layout.phenotype(g) for g in self.genomes])
+        return np.stack([self.layout.phenotype(g, self.config.bias_value) for g in self.genomes])
 
     def expected_rows(self) -> int:
         return self.config.population
@@ -329,9 +352,10 @@ class NEAT(Strategy):
             s["members"] = []
         # each genome joins the first species (in creation order) whose representative is within the
         # threshold (G.distance), else founds one: the walk compiled (neat_species), the same species
-        reps = S.Representatives([s["rep"] for s in self.species])
+        mn = c.compat_weights == "mutation_num"
+        reps = S.Representatives([s["rep"] for s in self.species], mn)
         for idx, g in enumerate(self.genomes):
-            keys, weights = S.gene_arrays(g)
+            keys, weights = S.gene_arrays(g, mn)
             j = S.first_within(keys, weights, reps, c.c1, c.c2, c.c3, c.small_genome, self.threshold)
             if j >= 0:
                 self.species[j]["members"].append(idx)
@@ -467,13 +491,25 @@ class NEAT(Strategy):
                 if rng.random() < 0.8 or c.add_connection == 0:
                     self._mutate_weights(g)
                 else:
-                    G.add_connection(g, self.layout, self.inn, rng, c.recurrent, self._link_range(), c.link_weight_repeat)
+                    self._add_link(g)
             out.append(g)
         return out
 
     def _link_range(self) -> float:
         c = self.config
         return c.link_weight_range or c.weight_init_range
+
+    def _add_link(self, g: G.Genome) -> bool:
+        c = self.config
+        if c.link_style == "neat-code":
+            return G.add_connection_neat_code(g, self.layout, self.inn, self.rng, c.recur_only, c.link_tries,
+                                              self._link_range(), c.link_weight_repeat, self._mnum)
+        return G.add_connection(g, self.layout, self.inn, self.rng, c.recurrent, self._link_range(),
+                                c.link_weight_repeat, self._mnum)
+
+    @property
+    def _mnum(self) -> bool:
+        return self.config.compat_weights == "mutation_num"
 
     def _mutate_weights(self, g: G.Genome) -> None:
         c = self.config
@@ -501,10 +537,10 @@ class NEAT(Strategy):
                 first, second = (a, b) if (f[a], -self._tie[a]) >= (f[b], -self._tie[b]) else (b, a)
             average = c.mate_average > 0 and rng.random() < c.mate_average
             child = G.crossover(self.genomes[first], self.genomes[second], rng, c.disable_inherit, average,
-                                c.keep_disabled)
+                                c.keep_disabled, dedup=c.link_style == "neat-code")
             if c.mate_only > 0 and rng.random() < c.mate_only and a != b:
                 if not (c.mate_only_distinct and G.distance(self.genomes[a], self.genomes[b], c.c1, c.c2, c.c3,
-                                                            c.small_genome) == 0.0):
+                                                            c.small_genome, self._mnum) == 0.0):
                     return child
         self._mutate(child)
         return child
@@ -513,16 +549,17 @@ class NEAT(Strategy):
         c, rng, lay = self.config, self.rng, self.layout
         if rng.random() < c.add_node:
             kind = neat_net.GATE if c.gate_nodes and rng.random() < c.gate_probability else lay.hidden_type
-            if G.add_node(g, lay, self.inn, rng, kind, c.split_bias) or c.structural_exclusive:
+            if G.add_node(g, lay, self.inn, rng, kind, c.split_bias, self._mnum) or c.structural_exclusive:
                 return
         if rng.random() < c.add_connection:
-            if G.add_connection(g, lay, self.inn, rng, c.recurrent, self._link_range(),
-                                c.link_weight_repeat) or c.structural_exclusive:
+            if self._add_link(g) or c.structural_exclusive:
                 return
         if rng.random() < c.weight_mutation:
             self._mutate_weights(g)
         if c.toggle_enable > 0 and rng.random() < c.toggle_enable:
-            G.toggle_enable(g, rng)
+            G.toggle_enable(g, rng, c.toggle_guard)
+        if c.gene_reenable > 0 and rng.random() < c.gene_reenable:
+            G.reenable(g)
 
     # -- checkpoint state ------------------------------------------------------------------------
     def get_state(self):

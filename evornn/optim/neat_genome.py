@@ -32,18 +32,39 @@ class Genome:
     nodes: dict[int, int]                       # output and hidden node id -> type code
     conns: dict[int, list]                      # innovation -> [in, out, weight, enabled]
     fitness: float = math.nan
+    # innovations of the genes NEAT's code labels recurrent (its add-connection, ``link_style =
+    # "neat-code"``, and add node after it; empty otherwise): the label is a property of the
+    # innovation, kept by crossover, and tells that code's link search and crossover which genes
+    # are "the same link"
+    recur: set = field(default_factory=set)
+    # NEAT's code's mutation_num of the genes where it is not the weight (innovation -> value; kept
+    # only with ``compat_weights = "mutation_num"``): 0 for the genes of an add node and of a repeated
+    # add-connection until the genome's next weight mutation, which sets every gene's to its weight
+    mnum: dict = field(default_factory=dict)
 
     def copy(self) -> "Genome":
-        return Genome(dict(self.nodes), {k: list(v) for k, v in self.conns.items()}, self.fitness)
+        return Genome(dict(self.nodes), {k: list(v) for k, v in self.conns.items()}, self.fitness, set(self.recur),
+                      dict(self.mnum))
+
+    def compat_value(self, k: int) -> float:
+        """Gene ``k``'s value in the code's compatibility: its mutation_num (its weight unless ``mnum`` has it)."""
+        return self.mnum.get(k, self.conns[k][2])
 
     def to_json(self) -> dict:
-        return {"nodes": [[int(k), int(v)] for k, v in sorted(self.nodes.items())],
-                "conns": [[int(i), int(c[0]), int(c[1]), float(c[2]), bool(c[3])] for i, c in sorted(self.conns.items())]}
+        d = {"nodes": [[int(k), int(v)] for k, v in sorted(self.nodes.items())],
+             "conns": [[int(i), int(c[0]), int(c[1]), float(c[2]), bool(c[3])] for i, c in sorted(self.conns.items())]}
+        if self.recur:
+            d["recur"] = sorted(int(i) for i in self.recur)
+        if self.mnum:
+            d["mnum"] = [[int(k), float(v)] for k, v in sorted(self.mnum.items())]
+        return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Genome":
         return cls({int(k): int(v) for k, v in d["nodes"]},
-                   {int(i): [int(a), int(b), float(w), bool(e)] for i, a, b, w, e in d["conns"]})
+                   {int(i): [int(a), int(b), float(w), bool(e)] for i, a, b, w, e in d["conns"]},
+                   recur={int(i) for i in d.get("recur", ())},
+                   mnum={int(k): float(v) for k, v in d.get("mnum", ())})
 
 
 @dataclass
@@ -58,17 +79,19 @@ class Innovations:
     def new_generation(self) -> None:
         self.seen = {}
 
-    def connection(self, a: int, b: int) -> int:
-        key = ("c", a, b)
+    def connection(self, a: int, b: int, recurrent: bool = False) -> int:
+        """The innovation of a new connection a -> b (NEAT's code keys a link labelled recurrent
+        apart from an unlabelled one: ``recurrent``)."""
+        key = ("cr", a, b) if recurrent else ("c", a, b)
         if key not in self.seen:
             self.seen[key] = self.next_innovation
             self.next_innovation += 1
         return self.seen[key]
 
-    def first_weight(self, a: int, b: int, weight: float) -> float:
+    def first_weight(self, a: int, b: int, weight: float, recurrent: bool = False) -> float:
         """The weight the first new connection a -> b of this generation got (``weight`` when this
         is the first): the NEAT code gives a repeated innovation the first one's weight."""
-        return self.seen.setdefault(("w", a, b), weight)
+        return self.seen.setdefault(("wr", a, b) if recurrent else ("w", a, b), weight)
 
     def node(self, split: int, kind: int) -> tuple[int, int, int]:
         """(node id, innovation in, innovation out) of splitting connection ``split`` with a node of type ``kind``."""
@@ -140,8 +163,10 @@ class Layout:
     def column(self, node: int, slot: dict[int, int]) -> int:
         return node if node <= self.n_in else self.n_in + 1 + slot[node]
 
-    def phenotype(self, g: Genome) -> np.ndarray:
-        """The padded chromosome (n_params,) of genome ``g``."""
+    def phenotype(self, g: Genome, bias: float = 1.0) -> np.ndarray:
+        """The padded chromosome (n_params,) of genome ``g``. ``bias`` is the value of the bias
+        input the genome's bias weights multiply (the network's bias column is 1.0, so a bias
+        connection's weight enters W times ``bias``; NEAT's pole code feeds 0.5)."""
         slot = self.slots(g)
         w = np.zeros(self.n_params)
         W = w[:self.M * self.C].reshape(self.M, self.C)
@@ -151,11 +176,11 @@ class Layout:
             types[slot[n]] = t
         for _i, (a, b, wt, e) in sorted(g.conns.items()):
             if e:
-                W[slot[b], self.column(a, slot)] += wt
+                W[slot[b], self.column(a, slot)] += wt * bias if a == self.n_in else wt
         return w
 
 
-def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int) -> float:
+def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int, mnum: bool = False) -> float:
     """Compatibility distance c1 E / N + c2 D / N + c3 W (Section 3.3, Eq. 1): E excess and D
     disjoint genes, W the mean weight difference of matching genes, N the larger genome's gene
     count (1 when both have fewer than ``small`` genes).
@@ -164,7 +189,8 @@ def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int) 
     genome with the species' representatives, and NumPy's per-call cost was most of the time). The
     genes left in one list when the other ends are the excess genes (beyond the other genome's last
     innovation); W is summed as NumPy's ``mean`` sums (:func:`_pairwise_sum`), so the distance is
-    the same float as the earlier ``np.mean`` version's."""
+    the same float as the earlier ``np.mean`` version's. With ``mnum`` the genes' mutation_nums
+    (:meth:`Genome.compat_value`) stand for the weights, as in NEAT's code's compatibility."""
     ca, cb = a.conns, b.conns
     ka, kb = sorted(ca), sorted(cb)
     la, lb = len(ka), len(kb)
@@ -175,7 +201,7 @@ def distance(a: Genome, b: Genome, c1: float, c2: float, c3: float, small: int) 
     while i < la and j < lb:
         x, y = ka[i], kb[j]
         if x == y:
-            diffs.append(abs(ca[x][2] - cb[y][2]))
+            diffs.append(abs(a.compat_value(x) - b.compat_value(y)) if mnum else abs(ca[x][2] - cb[y][2]))
             i += 1
             j += 1
         elif x < y:
@@ -224,24 +250,32 @@ def _pairwise_sum(v: list, lo: int, n: int) -> float:
 
 
 def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate: float,
-              average: bool = False, keep_disabled: bool = False) -> Genome:
+              average: bool = False, keep_disabled: bool = False, dedup: bool = False) -> Genome:
     """Child of ``fit`` (the fitter parent, or the first of equals) and ``other`` (Section 3.2):
     matching genes from either parent at random (with ``average``: the mean of both weights, the
     NEAT code's multipoint-average mating), disjoint and excess genes from ``fit``; a gene
     disabled in either parent is disabled with probability ``disable_rate``. With
     ``keep_disabled`` (the NEAT code's ``mate_multipoint``, not its averaging mating) a matching
     gene picked from a parent in which it is disabled stays disabled, the rule above applying to
-    an enabled pick. The child's nodes are ``fit``'s."""
-    conns = {}
+    an enabled pick. With ``dedup`` (the NEAT code's mating, with its link labels) a gene is left
+    out when the child has, from an earlier innovation, a gene of the same link (same nodes, same
+    recurrent label) or of the reverse link (both unlabelled). The child's nodes are ``fit``'s; a
+    gene labelled recurrent in a parent is labelled in the child."""
+    conns, mnum = {}, {}
     for k in sorted(fit.conns):
         g = fit.conns[k]
         if k in other.conns:
             h = other.conns[k]
             if average:
                 pick, weight = None, 0.5 * (g[2] + h[2])
+                if k in fit.mnum or k in other.mnum:      # the code: the mean of the mutation_nums
+                    mnum[k] = 0.5 * (fit.compat_value(k) + other.compat_value(k))
             else:
                 pick = g if rng.random() < 0.5 else h
                 weight = pick[2]
+                src = fit if pick is g else other
+                if k in src.mnum:
+                    mnum[k] = src.mnum[k]
             gene = [g[0], g[1], weight, True]
             if not (g[3] and h[3]):
                 gene[3] = not (rng.random() < disable_rate)
@@ -250,7 +284,20 @@ def crossover(fit: Genome, other: Genome, rng: np.random.Generator, disable_rate
             conns[k] = gene
         else:
             conns[k] = list(g)
-    return Genome(dict(fit.nodes), conns)
+            if k in fit.mnum:
+                mnum[k] = fit.mnum[k]
+    recur = {k for k in conns if k in fit.recur or k in other.recur}
+    if dedup:
+        links = set()
+        for k in sorted(conns):
+            a, b, r = conns[k][0], conns[k][1], k in recur
+            if (a, b, r) in links or (not r and (b, a, False) in links):
+                del conns[k]
+                recur.discard(k)
+                mnum.pop(k, None)
+                continue
+            links.add((a, b, r))
+    return Genome(dict(fit.nodes), conns, recur=recur, mnum=mnum)
 
 
 def reaches(g: Genome, start: int, goal: int) -> bool:
@@ -271,7 +318,7 @@ def reaches(g: Genome, start: int, goal: int) -> bool:
 
 
 def add_connection(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, recurrent: bool,
-                   init_range: float, same_weight: bool = False) -> bool:
+                   init_range: float, same_weight: bool = False, mnum: bool = False) -> bool:
     """A new connection between two unconnected nodes, drawn uniformly among the allowed pairs
     (with ``recurrent`` False none that closes a cycle), its weight uniform in +-``init_range``
     (with ``same_weight``, a connection added before in this generation gets the weight it got
@@ -287,12 +334,16 @@ def add_connection(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Gene
     w = float(rng.uniform(-init_range, init_range))
     if same_weight:
         w = inn.first_weight(a, b, w)
-    g.conns[inn.connection(a, b)] = [a, b, w, True]
+    fresh = inn.next_innovation
+    k = inn.connection(a, b)
+    g.conns[k] = [a, b, w, True]
+    if mnum and k < fresh:                  # the code: a repeated innovation's gene has mutation_num 0
+        g.mnum[k] = 0.0
     return True
 
 
 def add_node(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator, kind: int,
-             split_bias: bool = True) -> bool:
+             split_bias: bool = True, mnum: bool = False) -> bool:
     """Split an enabled connection a -> b with a new node n of type ``kind``: a -> n with weight 1,
     n -> b with the old weight, the old gene disabled (Section 3.1). With ``split_bias`` False no
     connection from the bias is split (the NEAT code's mutate_add_node). False when the genome has
@@ -310,6 +361,10 @@ def add_node(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator,
     g.nodes[node] = kind
     g.conns[i1] = [a, node, 1.0, True]
     g.conns[i2] = [node, b, w, True]
+    if k in g.recur:                          # NEAT's code: the gene into the node keeps the label
+        g.recur.add(i1)
+    if mnum:                                  # the code: both new genes' mutation_num 0
+        g.mnum[i1] = g.mnum[i2] = 0.0
     return True
 
 
@@ -325,6 +380,7 @@ def mutate_weights(g: Genome, rng: np.random.Generator, replace_rate: float, pow
             c[2] = float(c[2] + rng.uniform(-power, power))
         if limit > 0:
             c[2] = float(min(max(c[2], -limit), limit))
+    g.mnum.clear()                            # the code: every gene's mutation_num is now its weight
 
 
 def mutate_weights_neat_code(g: Genome, rng: np.random.Generator, power: float, replace_range: float,
@@ -352,12 +408,97 @@ def mutate_weights_neat_code(g: Genome, rng: np.random.Generator, power: float, 
             c[2] = float(rng.uniform(-replace_range, replace_range))
         if limit > 0:
             c[2] = float(min(max(c[2], -limit), limit))
+    g.mnum.clear()                            # the code: every gene's mutation_num is now its weight
 
 
-def toggle_enable(g: Genome, rng: np.random.Generator) -> None:
-    """Flip the enabled bit of one connection drawn uniformly."""
+def toggle_enable(g: Genome, rng: np.random.Generator, guard: bool = False) -> None:
+    """Flip the enabled bit of one connection drawn uniformly. With ``guard`` (NEAT's code's
+    mutate_toggle_enable) an enabled connection is disabled only when another enabled connection
+    leaves its source node (else the genome is left as it is)."""
     keys = sorted(g.conns)
     if keys:
-        c = g.conns[keys[int(rng.integers(len(keys)))]]
-        c[3] = not c[3]
+        k = keys[int(rng.integers(len(keys)))]
+        c = g.conns[k]
+        if c[3] and guard:
+            c[3] = not any(j != k and d[3] and d[0] == c[0] for j, d in g.conns.items())
+        else:
+            c[3] = not c[3]
+
+
+def reenable(g: Genome) -> None:
+    """NEAT's code's mutate_gene_reenable: the first disabled connection (innovation order) is enabled."""
+    for k in sorted(g.conns):
+        if not g.conns[k][3]:
+            g.conns[k][3] = True
+            return
+
+
+def add_connection_neat_code(g: Genome, lay: Layout, inn: Innovations, rng: np.random.Generator,
+                             recur_only: float, tries: int, init_range: float, same_weight: bool = False,
+                             mnum: bool = False) -> bool:
+    """NEAT's code's mutate_add_link (neat1.2.1, Genome::mutate_add_link). With probability
+    ``recur_only`` the search is for a link labelled recurrent, else for one not labelled; up to
+    ``tries`` draws of a node pair from its node list (inputs, the bias, then output and hidden
+    nodes by id; the target never an input or the bias): in the recurrent search half the draws a
+    self-loop on a non-input node, the others a source among all nodes. A pair is taken when the
+    genome has no gene of that link with that label (enabled or not) and the link is recurrent
+    exactly in the recurrent search, a link being recurrent when it touches an output node or
+    closes a cycle of enabled unlabelled connections (the code's Network::is_recur, with its cut-off
+    after nodes^2 visits, which counts as "not recurrent"). So links into or out of the outputs are
+    only made by the recurrent search, which may add a second link beside an existing unlabelled one.
+    The new gene is labelled (``g.recur``) when found by the recurrent search; its weight uniform in
+    +-``init_range`` (``same_weight``: as :func:`add_connection`). False when no try succeeds."""
+    nodes = list(range(lay.n_in + 1)) + sorted(g.nodes)
+    first, n = lay.n_in + 1, len(nodes)
+    outputs = set(lay.outputs)
+    do_recur = rng.random() < recur_only
+    existing = {(c[0], c[1], k in g.recur) for k, c in g.conns.items()}
+    incoming: dict[int, list] = {}
+    for k in sorted(g.conns):
+        a, b, _w, e = g.conns[k]
+        if e:
+            incoming.setdefault(b, []).append((a, k in g.recur))
+    thresh = n * n
+    found = None
+    for _ in range(tries):
+        if do_recur and rng.random() > 0.5:
+            a = b = nodes[int(rng.integers(first, n))]
+        else:
+            a = nodes[int(rng.integers(0, n))]
+            b = nodes[int(rng.integers(first, n))]
+        if (a, b, do_recur) in existing:
+            continue
+        rec = _is_recur(incoming, a, b, [0], thresh) or a in outputs or b in outputs
+        if rec == do_recur:
+            found = (a, b)
+            break
+    if found is None:
+        return False
+    a, b = found
+    w = float(rng.uniform(-init_range, init_range))
+    if same_weight:
+        w = inn.first_weight(a, b, w, do_recur)
+    fresh = inn.next_innovation
+    k = inn.connection(a, b, do_recur)
+    g.conns[k] = [a, b, w, True]
+    if do_recur:
+        g.recur.add(k)
+    if mnum and k < fresh:
+        g.mnum[k] = 0.0
+    return True
+
+
+def _is_recur(incoming: dict, potin: int, potout: int, count: list, thresh: int) -> bool:
+    """NEAT's code's Network::is_recur: whether ``potout`` is reached going back from ``potin``
+    over enabled connections not labelled recurrent (in their gene order), giving up (False) once
+    more than ``thresh`` nodes were visited."""
+    count[0] += 1
+    if count[0] > thresh:
+        return False
+    if potin == potout:
+        return True
+    for a, r in incoming.get(potin, ()):
+        if not r and _is_recur(incoming, a, potout, count, thresh):
+            return True
+    return False
 

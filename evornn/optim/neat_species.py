@@ -17,19 +17,20 @@ import numpy as np
 from numba import njit
 
 
-def gene_arrays(g) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted innovation numbers int64, their weights float64) of genome ``g``."""
+def gene_arrays(g, mnum: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted innovation numbers int64, their weights float64) of genome ``g``; with ``mnum`` their
+    mutation_nums (NEAT's code's compatibility values, ``Genome.compat_value``) instead of the weights."""
     keys = sorted(g.conns)
     return (np.array(keys, dtype=np.int64),
-            np.array([g.conns[k][2] for k in keys], dtype=np.float64))
+            np.array([g.compat_value(k) if mnum else g.conns[k][2] for k in keys], dtype=np.float64))
 
 
 class Representatives:
     """The representatives' gene arrays, concatenated (``keys``, ``weights``, ``offsets`` of
     ``len(self) + 1`` entries, in buffers that double when full), growing as species are founded."""
 
-    def __init__(self, genomes) -> None:
-        arrays = [gene_arrays(g) for g in genomes]
+    def __init__(self, genomes, mnum: bool = False) -> None:
+        arrays = [gene_arrays(g, mnum) for g in genomes]
         total = sum(len(k) for k, _ in arrays)
         self.n, self.used = 0, 0
         self._keys = np.zeros(max(16, 2 * total), dtype=np.int64)
@@ -200,9 +201,9 @@ def _first_within(keys, weights, rkeys, rweights, offsets, c1, c2, c3, small, th
     return -1
 
 
-def distance(a, b, c1: float, c2: float, c3: float, small: int) -> float:
+def distance(a, b, c1: float, c2: float, c3: float, small: int, mnum: bool = False) -> float:
     """The compiled distance of two genomes (for the tests: equal to neat_genome.distance)."""
-    ka, wa = gene_arrays(a)
-    kb, wb = gene_arrays(b)
+    ka, wa = gene_arrays(a, mnum)
+    kb, wb = gene_arrays(b, mnum)
     return float(_distance(ka, wa, kb, wb, float(c1), float(c2), float(c3), int(small),
                            np.empty(min(len(ka), len(kb)), dtype=np.float64)))
