@@ -249,7 +249,8 @@ def test_cosyne_solves_cartpole(config, budget):
     r = evornn.optimise("cosyne", "gym", net.pop("arch"), net=net, seed=0, settings=opt, problem_params=prob,
                         stop={"max_evaluations": budget, "solved": True})
     assert r.solved and r.solved_info["test_return"] >= 475.0
-    assert r.progress.evaluations_to_solve <= budget and r.progress.test_episodes % 100 == 0
+    # the passing test ran 100 episodes; each failed one 100, or 10 when test_screen stopped it
+    assert r.progress.evaluations_to_solve <= budget and r.progress.test_episodes >= 100 and r.progress.test_episodes % 10 == 0
 
 
 @needs_gym
