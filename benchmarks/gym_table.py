@@ -42,17 +42,30 @@ REFERENCE = {
 }
 
 
-def load(method: str, env: str) -> dict:
+def load(method: str, env: str, overrides: tuple = ()) -> dict:
+    """The shipped config of ``method`` on ``env``, with ``overrides`` ("section.key=value", the value
+    in TOML) applied."""
     path = CONFIGS / f"{method}-gym-{env}.toml"
     if path.exists():
-        return tomllib.loads(path.read_text())
-    doc = tomllib.loads((CONFIGS / f"cosyne-gym-{env}.toml").read_text())
-    doc["optimiser"] = {"name": method}
+        doc = tomllib.loads(path.read_text())
+    else:
+        doc = tomllib.loads((CONFIGS / f"cosyne-gym-{env}.toml").read_text())
+        doc["optimiser"] = {"name": method}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        if not (section and name and value):
+            raise SystemExit(f"gym_table: --set takes section.key=value (e.g. problem.episodes=5), got {item!r}")
+        try:
+            doc.setdefault(section, {})[name] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise SystemExit(f"gym_table: --set {item!r}: the value must be TOML (a number, true/false, \"text\", [list])") from None
     return doc
 
 
-def run_one(method: str, env: str, seed: int, budget: int | None, wall_clock: float = 0.0) -> dict:
-    doc = load(method, env)
+def run_one(method: str, env: str, seed: int, budget: int | None, wall_clock: float = 0.0,
+            overrides: tuple = ()) -> dict:
+    doc = load(method, env, overrides)
     prob = dict(doc["problem"])
     prob.pop("name")
     net = dict(doc["network"])
@@ -108,13 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (each run on one thread)")
     ap.add_argument("--out", default="results/gym_table.md")
     ap.add_argument("--jsonl", default=None, help="raw rows (default: --out with .jsonl)")
+    ap.add_argument("--set", nargs="+", default=[], metavar="SECTION.KEY=VALUE",
+                    help="override the configs, e.g. --set problem.episodes=5 problem.common_seeds=true")
     a = ap.parse_args(argv)
     envs, methods = a.envs.split(","), a.methods.split(",")
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = Path(a.jsonl) if a.jsonl else out.with_suffix(".jsonl")
     rows = []
-    jobs = [(m, env, seed, a.budget, a.wall_clock) for env in envs for m in methods for seed in range(a.first_seed, a.first_seed + a.seeds)]
+    jobs = [(m, env, seed, a.budget, a.wall_clock, tuple(a.set)) for env in envs for m in methods for seed in range(a.first_seed, a.first_seed + a.seeds)]
     with ProcessPoolExecutor(a.jobs) if a.jobs > 1 else nullcontext() as pool:
         done = pool.map(run_one, *zip(*jobs)) if pool else (run_one(*j) for j in jobs)
         for r in done:
