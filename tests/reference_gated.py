@@ -14,8 +14,9 @@ def sig(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
-# The cell input's and cell output's squashing functions: tanh, the logistic sigmoid scaled to
-# [-2, 2] and to [-1, 1] (Gers, Schmidhuber & Cummins 2000), the identity (Gers et al. 2002).
+# The cell input's and cell output's squashing functions (either takes any): tanh, the logistic
+# sigmoid scaled to [-2, 2] and to [-1, 1] (Gers, Schmidhuber & Cummins 2000), the identity (Gers,
+# Schraudolph & Schmidhuber 2002).
 SQUASH = {"tanh": np.tanh, "sigmoid2": lambda a: 4.0 / (1.0 + np.exp(-a)) - 2.0,
           "sigmoid1": lambda a: 2.0 / (1.0 + np.exp(-a)) - 1.0, "identity": lambda a: a}
 

@@ -76,6 +76,7 @@ def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, p
      "global"),
     ("lstm", dict(n_hidden=2, peephole=True, cell_input="sigmoid2", cell_output="identity"), "neuron"),
     ("lstm", dict(n_hidden=2, cell_input="identity", cell_output="sigmoid1"), "global"),
+    ("lstm", dict(n_hidden=2, peephole=True, cell_input="sigmoid1", cell_output="sigmoid2"), "global"),
 ])
 def test_dekf_update_equals_a_dense_ekf(arch, opts, decoupling):
     rng = np.random.default_rng(1)
@@ -119,10 +120,9 @@ def lstm_stopgrad_run(net, w, X, rec):
     P = net.unflatten(w)
     Wi, Wr, b, pe, Wo, bo = P["W_in"], P["W_rec"], P["b"], P["peep"], P["out.W"], P["out.b"]
     sig = lambda z: 1.0 / (1.0 + np.exp(-z))
-    G = {"tanh": np.tanh, "sigmoid2": lambda a: 4.0 * sig(a) - 2.0, "identity": lambda a: a}[
-        net.layers[0].options["cell_input"]]
-    Hs = {"tanh": np.tanh, "sigmoid1": lambda a: 2.0 * sig(a) - 1.0, "identity": lambda a: a}[
-        net.layers[0].options["cell_output"]]
+    squash = {"tanh": np.tanh, "sigmoid2": lambda a: 4.0 * sig(a) - 2.0, "identity": lambda a: a,
+              "sigmoid1": lambda a: 2.0 * sig(a) - 1.0}
+    G, Hs = squash[net.layers[0].options["cell_input"]], squash[net.layers[0].options["cell_output"]]
     H = b.shape[1]
     h, c, ys, out = np.zeros(H), np.zeros(H), [], []
     for t, x in enumerate(X):

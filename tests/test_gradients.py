@@ -27,6 +27,7 @@ CASES = [
     ("lstm", {"n_hidden": 2, "readout_inputs": True, "peephole": True, "cell_input": "sigmoid2",
               "cell_output": "identity"}),
     ("lstm", {"n_hidden": 3, "peephole": True, "cell_input": "identity", "cell_output": "sigmoid1"}),
+    ("lstm", {"n_hidden": 2, "cell_input": "sigmoid1", "cell_output": "sigmoid2"}),
     ("gru", {"n_hidden": 3}),
     ("indrnn", {"n_hidden": 3}),
     ("indrnn", {"n_hidden": 3, "activation": "tanh"}),

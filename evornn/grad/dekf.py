@@ -145,7 +145,7 @@ def lstm_sensitivities(L, w, x, A, P, Pn, truncated=False):
         if peep:
             da[0, p_pe + i] += c_prev
             da[1, p_pe + H + i] += c_prev
-        di, df, dg = ig * (1.0 - ig), f * (1.0 - f), lstm_cell.dsquash(gk, lstm_cell.G_SCALE, g)
+        di, df, dg = ig * (1.0 - ig), f * (1.0 - f), lstm_cell.dsquash(gk, g)
         for cc in range(nc):
             Pn[H + i, cc] = f * P[H + i, cc] + c_prev * df * da[1, cc] + ig * dg * da[2, cc] + g * di * da[0, cc]
         if peep:
@@ -153,8 +153,8 @@ def lstm_sensitivities(L, w, x, A, P, Pn, truncated=False):
                 for cc in range(nc):
                     da[3, cc] += w[p_pe + 2 * H + i] * Pn[H + i, cc]
             da[3, p_pe + 2 * H + i] += c
-        tc = lstm_cell.squash(hk, lstm_cell.H_SCALE, c)
-        do, dt = o * (1.0 - o) * tc, o * lstm_cell.dsquash(hk, lstm_cell.H_SCALE, tc)
+        tc = lstm_cell.squash(hk, c)
+        do, dt = o * (1.0 - o) * tc, o * lstm_cell.dsquash(hk, tc)
         for cc in range(nc):
             Pn[i, cc] = do * da[3, cc] + dt * Pn[H + i, cc]
 

@@ -17,7 +17,7 @@ import math
 from numba import njit
 
 from evornn.nets.activations import sigmoid
-from evornn.nets.cells.lstm import G_SCALE, H_SCALE, dsquash, squash
+from evornn.nets.cells.lstm import dsquash, squash
 from evornn.nets.layer import NIN, NUNITS, OPT1, OPT2, OPT3, POFF
 
 
@@ -60,7 +60,7 @@ def lstm_layout(L):
 @njit(cache=True, inline="always")
 def lstm_squash(L):
     """(G's code, Hs's code) of the lstm core (layer 0): :func:`evornn.nets.cells.lstm.squash`."""
-    return L[0, OPT3] % 3, L[0, OPT3] // 3
+    return L[0, OPT3] % 4, L[0, OPT3] // 4
 
 
 @njit(cache=True)
@@ -79,7 +79,7 @@ def lstm_forward(L, fx, w, x, A, r):
         if peep:
             a_i += w[p_pe + i] * c_prev
             a_f += w[p_pe + H + i] * c_prev
-        ig, f, g = sigmoid(a_i), sigmoid(a_f), squash(gk, G_SCALE, a_g)
+        ig, f, g = sigmoid(a_i), sigmoid(a_f), squash(gk, a_g)
         c = f * c_prev + ig * g
         if peep:
             a_o += w[p_pe + 2 * H + i] * c
@@ -87,7 +87,7 @@ def lstm_forward(L, fx, w, x, A, r):
         A[r, z + H + i], A[r, z + 2 * H + i], A[r, z + 3 * H + i], A[r, z + 4 * H + i] = ig, f, g, o
         A[r, z + i] = c
     for i in range(H):                       # h after all gates: they read h_{t-1} in row r - 1
-        A[r, i] = A[r, z + 4 * H + i] * squash(hk, H_SCALE, A[r, z + i])
+        A[r, i] = A[r, z + 4 * H + i] * squash(hk, A[r, z + i])
     for j in range(z - H):                   # readout_inputs: the input, read by the readout
         A[r, H + j] = x[j]
 
@@ -102,15 +102,15 @@ def lstm_backward(L, fx, w, x, A, r, dS, dSp, tmp, G):
     for i in range(H):
         c, c_prev = A[r, z + i], A[r - 1, z + i]
         ig, f, g, o = A[r, z + H + i], A[r, z + 2 * H + i], A[r, z + 3 * H + i], A[r, z + 4 * H + i]
-        tc = squash(hk, H_SCALE, c)
+        tc = squash(hk, c)
         dh = dS[i]
         da_o = dh * tc * o * (1.0 - o)
-        dc = dS[z + i] + dh * o * dsquash(hk, H_SCALE, tc)
+        dc = dS[z + i] + dh * o * dsquash(hk, tc)
         if peep:
             dc += da_o * w[p_pe + 2 * H + i]
         da_i = dc * g * ig * (1.0 - ig)
         da_f = dc * c_prev * f * (1.0 - f)
-        da_g = dc * ig * dsquash(gk, G_SCALE, g)
+        da_g = dc * ig * dsquash(gk, g)
         dSp[z + i] += dc * f
         if peep:
             dSp[z + i] += da_i * w[p_pe + i] + da_f * w[p_pe + H + i]

@@ -17,8 +17,9 @@ squashing G (``cell_input``) and the cell output's Hs (``cell_output``) are tanh
 today's LSTM; the options give those of Gers & Schmidhuber's LSTM papers of 2000-2002:
 ``cell_input = "sigmoid2"``, G(a) = 4 s(a) - 2 (the logistic sigmoid scaled to [-2, 2], "Learning
 to forget", Gers, Schmidhuber & Cummins 2000), ``cell_output = "sigmoid1"``, Hs(a) = 2 s(a) - 1
-(scaled to [-1, 1], ibid.), and ``"identity"`` for either (the peephole LSTM of Gers, Schraudolph
-& Schmidhuber 2002, JMLR 3, drops the output squashing: Hs(a) = a). The core
+(scaled to [-1, 1], ibid.), and ``"identity"`` (the peephole LSTM of Gers, Schraudolph &
+Schmidhuber 2002, JMLR 3, drops the output squashing: Hs(a) = a); each option takes any of the four
+names. The core
 writes the first ``n_out`` units of h to its output; with ``readout_inputs=True`` its output is
 [h_t; x_t] (all of h, then the layer's input), so that the dense readout after it also sees the
 input, as the output units of Hochreiter & Schmidhuber's (1997) networks see the input layer
@@ -27,7 +28,7 @@ input, as the output units of Hochreiter & Schmidhuber's (1997) networks see the
 Parameters: ``W_in`` (4, H, n_in), ``W_rec`` (4, H, H), ``b`` (4, H), ``peep`` (3, H) rows
 p_i, p_f, p_o (only with peepholes). Neuron groups: memory cell i owns row i of every gate block.
 Workspace: h (H), c (H), h_new (H). Layer table: OPT1 peephole, OPT2 readout_inputs, OPT3 the
-squashing code G + 3 Hs (0: tanh and tanh).
+squashing code G + 4 Hs (0: tanh and tanh; :data:`SQUASHINGS`).
 """
 import math
 
@@ -43,50 +44,54 @@ from . import options
 
 CODE = 4
 
-# The squashing functions of the cell input (G) and cell output (Hs), by name: their codes 0, 1, 2
-# (kind "scaled" is the logistic sigmoid scaled to [-S, S]: S = 2 for G, 1 for Hs).
-TANH_SQ, SCALED_SQ, IDENTITY_SQ = 0, 1, 2
-CELL_INPUTS = ("tanh", "sigmoid2", "identity")
-CELL_OUTPUTS = ("tanh", "sigmoid1", "identity")
-G_SCALE, H_SCALE = 2.0, 1.0
+# The squashing functions the cell input (G) and the cell output (Hs) can have, by name; the index is
+# the kernels' code. "sigmoid2" and "sigmoid1" are the logistic sigmoid s scaled to [-2, 2] and [-1, 1].
+SQUASHINGS = ("tanh", "sigmoid2", "identity", "sigmoid1")
+TANH_SQ, SIGMOID2_SQ, IDENTITY_SQ, SIGMOID1_SQ = range(4)
 
 
 def squash_code(cell_input: str, cell_output: str) -> int:
-    """OPT3 of the layer table for the two squashing names (0 for tanh and tanh), or a one-line error."""
-    for key, v, allowed in (("cell_input", cell_input, CELL_INPUTS), ("cell_output", cell_output, CELL_OUTPUTS)):
-        if not isinstance(v, str) or v not in allowed:
-            raise ValueError(f"lstm: {key} must be one of {', '.join(allowed)}, got {v!r}")
-    return CELL_INPUTS.index(cell_input) + 3 * CELL_OUTPUTS.index(cell_output)
+    """OPT3 of the layer table: G's code + 4 Hs's code (0 for tanh and tanh), or a one-line error."""
+    for key, v in (("cell_input", cell_input), ("cell_output", cell_output)):
+        if not isinstance(v, str) or v not in SQUASHINGS:
+            raise ValueError(f"lstm: {key} must be one of {', '.join(SQUASHINGS)}, got {v!r}")
+    return SQUASHINGS.index(cell_input) + 4 * SQUASHINGS.index(cell_output)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def squash(kind, scale, a):
-    """G or Hs of pre-activation ``a``: tanh (kind 0), scale (2 s(a) - 1) (kind 1), a (kind 2)."""
+def squash(kind, a):
+    """G or Hs (code ``kind``) of pre-activation ``a``: tanh(a), 4 s(a) - 2, a or 2 s(a) - 1."""
     if kind == TANH_SQ:
         return math.tanh(a)
-    if kind == SCALED_SQ:
-        return scale * (2.0 / (1.0 + math.exp(-a)) - 1.0)
+    if kind == SIGMOID2_SQ:
+        return 2.0 * (2.0 / (1.0 + math.exp(-a)) - 1.0)
+    if kind == SIGMOID1_SQ:
+        return 2.0 / (1.0 + math.exp(-a)) - 1.0
     return a
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def dsquash(kind, scale, y):
+def dsquash(kind, y):
     """The derivative of :func:`squash` at the pre-activation where it equals ``y``:
-    1 - y^2 (tanh), (scale^2 - y^2) / (2 scale) (scaled sigmoid), 1 (identity)."""
+    1 - y^2 (tanh), (4 - y^2) / 4 (sigmoid2), 1 (identity), (1 - y^2) / 2 (sigmoid1)."""
     if kind == TANH_SQ:
         return 1.0 - y * y
-    if kind == SCALED_SQ:
-        return (scale * scale - y * y) / (2.0 * scale)
+    if kind == SIGMOID2_SQ:
+        return (4.0 - y * y) / 4.0
+    if kind == SIGMOID1_SQ:
+        return (1.0 - y * y) / 2.0
     return 1.0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def vsquash(kind, scale, one, a):
-    """:func:`squash` in vector lanes (``scale``, ``one`` of the lanes' dtype)."""
+def vsquash(kind, one, a):
+    """:func:`squash` in vector lanes (``one``: 1 in the lanes' dtype)."""
     if kind == TANH_SQ:
         return vtanh(a)
-    if kind == SCALED_SQ:
-        return scale * ((one + one) * vsigmoid(a) - one)
+    if kind == SIGMOID2_SQ:
+        return (one + one) * ((one + one) * vsigmoid(a) - one)
+    if kind == SIGMOID1_SQ:
+        return (one + one) * vsigmoid(a) - one
     return a
 
 
@@ -134,8 +139,8 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, peephole: bool = Fa
     default; Hochreiter & Schmidhuber (1997) started the input gates closed (negative biases) and had
     no forget gate (f = 1, approached by a large forget bias), which long time lags need.
     ``readout_inputs``: the core outputs [h; x] (n_hidden + n_in values; needs n_out = n_hidden).
-    ``cell_input`` ("tanh", "sigmoid2", "identity") and ``cell_output`` ("tanh", "sigmoid1",
-    "identity"): the squashing functions G and Hs (module docstring)."""
+    ``cell_input`` and ``cell_output``: the squashing functions G and Hs, each one of "tanh",
+    "sigmoid2" (4 s(a) - 2), "identity", "sigmoid1" (2 s(a) - 1) (module docstring)."""
     check_fixed_activation("lstm", act)
     sq = squash_code(cell_input, cell_output)
     for key, v in (("peephole", peephole), ("readout_inputs", readout_inputs)):
@@ -174,7 +179,7 @@ def gate_sum(w, p_in, p_rec, p_b, r, H, n_in, ws, x, h):
 def step(L, k, ix, fx, w, ws):
     n_in, H, n_out, peep = L[k, NIN], L[k, NUNITS], L[k, NOUT], L[k, OPT1]
     p, s, x, y = L[k, POFF], L[k, SOFF], L[k, XOFF], L[k, YOFF]
-    gk, hk = L[k, OPT3] % 3, L[k, OPT3] // 3
+    gk, hk = L[k, OPT3] % 4, L[k, OPT3] // 4
     p_rec = p + 4 * H * n_in
     p_b = p_rec + 4 * H * H
     p_pe = p_b + 4 * H
@@ -189,11 +194,11 @@ def step(L, k, ix, fx, w, ws):
         if peep:
             a_i += w[p_pe + i] * c_prev
             a_f += w[p_pe + H + i] * c_prev
-        c_t = sigmoid(a_f) * c_prev + sigmoid(a_i) * squash(gk, G_SCALE, a_g)
+        c_t = sigmoid(a_f) * c_prev + sigmoid(a_i) * squash(gk, a_g)
         if peep:
             a_o += w[p_pe + 2 * H + i] * c_t
         ws[c + i] = c_t            # only cell i reads c[i], so it is updated in place
-        ws[h_new + i] = sigmoid(a_o) * squash(hk, H_SCALE, c_t)
+        ws[h_new + i] = sigmoid(a_o) * squash(hk, c_t)
     copy(ws, h_new, ws, s, H)
     if L[k, OPT2]:                 # readout_inputs: y = [h; x]
         copy(ws, s, ws, y, H)
@@ -227,7 +232,7 @@ def step_lanes_squash(L, k, W, ws, gk, hk):
     h_new = c + H
     n = nlanes(ws)
     nl = U(rt_lanes(ws))
-    one, gs, hs = like(1.0, ws), like(G_SCALE, ws), like(H_SCALE, ws)
+    one = like(1.0, ws)
     acc = lane_accs(ws, 5)                      # rows: a_i (then h_t), a_f, a_g, a_o, p_o
     ai, af, ag, ao, apo = U(0), U(n), U(2 * n), U(3 * n), U(4 * n)
     for i in range(H):
@@ -240,14 +245,14 @@ def step_lanes_squash(L, k, W, ws, gk, hk):
                 acc[af + l] += W[pf + l] * ws[oc + l]
             lload_row(acc, 4, W, p_pe + 2 * H + i)
             for l in range(nl):
-                c_t = vsigmoid(acc[af + l]) * ws[oc + l] + vsigmoid(acc[ai + l]) * vsquash(gk, gs, one, acc[ag + l])
+                c_t = vsigmoid(acc[af + l]) * ws[oc + l] + vsigmoid(acc[ai + l]) * vsquash(gk, one, acc[ag + l])
                 ws[oc + l] = c_t
-                acc[ai + l] = vsigmoid(acc[ao + l] + acc[apo + l] * c_t) * vsquash(hk, hs, one, c_t)
+                acc[ai + l] = vsigmoid(acc[ao + l] + acc[apo + l] * c_t) * vsquash(hk, one, c_t)
         else:
             for l in range(nl):
-                c_t = vsigmoid(acc[af + l]) * ws[oc + l] + vsigmoid(acc[ai + l]) * vsquash(gk, gs, one, acc[ag + l])
+                c_t = vsigmoid(acc[af + l]) * ws[oc + l] + vsigmoid(acc[ai + l]) * vsquash(gk, one, acc[ag + l])
                 ws[oc + l] = c_t
-                acc[ai + l] = vsigmoid(acc[ao + l]) * vsquash(hk, hs, one, c_t)
+                acc[ai + l] = vsigmoid(acc[ao + l]) * vsquash(hk, one, c_t)
         lstore(ws, h_new + i, acc)
 
 
@@ -270,7 +275,7 @@ def step_lanes(L, k, ix, fx, W, ws):
     ai, af, ag, ao, apo = U(0), U(n), U(2 * n), U(3 * n), U(4 * n)
     sq = L[k, OPT3]
     if sq != 0:                                 # other squashing than tanh, tanh: the general loop
-        step_lanes_squash(L, k, W, ws, sq % 3, sq // 3)
+        step_lanes_squash(L, k, W, ws, sq % 4, sq // 4)
     else:
         for i in range(H):
             lgate_rows(acc, W, p, p_rec, p_b, i, 4, H, n_in, ws, x, s)
