@@ -38,8 +38,10 @@ and the output gates' at -2 and -4 in blocks 1 and 2 (lstm's per-block bias opti
 "r=100:1", "q=0.1:1e-6", "anneal=10000" set DEKF's P0, noise schedules and horizon, and so on.
 ``--csv results/bench_dekf.csv`` appends one row per run as it ends (the same command resumes a
 cut-off run); ``--table`` prints the table of a CSV's runs. "g=sigmoid2 h=sigmoid1" squash the
-cell input and output as "Learning to forget" (Gers, Schmidhuber & Cummins 2000) does, "h=identity"
-drops the output squashing as the peephole LSTM of Gers, Schraudolph & Schmidhuber (2002) does.
+cell input and output with the logistic sigmoid scaled to [-2, 2] and [-1, 1], as we understand
+"Learning to forget" (Gers, Schmidhuber & Cummins 2000) and Hochreiter & Schmidhuber (1997) did;
+"h=identity" drops the output squashing, as a third-party implementation of the peephole LSTM of
+Gers, Schraudolph & Schmidhuber (2002) does (neither checked against the papers' text).
 
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
 ``--budget`` for a quick one; ``--first-seed`` splits the seeds over processes (each run's figures
