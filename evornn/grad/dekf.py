@@ -27,7 +27,8 @@ the end values reached after ``anneal`` updates) (Perez-Ortiz et al.: R from 100
 to 1e-6; their horizon and the shape of the schedule are not checked here).
 Supports the architectures RTRL supports (frnn, elman) and LSTM (the case of Perez-Ortiz et al.),
 whose sensitivities :func:`lstm_sensitivities` carries forward here (forward-mode derivatives of
-the equations of :mod:`evornn.nets.cells.lstm`, peepholes included; with the option
+the equations of :mod:`evornn.nets.cells.lstm`, peepholes and the squashing options cell_input and
+cell_output included; with the option
 ``readout_inputs`` the readout reads [h; x], the papers' shortcut connections from the input units
 to the output units, whose weights' derivatives the readout's backward step gives): the full derivatives, or
 (``jacobian = "truncated"``) the truncated LSTM gradient that LSTM was trained with in the papers

@@ -14,11 +14,12 @@ time and count", IJCNN. With s = sigmoid and gate order i, f, g, o::
 
 (the p terms only with ``peephole=True``). The gates are logistic sigmoids. The cell input's
 squashing G (``cell_input``) and the cell output's Hs (``cell_output``) are tanh by default, as in
-today's LSTM; the options give those of Gers & Schmidhuber's LSTM papers of 2000-2002:
-``cell_input = "sigmoid2"``, G(a) = 4 s(a) - 2 (the logistic sigmoid scaled to [-2, 2], "Learning
-to forget", Gers, Schmidhuber & Cummins 2000), ``cell_output = "sigmoid1"``, Hs(a) = 2 s(a) - 1
-(scaled to [-1, 1], ibid.), and ``"identity"`` (the peephole LSTM of Gers, Schraudolph &
-Schmidhuber 2002, JMLR 3, drops the output squashing: Hs(a) = a); each option takes any of the four
+today's LSTM; the options give those of the early LSTM papers as we read them (not checked against
+their text; README, issue 23's sixth round): ``"sigmoid2"``, 4 s(a) - 2 (the logistic sigmoid
+scaled to [-2, 2]: G of Hochreiter & Schmidhuber 1997 and of "Learning to forget", Gers,
+Schmidhuber & Cummins 2000), ``"sigmoid1"``, 2 s(a) - 1 (scaled to [-1, 1]: their Hs), and
+``"identity"`` (no output squashing, Hs(a) = a, as a third-party implementation of the peephole
+LSTM of Gers, Schraudolph & Schmidhuber 2002, JMLR 3, has it); each option takes any of the four
 names. The core
 writes the first ``n_out`` units of h to its output; with ``readout_inputs=True`` its output is
 [h_t; x_t] (all of h, then the layer's input), so that the dense readout after it also sees the
