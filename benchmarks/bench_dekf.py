@@ -37,7 +37,11 @@ listed in ``TOKENS`` (``--help``): "bi=-1:-2 bo=-2:-4" starts the input gates' b
 and the output gates' at -2 and -4 in blocks 1 and 2 (lstm's per-block bias options), "p0=1000",
 "r=100:1", "q=0.1:1e-6", "anneal=10000" set DEKF's P0, noise schedules and horizon, and so on.
 ``--csv results/bench_dekf.csv`` appends one row per run as it ends (the same command resumes a
-cut-off run); ``--table`` prints the table of a CSV's runs.
+cut-off run); ``--table`` prints the table of a CSV's runs. "g=sigmoid2 h=sigmoid1" squash the
+cell input and output with the logistic sigmoid scaled to [-2, 2] and [-1, 1], as we understand
+"Learning to forget" (Gers, Schmidhuber & Cummins 2000) and Hochreiter & Schmidhuber (1997) did;
+"h=identity" drops the output squashing, as a third-party implementation of the peephole LSTM of
+Gers, Schraudolph & Schmidhuber (2002) does (neither checked against the papers' text).
 
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
 ``--budget`` for a quick one; ``--first-seed`` splits the seeds over processes (each run's figures
@@ -56,6 +60,7 @@ import numpy as np
 
 import evornn
 from evornn.nets import build
+from evornn.nets.cells import lstm as lstm_cell
 from evornn.problems.registry import make_problem
 import runs_csv
 
@@ -80,7 +85,10 @@ bo=V:V.. (the input, forget, output gate biases at the start, one value for all 
 per block); p0=V (DEKF's P0 = V I); r=A:B, q=A:B (DEKF's R and Q annealed from A towards B);
 anneal=V (their e-folding, in updates); linear (DEKF's linear schedule); fix=BLOCK (the weight
 block BLOCK starts at 0 and DEKF leaves it there: fix=W_rec, no recurrent connections into the
-gates and the cell input); ug=R (the cell input's input weights uniform in [-R, R] at the start)"""
+gates and the cell input); ug=R (the cell input's input weights uniform in [-R, R] at the start);
+g=NAME, h=NAME (the squashing of the cell input and of the cell output, lstm's cell_input and
+cell_output: tanh, sigmoid2 (the logistic sigmoid scaled to [-2, 2]), sigmoid1 (scaled to [-1, 1])
+or identity)"""
 
 
 def _values(tok: str, H: int) -> float | list[float]:
@@ -133,6 +141,11 @@ def parse_method(name: str) -> tuple[str, dict, dict, dict]:
             settings["fixed"] = settings.get("fixed", []) + [w[len("fix="):]]
         elif w.startswith("anneal="):
             settings["anneal"] = float(w[len("anneal="):])
+        elif w[:2] in ("g=", "h="):
+            if w[2:] not in lstm_cell.SQUASHINGS:
+                raise ValueError(f"method {name!r}: {w[:2]} takes one of {', '.join(lstm_cell.SQUASHINGS)}, "
+                                 f"got {w[2:]!r}")
+            net["cell_input" if w[0] == "g" else "cell_output"] = w[2:]
         elif w.startswith("ug=") and w[3:].replace(".", "", 1).isdigit():
             ug = float(w[3:])
         elif w.startswith("u") and w[1:].replace(".", "", 1).isdigit():

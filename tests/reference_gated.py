@@ -14,8 +14,17 @@ def sig(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
-def lstm_sequence(p, prefix, X, peephole=False):
-    """Gers et al. 2000 LSTM, gate order i, f, g, o; peepholes p_i, p_f on c_{t-1}, p_o on c_t."""
+# The cell input's and cell output's squashing functions (either takes any): tanh, the logistic
+# sigmoid scaled to [-2, 2] and to [-1, 1] (Gers, Schmidhuber & Cummins 2000), the identity (Gers,
+# Schraudolph & Schmidhuber 2002).
+SQUASH = {"tanh": np.tanh, "sigmoid2": lambda a: 4.0 / (1.0 + np.exp(-a)) - 2.0,
+          "sigmoid1": lambda a: 2.0 / (1.0 + np.exp(-a)) - 1.0, "identity": lambda a: a}
+
+
+def lstm_sequence(p, prefix, X, peephole=False, cell_input="tanh", cell_output="tanh"):
+    """Gers et al. 2000 LSTM, gate order i, f, g, o; peepholes p_i, p_f on c_{t-1}, p_o on c_t;
+    g = G(a_g), h = o Hs(c) with G, Hs named by ``cell_input``, ``cell_output`` (:data:`SQUASH`)."""
+    G, Hs = SQUASH[cell_input], SQUASH[cell_output]
     W, U, b = p[prefix + "W_in"], p[prefix + "W_rec"], p[prefix + "b"]
     n_hidden = U.shape[1]
     pi, pf, po = p[prefix + "peep"] if peephole else np.zeros((3, n_hidden))
@@ -24,10 +33,10 @@ def lstm_sequence(p, prefix, X, peephole=False):
     for x in X:
         i = sig(W[0] @ x + U[0] @ h + pi * c + b[0])
         f = sig(W[1] @ x + U[1] @ h + pf * c + b[1])
-        g = np.tanh(W[2] @ x + U[2] @ h + b[2])
+        g = G(W[2] @ x + U[2] @ h + b[2])
         c = f * c + i * g
         o = sig(W[3] @ x + U[3] @ h + po * c + b[3])
-        h = o * np.tanh(c)
+        h = o * Hs(c)
         out.append(h)
     return np.array(out)
 

@@ -33,7 +33,13 @@ def test_method_words():
     assert b.parse_method("dekf lstm-2 shortcut global u0.1 bf=10 fix=W_rec")[2] == {"decoupling": "global",
                                                                                    "fixed": ["W_rec"]}
     assert b.parse_method("dekf lstm-2 u0.1 ug=3")[3] == {"r": 0.1, "ug": 3.0}
-    for bad in ("dekf lstm-2 peephole sideways", "sgd lstm-2", "dekf lstm-2 bi=-1:-2:-3", "bptt lstm-2 truncated"):
+    assert b.parse_method("dekf lstm-2 peephole shortcut global u0.1 g=sigmoid2 h=identity")[1] == {
+        "arch": "lstm", "n_hidden": 2, "peephole": True, "readout_inputs": True, "cell_input": "sigmoid2",
+        "cell_output": "identity"}
+    assert b.parse_method("bptt lstm-2 g=identity h=sigmoid1")[1:3] == (
+        {"arch": "lstm", "n_hidden": 2, "cell_input": "identity", "cell_output": "sigmoid1"}, {})
+    for bad in ("dekf lstm-2 peephole sideways", "sgd lstm-2", "dekf lstm-2 bi=-1:-2:-3", "bptt lstm-2 truncated",
+                "dekf lstm-2 g=sigmoid3", "dekf lstm-2 h=softsign", "dekf lstm-2 g=relu"):
         with pytest.raises(ValueError):
             b.parse_method(bad)
 

@@ -28,6 +28,27 @@ CASES = {
                                                   output_activation="sigmoid"),
                                      lambda p, X: ref.single("lstm", p, X, N_OUT, "dense", "sigmoid",
                                                              readout_inputs=True, peephole=True)),
+    # the squashing options: the cell input G and the cell output Hs of Gers et al.'s LSTM papers
+    "lstm-sigmoid2-sigmoid1": ("lstm", dict(n_hidden=4, cell_input="sigmoid2", cell_output="sigmoid1"),
+                               lambda p, X: ref.single("lstm", p, X, N_OUT, "dense", cell_input="sigmoid2",
+                                                       cell_output="sigmoid1")),
+    "lstm-peephole-identity-identity": ("lstm", dict(n_hidden=3, peephole=True, cell_input="identity",
+                                                     cell_output="identity"),
+                                        lambda p, X: ref.single("lstm", p, X, N_OUT, "dense", peephole=True,
+                                                                cell_input="identity", cell_output="identity")),
+    "lstm-peephole-sigmoid2-identity-readout-inputs": (
+        "lstm", dict(n_hidden=3, peephole=True, readout_inputs=True, cell_input="sigmoid2", cell_output="identity",
+                     output_activation="sigmoid"),
+        lambda p, X: ref.single("lstm", p, X, N_OUT, "dense", "sigmoid", readout_inputs=True, peephole=True,
+                                cell_input="sigmoid2", cell_output="identity")),
+    "lstm-identity-tanh-none": ("lstm", dict(n_hidden=3, readout="none", cell_input="identity"),
+                                lambda p, X: ref.single("lstm", p, X, N_OUT, "none", cell_input="identity")),
+    "lstm-sigmoid1-sigmoid2": ("lstm", dict(n_hidden=3, cell_input="sigmoid1", cell_output="sigmoid2"),
+                               lambda p, X: ref.single("lstm", p, X, N_OUT, "dense", cell_input="sigmoid1",
+                                                       cell_output="sigmoid2")),
+    "lstm-tanh-sigmoid1-peephole": ("lstm", dict(n_hidden=5, peephole=True, cell_output="sigmoid1"),
+                                    lambda p, X: ref.single("lstm", p, X, N_OUT, "dense", peephole=True,
+                                                            cell_output="sigmoid1")),
     "gru": ("gru", dict(n_hidden=4), lambda p, X: ref.single("gru", p, X, N_OUT, "dense")),
     "gru-none": ("gru", dict(n_hidden=5, readout="none"), lambda p, X: ref.single("gru", p, X, N_OUT, "none")),
     "indrnn": ("indrnn", dict(n_hidden=4), lambda p, X: ref.single("indrnn", p, X, N_OUT, "dense")),
@@ -55,6 +76,10 @@ for _cell in CELLS:
                                        lambda p, X, c=_cell: ref.bidirectional(c, p, X))
 CASES["stacked-lstm-peephole"] = ("stacked", dict(cell="lstm", layers=[3, 4, 2], peephole=True),
                                   lambda p, X: ref.stacked("lstm", p, X, 3, peephole=True))
+CASES["stacked-lstm-sigmoid2-identity"] = ("stacked", dict(cell="lstm", layers=[3, 4], peephole=True,
+                                                          cell_input="sigmoid2", cell_output="identity"),
+                                           lambda p, X: ref.stacked("lstm", p, X, 2, peephole=True,
+                                                                    cell_input="sigmoid2", cell_output="identity"))
 CASES["bidirectional-jordan-decay"] = ("bidirectional", dict(cell="jordan", n_hidden=3, context_decay=0.25),
                                        lambda p, X: ref.bidirectional("jordan", p, X, mu=0.25))
 
@@ -66,6 +91,10 @@ def _chromosome(net, rng):
     for name, (off, shape) in net.layout.items():
         if name.endswith("u") and net.spec.get("activation") in (None, "relu", "linear"):
             w[off:off + int(np.prod(shape))] = rng.uniform(-1.0, 1.0, shape).ravel()
+    # An LSTM without squashing of its cell input and output (identity, identity) feeds c back
+    # unbounded: with N(0, 1) weights it grows like 10^8 over 40 steps; smaller weights keep it near 1.
+    if net.spec.get("cell_input") == "identity" and net.spec.get("cell_output") == "identity":
+        w *= 0.3
     return w
 
 
@@ -175,6 +204,10 @@ def test_jordan_groups_output_units_then_hidden_units():
     ("lstm", dict(readout_inputs="yes"), "readout_inputs"),
     ("lstm", dict(readout_inputs=True, readout="none"), "readout_inputs"),
     ("lstm", dict(cell_clip=1.0), "cell_clip"),
+    ("lstm", dict(cell_input="sigmoid3"), "cell_input"),
+    ("lstm", dict(cell_output="softsign"), "cell_output"),
+    ("lstm", dict(cell_output=None), "cell_output"),
+    ("stacked", dict(cell="lstm", cell_input="relu"), "cell_input"),
     ("lstm", dict(forget_bias=float("nan")), "forget_bias"),
     ("lstm", dict(input_bias="-3"), "input_bias"),
     ("lstm", dict(n_hidden=2, input_bias=[-1.0, -2.0, -3.0]), "input_bias"),
@@ -212,3 +245,20 @@ def test_lstm_gate_biases_per_memory_block():
     same = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, input_bias=[-3.0] * 3, forget_bias=[5.0] * 3)
     scalar = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, input_bias=-3.0, forget_bias=5.0)
     assert np.array_equal(same.init(np.random.default_rng(4), 3), scalar.init(np.random.default_rng(4), 3))
+
+
+def test_lstm_squashing_defaults_are_tanh_and_change_nothing(rng):
+    """cell_input = cell_output = "tanh" spelt out is the default network (the same layer table,
+    chromosome and outputs bit for bit, in every engine); the other squashings are other networks
+    with the same parameters."""
+    for eng in ENGINES.values():
+        default = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, peephole=True, **eng)
+        spelt = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, peephole=True, cell_input="tanh",
+                             cell_output="tanh", **eng)
+        assert np.array_equal(default.L, spelt.L) and default.L[0, 15] == 0
+        w = _chromosome(default, rng)
+        X = rng.normal(0.0, 1.0, (9, N_IN))
+        assert np.array_equal(default.run(w, X), spelt.run(w, X))
+        for gi, ho in (("sigmoid2", "tanh"), ("tanh", "sigmoid1"), ("identity", "identity")):
+            other = evornn.build("lstm", N_IN, N_OUT, n_hidden=3, peephole=True, cell_input=gi, cell_output=ho, **eng)
+            assert other.n_params == default.n_params and not np.allclose(other.run(w, X), default.run(w, X))

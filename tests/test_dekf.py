@@ -69,6 +69,14 @@ def ekf_oracle(net, w, data, gs, p0, measurement_noise, measurement_noise_end, p
     # readout_inputs: the readout reads [h; x] (the papers' input-to-output shortcuts)
     ("lstm", dict(n_hidden=2, peephole=True, readout_inputs=True, output_activation="sigmoid"), "global"),
     ("lstm", dict(n_hidden=2, readout_inputs=True), "neuron"),
+    # the squashing options of Gers et al.'s LSTM papers (cell input G, cell output Hs)
+    ("lstm", dict(n_hidden=2, peephole=True, readout_inputs=True, cell_input="sigmoid2", cell_output="sigmoid1",
+                  output_activation="sigmoid"), "global"),
+    ("lstm", dict(n_hidden=2, peephole=True, readout_inputs=True, cell_input="identity", cell_output="identity"),
+     "global"),
+    ("lstm", dict(n_hidden=2, peephole=True, cell_input="sigmoid2", cell_output="identity"), "neuron"),
+    ("lstm", dict(n_hidden=2, cell_input="identity", cell_output="sigmoid1"), "global"),
+    ("lstm", dict(n_hidden=2, peephole=True, cell_input="sigmoid1", cell_output="sigmoid2"), "global"),
 ])
 def test_dekf_update_equals_a_dense_ekf(arch, opts, decoupling):
     rng = np.random.default_rng(1)
@@ -112,27 +120,35 @@ def lstm_stopgrad_run(net, w, X, rec):
     P = net.unflatten(w)
     Wi, Wr, b, pe, Wo, bo = P["W_in"], P["W_rec"], P["b"], P["peep"], P["out.W"], P["out.b"]
     sig = lambda z: 1.0 / (1.0 + np.exp(-z))
+    squash = {"tanh": np.tanh, "sigmoid2": lambda a: 4.0 * sig(a) - 2.0, "identity": lambda a: a,
+              "sigmoid1": lambda a: 2.0 * sig(a) - 1.0}
+    G, Hs = squash[net.layers[0].options["cell_input"]], squash[net.layers[0].options["cell_output"]]
     H = b.shape[1]
     h, c, ys, out = np.zeros(H), np.zeros(H), [], []
     for t, x in enumerate(X):
         hp, cp, cn = (h, c, None) if rec is None else rec[t]
         a = Wi @ x + Wr @ hp + b
-        i, f, g = sig(a[0] + pe[0] * cp), sig(a[1] + pe[1] * cp), np.tanh(a[2])
+        i, f, g = sig(a[0] + pe[0] * cp), sig(a[1] + pe[1] * cp), G(a[2])
         c_new = f * c + i * g
         o = sig(a[3] + pe[2] * (c_new if rec is None else cn))
         out.append((h, c, c_new))
-        h, c = o * np.tanh(c_new), c_new
+        h, c = o * Hs(c_new), c_new
         ys.append(Wo @ (np.concatenate([h, x]) if net.layers[0].options["readout_inputs"] else h) + bo)
     return np.array(ys), out
 
 
-@pytest.mark.parametrize("readout_inputs", [False, True])
-def test_truncated_lstm_jacobian_equals_the_derivative_of_the_stop_gradient_network(readout_inputs):
+@pytest.mark.parametrize("readout_inputs, squashing", [(False, ("tanh", "tanh")), (True, ("tanh", "tanh")),
+                                                        (True, ("sigmoid2", "sigmoid1")),
+                                                        (True, ("identity", "identity")),
+                                                        (False, ("sigmoid2", "identity"))])
+def test_truncated_lstm_jacobian_equals_the_derivative_of_the_stop_gradient_network(readout_inputs, squashing):
     """jacobian = "truncated": the DEKF update equals the dense EKF on the truncated LSTM gradient,
     the derivative (central differences) of the network whose gates read their recurrent inputs as
-    constants; and it differs from the full Jacobian's update. With readout_inputs too."""
+    constants; and it differs from the full Jacobian's update. With readout_inputs too, and with
+    the squashing options (cell input, cell output)."""
     rng = np.random.default_rng(4)
-    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True, readout_inputs=readout_inputs)
+    net = evornn.build("lstm", 2, 2, n_hidden=2, peephole=True, readout_inputs=readout_inputs,
+                       cell_input=squashing[0], cell_output=squashing[1])
     w = net.init(rng) + rng.normal(0, 0.5, net.n_params)
     data = last_step_data(rng, 6, 2, 2)
     gs = dekf.groups(net, "global")

@@ -142,6 +142,16 @@ def test_architectures_without_an_export_say_so_in_one_line(arch):
         assert "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("arch, opts", [("lstm", {"cell_input": "sigmoid2"}), ("lstm", {"cell_output": "identity"}),
+                                         ("stacked", {"cell": "lstm", "cell_input": "identity", "cell_output": "sigmoid1"})])
+def test_lstm_squashing_options_are_not_exported_yet_and_say_so_in_one_line(arch, opts):
+    net = build(arch, N_IN, N_OUT, **opts)
+    for fmt in ("json", "torch", "onnx"):
+        with pytest.raises(ValueError, match="export: lstm networks with cell_input .* cannot be exported yet") as e:
+            evornn.export(net, np.zeros(net.n_params), format=fmt)
+        assert "\n" not in str(e.value)
+
+
 def test_the_cases_cover_every_architecture_and_core():
     assert {a for a, _ in CASES} | set(NOT_EXPORTED) == set(ARCHS)
     assert {o["cell"] for a, o in CASES if a == "bidirectional"} | set(NOT_EXPORTED) >= set(CORES)

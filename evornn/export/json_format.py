@@ -102,6 +102,11 @@ def _options(kind: str, lay, net, k: int) -> tuple[dict[str, Any], dict[str, Any
         if lay.options.get("readout_inputs"):
             raise ValueError("export: lstm networks with readout_inputs cannot be exported yet; best.npy and "
                              "network.json rebuild them in evornn (evornn.nets.build(**spec))")
+        squashing = (lay.options.get("cell_input", "tanh"), lay.options.get("cell_output", "tanh"))
+        if squashing != ("tanh", "tanh"):
+            raise ValueError(f"export: lstm networks with cell_input {squashing[0]!r} and cell_output {squashing[1]!r} "
+                             f"cannot be exported yet (tanh and tanh only); best.npy and network.json rebuild them in "
+                             f"evornn (evornn.nets.build(**spec))")
         return {"peephole": int(lay.opts[0])}, {}, [("h", H), ("c", H)]
     if kind in ("gru", "indrnn", "second_order", "recursive"):
         return {}, {}, [("h", H)]

@@ -27,7 +27,8 @@ the end values reached after ``anneal`` updates) (Perez-Ortiz et al.: R from 100
 to 1e-6; their horizon and the shape of the schedule are not checked here).
 Supports the architectures RTRL supports (frnn, elman) and LSTM (the case of Perez-Ortiz et al.),
 whose sensitivities :func:`lstm_sensitivities` carries forward here (forward-mode derivatives of
-the equations of :mod:`evornn.nets.cells.lstm`, peepholes included; with the option
+the equations of :mod:`evornn.nets.cells.lstm`, peepholes and the squashing options cell_input and
+cell_output included; with the option
 ``readout_inputs`` the readout reads [h; x], the papers' shortcut connections from the input units
 to the output units, whose weights' derivatives the readout's backward step gives): the full derivatives, or
 (``jacobian = "truncated"``) the truncated LSTM gradient that LSTM was trained with in the papers
@@ -116,6 +117,7 @@ def lstm_sensitivities(L, w, x, A, P, Pn, truncated=False):
     derivatives are carried only along the cell state (dc_t/dw = f dc_{t-1}/dw + the step's own
     partials); h's rows then serve the output's Jacobian only."""
     n_in, H, peep, _p, z = gated.lstm_layout(L)      # z: the column of c in a row of A
+    gk, hk = gated.lstm_squash(L)                    # the squashing of the cell input g and output
     nc = P.shape[1]
     p_rec = 4 * H * n_in
     p_b = p_rec + 4 * H * H
@@ -144,7 +146,7 @@ def lstm_sensitivities(L, w, x, A, P, Pn, truncated=False):
         if peep:
             da[0, p_pe + i] += c_prev
             da[1, p_pe + H + i] += c_prev
-        di, df, dg = ig * (1.0 - ig), f * (1.0 - f), 1.0 - g * g
+        di, df, dg = ig * (1.0 - ig), f * (1.0 - f), lstm_cell.dsquash(gk, g)
         for cc in range(nc):
             Pn[H + i, cc] = f * P[H + i, cc] + c_prev * df * da[1, cc] + ig * dg * da[2, cc] + g * di * da[0, cc]
         if peep:
@@ -152,8 +154,8 @@ def lstm_sensitivities(L, w, x, A, P, Pn, truncated=False):
                 for cc in range(nc):
                     da[3, cc] += w[p_pe + 2 * H + i] * Pn[H + i, cc]
             da[3, p_pe + 2 * H + i] += c
-        tc = math.tanh(c)
-        do, dt = o * (1.0 - o) * tc, o * (1.0 - tc * tc)
+        tc = lstm_cell.squash(hk, c)
+        do, dt = o * (1.0 - o) * tc, o * lstm_cell.dsquash(hk, tc)
         for cc in range(nc):
             Pn[i, cc] = do * da[3, cc] + dt * Pn[H + i, cc]
 

@@ -6,7 +6,8 @@ parameter layout of :mod:`evornn.nets.cells.lstm` and :mod:`evornn.nets.cells.gr
 steps are those equations differentiated (Graves 2012, "Supervised sequence labelling with
 recurrent neural networks", ch. 4.6, for the LSTM). Conventions as in :mod:`evornn.grad.cells`.
 
-LSTM store: h, c, i, f, g, o (6H); carried adjoint: dh = dS[0:H], dc = dS[H:2H]. With the option
+LSTM store: h, c, i, f, g, o (6H), g after its squashing G (the options cell_input and cell_output
+choose G and the cell output's Hs: :func:`lstm_squash`); carried adjoint: dh = dS[0:H], dc = dS[H:2H]. With the option
 readout_inputs the step's input x follows h (h, x, c, i, f, g, o: 6H + n_in), so that the readout
 reads [h; x] from column 0; dc is then dS[H + n_in:2H + n_in] and the adjoint of x is not used.
 GRU store: h, r, z, n (4H); carried adjoint: dh = dS[0:H].
@@ -16,7 +17,8 @@ import math
 from numba import njit
 
 from evornn.nets.activations import sigmoid
-from evornn.nets.layer import NIN, NUNITS, OPT1, OPT2, POFF
+from evornn.nets.cells.lstm import dsquash, squash
+from evornn.nets.layer import NIN, NUNITS, OPT1, OPT2, OPT3, POFF
 
 
 @njit(cache=True, inline="always")
@@ -55,9 +57,16 @@ def lstm_layout(L):
     return n_in, H, L[0, OPT1], L[0, POFF], H + (n_in if L[0, OPT2] else 0)
 
 
+@njit(cache=True, inline="always")
+def lstm_squash(L):
+    """(G's code, Hs's code) of the lstm core (layer 0): :func:`evornn.nets.cells.lstm.squash`."""
+    return L[0, OPT3] % 4, L[0, OPT3] // 4
+
+
 @njit(cache=True)
 def lstm_forward(L, fx, w, x, A, r):
     n_in, H, peep, p, z = lstm_layout(L)
+    gk, hk = lstm_squash(L)
     p_rec = p + 4 * H * n_in
     p_b = p_rec + 4 * H * H
     p_pe = p_b + 4 * H
@@ -70,7 +79,7 @@ def lstm_forward(L, fx, w, x, A, r):
         if peep:
             a_i += w[p_pe + i] * c_prev
             a_f += w[p_pe + H + i] * c_prev
-        ig, f, g = sigmoid(a_i), sigmoid(a_f), math.tanh(a_g)
+        ig, f, g = sigmoid(a_i), sigmoid(a_f), squash(gk, a_g)
         c = f * c_prev + ig * g
         if peep:
             a_o += w[p_pe + 2 * H + i] * c
@@ -78,7 +87,7 @@ def lstm_forward(L, fx, w, x, A, r):
         A[r, z + H + i], A[r, z + 2 * H + i], A[r, z + 3 * H + i], A[r, z + 4 * H + i] = ig, f, g, o
         A[r, z + i] = c
     for i in range(H):                       # h after all gates: they read h_{t-1} in row r - 1
-        A[r, i] = A[r, z + 4 * H + i] * math.tanh(A[r, z + i])
+        A[r, i] = A[r, z + 4 * H + i] * squash(hk, A[r, z + i])
     for j in range(z - H):                   # readout_inputs: the input, read by the readout
         A[r, H + j] = x[j]
 
@@ -86,21 +95,22 @@ def lstm_forward(L, fx, w, x, A, r):
 @njit(cache=True)
 def lstm_backward(L, fx, w, x, A, r, dS, dSp, tmp, G):
     n_in, H, peep, p, z = lstm_layout(L)
+    gk, hk = lstm_squash(L)
     p_rec = p + 4 * H * n_in
     p_b = p_rec + 4 * H * H
     p_pe = p_b + 4 * H
     for i in range(H):
         c, c_prev = A[r, z + i], A[r - 1, z + i]
         ig, f, g, o = A[r, z + H + i], A[r, z + 2 * H + i], A[r, z + 3 * H + i], A[r, z + 4 * H + i]
-        tc = math.tanh(c)
+        tc = squash(hk, c)
         dh = dS[i]
         da_o = dh * tc * o * (1.0 - o)
-        dc = dS[z + i] + dh * o * (1.0 - tc * tc)
+        dc = dS[z + i] + dh * o * dsquash(hk, tc)
         if peep:
             dc += da_o * w[p_pe + 2 * H + i]
         da_i = dc * g * ig * (1.0 - ig)
         da_f = dc * c_prev * f * (1.0 - f)
-        da_g = dc * ig * (1.0 - g * g)
+        da_g = dc * ig * dsquash(gk, g)
         dSp[z + i] += dc * f
         if peep:
             dSp[z + i] += da_i * w[p_pe + i] + da_f * w[p_pe + H + i]
