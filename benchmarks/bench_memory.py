@@ -35,6 +35,8 @@ import numpy as np
 import evornn
 from evornn.problems.registry import make_problem
 
+import runs_csv  # benchmarks/, beside this script
+
 ARCHS = ("ntm", "entm", "dnc", "elman", "lstm", "neat-entm", "dense-entm")
 
 
@@ -88,6 +90,12 @@ def run(arch, net, prob, optimiser, seed, args) -> dict:
     if args.save:
         np.save(f"{args.save}/{arch}-{optimiser}-seed{seed}.npy", res.best_chromosome)
     out.update(evaluations=res.progress.evaluations, wall=wall, train=res.best_metrics.get("bit_accuracy", np.nan))
+    if args.csv:
+        row = dict(task=args.task, bits=prob.params()["bits"], lengths=f"{args.min_length}..{args.max_length}",
+                   n_train=args.n_train, fitness=args.fitness, start=args.start, arch=arch,
+                   cell=args.cell if arch == "dense-entm" else "", params=net.n_params, optimiser=optimiser,
+                   settings=" ".join(f"{k}={v}" for k, v in settings.items()), seed=seed, **out)
+        runs_csv.append_row(args.csv, tuple(row), row)
     if args.verbose:
         print(f"  {arch} {optimiser} seed {seed}: train bits {out['train']:.3f}, test all-right 1x/2x/5x "
               f"{out['accuracy_1x']:.2f}/{out['accuracy_2x']:.2f}/{out['accuracy_5x']:.2f}, "
@@ -122,6 +130,9 @@ def main() -> None:
     ap.add_argument("--update", default="sync", choices=("sync", "ordered"), help="neat-entm: the phenotype's update")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="settings of the optimisers run (NEAT's for neat-entm), over this script's defaults")
     ap.add_argument("--verbose", action="store_true", help="a line per run")
+    ap.add_argument("--csv", default="", help="a CSV file each run's row is appended to as it ends")
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 "
+                    "(to resume a cut-off run)")
     ap.add_argument("--save", default="", help="a folder for each run's best chromosome (.npy)")
     ap.add_argument("--direct", action="store_true",
                     help="ntm/entm: the heads also read the controller's input [x, r] (as Greve et al.'s ENTM)")
@@ -137,7 +148,7 @@ def main() -> None:
             args.settings[k] = ast.literal_eval(v)
         except (ValueError, SyntaxError):
             args.settings[k] = v
-    lo = max(args.min_length, 2) if args.task == "assoc-recall" else args.min_length
+    lo = args.min_length = max(args.min_length, 2) if args.task == "assoc-recall" else args.min_length
     prob = make_problem(args.task, min_length=lo, max_length=args.max_length, n_train=args.n_train,
                         n_test=args.n_test, bits=args.bits or None, fitness=args.fitness,
                         **({"start": True} if args.start else {}))
@@ -150,7 +161,8 @@ def main() -> None:
             nets[a] = matched(a, prob, size)
     print(f"{args.task}, {prob.params()['bits']}-bit vectors: train lengths {lo}..{hi}, test {lo}..{hi} / {2 * hi} / {5 * hi}, "
           f"{args.n_train} training and {args.n_test} test sequences per length group; budget "
-          f"{args.evaluations or '-'} evaluations, {args.wall_clock or '-'} s per run; seeds 0..{args.seeds - 1}; "
+          f"{args.evaluations or '-'} evaluations, {args.wall_clock or '-'} s per run; seeds {args.first_seed}.."
+          f"{args.first_seed + args.seeds - 1}; "
           f"fitness {args.fitness}{', start step' if args.start else ''}"
           + (f"; settings {args.settings}" if args.settings else ""))
     head = (f"{'arch':9} {'params':>6} {'optimiser':9} {'seeds':>5} {'train ok':>8} {'train bits':>10} {'bits 1x':>8} {'bits 2x':>8} "
@@ -158,7 +170,7 @@ def main() -> None:
     print(head)
     for a, net in nets.items():
         for opt in (["neat"] if a == "neat-entm" else [o for o in args.optimisers if o != "neat"]):
-            rows = [run(a, net, prob, opt, s, args) for s in range(args.seeds)]
+            rows = [run(a, net, prob, opt, s, args) for s in range(args.first_seed, args.first_seed + args.seeds)]
             m = {k: np.mean([r[k] for r in rows]) for k in rows[0]}
             solved = {x: sum(r[f"accuracy_{x}"] >= 1.0 for r in rows) for x in ("1x", "2x", "5x")}
             fit = sum(r["train"] >= 1.0 for r in rows)
