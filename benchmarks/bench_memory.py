@@ -23,6 +23,12 @@ architectures with the others); ``--start`` gives the copy task their start step
 their score, ``--set key=value`` any NEAT setting:
 
     python benchmarks/bench_memory.py --task copy --bits 1 --max-length 5 --start --fitness strict --archs neat-entm --seeds 3 --evaluations 30000
+
+``dense-entm`` is the same tape and head driven by one layer of fixed topology (``--cell``: dense, or a
+core such as indrnn), a flat chromosome for CoSyNE, CMA-ES or ESP (``--set`` reaches any optimiser).
+``--csv`` appends one row per run as it ends (benchmarks/runs_csv.py), ``--first-seed`` resumes:
+
+    python benchmarks/bench_memory.py --task copy --bits 8 --max-length 5 --start --fitness strict --archs dense-entm --optimisers cosyne --cosyne-restarts --seeds 10 --evaluations 100000 --csv results/bench_memory_entm.csv
 """
 from __future__ import annotations
 
@@ -128,7 +134,8 @@ def main() -> None:
     ap.add_argument("--cell", default="dense", help="dense-entm: the layer driving the head (dense, or a core: "
                     "indrnn for self-loops)")
     ap.add_argument("--update", default="sync", choices=("sync", "ordered"), help="neat-entm: the phenotype's update")
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="settings of the optimisers run (NEAT's for neat-entm), over this script's defaults")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="settings of the optimisers run (NEAT's for neat-entm), over this script's defaults")
     ap.add_argument("--verbose", action="store_true", help="a line per run")
     ap.add_argument("--csv", default="", help="a CSV file each run's row is appended to as it ends")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 "
@@ -154,7 +161,8 @@ def main() -> None:
                         **({"start": True} if args.start else {}))
     args.n_hidden = args.n_hidden or prob.default_net["memory_width"] + 2
     hi = args.max_length
-    nets = {a: memory_net(a, prob, args) for a in args.archs if a in ("ntm", "entm", "dnc", "neat-entm", "dense-entm")}
+    nets = {a: memory_net(a, prob, args) for a in args.archs
+            if a in ("ntm", "entm", "dnc", "neat-entm", "dense-entm")}
     size = args.match_params or memory_net("entm", prob, args).n_params
     for a in args.archs:
         if a in ("elman", "lstm"):
