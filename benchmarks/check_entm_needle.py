@@ -1,6 +1,6 @@
 """How far the 8-bit ENTM copier is from its neighbours (issue 21): the hand-built `dense-entm` copier
-(tests/test_dense_entm.py) scored on the copy task with Greve et al.'s start step and score, (1) with
-noise on its zero weights, (2) with its six head units (start marker, interpolation, jump, three
+(tests/test_dense_entm.py) scored on the copy task with Greve et al.'s start step and score, (0)
+without its jump or moving on, (1) with noise on its zero weights, (2) with its six head units (start marker, interpolation, jump, three
 shifts) drawn at random while the data path (input -> write, read -> output) stays right, and
 (3) with the head units drawn only on the delimiter, start and bias inputs (the others 0).
 
@@ -28,6 +28,12 @@ def main() -> None:
     rng = np.random.default_rng(0)
     score = lambda P: prob.evaluate(net, P, None).fitness                          # noqa: E731
     print(f"{B}-bit copier: strict score {score(w[None])[0]:.3f}")
+    j, s0, s1 = B + Mw + 1, B + Mw + 3, B + Mw + 4                                    # jump, shift 0, shift +1
+    no_jump, stay = w.copy(), w.copy()
+    net.unflatten(no_jump)["ctrl.W"][j, B] = 0.0                                      # never jumps
+    q = net.unflatten(stay)
+    q["ctrl.b"][s0], q["ctrl.b"][s1] = q["ctrl.b"][s1], 0.0                          # stays instead of moving on
+    print(f"  without the jump {score(no_jump[None])[0]:.3f}; staying put {score(stay[None])[0]:.3f}")
     zero = w == 0
     for s in (0.3, 0.5, 1.0, 2.0):
         f = score(w + zero * rng.normal(0.0, s, (200, w.size)))
