@@ -23,6 +23,12 @@ architectures with the others); ``--start`` gives the copy task their start step
 their score, ``--set key=value`` any NEAT setting:
 
     python benchmarks/bench_memory.py --task copy --bits 1 --max-length 5 --start --fitness strict --archs neat-entm --seeds 3 --evaluations 30000
+
+``dense-entm`` is the same tape and head driven by one layer of fixed topology (``--cell``: dense, or a
+core such as indrnn), a flat chromosome for CoSyNE, CMA-ES or ESP (``--set`` reaches any optimiser).
+``--csv`` appends one row per run as it ends (benchmarks/runs_csv.py), ``--first-seed`` resumes:
+
+    python benchmarks/bench_memory.py --task copy --bits 8 --max-length 5 --start --fitness strict --archs dense-entm --optimisers cosyne --cosyne-restarts --seeds 10 --evaluations 100000 --csv results/bench_memory_entm.csv
 """
 from __future__ import annotations
 
@@ -35,7 +41,9 @@ import numpy as np
 import evornn
 from evornn.problems.registry import make_problem
 
-ARCHS = ("ntm", "entm", "dnc", "elman", "lstm", "neat-entm")
+import runs_csv  # benchmarks/, beside this script
+
+ARCHS = ("ntm", "entm", "dnc", "elman", "lstm", "neat-entm", "dense-entm")
 
 
 def memory_net(arch: str, prob, args) -> evornn.Network:
@@ -45,6 +53,9 @@ def memory_net(arch: str, prob, args) -> evornn.Network:
         return evornn.build("neat-entm", prob.n_inputs, prob.n_outputs, memory_size=prob.default_net["memory_size"],
                             memory_width=M, update=args.update,
                             max_nodes=args.max_nodes or prob.n_outputs + M + 5 + 10)
+    if arch == "dense-entm":                 # the same tape and head, one layer of fixed topology
+        return evornn.build("dense-entm", prob.n_inputs, prob.n_outputs, cell=args.cell,
+                            memory_size=prob.default_net["memory_size"], memory_width=width + 1)
     common = dict(n_hidden=args.n_hidden, memory_width=width, output_activation="sigmoid")
     if arch == "dnc":
         return evornn.build("dnc", prob.n_inputs, prob.n_outputs, memory_size=min(32, prob.default_net["memory_size"]),
@@ -67,13 +78,12 @@ def matched(cell: str, prob, n_params: int) -> evornn.Network:
 
 def run(arch, net, prob, optimiser, seed, args) -> dict:
     settings = {"population": args.population} if args.population else {}
-    if optimiser == "neat":
-        settings.update(args.neat_settings)
     if optimiser == "cosyne" and args.cosyne_restarts:
         # the stack RNN's CoSyNE (benchmarks/bench_memory_tasks.py): +-3, Cauchy steps of 1, restarts
         settings.update(init="uniform", init_range=3.0, mutation_scale=1.0, restart_after=100)
     if optimiser == "cmaes":
         settings.update(separable=net.n_params > 300, sigma0=0.5)
+    settings.update(args.settings)           # --set: over the defaults above
     stop = {"at_least": {"bit_accuracy": 1.0}, "solved": False}
     if args.evaluations:
         stop["max_evaluations"] = args.evaluations
@@ -86,6 +96,12 @@ def run(arch, net, prob, optimiser, seed, args) -> dict:
     if args.save:
         np.save(f"{args.save}/{arch}-{optimiser}-seed{seed}.npy", res.best_chromosome)
     out.update(evaluations=res.progress.evaluations, wall=wall, train=res.best_metrics.get("bit_accuracy", np.nan))
+    if args.csv:
+        row = dict(task=args.task, bits=prob.params()["bits"], lengths=f"{args.min_length}..{args.max_length}",
+                   n_train=args.n_train, fitness=args.fitness, start=args.start, arch=arch,
+                   cell=args.cell if arch == "dense-entm" else "", params=net.n_params, optimiser=optimiser,
+                   settings=" ".join(f"{k}={v}" for k, v in settings.items()), seed=seed, **out)
+        runs_csv.append_row(args.csv, tuple(row), row)
     if args.verbose:
         print(f"  {arch} {optimiser} seed {seed}: train bits {out['train']:.3f}, test all-right 1x/2x/5x "
               f"{out['accuracy_1x']:.2f}/{out['accuracy_2x']:.2f}/{out['accuracy_5x']:.2f}, "
@@ -115,9 +131,15 @@ def main() -> None:
     ap.add_argument("--start", action="store_true", help="copy: a first step on a start channel (Greve et al.'s copy)")
     ap.add_argument("--max-nodes", type=int, default=0, help="neat-entm: units of the NEAT phenotype "
                     "(0: its outputs + 10 hidden)")
+    ap.add_argument("--cell", default="dense", help="dense-entm: the layer driving the head (dense, or a core: "
+                    "indrnn for self-loops)")
     ap.add_argument("--update", default="sync", choices=("sync", "ordered"), help="neat-entm: the phenotype's update")
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="NEAT settings (neat-entm)")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="settings of the optimisers run (NEAT's for neat-entm), over this script's defaults")
     ap.add_argument("--verbose", action="store_true", help="a line per run")
+    ap.add_argument("--csv", default="", help="a CSV file each run's row is appended to as it ends")
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 "
+                    "(to resume a cut-off run)")
     ap.add_argument("--save", default="", help="a folder for each run's best chromosome (.npy)")
     ap.add_argument("--direct", action="store_true",
                     help="ntm/entm: the heads also read the controller's input [x, r] (as Greve et al.'s ENTM)")
@@ -126,35 +148,37 @@ def main() -> None:
     ap.add_argument("--n-hidden", type=int, default=0, help="controller units of the memory networks (0: bits + 2, "
                     "what a hand-built copier needs)")
     args = ap.parse_args()
-    args.neat_settings = {}
+    args.settings = {}
     for kv in args.set:
         k, v = kv.split("=", 1)
         try:
-            args.neat_settings[k] = ast.literal_eval(v)
+            args.settings[k] = ast.literal_eval(v)
         except (ValueError, SyntaxError):
-            args.neat_settings[k] = v
-    lo = max(args.min_length, 2) if args.task == "assoc-recall" else args.min_length
+            args.settings[k] = v
+    lo = args.min_length = max(args.min_length, 2) if args.task == "assoc-recall" else args.min_length
     prob = make_problem(args.task, min_length=lo, max_length=args.max_length, n_train=args.n_train,
                         n_test=args.n_test, bits=args.bits or None, fitness=args.fitness,
                         **({"start": True} if args.start else {}))
     args.n_hidden = args.n_hidden or prob.default_net["memory_width"] + 2
     hi = args.max_length
-    nets = {a: memory_net(a, prob, args) for a in args.archs if a in ("ntm", "entm", "dnc", "neat-entm")}
+    nets = {a: memory_net(a, prob, args) for a in args.archs
+            if a in ("ntm", "entm", "dnc", "neat-entm", "dense-entm")}
     size = args.match_params or memory_net("entm", prob, args).n_params
     for a in args.archs:
         if a in ("elman", "lstm"):
             nets[a] = matched(a, prob, size)
     print(f"{args.task}, {prob.params()['bits']}-bit vectors: train lengths {lo}..{hi}, test {lo}..{hi} / {2 * hi} / {5 * hi}, "
           f"{args.n_train} training and {args.n_test} test sequences per length group; budget "
-          f"{args.evaluations or '-'} evaluations, {args.wall_clock or '-'} s per run; seeds 0..{args.seeds - 1}; "
+          f"{args.evaluations or '-'} evaluations, {args.wall_clock or '-'} s per run; seeds {args.first_seed}.."
+          f"{args.first_seed + args.seeds - 1}; "
           f"fitness {args.fitness}{', start step' if args.start else ''}"
-          + (f"; NEAT settings {args.neat_settings}" if args.neat_settings else ""))
+          + (f"; settings {args.settings}" if args.settings else ""))
     head = (f"{'arch':9} {'params':>6} {'optimiser':9} {'seeds':>5} {'train ok':>8} {'train bits':>10} {'bits 1x':>8} {'bits 2x':>8} "
             f"{'bits 5x':>8} {'all 1x':>6} {'all 2x':>6} {'all 5x':>6} {'evals':>8} {'wall s':>7}")
     print(head)
     for a, net in nets.items():
         for opt in (["neat"] if a == "neat-entm" else [o for o in args.optimisers if o != "neat"]):
-            rows = [run(a, net, prob, opt, s, args) for s in range(args.seeds)]
+            rows = [run(a, net, prob, opt, s, args) for s in range(args.first_seed, args.first_seed + args.seeds)]
             m = {k: np.mean([r[k] for r in rows]) for k in rows[0]}
             solved = {x: sum(r[f"accuracy_{x}"] >= 1.0 for r in rows) for x in ("1x", "2x", "5x")}
             fit = sum(r["train"] >= 1.0 for r in rows)

@@ -100,6 +100,25 @@ def test_cosyne_restarts_after_stagnation_and_resumes_through_it(rng):
         make_config(CoSyNE.Config, {"restart_after": -2}, "cosyne").validate()
 
 
+def test_cosyne_sparse_start_zeroes_initial_weights_at_restarts_too():
+    m, n = 200, 50
+    cfg = make_config(CoSyNE.Config, {"population": m, "init": "uniform", "init_range": 3.0, "init_density": 0.1,
+                                      "restart_after": 1}, "cosyne")
+    s = CoSyNE(n, cfg, np.random.default_rng(4))
+    dense = CoSyNE(n, make_config(CoSyNE.Config, {"population": m, "init": "uniform", "init_range": 3.0}, "cosyne"),
+                   np.random.default_rng(4))
+    first, full = s.ask(), dense.ask()
+    assert 0.08 < np.mean(first != 0) < 0.12 and np.all(full != 0)
+    kept = first != 0
+    assert np.array_equal(first[kept], full[kept])           # the same draws, the others set to 0
+    s.tell(first, np.zeros(m))
+    s.tell(s.ask(), np.full(int(s.pending.sum()), -1.0))    # no improvement: a restart, sparse again
+    assert s.restarts == 1 and 0.08 < np.mean(s.ask() != 0) < 0.12
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="init_density"):
+            make_config(CoSyNE.Config, {"init_density": bad}, "cosyne").validate()
+
+
 def test_cosyne_permutation_probability_follows_the_paper():
     f = np.array([10.0, 5.0, 0.0])
     p = permutation_probabilities(f, 4, "fitness")

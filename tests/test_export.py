@@ -90,7 +90,8 @@ NOT_EXPORTED = {"stack-rnn": "no JSON description of cell 'stack' yet",
                 "history-compressor": "no JSON description of cell 'history_compressor' yet",
                 "lsm": "no JSON description of cell 'lsm' yet",
                 "modern-hopfield": "no JSON description of cell 'modern_hopfield' yet",
-                "neat-entm": "no JSON description of cell 'entm_tape' yet"}
+                "neat-entm": "no JSON description of cell 'entm_tape' yet",
+                "dense-entm": "no JSON description of cell 'entm_tape' yet"}
 
 
 def cases() -> list[tuple[str, dict]]:

@@ -43,6 +43,8 @@ ARCH_CASES = {
     "neat-net": (dict(max_nodes=5), lambda M=5: M * (I + 1 + M) + M),
     # a neat-net phenotype on [x, r] (memory width W) with O + W + 5 outputs; the tape has no parameters
     "neat-entm": (dict(max_nodes=12, memory_width=2), lambda M=12, W=2: M * (I + W + 1 + M) + M),
+    # one dense layer on [x, r] (memory width W) to O + W + 5 units; the tape has no parameters
+    "dense-entm": (dict(memory_width=2), lambda W=2: (O + W + 5) * (I + W + 1)),
     "seq2seq": (dict(n_hidden=5), lambda H=5: 2 * 4 * H * (I + H + 1) + O * (H + 1)),   # lstm encoder and decoder
     # controller elman on [x, r] + head projections (read M + 6, write 3 M + 6; DNC (R + 3) M + 5 R + 3) + readout of [h, r]
     "ntm": (dict(n_hidden=5), lambda H=5, M=8: H * (I + M + H + 1) + (M + 6 + 3 * M + 6) * (H + 1) + O * (H + M + 1)),

@@ -387,6 +387,22 @@ def neat_entm(n_inputs, n_outputs, max_nodes=32, memory_size=32, memory_width=2,
     return Network("neat-entm", [entm_tape.build_input(n_inputs, M), core, tape], ["", "", ""])
 
 
+@register("dense-entm", "evolvable neural Turing machine of fixed topology: neat-entm's tape and head driven by one layer from [x_t, r_{t-1}, 1] to the task's outputs and the head's controls (dense; cell = a core for recurrence, indrnn: self-loops), for any optimiser")
+def dense_entm(n_inputs, n_outputs, cell="dense", memory_size=32, memory_width=2, activation="sigmoid"):
+    """Layers: [x_t, r_{t-1}] (:func:`entm_tape.build_input`), one layer with n_outputs + memory_width + 5
+    units of ``activation`` (``cell = "dense"``: feed-forward, every input to every unit, the minimal
+    start of ``neat-entm`` as a flat chromosome; a core name: that core with its units as outputs,
+    ``indrnn`` adding one self-loop per unit), and the tape (:mod:`evornn.nets.cells.entm_tape`)."""
+    tape = entm_tape.build(n_outputs, memory_size, memory_width)
+    M = tape.options["memory_width"]
+    U = n_outputs + entm_tape.n_controls(M)
+    if cell == "dense":
+        core = dense.build(n_inputs + M, U, activation_code(activation, what="dense-entm activation"))
+    else:
+        core = make_core(cell, n_inputs + M, U, U, activation)
+    return Network("dense-entm", [entm_tape.build_input(n_inputs, M), core, tape], ["", "ctrl.", ""])
+
+
 @register("seq2seq", "encoder-decoder (Sutskever et al. 2014): an encoder core reads the source, its final state starts a decoder core, dense readout; the last input is the phase flag")
 def seq2seq(n_inputs, n_outputs, cell="lstm", decoder_cell=None, n_hidden=8, activation=None,
             output_activation="linear", **opts):

@@ -59,7 +59,9 @@ never balance more than ~150 steps); the restart cuts that tail of the run-time 
 run's best network so far is kept by the runner; ``restarts`` counts them.
 
 Initial population: the network's initialiser (``init = "network"``) or uniform in
-+-``init_range`` (``"uniform"``; pole balancing wants large weights).
++-``init_range`` (``"uniform"``; pole balancing wants large weights); ``init_density`` < 1 keeps
+each initial weight with that probability and sets the others to 0 (a sparse start, as NEAT's
+genomes that connect only some inputs; mutation makes the zeros non-zero later).
 """
 from __future__ import annotations
 
@@ -83,6 +85,7 @@ class CoSyNEConfig:
     permute_by: str = "fitness"      # fitness | rank | all
     init: str = "uniform"            # uniform (+-init_range) | network (its initialiser)
     init_range: float = 1.0
+    init_density: float = 1.0       # < 1: each initial weight is kept with this probability, else 0 (sparse start)
     reevaluate: bool = False         # ask for every row every generation (noisy problems)
     weight_limit: float = 0.0        # > 0: children's weights clipped to +-weight_limit (0: no limit)
     restart_after: int = 0           # > 0: fresh population after this many generations without improvement
@@ -114,6 +117,8 @@ class CoSyNEConfig:
             bad("init", "'uniform' or 'network'")
         if not self.init_range > 0:
             bad("init_range", "> 0")
+        if not 0 < self.init_density <= 1:
+            bad("init_density", "in (0, 1]")
         if isinstance(self.restart_after, bool) or not isinstance(self.restart_after, int) or self.restart_after < 0:
             bad("restart_after", "an integer >= 0 (0: never)")
         if not (self.weight_limit >= 0 and np.isfinite(self.weight_limit)):
@@ -214,6 +219,8 @@ class CoSyNE(Strategy):
                 self.pop = self.rng.uniform(-c.init_range, c.init_range, (m, self.n_params))
             else:
                 self.pop = np.asarray(self.init(self.rng, m), dtype=np.float64).reshape(m, self.n_params)
+            if c.init_density < 1.0:
+                self.pop *= self.rng.random((m, self.n_params)) < c.init_density
         return self.pop[self.pending].copy()
 
     def expected_rows(self) -> int:
