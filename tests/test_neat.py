@@ -301,16 +301,22 @@ def _runner(gens, cls_settings=None):
                               seed=5, problem_params={"steps": 2}, net={"update": "sync"})
 
 
-def test_checkpoint_and_resume_are_bit_for_bit_through_json():
-    whole = _runner(8)
+def resume_halfway(make):
+    """Run ``make(8)`` whole, and ``make(4)`` then resumed to 8 generations from its state sent
+    through JSON (as the checkpoint files hold it): (whole runner, its result, resumed runner, its result)."""
+    whole = make(8)
     full = whole.run()
-    r = _runner(4)
+    r = make(4)
     r.run()
     arrays, meta = r.get_state()
-    meta = json.loads(json.dumps(meta))                  # the state as the checkpoint files hold it
-    r2 = _runner(8)
+    meta = json.loads(json.dumps(meta))
+    r2 = make(8)
     r2.set_state({k: v.copy() for k, v in arrays.items()}, meta)
-    res = r2.run()
+    return whole, full, r2, r2.run()
+
+
+def test_checkpoint_and_resume_are_bit_for_bit_through_json():
+    whole, full, r2, res = resume_halfway(_runner)
     assert [h["best"] for h in full.history[4:]] == [h["best"] for h in res.history]
     assert np.array_equal(res.best_chromosome, full.best_chromosome)
     assert json.dumps(r2.strategy.get_state()[1]) == json.dumps(whole.strategy.get_state()[1])

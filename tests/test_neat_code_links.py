@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 import evornn
+import test_neat
 from evornn.nets.cells import neat_net
 from evornn.optim import neat_genome as G
 from evornn.optim.neat import NEAT, NEATConfig
@@ -180,15 +181,7 @@ def _runner(gens):
 
 
 def test_the_code_s_links_resume_bit_for_bit_through_json():
-    whole = _runner(8)
-    full = whole.run()
-    r = _runner(4)
-    r.run()
-    arrays, meta = r.get_state()
-    meta = json.loads(json.dumps(meta))
-    r2 = _runner(8)
-    r2.set_state({k: v.copy() for k, v in arrays.items()}, meta)
-    res = r2.run()
+    whole, full, r2, res = test_neat.resume_halfway(_runner)
     assert [h["best"] for h in full.history[4:]] == [h["best"] for h in res.history]
     assert np.array_equal(res.best_chromosome, full.best_chromosome)
     assert json.dumps(r2.strategy.get_state()[1]) == json.dumps(whole.strategy.get_state()[1])
