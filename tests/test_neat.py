@@ -20,7 +20,10 @@ from evornn.settings import make_config
 # The networks the oracle tests below build (tests/test_engine.py checks every cell has one).
 ORACLE_NETS = {"neat-sync": ("neat-net", 3, 2, {"max_nodes": 7}),
                "neat-ordered": ("neat-net", 2, 1, {"max_nodes": 6, "update": "ordered"}),
-               "neat-passes": ("neat-net", 3, 2, {"max_nodes": 7, "passes": 3})}
+               "neat-passes": ("neat-net", 3, 2, {"max_nodes": 7, "passes": 3}),
+               # tests/test_neat_code_activation.py's
+               "neat-code": ("neat-net", 2, 1, {"max_nodes": 6, "update": "neat-code", "relax": True,
+                                                "sigmoid_slope": 4.924273})}
 
 
 def _net(case):

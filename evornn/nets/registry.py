@@ -357,7 +357,7 @@ def stack_rnn(n_inputs, n_outputs, cell="elman", n_hidden=8, activation=None, ou
 
 @register("neat-net", "NEAT phenotype (Stanley & Miikkulainen 2002): up to max_nodes typed units (sigmoid, tanh, identity, gate), any topology, absent connections zero; outputs are the last units")
 def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, activation="sigmoid",
-                  output_activation="sigmoid"):
+                  output_activation="sigmoid", relax=False, sigmoid_slope=neat_net.SIGMOID_SLOPE):
     _positive("neat-net", max_nodes=max_nodes)
     allowed = {"linear": neat_net.IDENTITY, "identity": neat_net.IDENTITY, "sigmoid": neat_net.SIGMOID,
                "tanh": neat_net.TANH}
@@ -366,7 +366,8 @@ def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, ac
             raise ValueError(f"neat-net: {key} must be one of {', '.join(allowed)}, got {v!r}")
     return Network("neat-net", [neat_net.build(n_inputs, max_nodes, n_outputs, update=update, passes=passes,
                                                output_type=allowed[output_activation],
-                                               hidden_type=allowed[activation])], [""])
+                                               hidden_type=allowed[activation], relax=relax,
+                                               sigmoid_slope=sigmoid_slope)], [""])
 
 
 @register("neat-entm", "evolvable neural Turing machine (Greve, Jacobsen & Risi 2016): a NEAT phenotype reading [x_t, r_{t-1}] whose outputs are the task's and one read/write head's controls (write vector, interpolation, content jump, shift -1/0/+1) on a growing tape")
