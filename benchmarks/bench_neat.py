@@ -27,6 +27,11 @@ Tasks (``--tasks``, comma-separated):
   with all four outputs on the right side of 0.5 (NEAT's code tests every network; the runner
   tests the fittest only, ``--fittest-only``). Paper:
   4,755 evaluations on average, 100 of 100 runs solved (worst 13,459).
+* ``xor-code-eval``: ``xor`` evaluated as NEAT's C++ code evaluates XOR (``xor_evaluate``):
+  ``neat-net`` with ``update = "neat-code"`` (its ``Network::activate``: a node is activated only
+  once one of its inputs is active, passes until the output is active), ``relax = true`` (then
+  ``net_depth + 1`` activations more), its sigmoid slope 4.924273, and the problem's ``style =
+  "neat-code"`` (fitness 0.001 when the output is never activated, an output of 0.5 counted as 1).
 * ``xor-defaults``: XOR with evornn's defaults where the paper is silent (the earlier benchmark:
   initial weights +-2.5, the threshold adapted towards 10 species), for comparison.
 * ``dpv``: double pole with velocities, standard fitness (balance 100,000 steps), population
@@ -51,9 +56,10 @@ Tasks (``--tasks``, comma-separated):
 The pole problems use the network's own bias (``bias_input = 0``); ``max_nodes`` bounds the
 genomes (``--max-nodes``, 16). Seeds run one after another, each on all threads.
 
-    python benchmarks/bench_neat.py [--tasks xor,xor-defaults,dpv,dpnv,memory,memory-gates,dpnv-gates] [--seeds 20]
+    python benchmarks/bench_neat.py [--tasks xor,xor-code-eval,xor-defaults,dpv,dpnv,memory,memory-gates,dpnv-gates] [--seeds 20]
                                     [--max-evals N] [--max-nodes 16] [--quiet | --verbose] [--seed0 0]
-                                    [--set mate_only=0.2 --set mate_average=0.4 ...] [--csv FILE] [--both-tests]
+                                    [--set mate_only=0.2 --set mate_average=0.4 ...] [--net sigmoid_slope=4.924273 ...]
+                                    [--csv FILE] [--both-tests]
     python benchmarks/bench_neat.py --from-csv FILE [FILE ...]
 """
 from __future__ import annotations
@@ -71,14 +77,15 @@ import evornn
 import runs_csv
 from evornn.problems.registry import make_problem
 
-PAPER = {"xor": "4,755 evaluations, 100/100 solved", "xor-defaults": "4,755 evaluations, 100/100 solved", "dpv": "3,600 evaluations",
+PAPER = {"xor": "4,755 evaluations, 100/100 solved", "xor-code-eval": "4,755 evaluations, 100/100 solved",
+         "xor-defaults": "4,755 evaluations, 100/100 solved", "dpv": "3,600 evaluations",
          "dpnv": "33,184 evaluations (CoSyNE table: 6,929), generalization 286/625",
          "dpnv-code": "33,184 evaluations (CoSyNE table: 6,929), generalization 286/625",
          "memory": "(no published figure: compare with memory-gates)",
          "memory-gates": "(no published figure: compare with memory)",
          "dpnv-gates": "(no published figure: compare with dpnv)"}
 # (mean, std dev, runs) of the paper's runs, where it gives them (XOR: Section 4.2)
-PAPER_STATS = {"xor": (4755, 2553, 100), "xor-defaults": (4755, 2553, 100)}
+PAPER_STATS = {"xor": (4755, 2553, 100), "xor-code-eval": (4755, 2553, 100), "xor-defaults": (4755, 2553, 100)}
 # configs/neat-xor.toml's: NEAT's code (neat1.2.1) where the paper is silent, two settings not the code's
 NEAT_CODE = {"weight_mutation": 0.9, "weight_style": "neat-code", "weight_replace_range": 2.5,
              "link_weight_range": 1.0, "split_bias": False, "representative": "champion", "survivors": "floor+1",
@@ -100,6 +107,9 @@ DPNV_CODE = {"population": 1000, "c3": 3.0, "compat_threshold": 4.0, "add_connec
              "survival_threshold": 0.4, "add_node": 0.01, "bias_value": 0.5}
 TASKS = {
     "xor": dict(problem="xor", params={}, net={"update": "ordered"}, settings=XOR_SETTINGS, max_evals=100_000),
+    "xor-code-eval": dict(problem="xor", params={"style": "neat-code"},
+                          net={"update": "neat-code", "relax": True, "sigmoid_slope": 4.924273},
+                          settings=XOR_SETTINGS, max_evals=100_000),
     "xor-defaults": dict(problem="xor", params={}, net={"update": "ordered"},
                          settings={"recurrent": False, "weight_init_range": 2.5, "target_species": 10},
                          max_evals=100_000),
@@ -202,9 +212,11 @@ class FittestToo:
 
 def run_task(name: str, seeds: int, max_evals: int | None, max_nodes: int, quiet: bool,
              extra: dict | None = None, seed0: int = 0, fittest_only: bool = False, verbose: bool = False,
-             csv_path: str | None = None, both_tests: bool = False) -> dict:
+             csv_path: str | None = None, both_tests: bool = False, net_extra: dict | None = None) -> dict:
     t = dict(TASKS[name])
     t["settings"] = {**t["settings"], **(extra or {})}
+    t["net"] = {**t["net"], **(net_extra or {})}
+    recorded = {**(extra or {}), **{f"net.{k}": v for k, v in (net_extra or {}).items()}}
     limit = max_evals or t["max_evals"]
     rows, t0 = [], time.time()
     for seed in range(seed0, seed0 + seeds):
@@ -229,9 +241,9 @@ def run_task(name: str, seeds: int, max_evals: int | None, max_nodes: int, quiet
             runner.run()
         except _BothSolved:
             pass
-        tests = [(counter, extra or {})]
+        tests = [(counter, recorded)]
         if both:
-            tests.append((shadow, {**(extra or {}), "test_choice": "fittest"}))
+            tests.append((shadow, {**recorded, "test_choice": "fittest"}))
         for rec, settings in tests:
             ok = rec.evals is not None
             row = {"task": name, "seed": seed, "solved": ok,
@@ -332,6 +344,8 @@ def main() -> None:
     ap.add_argument("--seed0", type=int, default=0, help="the first seed")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a neat setting of every task (a Python literal: 0.2, True; else a string)")
+    ap.add_argument("--net", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a neat-net option of every task (sigmoid_slope=4.924273; recorded as net.KEY)")
     ap.add_argument("--csv", help="append one row per run to this file as each run ends")
     ap.add_argument("--both-tests", action="store_true",
                     help="non-Markov task with --set test_choice=unchecked: test the fittest network of every "
@@ -345,14 +359,7 @@ def main() -> None:
             print(f"settings {settings}, seeds {_ranges(r['seeds'])}")
             print(report(r))
         return
-    import ast
-    extra = {}
-    for kv in a.set:
-        k, _, v = kv.partition("=")
-        try:
-            extra[k.strip()] = ast.literal_eval(v.strip())
-        except (ValueError, SyntaxError):
-            extra[k.strip()] = v.strip()           # a bare word: a string setting (allocation=skim)
+    extra, net_extra = _pairs(a.set), _pairs(a.net)
     names = [n.strip() for n in a.tasks.split(",") if n.strip()]
     bad = [n for n in names if n not in TASKS]
     if bad:
@@ -360,11 +367,24 @@ def main() -> None:
     results = []
     for n in names:
         results.append(run_task(n, a.seeds, a.max_evals, a.max_nodes, a.quiet, extra, a.seed0, a.fittest_only,
-                                a.verbose, a.csv, a.both_tests))
+                                a.verbose, a.csv, a.both_tests, net_extra))
         print(report(results[-1]), flush=True)
     print("\nsummary")
     for r in results:
         print(report(r))
+
+
+def _pairs(items: list[str]) -> dict:
+    """KEY=VALUE strings as a dict, each value a Python literal (0.2, True) or else a string."""
+    import ast
+    out = {}
+    for kv in items:
+        k, _, v = kv.partition("=")
+        try:
+            out[k.strip()] = ast.literal_eval(v.strip())
+        except (ValueError, SyntaxError):
+            out[k.strip()] = v.strip()             # a bare word: a string setting (allocation=skim)
+    return out
 
 
 def _ranges(seeds: list[int]) -> str:

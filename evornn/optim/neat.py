@@ -103,10 +103,13 @@ the first disabled gene enabled, after the weight and toggle mutations); ``bias_
 bias input of its pole code; the bias weights enter the phenotype times it); ``compat_weights =
 "mutation_num"`` (its compatibility compares each gene's ``mutation_num``: the weight after the
 genome's last weight mutation, 0 for the genes of an add node or of a repeated add-connection
-until then). Not modelled: its network activation (a node without an active input keeps its
-previous value, 0 at first, where the kernel computes it from the sum; the first step repeats the
-pass until the outputs are active), its sigmoid slope 4.924273 (the kernel's 4.9). With its
-settings, ``small_genome`` above any genome's size: its compatibility never divides by N.
+until then). Its network activation and sigmoid slope are options of the network, not of
+``neat``: ``neat-net``'s ``update = "neat-code"`` (its ``Network::activate``: a node is activated
+only once one of its inputs is active, 0 until then; passes until the outputs are active), ``relax``
+(its XOR evaluation's ``net_depth + 1`` activations more) and ``sigmoid_slope`` (4.924273; the
+default 4.9), with the ``xor`` problem's ``style = "neat-code"`` (fitness 0.001 when the output is
+never activated). With its settings, ``small_genome`` above any genome's size: its compatibility
+never divides by N.
 :attr:`code_ids` are the evaluated genomes' ids in its numbering (its
 ``pop_size * (generation - 1) + genome_id`` evaluation count needs them).
 """
