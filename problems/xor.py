@@ -27,9 +27,9 @@ TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
 STYLES = ("evornn", "neat-code")
 
 
-def estimate_data_bytes(name: str, steps: int) -> int:
+def estimate_data_bytes(name: str, steps: int, style: str = "evornn") -> int:
     """The memory guard's size of the data (:mod:`problems.registry`): the inputs (4 steps, 2) and
-    the starts (5,)."""
+    the starts (5,); ``style`` does not change it."""
     return 4 * int(steps) * 2 * 8 + 5 * 8
 
 
