@@ -56,7 +56,8 @@ Tasks (``--tasks``, comma-separated):
 The pole problems use the network's own bias (``bias_input = 0``); ``max_nodes`` bounds the
 genomes (``--max-nodes``, 16). Seeds run one after another, each on all threads.
 
-    python benchmarks/bench_neat.py [--tasks xor,xor-code-eval,xor-defaults,dpv,dpnv,memory,memory-gates,dpnv-gates] [--seeds 20]
+    python benchmarks/bench_neat.py [--tasks xor,xor-code-eval,xor-defaults,dpv,dpnv,memory,memory-gates,dpnv-gates]
+                                    [--seeds 20]
                                     [--max-evals N] [--max-nodes 16] [--quiet | --verbose] [--seed0 0]
                                     [--set mate_only=0.2 --set mate_average=0.4 ...] [--net sigmoid_slope=4.924273 ...]
                                     [--csv FILE] [--both-tests]

@@ -9,7 +9,8 @@ incoming weights from every input, a bias of 1.0 and every unit,
 
 and a type code ``types[i]`` (a float of the chromosome, rounded to the nearest code and clipped to
 0..3): 0 identity, 1 NEAT's steepened sigmoid 1 / (1 + exp(-slope a)) (``sigmoid_slope``, 4.9 as
-the paper gives it; NEAT's C++ code, neat1.2.1, uses 4.924273), 2 tanh, 3 multiplicative (gate) node. With input x, bias 1 and unit values h, unit i computes
+the paper gives it; NEAT's C++ code, neat1.2.1, uses 4.924273), 2 tanh, 3 multiplicative (gate)
+node. With input x, bias 1 and unit values h, unit i computes
 
     sum nodes:  a_i = sum_j W[i, j] z_j,      h_i = act(a_i)
     gate nodes: h_i = prod_{j: W[i, j] != 0} W[i, j] z_j     (0 when the unit has no connection)
@@ -64,7 +65,6 @@ CODE = 15
 IDENTITY, SIGMOID, TANH, GATE = 0, 1, 2, 3
 NODE_TYPES = {"identity": IDENTITY, "sigmoid": SIGMOID, "tanh": TANH, "gate": GATE}
 SIGMOID_SLOPE = 4.9
-CODE_SIGMOID_SLOPE = 4.924273       # NEAT's C++ code: fsigmoid(activesum, 4.924273, 2.4621365)
 SYNC, ORDERED, NEAT_CODE = 0, 1, 2
 UPDATES = {"sync": SYNC, "ordered": ORDERED, "neat-code": NEAT_CODE}
 
