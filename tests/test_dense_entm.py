@@ -50,12 +50,12 @@ def test_network_equals_the_layer_s_equation_and_the_entm_code_s_tape(cell, engi
         assert error(net.run(net.flatten(p), X, starts), dense.run(dense.flatten(q), X, starts), engine) <= 1e-12
 
 
-def copier(B: int, N: int, A: float = 5.0):
+def copier(B: int, N: int, A: float = 5.0, write: str = "interpolate"):
     """The minimal ENTM copier as a dense-entm chromosome (tests/test_neat_entm.py's genome): write
     [x_t, start or delimiter] at every step but the delimiter's, move on every step, jump on the
     delimiter to the location most like [0, ..., 0, 1] (the start step's), output the bits read."""
     I, Mw = B + 2, B + 1                                       # inputs: bits, delimiter, start
-    net = evornn.build("dense-entm", I, B, memory_size=N, memory_width=Mw)
+    net = evornn.build("dense-entm", I, B, memory_size=N, memory_width=Mw, write=write)
     W, b = np.zeros((B + Mw + 5, I + Mw)), np.zeros(B + Mw + 5)
     delim, start, r = B, B + 1, I
     for k in range(B):
