@@ -104,7 +104,7 @@ def test_options_and_parameter_count_name_themselves():
     assert net.n_params == U * (3 + 4 + 1) and net.n_outputs == 2
     assert evornn.build("dense-entm", 3, 2, cell="indrnn", memory_width=4).n_params == U * (3 + 4 + 2)
     assert evornn.build("dense-entm", 3, 2, cell="frnn", memory_width=4).n_params == U * (3 + 4 + U + 1)
-    assert evornn.build("dense-entm", 3, 2, write="overwrite").n_params == net.n_params   # no parameters
+    assert evornn.build("dense-entm", 3, 2, write="overwrite", memory_width=4).n_params == net.n_params   # no parameters
     for opts, word in ((dict(cell="nope"), "unknown cell 'nope'"), (dict(memory_size=0), "memory_size"),
                        (dict(write="blend"), "write must be 'interpolate' or 'overwrite'"),
                        (dict(memory_width=0), "memory_width"), (dict(activation="nope"), "activation")):
