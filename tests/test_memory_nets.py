@@ -317,7 +317,7 @@ def test_resample_draws_a_fresh_training_set_from_the_generation_s_seed():
     d = prob.draw_train(np.random.default_rng(3))
     assert d.n_sequences == 6 and set((np.diff(d.starts) - 1) // 2) <= {1, 2, 3}
     assert np.array_equal(a.fitness, prob.score(net, W, prob.draw_train(generator(11, 2))).fitness)
-    with pytest.raises(ValueError, match="resample must be true or false") as e:
+    with pytest.raises(ValueError, match="resample must be") as e:
         make_problem("copy", resample="yes")
     assert "\n" not in str(e.value)
 
