@@ -29,6 +29,12 @@ core such as indrnn), a flat chromosome for CoSyNE, CMA-ES or ESP (``--set`` rea
 ``--csv`` appends one row per run as it ends (benchmarks/runs_csv.py), ``--first-seed`` resumes:
 
     python benchmarks/bench_memory.py --task copy --bits 8 --max-length 5 --start --fitness strict --archs dense-entm --optimisers cosyne --cosyne-restarts --seeds 10 --evaluations 100000 --csv results/bench_memory_entm.csv
+
+``--resample`` draws a fresh training set every generation (a run then stops when the test split is
+right, or at the budget); ``--write overwrite`` gives the ENTMs' tape the gated write. The 8-bit copy
+that CMA-ES solves in some runs (README, "8-bit vectors: why the search failed"):
+
+    python benchmarks/bench_memory.py --task copy --max-length 5 --n-train 32 --start --fitness bits --resample --archs dense-entm --bits 8 --optimisers cmaes --seeds 10 --evaluations 200000 --set tolflatfitness=1000000 restart_after=100
 """
 from __future__ import annotations
 
