@@ -29,6 +29,12 @@ core such as indrnn), a flat chromosome for CoSyNE, CMA-ES or ESP (``--set`` rea
 ``--csv`` appends one row per run as it ends (benchmarks/runs_csv.py), ``--first-seed`` resumes:
 
     python benchmarks/bench_memory.py --task copy --bits 8 --max-length 5 --start --fitness strict --archs dense-entm --optimisers cosyne --cosyne-restarts --seeds 10 --evaluations 100000 --csv results/bench_memory_entm.csv
+
+``--resample`` draws a fresh training set every generation (a run then stops when the test split is
+right, or at the budget); ``--write overwrite`` gives the ENTMs' tape the gated write. The 8-bit copy
+that CMA-ES solves in some runs (README, "8-bit vectors: why the search failed"):
+
+    python benchmarks/bench_memory.py --task copy --max-length 5 --n-train 32 --start --fitness bits --resample --archs dense-entm --bits 8 --optimisers cmaes --seeds 10 --evaluations 200000 --set tolflatfitness=1000000 restart_after=100
 """
 from __future__ import annotations
 
@@ -51,10 +57,10 @@ def memory_net(arch: str, prob, args) -> evornn.Network:
     if arch == "neat-entm":                  # Greve et al.'s code: memory width = bits + 1
         M = width + 1
         return evornn.build("neat-entm", prob.n_inputs, prob.n_outputs, memory_size=prob.default_net["memory_size"],
-                            memory_width=M, update=args.update,
+                            memory_width=M, update=args.update, write=args.write,
                             max_nodes=args.max_nodes or prob.n_outputs + M + 5 + 10)
     if arch == "dense-entm":                 # the same tape and head, one layer of fixed topology
-        return evornn.build("dense-entm", prob.n_inputs, prob.n_outputs, cell=args.cell,
+        return evornn.build("dense-entm", prob.n_inputs, prob.n_outputs, cell=args.cell, write=args.write,
                             memory_size=prob.default_net["memory_size"], memory_width=width + 1)
     common = dict(n_hidden=args.n_hidden, memory_width=width, output_activation="sigmoid")
     if arch == "dnc":
@@ -84,7 +90,9 @@ def run(arch, net, prob, optimiser, seed, args) -> dict:
     if optimiser == "cmaes":
         settings.update(separable=net.n_params > 300, sigma0=0.5)
     settings.update(args.settings)           # --set: over the defaults above
-    stop = {"at_least": {"bit_accuracy": 1.0}, "solved": False}
+    # until the training set is right; resampled (a fresh set each generation): until the test split is
+    # (the problem tests it whenever a generation's set is right)
+    stop = {"solved": True} if args.resample else {"at_least": {"bit_accuracy": 1.0}, "solved": False}
     if args.evaluations:
         stop["max_evaluations"] = args.evaluations
     if args.wall_clock:
@@ -99,6 +107,7 @@ def run(arch, net, prob, optimiser, seed, args) -> dict:
     if args.csv:
         row = dict(task=args.task, bits=prob.params()["bits"], lengths=f"{args.min_length}..{args.max_length}",
                    n_train=args.n_train, fitness=args.fitness, start=args.start, arch=arch,
+                   **({"resample": True, "write": args.write} if args.resample or args.write != "interpolate" else {}),
                    cell=args.cell if arch == "dense-entm" else "", params=net.n_params, optimiser=optimiser,
                    settings=" ".join(f"{k}={v}" for k, v in settings.items()), seed=seed, **out)
         runs_csv.append_row(args.csv, tuple(row), row)
@@ -128,11 +137,16 @@ def main() -> None:
     ap.add_argument("--fitness", default="bits", choices=("bits", "closeness", "strict"),
                     help="the task's fitness: bits right, closeness (mean 1 - |y - target|) or strict "
                     "(Greve et al.'s: mean 1 - min(0.25, |y - target|) / 0.25)")
+    ap.add_argument("--resample", action="store_true", help="a fresh training set (n-train sequences) every "
+                    "generation instead of one fixed set")
     ap.add_argument("--start", action="store_true", help="copy: a first step on a start channel (Greve et al.'s copy)")
     ap.add_argument("--max-nodes", type=int, default=0, help="neat-entm: units of the NEAT phenotype "
                     "(0: its outputs + 10 hidden)")
     ap.add_argument("--cell", default="dense", help="dense-entm: the layer driving the head (dense, or a core: "
                     "indrnn for self-loops)")
+    ap.add_argument("--write", default="interpolate", choices=("interpolate", "overwrite"),
+                    help="neat-entm, dense-entm: the tape's write mode (overwrite: write the vector when the "
+                    "interpolation is >= 0.5, else nothing; Greve et al.'s 8-bit configuration)")
     ap.add_argument("--update", default="sync", choices=("sync", "ordered"), help="neat-entm: the phenotype's update")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="settings of the optimisers run (NEAT's for neat-entm), over this script's defaults")
@@ -158,7 +172,7 @@ def main() -> None:
     lo = args.min_length = max(args.min_length, 2) if args.task == "assoc-recall" else args.min_length
     prob = make_problem(args.task, min_length=lo, max_length=args.max_length, n_train=args.n_train,
                         n_test=args.n_test, bits=args.bits or None, fitness=args.fitness,
-                        **({"start": True} if args.start else {}))
+                        **({"start": True} if args.start else {}), **({"resample": True} if args.resample else {}))
     args.n_hidden = args.n_hidden or prob.default_net["memory_width"] + 2
     hi = args.max_length
     nets = {a: memory_net(a, prob, args) for a in args.archs
@@ -171,7 +185,7 @@ def main() -> None:
           f"{args.n_train} training and {args.n_test} test sequences per length group; budget "
           f"{args.evaluations or '-'} evaluations, {args.wall_clock or '-'} s per run; seeds {args.first_seed}.."
           f"{args.first_seed + args.seeds - 1}; "
-          f"fitness {args.fitness}{', start step' if args.start else ''}"
+          f"fitness {args.fitness}{', start step' if args.start else ''}{', resampled' if args.resample else ''}"
           + (f"; settings {args.settings}" if args.settings else ""))
     head = (f"{'arch':9} {'params':>6} {'optimiser':9} {'seeds':>5} {'train ok':>8} {'train bits':>10} {'bits 1x':>8} {'bits 2x':>8} "
             f"{'bits 5x':>8} {'all 1x':>6} {'all 2x':>6} {'all 5x':>6} {'evals':>8} {'wall s':>7}")

@@ -21,13 +21,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bits", type=int, default=8)
     ap.add_argument("--draws", type=int, default=2000)
+    ap.add_argument("--write", default="interpolate", choices=("interpolate", "overwrite"),
+                    help="the tape's write mode")
     a = ap.parse_args()
     B, Mw = a.bits, a.bits + 1
     prob = make_problem("copy", max_length=5, n_train=32, n_test=8, bits=B, start=True, fitness="strict")
-    net, w = copier(B, prob.default_net["memory_size"])
+    net, w = copier(B, prob.default_net["memory_size"], write=a.write)
     rng = np.random.default_rng(0)
     score = lambda P: prob.evaluate(net, P, None).fitness                          # noqa: E731
-    print(f"{B}-bit copier: strict score {score(w[None])[0]:.3f}")
+    print(f"{B}-bit copier, write {a.write}: strict score {score(w[None])[0]:.3f}")
     j, s0, s1 = B + Mw + 1, B + Mw + 3, B + Mw + 4                                    # jump, shift 0, shift +1
     no_jump, stay = w.copy(), w.copy()
     net.unflatten(no_jump)["ctrl.W"][j, B] = 0.0                                      # never jumps

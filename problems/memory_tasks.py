@@ -26,7 +26,10 @@ partial credit for an output moving towards its target; ``fitness = "strict"``: 
 error. The training set: ``n_train`` sequences with lengths uniform in [min_length, max_length]
 (``length`` is the number of vectors, or of items). The test set: ``n_test`` such sequences at the
 training lengths, ``n_test`` of length 2 x max_length and ``n_test`` of length 5 x max_length
-(:meth:`MemoryTask.lengths` reports each group); solved: every test sequence right. Train and test
+(:meth:`MemoryTask.lengths` reports each group); solved: every test sequence right.
+``resample = true``: a fresh training set every generation instead of one fixed set (``n_train``
+sequences drawn the same way from the generation's evaluation seed, shared by all its individuals:
+``common_seeds``), so a network cannot earn fitness by memorising particular training sequences. Train and test
 are drawn from separate streams of ``seed``. A network generalises only with a memory large enough
 for the longest test: the default network (an ENTM) gets one.
 """
@@ -99,8 +102,10 @@ class MemoryTask(Problem):
     output_activation = "sigmoid"
 
     def __init__(self, name: str, train: SequenceData, test: SequenceData, params: dict, default_net: dict,
-                 fitness: str = "bits"):
+                 fitness: str = "bits", draw_train=None):
         self.name = name
+        self.draw_train = draw_train           # resample: rng -> a fresh training split, each generation
+        self.common_seeds = draw_train is not None
         self.fitness = fitness
         self.description = DESCRIPTIONS[name]
         self.train, self.test = train, test
@@ -117,8 +122,11 @@ class MemoryTask(Problem):
         return dict(self._params)
 
     def evaluate(self, net, W: np.ndarray, seeds: np.ndarray | None = None) -> EvalResult:
-        """Fitness and metrics on the training split (no randomness: ``seeds`` unused)."""
-        return self.score(net, W, self.train)
+        """Fitness and metrics on the training split (``seeds`` unused), or with ``resample`` on a
+        training split drawn from ``seeds[0]`` (the generation's common seed)."""
+        if self.draw_train is None or seeds is None:
+            return self.score(net, W, self.train)
+        return self.score(net, W, self.draw_train(generator(int(seeds[0]), 2)))
 
     def evaluate_test(self, net, W: np.ndarray) -> EvalResult:
         return self.score(net, W, self.test)
@@ -222,16 +230,19 @@ def estimate_data_bytes(name: str, min_length: int | None, max_length: int | Non
 
 def make(name: str = "copy", min_length: int | None = None, max_length: int | None = None,
          n_train: int = 32, n_test: int = 32, max_repeats: int | None = None, bits: int | None = None,
-         seed: int = 0, fitness: str = "bits", start: bool = False) -> MemoryTask:
+         seed: int = 0, fitness: str = "bits", start: bool = False, resample: bool = False) -> MemoryTask:
     """``copy`` (lengths 1..10 by default), ``repeat-copy`` (1..5, repeats 1..``max_repeats``) or
     ``assoc-recall`` (2..6 items); ``bits`` per vector (8, or 6 for assoc-recall, as Graves et al.;
-    fewer make smaller networks); ``start`` (copy): a first step on a start channel (Greve et al.'s copy)."""
+    fewer make smaller networks); ``start`` (copy): a first step on a start channel (Greve et al.'s copy);
+    ``resample``: a fresh training set every generation."""
     if name not in DESCRIPTIONS:
         raise ValueError(f"problem {name}: the memory tasks are {', '.join(DESCRIPTIONS)}")
     if fitness not in ("bits", "closeness", "strict"):
         raise ValueError(f"problem {name}: fitness must be 'bits', 'closeness' or 'strict', got {fitness!r}")
     if not isinstance(start, (bool, np.bool_)):
         raise ValueError(f"problem {name}: start must be true or false, got {start!r}")
+    if not isinstance(resample, (bool, np.bool_)):
+        raise ValueError(f"problem {name}: resample must be true or false, got {resample!r}")
     if start and name != "copy":
         raise ValueError(f"problem {name}: start is an option of copy only")
     if max_repeats is not None and name != "repeat-copy":
@@ -256,8 +267,10 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
         xs, ys = zip(*(draw(rng, int(n)) for n in lengths))
         return SequenceData.from_sequences(list(xs), list(ys), labels=labels)
 
-    rng = generator(v["seed"], 0)
-    train = split(rng, rng.integers(lo, hi + 1, v["n_train"]), None)
+    def draw_train(rng):
+        return split(rng, rng.integers(lo, hi + 1, v["n_train"]), None)
+
+    train = draw_train(generator(v["seed"], 0))
     rng = generator(v["seed"], 1)
     n = v["n_test"]
     test_lengths = np.concatenate([rng.integers(lo, hi + 1, n)] + [np.full(n, m * hi) for m in MULTIPLIERS[1:]])
@@ -272,4 +285,6 @@ def make(name: str = "copy", min_length: int | None = None, max_length: int | No
     params["fitness"] = fitness
     if start:
         params["start"] = True
-    return MemoryTask(name, train, test, params, default_net, fitness)
+    if resample:
+        params["resample"] = True
+    return MemoryTask(name, train, test, params, default_net, fitness, draw_train if resample else None)

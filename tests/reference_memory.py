@@ -164,14 +164,19 @@ class ENTMTape:
     """One combined read/write head on a list of locations that grows at either end (the code's
     MinimalTuringMachine, bounded at N locations as its later port: past an end it wraps)."""
 
-    def __init__(self, N, M):
-        self.N, self.M, self.tape, self.p = N, M, [np.zeros(M)], 0
+    def __init__(self, N, M, write="interpolate"):
+        self.N, self.M, self.tape, self.p, self.write = N, M, [np.zeros(M)], 0, write
 
     def step(self, c):
-        """c = [a (M), interpolation, jump, shift (3)]: write, jump, shift, read."""
+        """c = [a (M), interpolation, jump, shift (3)]: write (interpolated, or overwritten when the
+        interpolation is >= 0.5: the code's two write modes), jump, shift, read."""
         M = self.M
         a, i, j, s = c[:M], c[M], c[M + 1], c[M + 2:M + 5]
-        self.tape[self.p] = i * a + (1.0 - i) * self.tape[self.p]
+        if self.write == "overwrite":
+            if i >= 0.5:
+                self.tape[self.p] = a.copy()
+        else:
+            self.tape[self.p] = i * a + (1.0 - i) * self.tape[self.p]
         if j >= 0.5:
             sims = [1.0 - np.abs(a - v).sum() / M for v in self.tape]
             self.p = int(np.argmax(sims))                       # the first largest

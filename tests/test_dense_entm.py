@@ -14,9 +14,9 @@ from evornn.problems.registry import make_problem
 N, M = 4, 3
 
 
-def oracle(p: dict, X: np.ndarray, n_out: int, cell: str) -> np.ndarray:
+def oracle(p: dict, X: np.ndarray, n_out: int, cell: str, write: str = "interpolate") -> np.ndarray:
     """units = sigmoid(W [x_t, r_{t-1}] (+ u * units_{t-1}) + b); the units after the first n_out drive the tape."""
-    tape, r, out = ref.ENTMTape(N, M), np.zeros(M), []
+    tape, r, out = ref.ENTMTape(N, M, write), np.zeros(M), []
     W = p["ctrl.W"] if cell == "dense" else p["ctrl.W_in"]
     h = np.zeros(len(p["ctrl.b"]))
     for x in X:
@@ -27,10 +27,11 @@ def oracle(p: dict, X: np.ndarray, n_out: int, cell: str) -> np.ndarray:
     return np.array(out)
 
 
-@pytest.mark.parametrize("cell,engine", [("dense", "lanes"), ("dense", "scalar"), ("indrnn", "lanes"),
-                                         ("indrnn", "scalar")])
-def test_network_equals_the_layer_s_equation_and_the_entm_code_s_tape(cell, engine):
-    net = evornn.build("dense-entm", 2, 2, cell=cell, memory_size=N, memory_width=M, **ENGINES[engine])
+@pytest.mark.parametrize("cell,engine,write", [("dense", "lanes", "interpolate"), ("dense", "scalar", "interpolate"),
+                                               ("indrnn", "lanes", "interpolate"), ("indrnn", "scalar", "interpolate"),
+                                               ("dense", "lanes", "overwrite"), ("dense", "scalar", "overwrite")])
+def test_network_equals_the_layer_s_equation_and_the_entm_code_s_tape(cell, engine, write):
+    net = evornn.build("dense-entm", 2, 2, cell=cell, memory_size=N, memory_width=M, write=write, **ENGINES[engine])
     rng = np.random.default_rng(5)
     X = rng.uniform(0, 1, (40, 2))
     starts = np.array([0, 30, 40])                             # two sequences: the tape starts empty again
@@ -38,8 +39,13 @@ def test_network_equals_the_layer_s_equation_and_the_entm_code_s_tape(cell, engi
     Y = net.run_population(W, X, starts)
     for w, y in zip(W, Y):
         p = net.unflatten(w)
-        want = np.concatenate([oracle(p, X[a:b], 2, cell) for a, b in zip(starts, starts[1:])])
+        want = np.concatenate([oracle(p, X[a:b], 2, cell, write) for a, b in zip(starts, starts[1:])])
         assert error(y, want, engine) <= tol(engine, 1e-12)
+    if write == "overwrite":
+        # the write mode matters: the interpolating tape's oracle gives other outputs for these weights
+        p = net.unflatten(W[0])
+        other = np.concatenate([oracle(p, X[a:b], 2, cell) for a, b in zip(starts, starts[1:])])
+        assert np.abs(Y[0] - other).max() > 1e-3
     # the same weights with the self-loops at zero: indrnn is the dense layer (up to rounding: the
     # two kernels add the bias in another order)
     if cell == "indrnn":
@@ -50,12 +56,12 @@ def test_network_equals_the_layer_s_equation_and_the_entm_code_s_tape(cell, engi
         assert error(net.run(net.flatten(p), X, starts), dense.run(dense.flatten(q), X, starts), engine) <= 1e-12
 
 
-def copier(B: int, N: int, A: float = 5.0):
+def copier(B: int, N: int, A: float = 5.0, write: str = "interpolate"):
     """The minimal ENTM copier as a dense-entm chromosome (tests/test_neat_entm.py's genome): write
     [x_t, start or delimiter] at every step but the delimiter's, move on every step, jump on the
     delimiter to the location most like [0, ..., 0, 1] (the start step's), output the bits read."""
     I, Mw = B + 2, B + 1                                       # inputs: bits, delimiter, start
-    net = evornn.build("dense-entm", I, B, memory_size=N, memory_width=Mw)
+    net = evornn.build("dense-entm", I, B, memory_size=N, memory_width=Mw, write=write)
     W, b = np.zeros((B + Mw + 5, I + Mw)), np.zeros(B + Mw + 5)
     delim, start, r = B, B + 1, I
     for k in range(B):
@@ -98,7 +104,9 @@ def test_options_and_parameter_count_name_themselves():
     assert net.n_params == U * (3 + 4 + 1) and net.n_outputs == 2
     assert evornn.build("dense-entm", 3, 2, cell="indrnn", memory_width=4).n_params == U * (3 + 4 + 2)
     assert evornn.build("dense-entm", 3, 2, cell="frnn", memory_width=4).n_params == U * (3 + 4 + U + 1)
+    assert evornn.build("dense-entm", 3, 2, write="overwrite", memory_width=4).n_params == net.n_params   # no parameters
     for opts, word in ((dict(cell="nope"), "unknown cell 'nope'"), (dict(memory_size=0), "memory_size"),
+                       (dict(write="blend"), "write must be 'interpolate' or 'overwrite'"),
                        (dict(memory_width=0), "memory_width"), (dict(activation="nope"), "activation")):
         with pytest.raises(ValueError, match=word) as e:
             evornn.build("dense-entm", 3, 2, **opts)

@@ -10,6 +10,7 @@ import reference_memory as ref
 from engines import ENGINES, error, tol
 from evornn.nets import memory as mm
 from evornn.problems.registry import make_problem
+from evornn.seeding import generator
 
 N, M, R = 7, 5, 2
 LANES, LANE = 4, 2                     # every op runs on lane 2 of 4: the other lanes stay untouched
@@ -297,6 +298,28 @@ def test_closeness_fitness_gives_partial_credit():
     assert b.fitness[2] == 0.0 and close.params()["fitness"] == "closeness"
     with pytest.raises(ValueError, match="fitness must be 'bits', 'closeness' or 'strict'"):
         make_problem("copy", fitness="mse")
+
+
+def test_resample_draws_a_fresh_training_set_from_the_generation_s_seed():
+    fixed = make_problem("copy", max_length=3, n_train=6, n_test=1, bits=2)
+    prob = make_problem("copy", max_length=3, n_train=6, n_test=1, bits=2, resample=True)
+    assert prob.common_seeds and not fixed.common_seeds and prob.params()["resample"] is True
+    assert np.array_equal(prob.train.X, fixed.train.X)                 # the fixed set is still there (seeds=None)
+    net = evornn.build("elman", 3, 2, n_hidden=4, output_activation="sigmoid")
+    W = net.init(np.random.default_rng(0), 8)
+    s1, s2 = np.full(8, 11, dtype=np.uint64), np.full(8, 12, dtype=np.uint64)
+    a, b, c = prob.evaluate(net, W, s1), prob.evaluate(net, W, s1), prob.evaluate(net, W, s2)
+    assert np.array_equal(a.fitness, b.fitness)                         # same seed, same training set
+    assert not np.array_equal(a.fitness, c.fitness)                     # another generation, another set
+    assert np.array_equal(fixed.evaluate(net, W, s1).fitness, prob.evaluate(net, W, None).fitness)
+    assert not np.array_equal(fixed.evaluate(net, W, s1).fitness, a.fitness)
+    # the fresh set is drawn as the training set: its lengths in min_length..max_length, n_train sequences
+    d = prob.draw_train(np.random.default_rng(3))
+    assert d.n_sequences == 6 and set((np.diff(d.starts) - 1) // 2) <= {1, 2, 3}
+    assert np.array_equal(a.fitness, prob.score(net, W, prob.draw_train(generator(11, 2))).fitness)
+    with pytest.raises(ValueError, match="resample must be") as e:
+        make_problem("copy", resample="yes")
+    assert "\n" not in str(e.value)
 
 
 def test_test_runs_only_once_the_training_set_is_right():

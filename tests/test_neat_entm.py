@@ -18,11 +18,12 @@ from evornn.problems.registry import make_problem
 ORACLE_NETS = {"neat-entm": ("neat-entm", 2, 2, {"max_nodes": 18, "memory_size": 4, "memory_width": 3})}
 
 
-def graph_entm(g: G.Genome, lay: G.Layout, X: np.ndarray, n_out: int, N: int, M: int, log: list | None = None):
+def graph_entm(g: G.Genome, lay: G.Layout, X: np.ndarray, n_out: int, N: int, M: int, log: list | None = None,
+               write: str = "interpolate"):
     """The genome's graph (sync: every node from the previous step's values) reading [x_t, r_{t-1}],
     its outputs after the first n_out driving an :class:`ref.ENTMTape`."""
     vals = {n: 0.0 for n in g.nodes}
-    tape, r, out = ref.ENTMTape(N, M), np.zeros(M), []
+    tape, r, out = ref.ENTMTape(N, M, write), np.zeros(M), []
     for x in X:
         u = np.concatenate([x, r])
         prev = dict(vals)
@@ -38,11 +39,11 @@ def graph_entm(g: G.Genome, lay: G.Layout, X: np.ndarray, n_out: int, N: int, M:
     return np.array(out)
 
 
-@pytest.mark.parametrize("engine", ["lanes", "scalar"])
-def test_neat_phenotype_and_tape_equal_the_genome_s_graph_and_the_entm_code_s_tape(engine):
+@pytest.mark.parametrize("engine,write", [("lanes", "interpolate"), ("scalar", "interpolate"), ("lanes", "overwrite")])
+def test_neat_phenotype_and_tape_equal_the_genome_s_graph_and_the_entm_code_s_tape(engine, write):
     arch, n_in, n_out, kw = ORACLE_NETS["neat-entm"]
     N, M = kw["memory_size"], kw["memory_width"]
-    net = evornn.build(arch, n_in, n_out, **kw, **ENGINES[engine])
+    net = evornn.build(arch, n_in, n_out, **kw, write=write, **ENGINES[engine])
     lay = G.Layout.of(net)
     assert (lay.n_in, lay.n_out) == (n_in + M, n_out + M + 5) and net.n_params == lay.n_params
     genomes = [test_neat._random_genome(lay, s, recurrent=True, gates=False, steps=20) for s in range(9)]
@@ -52,7 +53,7 @@ def test_neat_phenotype_and_tape_equal_the_genome_s_graph_and_the_entm_code_s_ta
     Y = net.run_population(W, X, starts)
     log = []
     for g, y in zip(genomes, Y):
-        want = np.concatenate([graph_entm(g, lay, X[a:b], n_out, N, M, log) for a, b in zip(starts, starts[1:])])
+        want = np.concatenate([graph_entm(g, lay, X[a:b], n_out, N, M, log, write) for a, b in zip(starts, starts[1:])])
         assert error(y, want, engine) <= tol(engine, 1e-12)
     sizes = [n for n, _p in log]
     assert max(sizes) == N and min(sizes) < N                      # the tape grew, and reached its bound

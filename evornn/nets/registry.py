@@ -372,13 +372,14 @@ def neat_net_arch(n_inputs, n_outputs, max_nodes=16, update="sync", passes=1, ac
 
 @register("neat-entm", "evolvable neural Turing machine (Greve, Jacobsen & Risi 2016): a NEAT phenotype reading [x_t, r_{t-1}] whose outputs are the task's and one read/write head's controls (write vector, interpolation, content jump, shift -1/0/+1) on a growing tape")
 def neat_entm(n_inputs, n_outputs, max_nodes=32, memory_size=32, memory_width=2, update="sync", passes=1,
-              activation="sigmoid", output_activation="sigmoid"):
+              activation="sigmoid", output_activation="sigmoid", write="interpolate"):
     """Layers: [x_t, r_{t-1}] (:func:`entm_tape.build_input`), a ``neat-net`` layer of ``max_nodes``
     units with n_outputs + memory_width + 5 outputs (the task's outputs, then the head's controls),
     and the tape (:mod:`evornn.nets.cells.entm_tape`), whose output is the task's outputs. The
-    chromosome is the neat-net layer's alone, so the ``neat`` optimiser evolves it."""
+    chromosome is the neat-net layer's alone, so the ``neat`` optimiser evolves it. ``write``:
+    "interpolate" or "overwrite" (the tape's write mode)."""
     _positive("neat-entm", max_nodes=max_nodes)
-    tape = entm_tape.build(n_outputs, memory_size, memory_width)
+    tape = entm_tape.build(n_outputs, memory_size, memory_width, write)
     M = tape.options["memory_width"]
     need = n_outputs + entm_tape.n_controls(M)
     if isinstance(max_nodes, (int, np.integer)) and max_nodes < need:
@@ -389,12 +390,14 @@ def neat_entm(n_inputs, n_outputs, max_nodes=32, memory_size=32, memory_width=2,
 
 
 @register("dense-entm", "evolvable neural Turing machine of fixed topology: neat-entm's tape and head driven by one layer from [x_t, r_{t-1}, 1] to the task's outputs and the head's controls (dense; cell = a core for recurrence, indrnn: self-loops), for any optimiser")
-def dense_entm(n_inputs, n_outputs, cell="dense", memory_size=32, memory_width=2, activation="sigmoid"):
+def dense_entm(n_inputs, n_outputs, cell="dense", memory_size=32, memory_width=2, activation="sigmoid",
+               write="interpolate"):
     """Layers: [x_t, r_{t-1}] (:func:`entm_tape.build_input`), one layer with n_outputs + memory_width + 5
     units of ``activation`` (``cell = "dense"``: feed-forward, every input to every unit, the minimal
     start of ``neat-entm`` as a flat chromosome; a core name: that core with its units as outputs,
-    ``indrnn`` adding one self-loop per unit), and the tape (:mod:`evornn.nets.cells.entm_tape`)."""
-    tape = entm_tape.build(n_outputs, memory_size, memory_width)
+    ``indrnn`` adding one self-loop per unit), and the tape (:mod:`evornn.nets.cells.entm_tape`);
+    ``write``: its write mode, "interpolate" or "overwrite"."""
+    tape = entm_tape.build(n_outputs, memory_size, memory_width, write, where="dense-entm")
     M = tape.options["memory_width"]
     U = n_outputs + entm_tape.n_controls(M)
     if cell == "dense":

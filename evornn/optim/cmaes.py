@@ -16,7 +16,11 @@ generation (evaluated and counted like the samples, not told to pycma) and makes
 the runner tests for "solved": on noisy fitness the best sample of a generation is the luckiest
 as much as the best, while the mean is where the search believes the optimum is (evosax and
 OpenAI's ES report the mean for the same reason). Igel (2003, IEEE CEC)
-applied CMA-ES to the pole-balancing tasks ("CMA-NeuroES").
+applied CMA-ES to the pole-balancing tasks ("CMA-NeuroES"). ``tolflatfitness = k``: pycma's own
+option, the generations of flat fitness (the best and a quantile of a generation's fitness equal)
+tolerated before its ``stop()`` fires (pycma's default 1). On a fitness of few distinct values (the
+bits right of a copy task) a converging population ties often, and a flat generation would end
+(or restart) the run on a good point.
 
 pycma minimises: it is told -fitness (a non-finite fitness becomes a cost just above the worst
 finite one). Its default population is 4 + floor(3 ln n).
@@ -57,6 +61,7 @@ class CMAESConfig:
     init_range: float = 1.0
     restart_after: int = 0       # > 0: a stop (restart) after this many generations without a better run best
     evaluate_mean: bool = False  # evaluate the mean as one more row each generation and test it for "solved"
+    tolflatfitness: int = 1      # pycma's: generations of flat fitness tolerated before its stop() fires
 
     def validate(self, where: str = "cmaes") -> None:
         def bad(key: str, rule: str) -> None:
@@ -75,6 +80,8 @@ class CMAESConfig:
             bad("restart_after", "an integer >= 0 (0: off)")
         if not isinstance(self.evaluate_mean, bool):
             bad("evaluate_mean", "true or false")
+        if isinstance(self.tolflatfitness, bool) or not isinstance(self.tolflatfitness, int) or self.tolflatfitness < 1:
+            bad("tolflatfitness", "an integer >= 1")
 
 
 class _GlobalState:
@@ -150,7 +157,8 @@ class CMAES(Strategy):
         else:
             x0 = np.zeros(self.n_params)
         seed = int(self.rng.integers(1, 2**31 - 1))
-        opts = {"seed": seed, "verbose": -9, "verb_disp": 0, "verb_log": 0, "CMA_diagonal": c.separable}
+        opts = {"seed": seed, "verbose": -9, "verb_disp": 0, "verb_log": 0, "CMA_diagonal": c.separable,
+                "tolflatfitness": c.tolflatfitness}
         if self.popsize:
             opts["popsize"] = self.popsize
         elif c.population:

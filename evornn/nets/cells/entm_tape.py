@@ -10,11 +10,15 @@ outputs, NEAT's sigmoid units: values in [0, 1]) in the code's order
 
 the tape (locations of width M) and the head position p change in four steps:
 
-    write:  M(p) <- i a + (1 - i) M(p)
+    write:  M(p) <- i a + (1 - i) M(p)         (``write = "overwrite"``: M(p) <- a if i >= 0.5)
     jump:   if j >= 0.5, p <- the first location q of the tape with the largest
             sim(a, M(q)) = 1 - mean_k |a_k - M(q)_k|        (the code's "emilarity")
     shift:  p <- p + argmax(s) - 1                            (the first largest)
     read:   r = M(p), the network's input at the next step.
+
+``write = "overwrite"`` is the code's other write mode (``WriteMode`` Absolute/Overwrite, the one
+its 8-bit copy configuration uses): the write interpolation is a gate, and a location holds either
+its old content or the write vector, never a blend.
 
 The tape starts as one zero location with the head on it and grows by a zero location when the head
 moves past either end (the code's unbounded tape); a jump searches the locations the tape has, in
@@ -52,13 +56,21 @@ def build_input(n_in: int, M: int) -> LayerSpec:
     return LayerSpec(CODE, n_in, n_in + M, 0, [], 0, [], opts=(0,), kind="entm-reads")
 
 
-def build(n_out: int, N: int = 32, M: int = 2) -> LayerSpec:
+WRITE_MODES = ("interpolate", "overwrite")
+
+
+def build(n_out: int, N: int = 32, M: int = 2, write: str = "interpolate", where: str = "neat-entm") -> LayerSpec:
     """The tape layer after a network of ``n_out + n_controls(M)`` outputs; its output is the first ``n_out``."""
-    N = integer("neat-entm", "memory_size", N, 1)
-    M = integer("neat-entm", "memory_width", M, 1)
+    N = integer(where, "memory_size", N, 1)
+    M = integer(where, "memory_width", M, 1)
+    if write not in WRITE_MODES:
+        raise ValueError(f"{where}: write must be 'interpolate' or 'overwrite', got {write!r}")
+    options = {"memory_size": N, "memory_width": M}
+    if write != "interpolate":
+        options["write"] = write
     return LayerSpec(CODE, n_out + n_controls(M), n_out, 0, [], M + 3 + N * M, [], opts=(1,),
-                     ints=np.array([N, M], dtype=np.int64), kind="entm-tape",
-                     options={"memory_size": N, "memory_width": M})
+                     ints=np.array([N, M, WRITE_MODES.index(write)], dtype=np.int64), kind="entm-tape",
+                     options=options)
 
 
 @njit(cache=True, inline="always")
@@ -70,16 +82,21 @@ def _row(q, N):
 def tape_step(L, k, ix, ws, n, l):
     """The tape layer for lane l of n (n = 1, l = 0: one individual)."""
     io = L[k, IOFF]
-    N, M = ix[io], ix[io + 1]
+    N, M, overwrite = ix[io], ix[io + 1], ix[io + 2] == 1
     O, x, y, s = L[k, NOUT], L[k, XOFF], L[k, YOFF], L[k, SOFF]
     pos, lo_r, hi_r, tape = s + M, s + M + 1, s + M + 2, s + M + 3
     a = x + O
     g, jump, sh = ws[mm.at(a + M, n, l)], ws[mm.at(a + M + 1, n, l)], a + M + 2
     p, lo, hi = int(ws[mm.at(pos, n, l)]), int(ws[mm.at(lo_r, n, l)]), int(ws[mm.at(hi_r, n, l)])
     row = tape + _row(p, N) * M
-    for j in range(M):                                   # write, interpolated
-        o = mm.at(row + j, n, l)
-        ws[o] = g * ws[mm.at(a + j, n, l)] + (1.0 - g) * ws[o]
+    if overwrite:                                        # write: the gate at 0.5, or interpolated
+        if g >= 0.5:
+            for j in range(M):
+                ws[mm.at(row + j, n, l)] = ws[mm.at(a + j, n, l)]
+    else:
+        for j in range(M):
+            o = mm.at(row + j, n, l)
+            ws[o] = g * ws[mm.at(a + j, n, l)] + (1.0 - g) * ws[o]
     if jump >= 0.5:                                      # content jump: the first most similar location
         best, bp = -math.inf, lo
         for q in range(lo, hi + 1):
