@@ -43,6 +43,14 @@ cell input and output with the logistic sigmoid scaled to [-2, 2] and [-1, 1], a
 "h=identity" drops the output squashing, as a third-party implementation of the peephole LSTM of
 Gers, Schraudolph & Schmidhuber (2002) does (neither checked against the papers' text).
 
+``--test-every K`` tests the network on the test strings every K sequence presentations while it
+trains (gradient methods: after every K / 10 epochs; and the starting weights), keeps the
+network that generalised furthest and reports its largest n ("tracked") and when it got there,
+beside the final network's: generalisation measured during continued training with the test
+strings picking the network, as many LSTM papers of the time may have reported it (whether the
+DEKF papers did is not checked: their text was not found). Its runs go to their own CSV (more
+columns).
+
 Run: ``python benchmarks/bench_dekf.py --seeds 10`` (the full version); smaller ``--seeds`` and
 ``--budget`` for a quick one; ``--first-seed`` splits the seeds over processes (each run's figures
 go to stderr). CMA-ES on a busy machine: ``OPENBLAS_NUM_THREADS=1`` (BLAS threads fight Numba's).
@@ -66,6 +74,9 @@ import runs_csv
 
 KEY = ("method", "coding", "dekf_settings", "seed", "budget", "target_n", "test_n")
 FIELDS = KEY + ("max_n", "solved", "sequences", "seconds")
+TRACK_KEY = KEY + ("test_every",)                       # --test-every K > 0: its own CSV, more columns
+TRACK_FIELDS = TRACK_KEY + ("max_n", "solved", "sequences", "seconds", "tracked_n", "tracked_at")
+GRADIENT = ("dekf", "bptt", "rtrl")
 N_TRAIN = 10      # strings n = 1..10, one epoch = 10 presentations
 DEKF_EXTRA: dict = {}          # settings merged into every DEKF method's (--dekf-settings)
 CODING = {"coding": "full"}     # the problem's coding (--coding): "full" (S a b c T) or "compact" (4 in, 4 out)
@@ -186,23 +197,73 @@ def test_problem(test_n: int):
     return make_problem("anbncn", test_max_n=test_n, **CODING)
 
 
-def run(method: str, seed: int, budget: int, test_n: int, target_n: int) -> tuple[int, bool, int, float]:
+def max_n_of(w: np.ndarray, netw, test_n: int) -> int:
+    """The largest N with every test string n = 1..N right for the weights ``w``: tested on n <= 50,
+    then, while all of those are right, on n <= 100, 200, 400, ... and ``test_n`` (the same figure
+    as testing n <= ``test_n`` at once, at the cost of about twice the strings up to N + 1)."""
+    tops = [t for t in (50, 100, 200, 400, 800) if t < test_n] + [test_n]
+    for top in tops:
+        p = test_problem(top)
+        n = int(p.evaluate_test(netw, w[None]).metrics[0, p.metric_names.index("max_n")])
+        if n < top:
+            return n
+    return n
+
+
+class Tracker:
+    """A runner callback testing the trained weights on the test strings every ``every`` sequence
+    presentations (and :meth:`start` the starting weights): ``best_n``, the largest n any tested
+    network generalised to, first reached after ``best_at`` presentations, and its weights ``best_w``."""
+
+    def __init__(self, netw, test_n: int, every: int, per_eval: int = 1):
+        self.netw, self.test_n, self.every, self.per_eval = netw, test_n, every, per_eval
+        self.best_n, self.best_at, self.best_w, self.next = -1, 0, None, every
+
+    def test(self, w: np.ndarray, presented: int) -> None:
+        n = max_n_of(np.asarray(w, dtype=np.float64), self.netw, self.test_n)
+        if n > self.best_n:
+            self.best_n, self.best_at, self.best_w = n, presented, np.array(w, dtype=np.float64)
+
+    def start(self, runner) -> None:
+        self.test(runner.strategy.w, 0)
+
+    def __call__(self, runner, row) -> None:
+        presented = int(row["evaluations"]) * self.per_eval
+        if presented >= self.next:
+            self.test(runner.strategy.w, presented)
+            self.next = (presented // self.every + 1) * self.every
+
+
+def run(method: str, seed: int, budget: int, test_n: int, target_n: int,
+        test_every: int = 0) -> tuple[int, bool, int, float, int, int]:
+    """One run: (largest n of the final network, solved, sequences presented, seconds, and with
+    ``test_every`` > 0 the largest n of any network tested while training and when (else -1, 0))."""
     opt, net, settings, init = parse_method(method)
     if opt == "dekf":
         settings = {**settings, **DEKF_EXTRA}
-    per_eval = 1 if opt in ("dekf", "bptt", "rtrl") else N_TRAIN     # presentations per counted evaluation
+    if test_every and opt not in GRADIENT:
+        raise ValueError(f"--test-every tests a trained network's weights: {', '.join(GRADIENT)}, not {opt}")
+    per_eval = 1 if opt in GRADIENT else N_TRAIN     # presentations per counted evaluation
     net = dict(net)
     arch = net.pop("arch")
     t = time.time()
     problem = make_problem("anbncn", target_n=target_n or N_TRAIN, test_max_n=max(100, target_n), **CODING)
     if init["r"] or init.get("ug") or settings.get("fixed"):
         problem = small_init(problem, init["r"], tuple(settings.get("fixed", ())), init.get("ug", 0.0))
-    res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
-                          stop={"max_evaluations": budget // per_eval, "solved": target_n > 0}, seed=seed)
     p = test_problem(test_n)
     netw = build(arch, p.n_inputs, p.n_outputs, **net, output_activation="sigmoid")
-    max_n = int(p.evaluate_test(netw, res.best_chromosome[None]).metrics[0, p.metric_names.index("max_n")])
-    return max_n, bool(res.solved), int(res.progress.evaluations) * per_eval, time.time() - t
+    track = Tracker(netw, test_n, test_every) if test_every else None
+    runner = evornn.make_runner(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
+                                stop={"max_evaluations": budget // per_eval, "solved": target_n > 0}, seed=seed,
+                                callbacks=(track,) if track else ())
+    if track:
+        track.start(runner)
+    res = runner.run()
+    max_n = max_n_of(res.best_chromosome, netw, test_n)
+    seq = int(res.progress.evaluations) * per_eval
+    if track:
+        return max_n, bool(res.solved), seq, time.time() - t, track.best_n, track.best_at
+    return max_n, bool(res.solved), seq, time.time() - t, -1, 0
 
 
 def main() -> None:
@@ -219,40 +280,58 @@ def main() -> None:
     ap.add_argument("--dekf-settings", default="{}",
                     help='JSON merged into every DEKF method\'s settings, e.g. \'{"anneal": 100000}\'')
     ap.add_argument("--methods", default=DEFAULT, help="comma-separated; " + TOKENS)
+    ap.add_argument("--test-every", type=int, default=0,
+                    help="test the network on the test strings every this many presentations while it trains "
+                         "and report the furthest any tested network generalised (0: off; dekf, bptt, rtrl)")
     runs_csv.add_arguments(ap)
     a = ap.parse_args()
+    if a.test_every < 0:
+        ap.error(f"--test-every is a number of presentations >= 0 (0: off), got {a.test_every}")
+    key, fields = (TRACK_KEY, TRACK_FIELDS) if a.test_every else (KEY, FIELDS)
     CODING["coding"] = a.coding
     DEKF_EXTRA.update(json.loads(a.dekf_settings))
     for m in a.methods.split(","):
         try:
-            parse_method(m)
+            opt = parse_method(m)[0]
         except ValueError as e:
             ap.error(str(e))
-    if runs_csv.print_table(a, ap, lambda rows: table(rows, a), FIELDS):
+        if a.test_every and opt not in GRADIENT:
+            ap.error(f"--test-every tests a trained network's weights: methods of {', '.join(GRADIENT)}, not {m!r}")
+    if runs_csv.print_table(a, ap, lambda rows: table(rows, a), fields):
         return
-    plan = [(m, a.coding, a.dekf_settings, s, a.budget, a.target_n, a.test_n)
+    plan = [(m, a.coding, a.dekf_settings, s, a.budget, a.target_n, a.test_n) + ((a.test_every,) if a.test_every else ())
             for m in a.methods.split(",") for s in range(a.first_seed, a.first_seed + a.seeds)]
 
-    def run_one(key):
-        max_n, solved, seq, secs = run(key[0], key[3], a.budget, a.test_n, a.target_n)
-        print(f"  {key[0]} seed {key[3]}: largest n {max_n}, solved {solved}, {seq:,} sequences",
+    def run_one(k):
+        max_n, solved, seq, secs, tracked, at = run(k[0], k[3], a.budget, a.test_n, a.target_n, a.test_every)
+        print(f"  {k[0]} seed {k[3]}: largest n {max_n}, solved {solved}, {seq:,} sequences"
+              + (f"; tested every {a.test_every}: largest n {tracked} after {at:,}" if a.test_every else ""),
               file=sys.stderr, flush=True)
-        return {**dict(zip(KEY, key)), "max_n": max_n, "solved": solved, "sequences": seq, "seconds": round(secs, 1)}
+        extra = {"tracked_n": tracked, "tracked_at": at} if a.test_every else {}
+        return {**dict(zip(key, k)), "max_n": max_n, "solved": solved, "sequences": seq, "seconds": round(secs, 1),
+                **extra}
 
-    new = runs_csv.run_all(plan, a.csv, FIELDS, KEY, run_one)
-    rows = runs_csv.read_rows(a.csv, FIELDS) if a.csv else new
+    new = runs_csv.run_all(plan, a.csv, fields, key, run_one)
+    rows = runs_csv.read_rows(a.csv, fields) if a.csv else new
     wanted = set(plan)
-    print(table([r for r in rows if tuple(r[k] for k in KEY) in wanted], a))
+    print(table([r for r in rows if tuple(r[k] for k in key) in wanted], a))
 
 
 def table(rows: list[dict], a) -> str:
-    """One line per (method, coding, DEKF settings, budget, target n, test n) of ``rows``."""
+    """One line per (method, coding, DEKF settings, budget, target n, test n[, test every]) of ``rows``;
+    with tracked runs, the furthest any tested network generalised and when, as two more columns."""
+    tracked = any("tracked_n" in r for r in rows)
+    key = TRACK_KEY if tracked else KEY
     groups: dict = {}
     for r in rows:
-        groups.setdefault(tuple(r[k] for k in KEY if k != "seed"), []).append(r)
+        groups.setdefault(tuple(r[k] for k in key if k != "seed"), []).append(r)
     out = ["| method | seeds | the run ends | solved | largest n generalised: median [min, max]; each | "
-           "sequences presented (to success): median [min, max] | s per run |", "|---|---|---|---|---|---|---|"]
-    for (m, coding, ds, budget, target_n, test_n), rs in groups.items():
+           "sequences presented (to success): median [min, max] | s per run |"
+           + (" tested every | largest n of any tested network: median [min, max]; each | reached after "
+              "(presentations): median [min, max] |" if tracked else ""),
+           "|---|---|---|---|---|---|---|" + ("---|---|---|" if tracked else "")]
+    for g, rs in groups.items():
+        m, coding, ds, budget, target_n, test_n = g[:6]
         rs = sorted(rs, key=lambda r: r["seed"])
         ns = np.array([r["max_n"] for r in rs])
         seqs = [r["sequences"] for r in rs if r["solved"] or not target_n]
@@ -262,9 +341,15 @@ def table(rows: list[dict], a) -> str:
                 f"training strings right (or {budget:,} presentations)" if target_n == N_TRAIN else
                 f"n <= {target_n} right (test strings) or {budget:,} presentations")
         solved = f"{sum(r['solved'] for r in rs)}/{len(rs)}" + (" (training strings right at some epoch)" if not target_n else "")
-        out.append(f"| {name} | {len(rs)} ({rs[0]['seed']}-{rs[-1]['seed']}) | {ends} | {solved} | "
-                   f"{np.median(ns):g} [{ns.min()}, {ns.max()}]; {', '.join(str(n) for n in sorted(ns))} "
-                   f"(test n <= {test_n:,}) | {seq} | {np.mean([r['seconds'] for r in rs]):.0f} |")
+        line = (f"| {name} | {len(rs)} ({rs[0]['seed']}-{rs[-1]['seed']}) | {ends} | {solved} | "
+                f"{np.median(ns):g} [{ns.min()}, {ns.max()}]; {', '.join(str(n) for n in sorted(ns))} "
+                f"(test n <= {test_n:,}) | {seq} | {np.mean([r['seconds'] for r in rs]):.0f} |")
+        if tracked:
+            tn = np.array([r["tracked_n"] for r in rs])
+            at = np.array([r["tracked_at"] for r in rs])
+            line += (f" {g[6]:,} | {np.median(tn):g} [{tn.min()}, {tn.max()}]; {', '.join(str(n) for n in sorted(tn))} | "
+                     f"{int(np.median(at)):,} [{at.min():,}, {at.max():,}] |")
+        out.append(line)
     return "\n".join(out)
 
 
