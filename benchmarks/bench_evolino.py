@@ -63,6 +63,12 @@ CONFIGS = {
     "elman-small": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},   # near-linear start
                     {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "linear": ("elman", lambda k: {"n_hidden": 2 * k, "activation": "linear"}, {"population": 8, "trials": 2}),
+    # Evolino on a leaky-integrator core started from a leaky reservoir (issue 19): mtrnn with fast
+    # units only (tau 1/0.3: leak 0.3), W_rec drawn as a reservoir of spectral radius 1.25, inputs
+    # and biases in +-0.5 (Lukosevicius's recipe); every weight but the readout is then evolved
+    "leaky-mg": ("mtrnn", lambda k: {"n_hidden": 100, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
+                                     "spectral_radius": 1.25, "init_range": 0.5},
+                 {"population": 20, "trials": 1, "init": "network", "mutation_scale": 0.01}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
     "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
     # leaky-integrator reservoirs (Lukosevicius's recipe): 10 times lower NRMSE84 than esn-400 (issue 19)
