@@ -22,7 +22,9 @@ network whose readout is the same kind of fit, one generation) is the ESN baseli
 a 400-unit one closer to Jaeger's (spectral radius 0.8, input scaling 0.5). ``lstm-pybrain`` is
 the settings of PyBrain's Evolino example for the sines (40 cells, weights in +-0.01, Cauchy
 0.001, the input weights scaled by 0.001: its ``backprojectionFactor``); ``lstm-mg`` a 40-cell
-LSTM for Mackey-Glass, best with ``--fitness free`` (the problem's free-running fitness).
+LSTM for Mackey-Glass, best with ``--fitness free`` (the problem's free-running fitness);
+``leaky-mg`` a 100-unit leaky-integrator core (``mtrnn``) started from leaky reservoirs
+(``spectral_radius``), with ``--fitness free --washout 500``.
 
     python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm-pybrain linear]
     python benchmarks/bench_evolino.py --mg [--seeds 5] [--generations 100] [--n-train 3000 --washout 1000] [--ridge 1e-6]
@@ -63,6 +65,15 @@ CONFIGS = {
     "elman-small": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},   # near-linear start
                     {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "linear": ("elman", lambda k: {"n_hidden": 2 * k, "activation": "linear"}, {"population": 8, "trials": 2}),
+    # Evolino on a leaky-integrator core started from a leaky reservoir (issue 19): mtrnn with fast
+    # units only (tau 1/0.3: leak 0.3), W_rec drawn as a reservoir of spectral radius 1.25, inputs
+    # and biases in +-0.5 (Lukosevicius's recipe); every weight but the readout is then evolved
+    "leaky-mg": ("mtrnn", lambda k: {"n_hidden": 100, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
+                                     "spectral_radius": 1.25, "init_range": 0.5},
+                 {"population": 20, "trials": 1, "init": "network", "mutation_scale": 0.001}),
+    "leaky-mg-coarse": ("mtrnn", lambda k: {"n_hidden": 100, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
+                                            "spectral_radius": 1.25, "init_range": 0.5},
+                        {"population": 20, "trials": 1, "init": "network", "mutation_scale": 0.01}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
     "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
     # leaky-integrator reservoirs (Lukosevicius's recipe): 10 times lower NRMSE84 than esn-400 (issue 19)

@@ -181,3 +181,28 @@ def test_bad_options_raise_one_line_value_errors(arch, opts, word):
     with pytest.raises(ValueError, match=word) as e:
         evornn.build(arch, N_IN, N_OUT, **opts)
     assert "\n" not in str(e.value)
+
+
+def test_mtrnn_spectral_radius_draws_a_reservoir_per_chromosome():
+    """spectral_radius: each chromosome's W_rec is uniform in [-1, 1] scaled to that spectral radius
+    (its own matrix), the other blocks drawn as before; None keeps the fan-in initialisation."""
+    H = 12
+    net = evornn.build("mtrnn", 1, 1, n_hidden=H, n_slow=0, tau_fast=1 / 0.3, spectral_radius=1.25, init_range=0.5)
+    W = net.init(np.random.default_rng(3), 4)
+    mats = [net.unflatten(w)["W_rec"] for w in W]
+    for M in mats:
+        assert np.max(np.abs(np.linalg.eigvals(M))) == pytest.approx(1.25, rel=1e-12)
+        assert np.max(np.abs(M)) > 0.05
+    assert not np.allclose(mats[0], mats[1])
+    w_in = np.concatenate([net.unflatten(w)["W_in"].ravel() for w in W])
+    assert np.max(np.abs(w_in)) <= 0.5 and np.max(np.abs(w_in)) > 0.3     # init_range still applies to W_in
+    plain = evornn.build("mtrnn", 1, 1, n_hidden=H, n_slow=0)
+    R = plain.unflatten(plain.init(np.random.default_rng(3)))["W_rec"]
+    assert np.max(np.abs(R)) <= 1 / np.sqrt(1 + H)
+    assert "spectral_radius" not in plain.layers[0].options and net.layers[0].options["spectral_radius"] == 1.25
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), "1"])
+def test_mtrnn_spectral_radius_refused(bad):
+    with pytest.raises(ValueError, match="mtrnn: spectral_radius must be"):
+        evornn.build("mtrnn", 1, 1, n_hidden=4, spectral_radius=bad)

@@ -43,7 +43,9 @@ class Block:
     """A named block of a layer's parameters: ``shape`` and how to initialise it.
 
     ``init`` is ``("fan_in", fan_in)`` for uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    ``("const", value)``, ``("uniform", low, high)`` or ``("rows", values)``: row r of the block
+    ``("const", value)``, ``("uniform", low, high)``, ``("spectral", rho)`` (a square block drawn
+    uniform in [-1, 1] and scaled to spectral radius rho, each chromosome's on its own: an echo
+    state network's recurrent matrix) or ``("rows", values)``: row r of the block
     (its first axis) filled with ``values[r]`` (with as many values as the block has elements: each
     element its value, in C order).
     """

@@ -238,6 +238,14 @@ def _draw(b: Block, rng: np.random.Generator, shape) -> np.ndarray:
         return rng.uniform(-a, a, shape)
     if kind == "uniform":
         return rng.uniform(b.init[1], b.init[2], shape)
+    if kind == "spectral":     # a square block: uniform in [-1, 1], each draw scaled to spectral radius rho
+        n = b.shape[0]
+        M = rng.uniform(-1.0, 1.0, (shape[0], n, n))
+        for m in M:
+            r = float(np.max(np.abs(np.linalg.eigvals(m))))
+            if r > 0:
+                m *= b.init[1] / r
+        return M.reshape(shape)
     if kind == "rows":
         return np.broadcast_to(np.repeat(np.asarray(b.init[1], dtype=float), b.size // len(b.init[1])), shape)
     return np.full(shape, float(b.init[1]))

@@ -181,9 +181,9 @@ _core_arch("narx", "NARX network (Lin et al. 1996): tapped delay lines of inputs
 
 @register("mtrnn", "multiple-timescales RNN (Yamashita & Tani 2008): leaky units in a fast and a slow group; dense readout of the fast units")
 def mtrnn_net(n_inputs, n_outputs, n_hidden=8, activation=None, output_activation="linear", readout=None,
-              n_slow=None, tau_fast=5.0, tau_slow=70.0):
+              n_slow=None, tau_fast=5.0, tau_slow=70.0, spectral_radius=None):
     net = single_core("mtrnn", n_inputs, n_outputs, n_hidden, activation, output_activation, readout,
-                      n_slow=n_slow, tau_fast=tau_fast, tau_slow=tau_slow)
+                      n_slow=n_slow, tau_fast=tau_fast, tau_slow=tau_slow, spectral_radius=spectral_radius)
     if net.n_outputs != n_outputs:
         raise ValueError(f"mtrnn: readout 'none' needs n_outputs <= n_fast = {net.n_outputs}, got {n_outputs}")
     return net

@@ -14,7 +14,11 @@ fast units only: its output is y_t of the first ``n_out`` fast units (all of the
 n_fast, when asked for n_hidden outputs), so a readout reads the fast units.
 
 Parameters: ``W_in`` (n_fast, n_in), ``W_rec`` (H, H), ``b`` (H). The time constants are fixed
-options (tau_fast default 5, tau_slow default 70, both >= 1, as in the paper).
+options (tau_fast default 5, tau_slow default 70, both >= 1, as in the paper). ``spectral_radius``
+(default None: the fan-in initialisation) draws W_rec as an echo state network's reservoir,
+uniform in [-1, 1] and scaled to that spectral radius (each chromosome's own matrix); with
+``n_slow = 0`` and ``tau_fast = 1 / leak`` this starts a network from a leaky-integrator
+reservoir whose weights are then evolved (Evolino on Mackey-Glass, issue 19).
 Fixed data: floats [1/tau_i for each unit]. Workspace: u (H), y_{t-1} (H).
 """
 import numpy as np
@@ -31,19 +35,22 @@ CODE = 8
 
 
 def build(n_in: int, n_hidden: int, n_out: int, act: int, *, n_slow: int | None = None,
-          tau_fast: float = 5.0, tau_slow: float = 70.0) -> LayerSpec:
+          tau_fast: float = 5.0, tau_slow: float = 70.0, spectral_radius: float | None = None) -> LayerSpec:
     H = n_hidden
     activation("mtrnn", act, ("tanh", "sigmoid"))
     n_slow = integer("mtrnn", "n_slow", H // 2 if n_slow is None else n_slow, 0, H - 1)
     tau_fast = real("mtrnn", "tau_fast", tau_fast, 1.0)
     tau_slow = real("mtrnn", "tau_slow", tau_slow, 1.0)
+    if spectral_radius is not None:
+        spectral_radius = real("mtrnn", "spectral_radius", spectral_radius, 0.0, lo_open=True)
     F = H - n_slow
     if n_out == H:
         n_out = F
     if not 1 <= n_out <= F:
         raise ValueError(f"mtrnn: the core exposes its {F} fast units only, asked for {n_out} outputs")
     fan = n_in + H
-    blocks = [Block("W_in", (F, n_in), ("fan_in", fan)), Block("W_rec", (H, H), ("fan_in", fan)), Block("b", (H,))]
+    rec_init = ("fan_in", fan) if spectral_radius is None else ("spectral", spectral_radius)
+    blocks = [Block("W_in", (F, n_in), ("fan_in", fan)), Block("W_rec", (H, H), rec_init), Block("b", (H,))]
     o_rec, o_b = F * n_in, F * n_in + H * H
     units = []
     for i in unit_range(H):
@@ -51,8 +58,11 @@ def build(n_in: int, n_hidden: int, n_out: int, act: int, *, n_slow: int | None 
         idx += list(range(o_rec + i * H, o_rec + (i + 1) * H)) + [o_b + i]
         units.append(np.asarray(idx, dtype=np.int64))
     inv_tau = np.array([1.0 / tau_fast] * F + [1.0 / tau_slow] * n_slow)
+    options = {"n_slow": n_slow, "tau_fast": tau_fast, "tau_slow": tau_slow}
+    if spectral_radius is not None:
+        options["spectral_radius"] = spectral_radius
     return LayerSpec(CODE, n_in, n_out, H, blocks, 2 * H, units, act=act, opts=(F,), floats=inv_tau,
-                     kind="mtrnn", options={"n_slow": n_slow, "tau_fast": tau_fast, "tau_slow": tau_slow})
+                     kind="mtrnn", options=options)
 
 
 @njit(cache=True, error_model="numpy")
