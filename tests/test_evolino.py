@@ -233,3 +233,27 @@ def test_mackey_glass_free_fitness_scores_free_running_windows_and_solves_the_re
         make_problem("mackey-glass", fitness="both")
     with pytest.raises(ValueError, match="fitness 'free' needs"):
         make_problem("mackey-glass", fitness="free", n_train=50, washout=40)
+
+
+def test_delta_init_starts_every_subpopulation_around_one_network_of_the_initialiser():
+    """init = "delta": row 0 of the pool is the initialiser's first network, every other row that
+    network plus Cauchy noise of scale burst_scale (ESP's delta coding from the start)."""
+    net = build("elman", 1, 1, n_hidden=4, activation="tanh")
+    prob = make_problem("sines", readout="ridge")
+    init = lambda rng, n: net.init(rng, n)                       # noqa: E731
+    s = Evolino(net.n_params, Evolino.Config(population=8, trials=1, init="delta", burst_scale=1e-3),
+                np.random.default_rng(7), init)
+    s.setup(prob, net)
+    s.ask()
+    rng = np.random.default_rng(7)
+    x = net.init(rng, 1).reshape(-1)
+    noise = 1e-3 * rng.standard_cauchy((8, net.n_params))
+    assert np.array_equal(s.pool[0], x)
+    assert np.allclose(s.pool[1:], x + noise[1:], rtol=0, atol=1e-15) and not np.allclose(s.pool[1:], x)
+    # "network" draws population networks instead: the rows are unrelated
+    t = Evolino(net.n_params, Evolino.Config(population=8, trials=1, init="network"), np.random.default_rng(7), init)
+    t.setup(prob, net)
+    t.ask()
+    assert np.abs(t.pool[1] - t.pool[0]).max() > 0.1
+    with pytest.raises(ValueError, match="evolino.init must be 'uniform', 'network' or 'delta', got 'around'"):
+        Evolino(net.n_params, Evolino.Config(init="around"), np.random.default_rng(0))

@@ -29,8 +29,12 @@ problem). Core parameters that belong to no unit form one shared subpopulation. 
    others that chromosome plus Cauchy noise of scale ``burst_scale`` on every weight (ESP's
    delta-coding). Evolino has no lesioning: the network size is fixed.
 
-The initial chromosomes are uniform in +-``init_range`` (``init = "uniform"``; PyBrain: 0.1) or
-the network's own initialisation (``"network"``).
+The initial chromosomes are uniform in +-``init_range`` (``init = "uniform"``; PyBrain: 0.1), the
+network's own initialisation (``"network"``: ``population`` networks of it, one row each), or
+``"delta"``: ONE network of the initialiser, every subpopulation's first chromosome its unit and
+the others that unit plus Cauchy noise of scale ``burst_scale`` on every weight (ESP's delta
+coding from the start, as after a burst mutation), so that the evolution is a local search around
+one network (e.g. one good reservoir) instead of a recombination of rows of unrelated networks.
 
 ``input_scale`` is PyBrain's ``backprojectionFactor`` (its Evolino network multiplies the fed-back
 output by it before the input weights; 0.01 by default, 0.001 in its superimposed-sines example):
@@ -58,7 +62,7 @@ class EvolinoConfig:
     stagnation: int = 20            # generations without improvement before burst mutation
     burst_scale: float = 0.3        # Cauchy scale of burst mutation
     credit: str = "max"             # a chromosome's fitness: "max" or "mean" of its networks'
-    init: str = "uniform"           # uniform (+-init_range) | network (its initialiser)
+    init: str = "uniform"           # uniform (+-init_range) | network (its initialiser) | delta (one network + burst noise)
     init_range: float = 0.1
     input_scale: float = 1.0        # the input weights' scale (PyBrain's backprojectionFactor)
 
@@ -76,8 +80,8 @@ class EvolinoConfig:
             bad("stagnation", ">= 1")
         if self.credit not in ("max", "mean"):
             bad("credit", "'max' or 'mean'")
-        if self.init not in ("uniform", "network"):
-            bad("init", "'uniform' or 'network'")
+        if self.init not in ("uniform", "network", "delta"):
+            bad("init", "'uniform', 'network' or 'delta'")
 
 
 class Evolino(ESP):
@@ -134,6 +138,12 @@ class Evolino(ESP):
         if self.pool is None and self.config.init == "uniform":
             c = self.config
             self.pool = self._scale * self.rng.uniform(-c.init_range, c.init_range, (c.population, self.n_params))
+        elif self.pool is None and self.config.init == "delta":
+            c = self.config
+            x = np.asarray(self.init(self.rng, 1), dtype=np.float64).reshape(self.n_params)
+            noise = c.burst_scale * self._scale * self.rng.standard_cauchy((c.population, self.n_params))
+            noise[0] = 0.0
+            self.pool = x + noise
         return super().ask()
 
     def _set_groups(self, groups: list[np.ndarray]) -> None:
