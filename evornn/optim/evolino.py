@@ -31,10 +31,13 @@ problem). Core parameters that belong to no unit form one shared subpopulation. 
 
 The initial chromosomes are uniform in +-``init_range`` (``init = "uniform"``; PyBrain: 0.1), the
 network's own initialisation (``"network"``: ``population`` networks of it, one row each), or
-``"delta"``: ONE network of the initialiser, every subpopulation's first chromosome its unit and
-the others that unit plus Cauchy noise of scale ``burst_scale`` on every weight (ESP's delta
-coding from the start, as after a burst mutation), so that the evolution is a local search around
-one network (e.g. one good reservoir) instead of a recombination of rows of unrelated networks.
+``"delta"``: the first generation evaluates the ``population`` networks of the initialiser whole
+(network t made of chromosome t of every subpopulation), and then every subpopulation is rebuilt
+around its unit in the best of them as burst mutation does (that unit kept, the others it plus
+Cauchy noise of scale ``burst_scale`` on every weight: ESP's delta coding from the start). The
+evolution is then a local search around one good network (e.g. the best of ``population``
+reservoirs) instead of a recombination of rows of unrelated networks, which are mostly poor
+networks when the units only work together (leaky reservoirs on Mackey-Glass, issue 19).
 
 ``input_scale`` is PyBrain's ``backprojectionFactor`` (its Evolino network multiplies the fed-back
 output by it before the input weights; 0.01 by default, 0.001 in its superimposed-sines example):
@@ -138,13 +141,17 @@ class Evolino(ESP):
         if self.pool is None and self.config.init == "uniform":
             c = self.config
             self.pool = self._scale * self.rng.uniform(-c.init_range, c.init_range, (c.population, self.n_params))
-        elif self.pool is None and self.config.init == "delta":
-            c = self.config
-            x = np.asarray(self.init(self.rng, 1), dtype=np.float64).reshape(self.n_params)
-            noise = c.burst_scale * self._scale * self.rng.standard_cauchy((c.population, self.n_params))
-            noise[0] = 0.0
-            self.pool = x + noise
+        elif self.pool is None and self.config.init == "delta":     # the initialiser's networks, whole
+            N = self.config.population
+            self.pool = np.asarray(self.init(self.rng, N), dtype=np.float64).reshape(N, self.n_params)
+            self.members = np.repeat(np.arange(N)[:, None], len(self.groups), axis=1)
+            return self.assemble(self.members)
         return super().ask()
+
+    def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
+        super().update(pop, fit)
+        if self.config.init == "delta" and self.generation == 1:
+            self._burst()       # delta coding around the best of the first generation's whole networks
 
     def _set_groups(self, groups: list[np.ndarray]) -> None:
         super()._set_groups(groups)
