@@ -24,7 +24,9 @@ the settings of PyBrain's Evolino example for the sines (40 cells, weights in +-
 0.001, the input weights scaled by 0.001: its ``backprojectionFactor``); ``lstm-mg`` a 40-cell
 LSTM for Mackey-Glass, best with ``--fitness free`` (the problem's free-running fitness);
 ``leaky-mg`` a 100-unit leaky-integrator core (``mtrnn``) started from leaky reservoirs
-(``spectral_radius``), with ``--fitness free --washout 500``.
+(``spectral_radius``), with ``--fitness free --washout 500``; ``leaky-mg-delta(-fine)`` the same core
+with 200 units and ``init = "delta"`` (a local search around the best of 16 reservoirs), with
+``--train-runs 20``; ``--start`` also tests the first generation's best network.
 
     python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm-pybrain linear]
     python benchmarks/bench_evolino.py --mg [--seeds 5] [--generations 100] [--n-train 3000 --washout 1000] [--ridge 1e-6]
