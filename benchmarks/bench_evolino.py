@@ -24,7 +24,9 @@ the settings of PyBrain's Evolino example for the sines (40 cells, weights in +-
 0.001, the input weights scaled by 0.001: its ``backprojectionFactor``); ``lstm-mg`` a 40-cell
 LSTM for Mackey-Glass, best with ``--fitness free`` (the problem's free-running fitness);
 ``leaky-mg`` a 100-unit leaky-integrator core (``mtrnn``) started from leaky reservoirs
-(``spectral_radius``), with ``--fitness free --washout 500``.
+(``spectral_radius``), with ``--fitness free --washout 500``; ``leaky-mg-delta(-fine)`` the same core
+with 200 units and ``init = "delta"`` (a local search around the best of 16 reservoirs), with
+``--train-runs 20``; ``--start`` also tests the first generation's best network.
 
     python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm-pybrain linear]
     python benchmarks/bench_evolino.py --mg [--seeds 5] [--generations 100] [--n-train 3000 --washout 1000] [--ridge 1e-6]
@@ -74,6 +76,16 @@ CONFIGS = {
     "leaky-mg-coarse": ("mtrnn", lambda k: {"n_hidden": 100, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
                                             "spectral_radius": 1.25, "init_range": 0.5},
                         {"population": 20, "trials": 1, "init": "network", "mutation_scale": 0.01}),
+    # the same core, 200 units, init = "delta" (issue 19, session 15): the first generation is 16
+    # whole reservoirs, then every subpopulation is delta-coded around the best of them (Cauchy
+    # 3e-4), so the evolution is a local search around one reservoir
+    "leaky-mg-delta": ("mtrnn", lambda k: {"n_hidden": 200, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
+                                           "spectral_radius": 1.25, "init_range": 0.5},
+                       {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 3e-4, "burst_scale": 3e-4}),
+    "leaky-mg-delta-fine": ("mtrnn", lambda k: {"n_hidden": 200, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
+                                                "spectral_radius": 1.25, "init_range": 0.5},
+                            {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 3e-5,
+                             "burst_scale": 3e-5}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
     "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
     # leaky-integrator reservoirs (Lukosevicius's recipe): 10 times lower NRMSE84 than esn-400 (issue 19)
@@ -85,9 +97,19 @@ CONFIGS = {
 
 
 def run_one(cfg: str, problem: str, params: dict, k: int, generations: int, seed: int, ridge: float = 0.0,
-            verbose: bool = True, esn_ridge: float = 1e-8) -> dict:
+            verbose: bool = True, esn_ridge: float = 1e-8, start: bool = False) -> dict:
+    """One run; ``start``: also test the first generation's best network (by training fitness).
+    Mackey-Glass evolutions are trained with one test run (the training data do not depend on
+    n_runs) and no stop when solved, and only their best network is tested on ``n_runs`` runs."""
     arch, net, settings = CONFIGS[cfg]
     t0 = time.perf_counter()
+    first = {}
+    def keep_first(runner, row):
+        if row["generation"] == 1:
+            first["x"] = runner.best_x.copy()
+        if verbose and problem == "mackey-glass":
+            print(f"    generation {row['generation']}: best training NRMSE {row.get('best_nrmse', float('nan')):.4g}, "
+                  f"run's best fitness {row['run_best']:.4g}, {row['elapsed']:.0f} s", flush=True)
     if settings is None:        # the ESN baseline: its own ridge fit, one generation
         res = evornn.optimise("esn-ridge", problem, arch, net={**net(k), "seed": seed},
                               problem_params={**params}, settings={"ridge": esn_ridge}, stop={"max_generations": 1},
@@ -95,17 +117,22 @@ def run_one(cfg: str, problem: str, params: dict, k: int, generations: int, seed
         prob = make_problem(problem, **params)
     else:
         p = {**params, "readout": "ridge", "ridge": ridge}
-        res = evornn.optimise("evolino", problem, arch, net=net(k), problem_params=p, settings=settings,
-                              stop={"max_generations": generations}, seed=seed)
+        mg = problem == "mackey-glass"
+        stop = {"max_generations": generations, **({"solved": False} if mg else {})}
+        res = evornn.make_runner("evolino", problem, arch, net=net(k), problem_params={**p, "n_runs": 1} if mg else p,
+                                 settings=settings, stop=stop, seed=seed, callbacks=(keep_first,)).run()
         prob = make_problem(problem, **p)
     netw = evornn.api.make_network(prob, arch, **(net(k) if settings is not None else {**net(k), "seed": seed}))
     test = prob.evaluate_test(netw, res.best_chromosome).metric(prob.metric_names, "nrmse")[0]
     train = res.best_metrics.get("nrmse", float("nan"))
-    out = {"test": float(test), "train": float(train), "solved": bool(res.solved),
+    if start and "x" in first:
+        first["test"] = float(prob.evaluate_test(netw, first["x"]).metric(prob.metric_names, "nrmse")[0])
+    out = {"test": float(test), "train": float(train), "solved": bool(res.solved), "start": first.get("test"),
            "generations": res.progress.generation, "evaluations": res.progress.evaluations,
            "seconds": time.perf_counter() - t0}
     if verbose:
-        print(f"  {problem} {params} {cfg} seed {seed}: test NRMSE {out['test']:.3g}, train {out['train']:.3g}, "
+        st = f" (first generation's best: test NRMSE {out['start']:.3g})" if out["start"] is not None else ""
+        print(f"  {problem} {params} {cfg} seed {seed}: test NRMSE {out['test']:.3g}{st}, train {out['train']:.3g}, "
               f"{out['evaluations']} evaluations ({out['generations']} generations), {out['seconds']:.0f} s", flush=True)
     return out
 
@@ -138,6 +165,7 @@ def main() -> None:
     ap.add_argument("--seed0", type=int, default=0, help="the first seed")
     ap.add_argument("--n-runs", type=int, default=10, help="Mackey-Glass test runs (Jaeger: 100)")
     ap.add_argument("--esn-ridge", type=float, default=1e-8, help="the ridge of the ESN baselines' fit")
+    ap.add_argument("--start", action="store_true", help="also test the first generation's best network")
     a = ap.parse_args()
     rows = []
     if a.mg:
@@ -146,7 +174,8 @@ def main() -> None:
             params["train_runs"] = a.train_runs
         for cfg in a.configs:
             # k = 10: the linear network has 20 units on Mackey-Glass
-            runs = [run_one(cfg, "mackey-glass", params, 10, a.generations, s, a.ridge, esn_ridge=a.esn_ridge)
+            runs = [run_one(cfg, "mackey-glass", params, 10, a.generations, s, a.ridge, esn_ridge=a.esn_ridge,
+                            start=a.start)
                     for s in range(a.seed0, a.seed0 + a.seeds)]
             rows.append(("MG NRMSE84", cfg, runs))
             table(f"Mackey-Glass (n_train {a.n_train}, washout {a.washout}, ridge {a.ridge:g}, fitness {a.fitness}), "

@@ -233,3 +233,31 @@ def test_mackey_glass_free_fitness_scores_free_running_windows_and_solves_the_re
         make_problem("mackey-glass", fitness="both")
     with pytest.raises(ValueError, match="fitness 'free' needs"):
         make_problem("mackey-glass", fitness="free", n_train=50, washout=40)
+
+
+def test_delta_init_evaluates_whole_networks_then_searches_around_the_best():
+    """init = "delta": generation 1 is the initialiser's population networks whole; then every
+    subpopulation is its unit in the best of them plus Cauchy noise of scale burst_scale (row 0
+    kept): ESP's delta coding from the start, so generation 2's networks are all near that one."""
+    net = build("elman", 1, 1, n_hidden=4, activation="tanh")
+    prob = make_problem("sines", readout="ridge")
+    init = lambda rng, n: net.init(rng, n)                       # noqa: E731
+    s = Evolino(net.n_params, Evolino.Config(population=8, trials=2, init="delta", burst_scale=1e-3),
+                np.random.default_rng(7), init)
+    s.setup(prob, net)
+    W = s.ask()
+    g = np.concatenate(s.groups)
+    assert W.shape == (8, net.n_params)
+    assert np.array_equal(W[:, g], net.init(np.random.default_rng(7), 8)[:, g])
+    s.tell(W, np.array([0.0, 1, 2, 5, 3, 4, 1, 0]))            # network 3 is the best
+    d = s.pool[:, g] - W[3, g]
+    assert np.all(d[0] == 0) and np.all(d[1:] != 0) and np.median(np.abs(d[1:])) < 1e-2
+    W2 = s.ask()
+    assert W2.shape == (16, net.n_params) and np.median(np.abs(W2[:, g] - W[3, g])) < 1e-2
+    # "network" assembles networks from rows of unrelated ones from the start
+    t = Evolino(net.n_params, Evolino.Config(population=8, trials=1, init="network"), np.random.default_rng(7), init)
+    t.setup(prob, net)
+    t.ask()
+    assert np.abs(t.pool[1] - t.pool[0]).max() > 0.1
+    with pytest.raises(ValueError, match="evolino.init must be 'uniform', 'network' or 'delta', got 'around'"):
+        Evolino(net.n_params, Evolino.Config(init="around"), np.random.default_rng(0))

@@ -29,8 +29,15 @@ problem). Core parameters that belong to no unit form one shared subpopulation. 
    others that chromosome plus Cauchy noise of scale ``burst_scale`` on every weight (ESP's
    delta-coding). Evolino has no lesioning: the network size is fixed.
 
-The initial chromosomes are uniform in +-``init_range`` (``init = "uniform"``; PyBrain: 0.1) or
-the network's own initialisation (``"network"``).
+The initial chromosomes are uniform in +-``init_range`` (``init = "uniform"``; PyBrain: 0.1), the
+network's own initialisation (``"network"``: ``population`` networks of it, one row each), or
+``"delta"``: the first generation evaluates the ``population`` networks of the initialiser whole
+(network t made of chromosome t of every subpopulation), and then every subpopulation is rebuilt
+around its unit in the best of them as burst mutation does (that unit kept, the others it plus
+Cauchy noise of scale ``burst_scale`` on every weight: ESP's delta coding from the start). The
+evolution is then a local search around one good network (e.g. the best of ``population``
+reservoirs) instead of a recombination of rows of unrelated networks, which are mostly poor
+networks when the units only work together (leaky reservoirs on Mackey-Glass, issue 19).
 
 ``input_scale`` is PyBrain's ``backprojectionFactor`` (its Evolino network multiplies the fed-back
 output by it before the input weights; 0.01 by default, 0.001 in its superimposed-sines example):
@@ -58,7 +65,7 @@ class EvolinoConfig:
     stagnation: int = 20            # generations without improvement before burst mutation
     burst_scale: float = 0.3        # Cauchy scale of burst mutation
     credit: str = "max"             # a chromosome's fitness: "max" or "mean" of its networks'
-    init: str = "uniform"           # uniform (+-init_range) | network (its initialiser)
+    init: str = "uniform"           # uniform (+-init_range) | network (its initialiser) | delta (one network + burst noise)
     init_range: float = 0.1
     input_scale: float = 1.0        # the input weights' scale (PyBrain's backprojectionFactor)
 
@@ -76,8 +83,8 @@ class EvolinoConfig:
             bad("stagnation", ">= 1")
         if self.credit not in ("max", "mean"):
             bad("credit", "'max' or 'mean'")
-        if self.init not in ("uniform", "network"):
-            bad("init", "'uniform' or 'network'")
+        if self.init not in ("uniform", "network", "delta"):
+            bad("init", "'uniform', 'network' or 'delta'")
 
 
 class Evolino(ESP):
@@ -134,7 +141,17 @@ class Evolino(ESP):
         if self.pool is None and self.config.init == "uniform":
             c = self.config
             self.pool = self._scale * self.rng.uniform(-c.init_range, c.init_range, (c.population, self.n_params))
+        elif self.pool is None and self.config.init == "delta":     # the initialiser's networks, whole
+            N = self.config.population
+            self.pool = np.asarray(self.init(self.rng, N), dtype=np.float64).reshape(N, self.n_params)
+            self.members = np.repeat(np.arange(N)[:, None], len(self.groups), axis=1)
+            return self.assemble(self.members)
         return super().ask()
+
+    def update(self, pop: np.ndarray, fit: np.ndarray) -> None:
+        super().update(pop, fit)
+        if self.config.init == "delta" and self.generation == 1:
+            self._burst()       # delta coding around the best of the first generation's whole networks
 
     def _set_groups(self, groups: list[np.ndarray]) -> None:
         super()._set_groups(groups)
