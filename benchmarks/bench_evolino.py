@@ -45,6 +45,14 @@ import evornn
 from evornn.problems.registry import make_problem
 
 # name -> (arch, network options (n_hidden: a function of k for the sines), evolino settings)
+def _leaky(n: int) -> dict:
+    """A leaky-integrator core for Evolino (issue 19): mtrnn with n fast units only (tau 1/0.3: a leak
+    of 0.3), W_rec drawn as a reservoir of spectral radius 1.25, inputs and biases in +-0.5
+    (Lukosevicius's recipe); every weight but the readout is evolved."""
+    return {"n_hidden": n, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh", "spectral_radius": 1.25,
+            "init_range": 0.5}
+
+
 CONFIGS = {
     "lstm": ("lstm", lambda k: {"n_hidden": 10}, {"population": 20, "trials": 4, "init_range": 0.5}),
     # PyBrain's superimposed-sines example (its Evolino, the reference implementation): 40 cells,
@@ -67,25 +75,16 @@ CONFIGS = {
     "elman-small": ("elman", lambda k: {"n_hidden": 10, "activation": "tanh"},   # near-linear start
                     {"population": 20, "trials": 4, "init_range": 0.01, "mutation_scale": 0.01}),
     "linear": ("elman", lambda k: {"n_hidden": 2 * k, "activation": "linear"}, {"population": 8, "trials": 2}),
-    # Evolino on a leaky-integrator core started from a leaky reservoir (issue 19): mtrnn with fast
-    # units only (tau 1/0.3: leak 0.3), W_rec drawn as a reservoir of spectral radius 1.25, inputs
-    # and biases in +-0.5 (Lukosevicius's recipe); every weight but the readout is then evolved
-    "leaky-mg": ("mtrnn", lambda k: {"n_hidden": 100, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
-                                     "spectral_radius": 1.25, "init_range": 0.5},
-                 {"population": 20, "trials": 1, "init": "network", "mutation_scale": 0.001}),
-    "leaky-mg-coarse": ("mtrnn", lambda k: {"n_hidden": 100, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
-                                            "spectral_radius": 1.25, "init_range": 0.5},
-                        {"population": 20, "trials": 1, "init": "network", "mutation_scale": 0.01}),
+    # Evolino on a leaky-integrator core started from leaky reservoirs (_leaky, issue 19)
+    "leaky-mg": ("mtrnn", lambda k: _leaky(100), {"population": 20, "trials": 1, "init": "network", "mutation_scale": 0.001}),
+    "leaky-mg-coarse": ("mtrnn", lambda k: _leaky(100), {"population": 20, "trials": 1, "init": "network", "mutation_scale": 0.01}),
     # the same core, 200 units, init = "delta" (issue 19, session 15): the first generation is 16
     # whole reservoirs, then every subpopulation is delta-coded around the best of them (Cauchy
     # 3e-4), so the evolution is a local search around one reservoir
-    "leaky-mg-delta": ("mtrnn", lambda k: {"n_hidden": 200, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
-                                           "spectral_radius": 1.25, "init_range": 0.5},
+    "leaky-mg-delta": ("mtrnn", lambda k: _leaky(200),
                        {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 3e-4, "burst_scale": 3e-4}),
-    "leaky-mg-delta-fine": ("mtrnn", lambda k: {"n_hidden": 200, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh",
-                                                "spectral_radius": 1.25, "init_range": 0.5},
-                            {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 3e-5,
-                             "burst_scale": 3e-5}),
+    "leaky-mg-delta-fine": ("mtrnn", lambda k: _leaky(200),
+                            {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 3e-5, "burst_scale": 3e-5}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
     "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
     # leaky-integrator reservoirs (Lukosevicius's recipe): 10 times lower NRMSE84 than esn-400 (issue 19)
