@@ -25,7 +25,7 @@ the settings of PyBrain's Evolino example for the sines (40 cells, weights in +-
 LSTM for Mackey-Glass, best with ``--fitness free`` (the problem's free-running fitness);
 ``leaky-mg`` a 100-unit leaky-integrator core (``mtrnn``) started from leaky reservoirs
 (``spectral_radius``), with ``--fitness free --washout 500``; ``leaky-mg-delta(-fine)`` the same core
-with 200 units and ``init = "delta"`` (a local search around the best of 16 reservoirs), with
+with 200 units (``-400``: 400) and ``init = "delta"`` (a local search around the best of 16 reservoirs), with
 ``--train-runs 20``; ``--start`` also tests the first generation's best network.
 
     python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm-pybrain linear]
@@ -85,6 +85,10 @@ CONFIGS = {
                        {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 3e-4, "burst_scale": 3e-4}),
     "leaky-mg-delta-fine": ("mtrnn", lambda k: _leaky(200),
                             {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 3e-5, "burst_scale": 3e-5}),
+    # the same with 400 units (issue 19, session 16): Cauchy 3e-5 * sqrt(200 / 400) keeps the
+    # perturbation of a unit's pre-activation as at 200 units
+    "leaky-mg-delta-fine-400": ("mtrnn", lambda k: _leaky(400),
+                                {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 2e-5, "burst_scale": 2e-5}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
     "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
     # leaky-integrator reservoirs (Lukosevicius's recipe): 10 times lower NRMSE84 than esn-400 (issue 19)
