@@ -271,7 +271,8 @@ def bam_main(args) -> None:
                     print(f"  trial {s} (problem seed {seed}): evolved {exact:.3f} exact, correlation {base:.3f}; "
                           f"{res.progress.evaluations} evaluations, {time.perf_counter() - t1:.0f} s", flush=True)
                     got.append(exact)
-                print(f"evolved m = {m}: {np.mean(got):.3f} exact, mean of {args.evolve_seeds} trials, "
+                print(f"evolved m = {m}: {np.mean(got):.3f} exact, mean of {args.evolve_seeds} trials "
+                      f"({min(got):.3f}-{max(got):.3f}, {sum(g >= 0.95 for g in got)} at 95% or more), "
                       f"{(time.perf_counter() - t0) / args.evolve_seeds:.0f} s each", flush=True)
 
 
