@@ -26,7 +26,9 @@ LSTM for Mackey-Glass, best with ``--fitness free`` (the problem's free-running 
 ``leaky-mg`` a 100-unit leaky-integrator core (``mtrnn``) started from leaky reservoirs
 (``spectral_radius``), with ``--fitness free --washout 500``; ``leaky-mg-delta(-fine)`` the same core
 with 200 units (``-400``: 400) and ``init = "delta"`` (a local search around the best of 16 reservoirs), with
-``--train-runs 20``; ``--start`` also tests the first generation's best network.
+``--train-runs 20``; ``leaky-mg-delta-fine-400-rho1`` 400 units of spectral radius 1.0, with
+``--n-train 6000 --washout 1000 --train-runs 40`` (``configs/evolino-mackey-glass-400.toml``);
+``--start`` also tests the first generation's best network.
 
     python benchmarks/bench_evolino.py [--seeds 5] [--generations 100] [--ks 2 3 4 5] [--configs lstm-pybrain linear]
     python benchmarks/bench_evolino.py --mg [--seeds 5] [--generations 100] [--n-train 3000 --washout 1000] [--ridge 1e-6]
@@ -45,11 +47,11 @@ import evornn
 from evornn.problems.registry import make_problem
 
 # name -> (arch, network options (n_hidden: a function of k for the sines), evolino settings)
-def _leaky(n: int) -> dict:
+def _leaky(n: int, rho: float = 1.25) -> dict:
     """A leaky-integrator core for Evolino (issue 19): mtrnn with n fast units only (tau 1/0.3: a leak
-    of 0.3), W_rec drawn as a reservoir of spectral radius 1.25, inputs and biases in +-0.5
-    (Lukosevicius's recipe); every weight but the readout is evolved."""
-    return {"n_hidden": n, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh", "spectral_radius": 1.25,
+    of 0.3), W_rec drawn as a reservoir of spectral radius ``rho`` (1.25: Lukosevicius's recipe),
+    inputs and biases in +-0.5; every weight but the readout is evolved."""
+    return {"n_hidden": n, "n_slow": 0, "tau_fast": 1 / 0.3, "activation": "tanh", "spectral_radius": rho,
             "init_range": 0.5}
 
 
@@ -86,9 +88,12 @@ CONFIGS = {
     "leaky-mg-delta-fine": ("mtrnn", lambda k: _leaky(200),
                             {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 3e-5, "burst_scale": 3e-5}),
     # the same with 400 units (issue 19, session 16): Cauchy 3e-5 * sqrt(200 / 400) keeps the
-    # perturbation of a unit's pre-activation as at 200 units
+    # perturbation of a unit's pre-activation as at 200 units. At spectral radius 1.25 most
+    # 400-unit reservoirs diverge when free-running; at 1.0 (-rho1) none of 8 did (with --washout 1000)
     "leaky-mg-delta-fine-400": ("mtrnn", lambda k: _leaky(400),
                                 {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 2e-5, "burst_scale": 2e-5}),
+    "leaky-mg-delta-fine-400-rho1": ("mtrnn", lambda k: _leaky(400, 1.0),
+                                     {"population": 16, "trials": 1, "init": "delta", "mutation_scale": 2e-5, "burst_scale": 2e-5}),
     "esn": ("esn", lambda k: {"n_hidden": 100}, None),
     "esn-400": ("esn", lambda k: {"n_hidden": 400, "spectral_radius": 0.8, "input_scaling": 0.5}, None),
     # leaky-integrator reservoirs (Lukosevicius's recipe): 10 times lower NRMSE84 than esn-400 (issue 19)
