@@ -237,12 +237,18 @@ class GymProblem(Problem):
         return returns, steps
 
     def _environments(self, n: int) -> list:
+        """``n`` Gymnasium environments, each as its (step, reset) (:func:`_step_reset`)."""
         import gymnasium as gym
         while len(self._envs) < n:
-            self._envs.append(_make(gym, self.env_id, self.env_name, self.max_steps))
+            self._envs.append(_step_reset(_make(gym, self.env_id, self.env_name, self.max_steps)))
         return self._envs[:n]
 
     def _run_gymnasium(self, net, W, env_seeds):
+        """Every (chromosome, episode) lane in an environment of its own, stepped together: one
+        network call per environment step for all lanes still running, the outputs checked and
+        decoded for all of them at once (NumPy), then one Gymnasium step per lane. An episode ends
+        when the environment terminates or truncates, or after ``max_steps`` steps (the truncation
+        of Gymnasium's TimeLimit wrapper, which :func:`_step_reset` steps past)."""
         P, E = env_seeds.shape
         returns = np.zeros((P, E))
         steps = np.zeros((P, E), dtype=np.int64)
@@ -251,36 +257,41 @@ class GymProblem(Problem):
         lanes = [(p, e) for p in range(P) if finite[p] for e in range(E)]
         if not lanes:
             return returns, steps
-        envs = self._environments(len(lanes))
         n = len(lanes)
+        envs = self._environments(n)
+        step = [s for s, _ in envs]
         wrow = np.array([p for p, _ in lanes], dtype=np.int64)
         WS = np.zeros((n, int(net.ws_len)))
-        obs = np.stack([envs[i].reset(seed=int(env_seeds[p, e]))[0] for i, (p, e) in enumerate(lanes)])
+        obs = np.stack([envs[i][1](seed=int(env_seeds[p, e]))[0] for i, (p, e) in enumerate(lanes)])
         ret = [0.0] * n
         nsteps = [0] * n
+        max_steps = self.max_steps
         alive = np.arange(n, dtype=np.int64)
         L, ix, fx = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx))
         W = W if W.flags.writeable else W.copy()
         key = net.key
         lo, span = self.act_low, self.act_high - self.act_low
+        every = self.keep.shape[0] == self.n_obs
         while alive.size:
-            X = np.ascontiguousarray((obs[alive][:, self.keep].astype(np.float64) - self.off) * self.scale)
+            X = (obs[alive] if every else obs[alive][:, self.keep]).astype(np.float64, order="C")
+            if self.normalise:
+                X = (X - self.off) * self.scale
             Y = np.empty((alive.size, self.n_outputs))
             run_rows(GK.step_population, 1, int(alive.size), key, L, ix, fx, W, wrow, WS, X, Y, alive)
+            ok = np.isfinite(Y).all(axis=1).tolist()
+            if self.discrete:
+                acts = Y.argmax(axis=1).tolist()                     # the first of equals
+            else:
+                acts = list((lo + (np.clip(Y, -1.0, 1.0) + 1.0) * 0.5 * span).astype(self.act_dtype))
             still = []
-            for r, i in enumerate(alive):
-                y = Y[r]
-                nsteps[i] += 1
-                if not np.all(np.isfinite(y)):
+            for i, a, good in zip(alive.tolist(), acts, ok):
+                t = nsteps[i] = nsteps[i] + 1
+                if not good:
                     ret[i] = math.nan
                     continue
-                if self.discrete:
-                    a = int(np.argmax(y))
-                else:
-                    a = (lo + (np.clip(y, -1.0, 1.0) + 1.0) * 0.5 * span).astype(self.act_dtype)
-                o, rew, term, trunc, _ = envs[i].step(a)
+                o, rew, term, trunc, _ = step[i](a)
                 ret[i] += float(rew)
-                if not (term or trunc):
+                if not (term or trunc or t >= max_steps):
                     obs[i] = o
                     still.append(i)
             alive = np.array(still, dtype=np.int64)
@@ -364,6 +375,21 @@ def estimate_data_bytes(name: str, **params) -> int:
     1 KiB (about 40 observations: every classic-control and Box2D environment) without asking
     Gymnasium. Episodes are simulated, nothing is stored."""
     return 1024
+
+
+def _step_reset(env) -> tuple:
+    """(step, reset) of an environment made by :func:`_make`: those of the environment itself when
+    ``gym.make`` wrapped it only in TimeLimit (whose truncation after ``max_steps`` steps the run
+    applies itself) and OrderEnforcing (which only checks that an episode was reset before it is
+    stepped; the run resets every episode first), saving their calls on every step; else the
+    wrapped environment's."""
+    from gymnasium.wrappers import OrderEnforcing, TimeLimit
+    inner = env
+    while inner is not env.unwrapped:
+        if type(inner) not in (TimeLimit, OrderEnforcing):
+            return env.step, env.reset
+        inner = inner.env
+    return inner.step, inner.reset
 
 
 def _make(gym, env_id: str, shown: str, max_steps: int):

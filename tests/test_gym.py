@@ -186,6 +186,43 @@ def test_gymnasium_path_is_deterministic_across_threads_and_positions(novel):
 
 
 @needs_gym
+@pytest.mark.parametrize("env, params", [("CartPole-v1", {"max_steps": 20}), ("Pendulum-v1", {"max_steps": 40}),
+                                         ("LunarLander-v3", {"max_steps": 80}),
+                                         ("MountainCarContinuousNoVel-v0", {"max_steps": 50, "normalise": True})])
+def test_gymnasium_path_stepping_the_environments_themselves_gives_the_wrapped_ones_returns(env, params, monkeypatch):
+    """The Gymnasium path steps each environment past gym.make's TimeLimit and OrderEnforcing and
+    truncates after max_steps itself: the same returns and steps as stepping the wrapped
+    environments (Discrete and Box actions, truncation, termination, a NaN chromosome)."""
+    if env.startswith("LunarLander") and importlib.util.find_spec("Box2D") is None:
+        pytest.skip("LunarLander needs box2d (pip install 'evornn[gym]')")
+    from evornn.problems import gym_problem as G
+    prob = registry.make_problem("gym", env=env, episodes=2, backend="gymnasium", **params)
+    net = make_network(prob, "mlp", hidden=[4])
+    W = net.init(np.random.default_rng(5), 6) * 2.0
+    W[2, 1] = np.nan
+    seeds = eval_seeds(3, 0, 6)
+    env0 = G._make(__import__("gymnasium"), prob.env_id, env, prob.max_steps)
+    assert G._step_reset(env0)[0] == env0.unwrapped.step                 # the wrappers are stepped past
+    own = prob.evaluate(net, W, seeds)
+    monkeypatch.setattr(G, "_step_reset", lambda e: (e.step, e.reset))   # the wrapped environments
+    prob._envs = []
+    wrapped = prob.evaluate(net, W, seeds)
+    assert np.array_equal(own.fitness, wrapped.fitness) and np.array_equal(own.metrics, wrapped.metrics, equal_nan=True)
+    assert own.fitness[2] == -1e300 and own.metrics[2, 1] == 0
+    assert np.any(own.metrics[:, 1] == 2 * prob.max_steps)              # some truncated twice
+    if env.startswith("CartPole"):
+        assert np.any(own.metrics[:, 1] < 2 * prob.max_steps)           # some terminated
+
+
+@needs_gym
+def test_an_environment_with_other_wrappers_is_stepped_through_them():
+    import gymnasium as gym
+    from evornn.problems import gym_problem as G
+    env = gym.wrappers.TransformReward(G._make(gym, "CartPole-v1", "CartPole-v1", 50), lambda r: 2 * r)
+    assert G._step_reset(env) == (env.step, env.reset)
+
+
+@needs_gym
 def test_novel_mask_really_removes_the_velocities(novel):
     port, _, net = novel
     assert port.n_inputs == 2 and list(port.keep) == [0, 2] and port.mask == [1, 3]
