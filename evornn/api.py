@@ -5,6 +5,7 @@ import functools
 from typing import Any
 
 from .nets import Network, build
+from .nets.registry import takes_option
 from .settings import make_config
 from .optim.registry import get_strategy
 from .stopping import StopConfig
@@ -41,7 +42,8 @@ def make_network(problem: Problem, arch: str | Network | None = None, **options:
     spec = dict(problem.default_net) if arch is None else {"arch": arch}
     spec.update(options)
     name = spec.pop("arch")
-    spec.setdefault("output_activation", problem.output_activation)
+    if takes_option(name, "output_activation"):     # dense-entm's one layer has its own activation
+        spec.setdefault("output_activation", problem.output_activation)
     return build(name, problem.n_inputs, problem.n_outputs, **spec)
 
 

@@ -111,3 +111,14 @@ def test_options_and_parameter_count_name_themselves():
         with pytest.raises(ValueError, match=word) as e:
             evornn.build("dense-entm", 3, 2, **opts)
         assert "\n" not in str(e.value)
+
+
+def test_a_run_by_name_builds_it_with_its_own_activation():
+    """The runner's make_network gives the problem's output activation only to architectures that
+    take one: dense-entm's layer has its own (`activation`), so naming it in a config works."""
+    prob = make_problem("copy", max_length=2, n_train=4, n_test=2, bits=2, start=True)
+    net = evornn.make_network(prob, "dense-entm", memory_size=12, memory_width=3)
+    assert net.spec["arch"] == "dense-entm" and "output_activation" not in net.spec
+    assert evornn.make_network(prob, "elman", n_hidden=3).spec["output_activation"] == prob.output_activation
+    with pytest.raises(ValueError, match="dense-entm: unknown option 'output_activation'"):
+        evornn.make_network(prob, "dense-entm", output_activation="sigmoid")

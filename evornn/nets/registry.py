@@ -115,6 +115,15 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
     return net
 
 
+def takes_option(arch: str, option: str) -> bool:
+    """Whether the architecture ``arch`` takes the keyword option ``option`` (True for an unknown
+    ``arch``: :func:`build` names that error)."""
+    if arch not in ARCHS:
+        return True
+    params = inspect.signature(ARCHS.get(arch)).parameters
+    return option in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
 def _positive(arch: str, **sizes) -> None:
     for k, v in sizes.items():
         if int(v) < 1:
