@@ -60,3 +60,32 @@ def test_a_checkpoint_after_a_restart_resumes_bit_for_bit():
 def test_a_bad_value_is_one_line(bad):
     with pytest.raises(ValueError, match=r"^cmaes\.restart_after must be an integer >= 0"):
         CMAESConfig(restart_after=bad).validate()
+
+
+def lucky_first(strategy, generations):
+    """One lucky sample in the first generation (fitness 10), then generations whose best stays
+    below it while their median climbs by 0.1 a generation: a run still improving."""
+    for g in range(generations):
+        pop = strategy.ask()
+        fit = np.full(pop.shape[0], 0.1 * g)
+        fit[0] = 10.0 if g == 0 else 0.1 * g + 0.05
+        strategy.tell(pop, fit)
+
+
+def test_restart_on_median_keeps_a_run_whose_median_improves():
+    best = CMAES(5, CMAESConfig(restart_after=3, x0="zero"), np.random.default_rng(0))
+    lucky_first(best, 5)
+    assert best.restart_count == 1               # the lucky best held: restarted though improving
+    median = CMAES(5, CMAESConfig(restart_after=3, restart_on="median", x0="zero"), np.random.default_rng(0))
+    lucky_first(median, 5)
+    assert median.restart_count == 0 and median.stale == 0
+    rng = np.random.default_rng(1)
+    for _ in range(3):                            # then 3 generations below the best median (0.4): a restart
+        pop = median.ask()
+        median.tell(pop, rng.uniform(0, 0.3, pop.shape[0]))
+    assert median.restart_count == 1
+
+
+def test_restart_on_a_bad_value_is_one_line():
+    with pytest.raises(ValueError, match=r"^cmaes\.restart_on must be 'best' or 'median', got 'mean'"):
+        CMAESConfig(restart_on="mean").validate()

@@ -11,7 +11,11 @@ with the same population; ``"none"`` ends the run when pycma's ``stop()`` fires 
 ``restart_after = k`` (> 0) also counts as a stop when the current pycma run's best fitness of a
 generation has not improved for k generations: on noisy fitness (e.g. Gymnasium environments with
 random starts) pycma's own criteria may never fire, and a run stalled in a local optimum would
-never restart. ``evaluate_mean = true`` adds the distribution's mean as the last row of every
+never restart. ``restart_on = "median"`` counts generations without a better generation median
+instead of a better generation best: with random starts the best of a generation is its luckiest
+sample, and one lucky generation holds the run best above everything after it, so a run still
+improving is restarted 50 generations later (traced on LunarLander: the median rose from -400 to
++60 while the best stayed below one early outlier; README). ``evaluate_mean = true`` adds the distribution's mean as the last row of every
 generation (evaluated and counted like the samples, not told to pycma) and makes it the network
 the runner tests for "solved": on noisy fitness the best sample of a generation is the luckiest
 as much as the best, while the mean is where the search believes the optimum is (evosax and
@@ -60,6 +64,7 @@ class CMAESConfig:
     x0: str = "network"          # network (the initialiser) | zero | uniform (+-init_range)
     init_range: float = 1.0
     restart_after: int = 0       # > 0: a stop (restart) after this many generations without a better run best
+    restart_on: str = "best"     # what restart_after watches: the generation's best | median fitness
     evaluate_mean: bool = False  # evaluate the mean as one more row each generation and test it for "solved"
     tolflatfitness: int = 1      # pycma's: generations of flat fitness tolerated before its stop() fires
 
@@ -78,6 +83,8 @@ class CMAESConfig:
             bad("init_range", "> 0")
         if isinstance(self.restart_after, bool) or not isinstance(self.restart_after, int) or self.restart_after < 0:
             bad("restart_after", "an integer >= 0 (0: off)")
+        if self.restart_on not in ("best", "median"):
+            bad("restart_on", "'best' or 'median'")
         if not isinstance(self.evaluate_mean, bool):
             bad("evaluate_mean", "true or false")
         if isinstance(self.tolflatfitness, bool) or not isinstance(self.tolflatfitness, int) or self.tolflatfitness < 1:
@@ -203,7 +210,11 @@ class CMAES(Strategy):
             warnings.simplefilter("ignore")
             self.es.tell(self._asked, cost.tolist())
             fired = dict(self.es.stop())
-        best = float(fit[np.isfinite(fit)].max()) if np.isfinite(fit).any() else -math.inf
+        if self.config.restart_on == "median":      # the samples' median (a non-finite fitness counts as worst)
+            samples = fit[:len(self._asked)]
+            best = float(np.median(np.where(np.isfinite(samples), samples, -math.inf)))
+        else:
+            best = float(fit[np.isfinite(fit)].max()) if np.isfinite(fit).any() else -math.inf
         if best > self.run_best:
             self.run_best, self.stale = best, 0
         else:
