@@ -15,8 +15,9 @@ never restart. ``restart_on = "median"`` counts generations without a better gen
 instead of a better generation best: with random starts the best of a generation is its luckiest
 sample, and one lucky generation holds the run best above everything after it, so a run still
 improving is restarted 50 generations later (traced on LunarLander: the median rose from -400 to
-+60 while the best stayed below one early outlier; README). ``evaluate_mean = true`` adds the distribution's mean as the last row of every
-generation (evaluated and counted like the samples, not told to pycma) and makes it the network
++60 while the best stayed below one early outlier). Over LunarLander's seeds 0-19 it solved as many
+runs as the best rule (16 of 20; README). ``evaluate_mean = true`` adds the distribution's mean as
+the last row of every generation (evaluated and counted like the samples, not told to pycma) and makes it the network
 the runner tests for "solved": on noisy fitness the best sample of a generation is the luckiest
 as much as the best, while the mean is where the search believes the optimum is (evosax and
 OpenAI's ES report the mean for the same reason). Igel (2003, IEEE CEC)
