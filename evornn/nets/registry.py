@@ -95,8 +95,7 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
     fn = ARCHS.get(arch)
     if int(n_inputs) < 1 or int(n_outputs) < 1:
         raise ValueError(f"{arch}: n_inputs and n_outputs must be >= 1, got {n_inputs} and {n_outputs}")
-    allowed = [p for p in inspect.signature(fn).parameters if p not in ("n_inputs", "n_outputs")]
-    has_kwargs = any(p.kind == p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+    allowed, has_kwargs = _accepted(fn)
     unknown = [k for k in options if k not in allowed]
     if unknown and not has_kwargs:
         raise ValueError(f"{arch}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed)}")
@@ -115,13 +114,21 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
     return net
 
 
+def _accepted(fn) -> tuple[list[str], bool]:
+    """The options an architecture function names (besides the sizes), and whether it takes
+    ``**options`` too."""
+    params = inspect.signature(fn).parameters
+    return ([p for p in params if p not in ("n_inputs", "n_outputs")],
+            any(p.kind == p.VAR_KEYWORD for p in params.values()))
+
+
 def takes_option(arch: str, option: str) -> bool:
     """Whether the architecture ``arch`` takes the keyword option ``option`` (True for an unknown
     ``arch``: :func:`build` names that error)."""
     if arch not in ARCHS:
         return True
-    params = inspect.signature(ARCHS.get(arch)).parameters
-    return option in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+    allowed, has_kwargs = _accepted(ARCHS.get(arch))
+    return has_kwargs or option in allowed
 
 
 def _positive(arch: str, **sizes) -> None:

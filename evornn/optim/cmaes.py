@@ -17,10 +17,10 @@ sample, and one lucky generation holds the run best above everything after it, s
 improving is restarted 50 generations later (traced on LunarLander: the median rose from -400 to
 +60 while the best stayed below one early outlier). Over LunarLander's seeds 0-19 it solved as many
 runs as the best rule (16 of 20; README). ``evaluate_mean = true`` adds the distribution's mean as
-the last row of every generation (evaluated and counted like the samples, not told to pycma) and makes it the network
-the runner tests for "solved": on noisy fitness the best sample of a generation is the luckiest
-as much as the best, while the mean is where the search believes the optimum is (evosax and
-OpenAI's ES report the mean for the same reason). Igel (2003, IEEE CEC)
+the last row of every generation (evaluated and counted like the samples, not told to pycma) and
+makes it the network the runner tests for "solved": on noisy fitness the best sample of a
+generation is the luckiest as much as the best, while the mean is where the search believes the
+optimum is (evosax and OpenAI's ES report the mean for the same reason). Igel (2003, IEEE CEC)
 applied CMA-ES to the pole-balancing tasks ("CMA-NeuroES"). ``tolflatfitness = k``: pycma's own
 option, the generations of flat fitness (the best and a quantile of a generation's fitness equal)
 tolerated before its ``stop()`` fires (pycma's default 1). On a fitness of few distinct values (the
