@@ -139,3 +139,17 @@ def test_entry_points_register_once_per_process(monkeypatch):
 
 def _register_by_entry_point():
     _CALLS.append("called")   # noqa: F821 (set by the test)
+
+
+def test_an_unknown_option_names_what_the_architecture_and_its_cell_take():
+    from evornn.nets import registry
+    """A single-core architecture's options include its cell's: a wrong one names both, one line."""
+    with pytest.raises(ValueError, match=r"^elman: unknown option 'bogus'; allowed: n_hidden, .*readout, bias$"):
+        registry.build("elman", 2, 1, bogus=1)
+    with pytest.raises(ValueError, match=r"^lstm: unknown option 'peepholes'; allowed: .*peephole, "):
+        registry.build("lstm", 2, 1, peepholes=True)
+    with pytest.raises(ValueError, match=r"^gru: unknown option 'bias'; the gru cell takes no options$"):
+        registry.build("stacked", 2, 1, cell="gru", bias=False)
+    assert registry.takes_option("elman", "bias") and not registry.takes_option("elman", "bogus")
+    assert not registry.takes_option("narx", "out_act")          # set from output_activation, not an option
+    assert registry.build("elman", 2, 1, n_hidden=3, bias=False).n_params < registry.build("elman", 2, 1, n_hidden=3).n_params

@@ -116,10 +116,26 @@ def build(arch: str, n_inputs: int, n_outputs: int, **options) -> Network:
 
 def _accepted(fn) -> tuple[list[str], bool]:
     """The options an architecture function names (besides the sizes), and whether it takes
-    ``**options`` too."""
+    ``**options`` too. A single-core architecture (:func:`_core_arch`) passes its ``**options`` to
+    its core: its core's options count as its own."""
     params = inspect.signature(fn).parameters
-    return ([p for p in params if p not in ("n_inputs", "n_outputs")],
-            any(p.kind == p.VAR_KEYWORD for p in params.values()))
+    allowed = [p for p in params if p not in ("n_inputs", "n_outputs")]
+    has_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    cell = getattr(fn, "core_cell", None)
+    if cell is not None and has_kwargs:
+        allowed = [p for p in allowed if p != "opts"]
+        extra, has_kwargs = _core_options(cell)
+        allowed += [o for o in extra if o not in allowed]
+    return allowed, has_kwargs
+
+
+def _core_options(cell: str) -> tuple[list[str], bool]:
+    """The options the core ``cell``'s builder takes after (n_in, n_hidden, n_out, activation), but
+    ``out_act`` (set from the network's ``output_activation``), and whether it takes ``**options``."""
+    fn = CORES[cell][0] if cell in CORES else CELLS.get(cell).build
+    params = list(inspect.signature(fn).parameters.values())[4:]
+    return ([p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "out_act"],
+            any(p.kind == p.VAR_KEYWORD for p in params))
 
 
 def takes_option(arch: str, option: str) -> bool:
@@ -153,6 +169,11 @@ def make_core(cell: str, n_in: int, n_hidden: int, n_out: int, activation: str |
     else:
         raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(core_names())}")
     act = activation_code(activation or default_act, what=f"{cell} activation")
+    allowed, has_kwargs = _core_options(cell)
+    unknown = [k for k in opts if k not in allowed and k != "out_act"]
+    if unknown and not has_kwargs:
+        raise ValueError(f"{cell}: unknown option {unknown[0]!r}; the {cell} cell takes "
+                         f"{', '.join(allowed) if allowed else 'no options'}")
     try:
         return fn(n_in, n_hidden, n_out, act, **opts)
     except TypeError as e:
@@ -186,6 +207,7 @@ def _core_arch(cell: str, description: str):
     def fn(n_inputs, n_outputs, n_hidden=8, activation=None, output_activation="linear", readout=None, **opts):
         return single_core(cell, n_inputs, n_outputs, n_hidden, activation, output_activation, readout, **opts)
     fn.__name__ = cell
+    fn.core_cell = cell
     register(cell, description)(fn)
 
 
