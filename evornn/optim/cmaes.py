@@ -25,7 +25,9 @@ applied CMA-ES to the pole-balancing tasks ("CMA-NeuroES"). ``tolflatfitness = k
 option, the generations of flat fitness (the best and a quantile of a generation's fitness equal)
 tolerated before its ``stop()`` fires (pycma's default 1). On a fitness of few distinct values (the
 bits right of a copy task) a converging population ties often, and a flat generation would end
-(or restart) the run on a good point.
+(or restart) the run on a good point. ``weight_limit = L`` (> 0) keeps every weight in [-L, L]:
+pycma's ``bounds`` (its BoundTransform: the distribution lives unbounded and each sample, and the
+mean's row, is mapped smoothly into the box), as CoSyNE's and NEAT's ``weight_limit``.
 
 pycma minimises: it is told -fitness (a non-finite fitness becomes a cost just above the worst
 finite one). Its default population is 4 + floor(3 ln n).
@@ -68,6 +70,7 @@ class CMAESConfig:
     restart_on: str = "best"     # what restart_after watches: the generation's best | median fitness
     evaluate_mean: bool = False  # evaluate the mean as one more row each generation and test it for "solved"
     tolflatfitness: int = 1      # pycma's: generations of flat fitness tolerated before its stop() fires
+    weight_limit: float = 0.0    # > 0: every weight kept in +-weight_limit (pycma's bounds); 0: none
 
     def validate(self, where: str = "cmaes") -> None:
         def bad(key: str, rule: str) -> None:
@@ -90,6 +93,8 @@ class CMAESConfig:
             bad("evaluate_mean", "true or false")
         if isinstance(self.tolflatfitness, bool) or not isinstance(self.tolflatfitness, int) or self.tolflatfitness < 1:
             bad("tolflatfitness", "an integer >= 1")
+        if not 0 <= self.weight_limit < math.inf:
+            bad("weight_limit", "a finite number >= 0 (0: no limit)")
 
 
 class _GlobalState:
@@ -167,6 +172,9 @@ class CMAES(Strategy):
         seed = int(self.rng.integers(1, 2**31 - 1))
         opts = {"seed": seed, "verbose": -9, "verb_disp": 0, "verb_log": 0, "CMA_diagonal": c.separable,
                 "tolflatfitness": c.tolflatfitness}
+        if c.weight_limit > 0:
+            opts["bounds"] = [-c.weight_limit, c.weight_limit]
+            x0 = np.clip(x0, -c.weight_limit, c.weight_limit)
         if self.popsize:
             opts["popsize"] = self.popsize
         elif c.population:
@@ -185,7 +193,8 @@ class CMAES(Strategy):
             self._asked = self.es.ask()
         pop = np.array(self._asked, dtype=np.float64)
         if self.config.evaluate_mean:
-            pop = np.vstack([pop, np.asarray(self.es.mean, dtype=np.float64).reshape(1, -1)])
+            mean = self.es.result.xfavorite if self.config.weight_limit > 0 else self.es.mean  # within the bounds
+            pop = np.vstack([pop, np.asarray(mean, dtype=np.float64).reshape(1, -1)])
         return pop
 
     def expected_rows(self) -> int:
