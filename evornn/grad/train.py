@@ -55,6 +55,15 @@ def clip(g: np.ndarray, max_norm: float) -> np.ndarray:
     return g
 
 
+def adam(m: np.ndarray, v: np.ndarray, t: int, g: np.ndarray, lr: float, beta1: float, beta2: float,
+         eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Adam (Kingma & Ba 2015), step ``t`` (from 1) with gradient ``g``: the new moments and the step
+    lr m_hat / (sqrt(v_hat) + eps), bias-corrected (subtract it to descend, add it to ascend)."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return m, v, lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+
+
 class Trainer:
     """Mini-batch gradient descent on a chromosome ``w`` with the update rule of ``cfg``."""
 
@@ -72,11 +81,8 @@ class Trainer:
         if c.optimizer == "sgd":
             self.m = c.momentum * self.m - c.learning_rate * g
             return w + self.m
-        self.m = c.beta1 * self.m + (1 - c.beta1) * g
-        self.v = c.beta2 * self.v + (1 - c.beta2) * g * g
-        m_hat = self.m / (1 - c.beta1 ** self.steps)
-        v_hat = self.v / (1 - c.beta2 ** self.steps)
-        return w - c.learning_rate * m_hat / (np.sqrt(v_hat) + c.epsilon)
+        self.m, self.v, d = adam(self.m, self.v, self.steps, g, c.learning_rate, c.beta1, c.beta2, c.epsilon)
+        return w - d
 
     def epoch(self, w: np.ndarray, n_sequences: int, rng: np.random.Generator,
               grad: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]) -> tuple[np.ndarray, float]:

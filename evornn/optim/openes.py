@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..grad.train import adam
 from .base import InitFn, Strategy
 
 
@@ -157,11 +158,9 @@ class OpenES(Strategy):
         f = shaped(fitness[:c.population], c.fitness_shaping)
         grad = (f[0::2] - f[1::2]) @ self._eps / (c.population * self.sigma) - c.weight_decay * self.mean
         self.adam_t += 1
-        self.adam_m = c.adam_beta1 * self.adam_m + (1 - c.adam_beta1) * grad
-        self.adam_v = c.adam_beta2 * self.adam_v + (1 - c.adam_beta2) * grad * grad
-        m_hat = self.adam_m / (1 - c.adam_beta1 ** self.adam_t)
-        v_hat = self.adam_v / (1 - c.adam_beta2 ** self.adam_t)
-        self.mean = self.mean + c.learning_rate * m_hat / (np.sqrt(v_hat) + 1e-8)
+        self.adam_m, self.adam_v, step = adam(self.adam_m, self.adam_v, self.adam_t, grad, c.learning_rate,
+                                              c.adam_beta1, c.adam_beta2, 1e-8)
+        self.mean = self.mean + step
         self.sigma = max(self.sigma * c.sigma_decay, c.sigma_min)
         self._eps = None
 
