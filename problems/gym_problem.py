@@ -34,6 +34,11 @@ with a Box observation space and a Discrete or Box action space:
   episodes and is judged on the mean of all ``test_episodes``, exactly as without the screen. So the
   screen never accepts a network the full test would reject; it saves the episodes of tests that
   a noisy evaluation started and that the first k episodes already show failing.
+  ``test_sequential = true`` (with ``test_screen = k``) screens again after every k more episodes
+  (10, 20, ..., 90 of 100), the same rule each time: a near miss (a true mean a little below the
+  threshold, which passes 10 episodes but not 100) usually ends after 20-50. Still never accepting
+  a network the full test rejects; a network whose true mean is at the threshold is stopped more
+  often than by one screen (the looks are repeated chances).
 - Backend: the five classic-control ids with a port (:mod:`evornn.problems.gym_ports`) run it
   fused with the network in one Numba kernel per population (``backend = "auto"`` or ``"port"``);
   ``backend = "gymnasium"`` steps Gymnasium's own environments (every other id does): one list of
@@ -85,7 +90,7 @@ class GymProblem(Problem):
     def __init__(self, env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None,
                  normalise: bool = False, mask: list | None = None, backend: str = "auto",
                  reward_threshold: float | None = None, test_episodes: int = 100, common_seeds: bool = False,
-                 test_screen: int = 0):
+                 test_screen: int = 0, test_sequential: bool = False):
         import gymnasium as gym
         if not isinstance(env, str) or not env:
             raise ValueError(f"gym: env must be a Gymnasium environment id, got {env!r}")
@@ -113,6 +118,12 @@ class GymProblem(Problem):
         if self.test_screen >= self.test_episodes:
             raise ValueError(f"gym: test_screen must be 0 (off) or below test_episodes ({self.test_episodes}), "
                              f"got {self.test_screen}")
+        if not isinstance(test_sequential, (bool, np.bool_)):
+            raise ValueError(f"gym: test_sequential must be true or false, got {test_sequential!r}")
+        if test_sequential and not self.test_screen:
+            raise ValueError("gym: test_sequential repeats the screen every test_screen episodes; set test_screen "
+                             "(e.g. 10) too")
+        self.test_sequential = bool(test_sequential)
         port = GP.PORTS.get(self.env_id)
         if backend == "port" and port is None:
             raise ValueError(f"gym: no port of {self.env_id} (ports: {', '.join(GP.PORTS)}); use backend "
@@ -188,7 +199,8 @@ class GymProblem(Problem):
         return {"env": self.env_name, "episodes": self.episodes, "max_steps": self.max_steps,
                 "normalise": self.normalise, "mask": list(self.mask), "backend": self.backend,
                 "reward_threshold": self.reward_threshold, "test_episodes": self.test_episodes,
-                "common_seeds": self.common_seeds, "test_screen": self.test_screen}
+                "common_seeds": self.common_seeds, "test_screen": self.test_screen,
+                "test_sequential": self.test_sequential}
 
     def evaluation_bytes(self, net, rows: int, threads: int) -> int:
         """The default, plus the returns and step counts of every (chromosome, episode) and, on the
@@ -319,15 +331,18 @@ class GymProblem(Problem):
         seeds = eval_seeds(int(seed), 1, self.test_episodes).reshape(-1, 1)
         before = self.env_steps
         k = self.test_screen or self.test_episodes
-        ret, _ = self.run(net, np.repeat(w, k, axis=0), seeds[:k])
-        if k < self.test_episodes and not screen_passes(ret.reshape(-1), self.reward_threshold):
-            self._count_test_steps(before)
-            return SolvedCheck(False, k, {"test_return": float(ret.mean()), "test_episodes": k,
-                                          "reason": f"the first {k} test episodes' mean is more than two standard "
-                                                    f"errors below the threshold"})
-        if k < self.test_episodes:
-            rest, _ = self.run(net, np.repeat(w, self.test_episodes - k, axis=0), seeds[k:])
-            ret = np.concatenate([ret, rest])
+        step = k if self.test_sequential else self.test_episodes     # episodes between screens
+        ret = np.zeros(0)
+        while ret.size < self.test_episodes:
+            if ret.size and not screen_passes(ret, self.reward_threshold):
+                n = ret.size
+                self._count_test_steps(before)
+                return SolvedCheck(False, n, {"test_return": float(ret.mean()), "test_episodes": n,
+                                              "reason": f"the first {n} test episodes' mean is more than two "
+                                                        f"standard errors below the threshold"})
+            n = min(ret.size + step, self.test_episodes) if ret.size else k
+            more, _ = self.run(net, np.repeat(w, n - ret.size, axis=0), seeds[ret.size:n])
+            ret = np.concatenate([ret, more.reshape(-1)])
         self._count_test_steps(before)
         test_mean = float(ret.mean())
         return SolvedCheck(bool(test_mean >= self.reward_threshold), self.test_episodes,
@@ -363,10 +378,11 @@ def episode_seeds(seeds: np.ndarray, stream: int, n: int) -> np.ndarray:
 
 def make(env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None, normalise: bool = False,
          mask: list | None = None, backend: str = "auto", reward_threshold: float | None = None,
-         test_episodes: int = 100, common_seeds: bool = False, test_screen: int = 0) -> GymProblem:
+         test_episodes: int = 100, common_seeds: bool = False, test_screen: int = 0,
+         test_sequential: bool = False) -> GymProblem:
     """The ``gym`` problem (see the module's docstring)."""
     return GymProblem(env, episodes, max_steps, normalise, mask, backend, reward_threshold, test_episodes,
-                      common_seeds, test_screen)
+                      common_seeds, test_screen, test_sequential)
 
 
 def estimate_data_bytes(name: str, **params) -> int:

@@ -361,6 +361,34 @@ def test_test_screen_stops_a_failing_test_early_and_never_changes_a_verdict():
     assert p.params()["test_screen"] == 10
 
 
+def test_test_sequential_screens_after_every_k_episodes_and_accepts_only_what_the_full_test_accepts():
+    """test_sequential: the 2-standard-error screen after 10, 20, ..., 90 episodes; the verdict at the
+    first look that fails it (counted episodes: that look's), else the full test's, bit for bit."""
+    from evornn.problems.gym_problem import screen_passes
+    full = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=-1e9)
+    net = make_network(full, "mlp", hidden=[4])
+    w = net.init(np.random.default_rng(2), 1)[0]
+    r, _ = full.run(net, np.repeat(w.reshape(1, -1), 100, axis=0), eval_seeds(11, 1, 100).reshape(-1, 1))
+    r = r.reshape(-1)
+    row = np.array([1e9, 0.0])
+    stops = []
+    for thr in np.linspace(r.mean() - 50, r.mean() + 250, 16):      # stops at 100, 80, 60, 50, 40 and 10
+        p = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=float(thr), test_screen=10,
+                                  test_sequential=True)
+        chk = p.check_solved(net, w, row, 11)
+        stop = next((n for n in range(10, 100, 10) if not screen_passes(r[:n], thr)), 100)
+        stops.append(stop)
+        assert chk.test_episodes == stop and chk.info["test_return"] == float(r[:stop].mean())
+        assert chk.solved == (stop == 100 and r.mean() >= thr)
+        assert p.test_env_steps == stop * 200 and p.env_steps == 0
+        once = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=float(thr), test_screen=10)
+        assert not (chk.solved and not once.check_solved(net, w, row, 11).solved)
+    assert len(set(stops) - {10, 100}) >= 3               # the later looks did stop tests
+    assert p.params()["test_sequential"] is True
+    with pytest.raises(ValueError, match="test_sequential repeats the screen every test_screen episodes"):
+        registry.make_problem("gym", env="Pendulum-v1", test_sequential=True)
+
+
 def test_the_screen_stops_a_test_two_standard_errors_below_the_threshold():
     from evornn.problems.gym_problem import screen_passes
     r = np.array([-100.0, -300.0, -200.0, -200.0])          # mean -200, standard error 40.8
