@@ -131,6 +131,16 @@ class Strategy(ABC):
         checks). Optimisers that keep more (velocities, subpopulations, a covariance) override it."""
         return 3 * cls.rows(config, n_params) * int(n_params) * 8
 
+    def start_point(self, x0: str, init_range: float) -> np.ndarray:
+        """The one starting chromosome of a strategy that moves a single point (CMA-ES's and
+        OpenAI-ES's mean): ``x0 = "network"`` (the network's initialiser), ``"uniform"``
+        (+-``init_range``) or ``"zero"``."""
+        if x0 == "network":
+            return np.asarray(self.init(self.rng, 1), dtype=np.float64).reshape(-1).copy()
+        if x0 == "uniform":
+            return self.rng.uniform(-init_range, init_range, self.n_params)
+        return np.zeros(self.n_params)
+
     def _track_best(self, population: np.ndarray, fitness: np.ndarray) -> None:
         i = int(np.argmax(fitness))
         if fitness[i] > self.best_f:

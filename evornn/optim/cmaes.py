@@ -163,12 +163,7 @@ class CMAES(Strategy):
     def _start(self) -> None:
         cma = _import_cma()
         c = self.config
-        if c.x0 == "network":
-            x0 = np.asarray(self.init(self.rng, 1), dtype=np.float64).reshape(-1)
-        elif c.x0 == "uniform":
-            x0 = self.rng.uniform(-c.init_range, c.init_range, self.n_params)
-        else:
-            x0 = np.zeros(self.n_params)
+        x0 = self.start_point(c.x0, c.init_range)
         seed = int(self.rng.integers(1, 2**31 - 1))
         opts = {"seed": seed, "verbose": -9, "verb_disp": 0, "verb_log": 0, "CMA_diagonal": c.separable,
                 "tolflatfitness": c.tolflatfitness}

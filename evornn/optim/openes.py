@@ -125,17 +125,9 @@ class OpenES(Strategy):
         self.sigma = float(self.config.sigma)
         self._eps: np.ndarray | None = None
 
-    def _start(self) -> np.ndarray:
-        c = self.config
-        if c.x0 == "network":
-            return np.asarray(self.init(self.rng, 1), dtype=np.float64).reshape(-1).copy()
-        if c.x0 == "uniform":
-            return self.rng.uniform(-c.init_range, c.init_range, self.n_params)
-        return np.zeros(self.n_params)
-
     def ask(self) -> np.ndarray:
         if self.mean is None:
-            self.mean = self._start()
+            self.mean = self.start_point(self.config.x0, self.config.init_range)
         self._eps = self.rng.standard_normal((self.config.population // 2, self.n_params))
         pop = np.empty((self.rows(self.config, self.n_params), self.n_params))
         pop[0:self.config.population:2] = self.mean + self.sigma * self._eps
