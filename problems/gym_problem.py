@@ -57,10 +57,11 @@ import numpy as np
 from evornn.nets import specialise
 from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
-from evornn.seeding import _GOLDEN, _mix, eval_seeds
+from evornn.seeding import eval_seeds
 
 from . import gym_kernels as GK
 from . import gym_ports as GP
+from .gym_kernels import episode_seeds
 
 DESCRIPTION = ("any Gymnasium environment with a Box observation and a Discrete or Box action "
                "(env = 'CartPole-v1' or the name gym:<EnvId>; NoVel ids mask velocities); classic control "
@@ -364,16 +365,6 @@ def screen_passes(returns: np.ndarray, threshold: float) -> bool:
         return False
     se = float(r.std(ddof=1)) / math.sqrt(r.size) if r.size > 1 else 0.0
     return float(r.mean()) + 2.0 * se >= threshold
-
-
-def episode_seeds(seeds: np.ndarray, stream: int, n: int) -> np.ndarray:
-    """(P, n) uint64: row p is ``eval_seeds(seeds[p], stream, n)``, for the whole population at once
-    (the same splitmix64 hashes, on arrays)."""
-    roots = np.asarray(seeds, dtype=np.uint64).reshape(-1, 1)
-    with np.errstate(over="ignore"):
-        z = _mix(roots + _GOLDEN)
-        z = _mix(z ^ (np.uint64(stream) + _GOLDEN))
-        return _mix(z ^ (np.arange(n, dtype=np.uint64) + _GOLDEN))
 
 
 def make(env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None, normalise: bool = False,
