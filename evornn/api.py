@@ -1,7 +1,9 @@
 """The Python API in one call: :func:`optimise`."""
 from __future__ import annotations
 
+import difflib
 import functools
+import inspect
 from typing import Any
 
 from .nets import Network, build
@@ -101,7 +103,19 @@ def optimise(optimiser: str, problem: str | Problem, arch: str | Network | None 
     ``seed``: the root seed (same seed, same result); ``evaluator``: local threads by default;
     ``max_memory``: the memory guard's limit (see :func:`make_runner`).
     """
+    _check_keywords("optimise", kwargs)
     return make_runner(optimiser, problem, arch, **kwargs).run()
+
+
+def _check_keywords(where: str, kwargs: dict) -> None:
+    """A TypeError naming an unknown keyword of :func:`make_runner`, the allowed ones and the
+    closest (Python's own message names only the inner function)."""
+    allowed = [k for k, p in inspect.signature(make_runner).parameters.items() if p.kind == p.KEYWORD_ONLY]
+    for k in kwargs:
+        if k not in allowed:
+            close = difflib.get_close_matches(k, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{where}: unknown keyword {k!r}{hint}; allowed: {', '.join(allowed)}")
 
 
 def supervised_problem(train, test=None, **options: Any) -> Problem:

@@ -175,3 +175,9 @@ def test_the_runner_tests_the_row_the_strategy_chooses():
     assert not Runner(prob, net, Pick(False), StopConfig(max_generations=2)).run().solved
     res = Runner(prob, net, Pick(True), StopConfig(max_generations=2)).run()
     assert res.solved and res.progress.evaluations_to_solve == 4 and np.array_equal(res.best_chromosome, w)
+
+
+def test_optimise_names_an_unknown_keyword_and_the_allowed_ones():
+    with pytest.raises(TypeError, match=r"optimise: unknown keyword 'problem_options' \(did you mean "
+                                        r"'problem_params'\?\); allowed: net, settings, stop, seed, problem_params"):
+        evornn.optimise("rwg", ToyProblem(), problem_options={})
