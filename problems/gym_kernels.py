@@ -124,6 +124,8 @@ def run_port_episodes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, seeds, ke
     literally(env)
     literally(discrete)
     E = seeds.shape[1]
+    ws = np.empty(ws_len)         # this thread's workspace, zeroed by every episode
+    obs = np.empty(n_obs)
     for _ in range(n_rows):
         k = claim(rows, n_rows)
         if k >= n_rows:
@@ -135,8 +137,6 @@ def run_port_episodes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, seeds, ke
             returns[p, e] = math.nan
             steps[p, e] = 0
             continue
-        ws = np.empty(ws_len)
-        obs = np.empty(n_obs)
         r, t = episode(key, L, ix, fx, w, ws, obs, seeds[p, e], env, discrete, keep, off, scale, low, high,
                        max_steps)
         returns[p, e] = r
