@@ -1,7 +1,9 @@
 """Speed of the Numba ports (fused with the network) against the Gymnasium path, per environment.
 
 The same population of random networks (an Elman network, 8 hidden units) evaluated on the same
-seeds by both backends of the ``gym`` problem (the returns are checked equal); environment steps
+seeds by both backends of the ``gym`` problem, and by the port with ``simd = true`` (the networks
+in vector lanes; the returns of each port are checked equal to the Gymnasium path's with the same
+network arithmetic); environment steps
 per second of each on one thread (each timed over repeated calls of the same evaluation for at
 least ``--min-seconds``, best of ``--repeats`` interleaved runs), and the ratio (goal: 50x or more).
 Compilation is done before timing.
@@ -24,17 +26,18 @@ from evornn.problems.registry import make_problem
 from evornn.seeding import eval_seeds
 
 
-def bench(env: str, population: int, episodes: int, repeats: int, min_seconds: float) -> tuple[float, float]:
-    port = make_problem("gym", env=env, episodes=episodes, backend="port")
-    gymp = make_problem("gym", env=env, episodes=episodes, backend="gymnasium")
-    net = make_network(port, "elman", n_hidden=8)
+def bench(env: str, population: int, episodes: int, repeats: int, min_seconds: float) -> dict:
+    """Steps per second of the port, the port with ``simd``, and the Gymnasium path."""
+    make = lambda backend, simd: make_problem("gym", env=env, episodes=episodes, backend=backend, simd=simd)
+    runs = {"port": make("port", False), "port simd": make("port", True), "gymnasium": make("gymnasium", False)}
+    net = make_network(runs["port"], "elman", n_hidden=8)
     W = net.init(np.random.default_rng(0), population)
     seeds = eval_seeds(0, 0, population)
-    port.evaluate(net, W[:2], seeds[:2])          # compile
-    gymp.evaluate(net, W[:2], seeds[:2])
+    for p in runs.values():
+        p.evaluate(net, W[:2], seeds[:2])          # compile
     best, fitness = {}, {}
     for _ in range(repeats):          # interleaved, best of each: the machine's load moves
-        for name, p in (("port", port), ("gymnasium", gymp)):
+        for name, p in runs.items():
             p.env_steps = 0
             calls = 0
             t0 = time.perf_counter()
@@ -42,8 +45,10 @@ def bench(env: str, population: int, episodes: int, repeats: int, min_seconds: f
                 fitness[name] = p.evaluate(net, W, seeds).fitness           # take 0.1 ms: time many
                 calls += 1
             best[name] = max(best.get(name, 0.0), p.env_steps / (time.perf_counter() - t0))
+    # each port against the Gymnasium path with the same network arithmetic
     assert np.array_equal(fitness["port"], fitness["gymnasium"]), env
-    return best["port"], best["gymnasium"]
+    assert np.array_equal(fitness["port simd"], make("gymnasium", True).evaluate(net, W, seeds).fitness), env
+    return best
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,11 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     numba.set_num_threads(a.threads)
     print(f"population {a.population} x {a.episodes} episode(s), elman 8 hidden, {a.threads} thread(s)")
-    print("| environment | port steps/s | Gymnasium path steps/s | ratio |")
-    print("|---|---|---|---|")
+    print("| environment | port steps/s | port, simd, steps/s | Gymnasium path steps/s | ratio | ratio, simd |")
+    print("|---|---|---|---|---|---|")
     for env in PORTS:
-        fast, slow = bench(env, a.population, a.episodes, a.repeats, a.min_seconds)
-        print(f"| {env} | {fast:,.0f} | {slow:,.0f} | {fast / slow:,.0f}x |", flush=True)
+        b = bench(env, a.population, a.episodes, a.repeats, a.min_seconds)
+        port, simd, slow = b["port"], b["port simd"], b["gymnasium"]
+        print(f"| {env} | {port:,.0f} | {simd:,.0f} | {slow:,.0f} | {port / slow:,.0f}x | {simd / slow:,.0f}x |",
+              flush=True)
     return 0
 
 

@@ -45,22 +45,30 @@ def episode_seeds(seeds, stream, n):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def decode(ws, yo, n_out, discrete, low, high):
-    """(k, u, ok) from the outputs ws[yo:yo+n_out]: Discrete, k = argmax (the first of equals);
-    Box (one dimension), u = low + (y + 1) / 2 * (high - low) with y clipped to [-1, 1], rounded
-    to float32 (Gymnasium's action dtype). ``ok`` is False when an output is not finite."""
+def feed(ws, base, stride, obs, keep, off, scale):
+    """The network's inputs ws[base + j * stride] = (obs[keep[j]] - off[j]) * scale[j] (stride 1: one
+    network's workspace; N: lane ``base`` of a block's)."""
+    for j in range(keep.shape[0]):
+        ws[base + j * stride] = (obs[keep[j]] - off[j]) * scale[j]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def decode(ws, base, stride, n_out, discrete, low, high):
+    """(k, u, ok) from the outputs ws[base + j * stride], j < n_out: Discrete, k = argmax (the first
+    of equals); Box (one dimension), u = low + (y + 1) / 2 * (high - low) with y clipped to [-1, 1],
+    rounded to float32 (Gymnasium's action dtype). ``ok`` is False when an output is not finite."""
     k = 0
     u = 0.0
-    best = ws[yo]
+    best = ws[base]
     ok = math.isfinite(best)
     for j in range(1, n_out):
-        v = ws[yo + j]
+        v = ws[base + j * stride]
         ok = ok and math.isfinite(v)
         if v > best:
             best = v
             k = j
     if ok and not discrete:
-        y = min(max(ws[yo], -1.0), 1.0)
+        y = min(max(ws[base], -1.0), 1.0)
         u = f32(low + (y + 1.0) * 0.5 * (high - low))
     return k, u, ok
 
@@ -78,10 +86,9 @@ def _episode(net_step, L, ix, fx, w, ws, obs, seed, env, discrete, keep, off, sc
     t = 0
     while t < max_steps:
         observe(env, s, obs)
-        for j in range(keep.shape[0]):
-            ws[j] = (obs[keep[j]] - off[j]) * scale[j]
+        feed(ws, 0, 1, obs, keep, off, scale)
         net_step(L, ix, fx, w, ws)
-        k, u, ok = decode(ws, yo, n_out, discrete, low, high)
+        k, u, ok = decode(ws, yo, 1, n_out, discrete, low, high)
         if not ok:
             return math.nan, t + 1
         s, r, term = env_step(env, s, t == 0, k, u)

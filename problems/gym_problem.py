@@ -44,6 +44,10 @@ with a Box observation space and a Discrete or Box action space:
   ``backend = "gymnasium"`` steps Gymnasium's own environments (every other id does): one list of
   environments, one per (chromosome, episode), stepped together, the network stepped for all of
   them in one kernel call per environment step. Both give the same returns.
+- ``simd = true``: the networks run in vector lanes, 8 at a time (:mod:`evornn.problems.gym_lanes`),
+  on both backends, so they still agree; exp and tanh then come from :mod:`evornn.nets.vmath`
+  (within 2 ulp of libm's), which a closed loop can turn into different episodes, so it is off by
+  default and earlier runs reproduce.
 - Metrics: ``return`` (mean over the episodes) and ``steps`` (environment steps, summed).
 """
 from __future__ import annotations
@@ -54,12 +58,14 @@ import threading
 
 import numpy as np
 
+from evornn.nets import lanes as LN
 from evornn.nets import specialise
 from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
 from evornn.seeding import eval_seeds
 
 from . import gym_kernels as GK
+from . import gym_lanes as GL
 from . import gym_ports as GP
 from .gym_kernels import episode_seeds
 
@@ -91,7 +97,7 @@ class GymProblem(Problem):
     def __init__(self, env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None,
                  normalise: bool = False, mask: list | None = None, backend: str = "auto",
                  reward_threshold: float | None = None, test_episodes: int = 100, common_seeds: bool = False,
-                 test_screen: int = 0, test_sequential: bool = False):
+                 test_screen: int = 0, test_sequential: bool = False, simd: bool = False):
         import gymnasium as gym
         if not isinstance(env, str) or not env:
             raise ValueError(f"gym: env must be a Gymnasium environment id, got {env!r}")
@@ -125,6 +131,9 @@ class GymProblem(Problem):
             raise ValueError("gym: test_sequential repeats the screen every test_screen episodes; set test_screen "
                              "(e.g. 10) too")
         self.test_sequential = bool(test_sequential)
+        if not isinstance(simd, (bool, np.bool_)):
+            raise ValueError(f"gym: simd must be true or false, got {simd!r}")
+        self.simd = bool(simd)
         port = GP.PORTS.get(self.env_id)
         if backend == "port" and port is None:
             raise ValueError(f"gym: no port of {self.env_id} (ports: {', '.join(GP.PORTS)}); use backend "
@@ -201,7 +210,7 @@ class GymProblem(Problem):
                 "normalise": self.normalise, "mask": list(self.mask), "backend": self.backend,
                 "reward_threshold": self.reward_threshold, "test_episodes": self.test_episodes,
                 "common_seeds": self.common_seeds, "test_screen": self.test_screen,
-                "test_sequential": self.test_sequential}
+                "test_sequential": self.test_sequential, "simd": self.simd}
 
     def evaluation_bytes(self, net, rows: int, threads: int) -> int:
         """The default, plus the returns and step counts of every (chromosome, episode) and, on the
@@ -244,8 +253,9 @@ class GymProblem(Problem):
         high = float(self.act_high[0]) if not self.discrete else 0.0
         L, ix, fx = (a if a.flags.writeable else a.copy() for a in (net.L, net.ix, net.fx))
         W = W if W.flags.writeable else W.copy()
-        run_rows(GK.run_port_episodes, 3, P * E, specialise.network_key(L, label=net.name), int(self.port),
-                 bool(self.discrete), L, ix, fx, int(net.ws_len), int(self.n_obs), W, np.ascontiguousarray(env_seeds),
+        kernel, key = ((GL.run_port_lanes, net.key) if self.simd else
+                       (GK.run_port_episodes, specialise.network_key(L, label=net.name)))
+        run_rows(kernel, 3, P * E, key, int(self.port), bool(self.discrete), L, ix, fx, int(net.ws_len), int(self.n_obs), W, np.ascontiguousarray(env_seeds),
                  self.keep, self.off, self.scale, low, high, int(self.max_steps), returns, steps)
         return returns, steps
 
@@ -274,7 +284,11 @@ class GymProblem(Problem):
         envs = self._environments(n)
         step = [s for s, _ in envs]
         wrow = np.array([p for p, _ in lanes], dtype=np.int64)
-        WS = np.zeros((n, int(net.ws_len)))
+        if self.simd:                   # environment i in lane i % N of block i // N
+            Wb = LN.pack(W[wrow], np.float64)
+            WS = np.zeros((Wb.shape[0], int(net.ws_len) * LN.lanes_of_dtype(np.float64)))
+        else:
+            WS = np.zeros((n, int(net.ws_len)))
         obs = np.stack([envs[i][1](seed=int(env_seeds[p, e]))[0] for i, (p, e) in enumerate(lanes)])
         ret = [0.0] * n
         nsteps = [0] * n
@@ -290,7 +304,10 @@ class GymProblem(Problem):
             if self.normalise:
                 X = (X - self.off) * self.scale
             Y = np.empty((alive.size, self.n_outputs))
-            run_rows(GK.step_population, 1, int(alive.size), key, L, ix, fx, W, wrow, WS, X, Y, alive)
+            if self.simd:
+                run_rows(GL.step_population_lanes, 1, int(WS.shape[0]), key, L, ix, fx, Wb, WS, X, Y, alive)
+            else:
+                run_rows(GK.step_population, 1, int(alive.size), key, L, ix, fx, W, wrow, WS, X, Y, alive)
             ok = np.isfinite(Y).all(axis=1).tolist()
             if self.discrete:
                 acts = Y.argmax(axis=1).tolist()                     # the first of equals
@@ -370,10 +387,10 @@ def screen_passes(returns: np.ndarray, threshold: float) -> bool:
 def make(env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None, normalise: bool = False,
          mask: list | None = None, backend: str = "auto", reward_threshold: float | None = None,
          test_episodes: int = 100, common_seeds: bool = False, test_screen: int = 0,
-         test_sequential: bool = False) -> GymProblem:
+         test_sequential: bool = False, simd: bool = False) -> GymProblem:
     """The ``gym`` problem (see the module's docstring)."""
     return GymProblem(env, episodes, max_steps, normalise, mask, backend, reward_threshold, test_episodes,
-                      common_seeds, test_screen, test_sequential)
+                      common_seeds, test_screen, test_sequential, simd)
 
 
 def estimate_data_bytes(name: str, **params) -> int:

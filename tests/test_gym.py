@@ -186,6 +186,49 @@ def test_gymnasium_path_is_deterministic_across_threads_and_positions(novel):
 
 
 @needs_gym
+@pytest.mark.parametrize("env_id, arch, opts", [(e, "elman", {"n_hidden": 5}) for e in PORTED] +
+                         [("CartPoleNoVel-v1", "lstm", {"n_hidden": 3}), ("PendulumNoVel-v1", "gru", {"n_hidden": 3})])
+def test_simd_port_and_simd_gymnasium_path_give_the_same_returns(env_id, arch, opts):
+    """simd: the networks in vector lanes. The port (lanes refilled as episodes end) against the
+    Gymnasium path (each environment in a lane of its own), Gymnasium's environments the oracle."""
+    make = lambda backend: registry.make_problem("gym", env=env_id, episodes=2, backend=backend, simd=True,
+                                                 max_steps=120)
+    port, gymp = make("port"), make("gymnasium")
+    net = make_network(port, arch, **opts)
+    W = net.init(np.random.default_rng(5), 11) * 2.0          # 22 episodes: three blocks' worth of lanes
+    W[4, 1] = np.inf
+    seeds = eval_seeds(2, 3, 11)
+    a, b = port.evaluate(net, W, seeds), gymp.evaluate(net, W, seeds)
+    assert np.array_equal(a.fitness, b.fitness) and np.array_equal(a.metrics, b.metrics, equal_nan=True)
+    assert a.fitness[4] == -1e300 and a.metrics[4, 1] == 0
+    if env_id not in ("Acrobot-v1", "MountainCar-v0"):      # -1 a step until a goal random networks miss
+        assert len(set(a.fitness)) > 3                        # the episodes differ
+
+
+@needs_gym
+def test_simd_returns_do_not_depend_on_lane_population_or_threads(novel):
+    port = registry.make_problem("gym:CartPoleNoVel-v1", episodes=3, simd=True)
+    _, _, net = novel
+    W = net.init(np.random.default_rng(6), 13) * 3.0
+    seeds = eval_seeds(4, 2, 13)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = port.evaluate(net, W, seeds)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = port.evaluate(net, W, seeds)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one.fitness, many.fitness) and np.array_equal(one.metrics, many.metrics)
+    flipped = port.evaluate(net, W[::-1], seeds[::-1])
+    alone = np.concatenate([port.evaluate(net, W[i:i + 1], seeds[i:i + 1]).fitness for i in (0, 7, 12)])
+    assert np.array_equal(flipped.fitness[::-1], one.fitness) and np.array_equal(alone, one.fitness[[0, 7, 12]])
+    assert len(set(one.fitness)) > 3
+    scalar = registry.make_problem("gym:CartPoleNoVel-v1", episodes=3).evaluate(net, W, seeds)
+    assert np.allclose(one.fitness, scalar.fitness, rtol=0.5)   # same networks, same tasks (exp/tanh to 2 ulp)
+
+
+@needs_gym
 @pytest.mark.parametrize("env, params", [("CartPole-v1", {"max_steps": 20}), ("Pendulum-v1", {"max_steps": 40}),
                                          ("LunarLander-v3", {"max_steps": 80}),
                                          ("MountainCarContinuousNoVel-v0", {"max_steps": 50, "normalise": True})])
@@ -256,6 +299,7 @@ def test_novel_mask_really_removes_the_velocities(novel):
     ({"env": "CartPoleNoVel-v1", "mask": [0]}, "masks [1, 3] already"),
     ({"env": "LunarLander-v3", "backend": "port"}, "no port of LunarLander-v3"),
     ({"env": "Pendulum-v1", "common_seeds": 1}, "common_seeds must be bool, got 1"),
+    ({"env": "Pendulum-v1", "simd": "yes"}, "simd must be bool, got 'yes'"),
     ({"env": "Pendulum-v1", "test_screen": 100}, "test_screen must be 0 (off) or below test_episodes (100), got 100"),
     ({"env": "Pendulum-v1", "test_screen": -1}, "test_screen must be an integer >= 0, got -1"),
 ])

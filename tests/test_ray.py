@@ -106,6 +106,8 @@ if importlib.util.find_spec("gymnasium") is not None:   # environment seeds from
                                                             max_steps=60, episodes=2), "elman", {"n_hidden": 3})
     CASES["gym-pendulum-port-lstm"] = (lambda: make_problem("gym", env="Pendulum-v1", max_steps=40),
                                        "lstm", {"n_hidden": 2})
+    CASES["gym-cartpole-novel-simd-gru"] = (lambda: make_problem("gym", env="CartPoleNoVel-v1", max_steps=60,
+                                                                 episodes=2, simd=True), "gru", {"n_hidden": 3})
 
 
 def _population(name: str, P: int = 37):
