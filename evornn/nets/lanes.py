@@ -131,14 +131,33 @@ def _like(x, a):
     return lambda x, a: dt(x)
 
 
+@intrinsic
+def _vmove(typingctx, dst, do, src, so):
+    """dst[do:do+N] = src[so:so+N] (N the lane count): one vector load and one vector store. A copy
+    loop over the lanes would do the same, but LLVM turns a loop of run-time length (see
+    :func:`rt_lanes`) into a call of libc's memcpy, which costs more than the copy of one row."""
+    if not (isinstance(dst, types.Array) and isinstance(src, types.Array) and dst.dtype == src.dtype):
+        return None
+    dt = dst.dtype
+    n = _n_of(dt)
+
+    def codegen(context, builder, sig, args):
+        a_dst, v_do, a_src, v_so = args
+        d = context.make_array(sig.args[0])(context, builder, a_dst)
+        s = context.make_array(sig.args[2])(context, builder, a_src)
+        vptr = ir.VectorType(context.get_value_type(dt), n).as_pointer()
+        align = context.get_abi_sizeof(context.get_value_type(dt))
+        ps = builder.bitcast(builder.gep(s.data, [context.cast(builder, v_so, sig.args[3], types.intp)]), vptr)
+        pd = builder.bitcast(builder.gep(d.data, [context.cast(builder, v_do, sig.args[1], types.intp)]), vptr)
+        builder.store(builder.load(ps, align=align), pd, align=align)
+        return context.get_dummy_value()
+    return types.void(dst, do, src, so), codegen
+
+
 @njit(inline="always", error_model="numpy")
 def lload(acc, A, row):
     """acc[l] = A[row, l] (a row of a block array: chromosome or workspace)."""
-    n = nlanes(A)
-    nl = U(rt_lanes(A))
-    o = U(row * n)
-    for l in range(nl):
-        acc[l] = A[o + l]
+    _vmove(acc, 0, A, row * nlanes(A))
 
 
 @njit(inline="always", error_model="numpy")
@@ -260,22 +279,14 @@ def ldot_rows(acc, nrows, W, pw, row_stride, ws, px, m):
 def lload_row(acc, r, A, row):
     """Accumulator row r of ``acc`` = A[row, :]."""
     n = nlanes(A)
-    nl = U(rt_lanes(A))
-    o = U(row * n)
-    a = U(r * n)
-    for l in range(nl):
-        acc[a + l] = A[o + l]
+    _vmove(acc, r * n, A, row * n)
 
 
 @njit(inline="always", error_model="numpy")
 def lstore_row(ws, row, acc, r):
     """ws[row, :] = accumulator row r of ``acc``."""
     n = nlanes(ws)
-    nl = U(rt_lanes(ws))
-    o = U(row * n)
-    a = U(r * n)
-    for l in range(nl):
-        ws[o + l] = acc[a + l]
+    _vmove(ws, row * n, acc, r * n)
 
 
 @njit(inline="always", error_model="numpy")
@@ -301,11 +312,7 @@ def ldot_fixed(acc, c, pc, ws, px, m):
 @njit(inline="always", error_model="numpy")
 def lstore(ws, row, acc):
     """ws[row, l] = acc[l]."""
-    n = nlanes(ws)
-    nl = U(rt_lanes(ws))
-    o = U(row * n)
-    for l in range(nl):
-        ws[o + l] = acc[l]
+    _vmove(ws, row * nlanes(ws), acc, 0)
 
 
 @njit(inline="always", error_model="numpy")
