@@ -163,19 +163,24 @@ def test_fused_port_and_gymnasium_path_give_the_same_returns(novel):
     assert len(set(a.fitness[np.isfinite(a.fitness)])) > 3          # the episodes differ
 
 
+def _one_thread_and_all(problem, net, W, seeds):
+    """``problem.evaluate`` on one thread and on all of them."""
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = problem.evaluate(net, W, seeds)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        return one, problem.evaluate(net, W, seeds)
+    finally:
+        numba.set_num_threads(before)
+
+
 @needs_gym
 def test_gymnasium_path_is_deterministic_across_threads_and_positions(novel):
     _, gymp, net = novel
     W = net.init(np.random.default_rng(4), 7) * 3.0
     seeds = eval_seeds(1, 0, 7)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = gymp.evaluate(net, W, seeds)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        many = gymp.evaluate(net, W, seeds)
-    finally:
-        numba.set_num_threads(before)
+    one, many = _one_thread_and_all(gymp, net, W, seeds)
     assert np.array_equal(one.fitness, many.fitness) and np.array_equal(one.metrics, many.metrics)
     import pickle                                             # as Ray ships it to its actors
     assert np.array_equal(pickle.loads(pickle.dumps(gymp)).evaluate(net, W, seeds).fitness, one.fitness)
@@ -211,14 +216,7 @@ def test_simd_returns_do_not_depend_on_lane_population_or_threads(novel):
     _, _, net = novel
     W = net.init(np.random.default_rng(6), 13) * 3.0
     seeds = eval_seeds(4, 2, 13)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = port.evaluate(net, W, seeds)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        many = port.evaluate(net, W, seeds)
-    finally:
-        numba.set_num_threads(before)
+    one, many = _one_thread_and_all(port, net, W, seeds)
     assert np.array_equal(one.fitness, many.fitness) and np.array_equal(one.metrics, many.metrics)
     flipped = port.evaluate(net, W[::-1], seeds[::-1])
     alone = np.concatenate([port.evaluate(net, W[i:i + 1], seeds[i:i + 1]).fitness for i in (0, 7, 12)])
