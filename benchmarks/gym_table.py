@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = Path(a.jsonl) if a.jsonl else out.with_suffix(".jsonl")
+    raw.write_text("")         # this run's rows, as the table: one line each as its run ends
     rows = []
     jobs = [(m, env, seed, a.budget, a.wall_clock, tuple(a.set)) for env in envs for m in methods for seed in range(a.first_seed, a.first_seed + a.seeds)]
     with ProcessPoolExecutor(a.jobs) if a.jobs > 1 else nullcontext() as pool:
