@@ -33,11 +33,11 @@ from .gym_ports import env_step, observe, reset
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _take(l, W, seeds, Wb, ws, S, t, ret, pair, env, returns, steps, rows, n_rows):
+def _take(l, W, seeds, Wb, ws, S, t, ret, pair, env, obs, keep, off, scale, returns, steps, rows, n_rows):
     """Lane ``l`` takes the next (chromosome, episode) pair no thread has taken: its weights into
-    the lane, its workspace rows zeroed, its environment reset. Pairs with NaN or Inf weights are
-    recorded (NaN return, 0 steps) and skipped. False when none is left (the lane's weights are
-    then zeroed, so the lane computes finite numbers nobody reads)."""
+    the lane, its workspace rows zeroed, its environment reset and its first observation fed in.
+    Pairs with NaN or Inf weights are recorded (NaN return, 0 steps) and skipped. False when none is
+    left (the lane's weights are then zeroed, so the lane computes finite numbers nobody reads)."""
     N = nlanes(Wb)
     E = seeds.shape[1]
     n_params = W.shape[1]
@@ -61,6 +61,8 @@ def _take(l, W, seeds, Wb, ws, S, t, ret, pair, env, returns, steps, rows, n_row
             ws[r * N + l] = 0.0
         s = reset(env, seeds[p, e])
         S[l, 0], S[l, 1], S[l, 2], S[l, 3] = s[0], s[1], s[2], s[3]
+        observe(env, s, obs)
+        feed(ws, l, N, obs, keep, off, scale)
         t[l] = 0
         ret[l] = 0.0
         pair[l] = k
@@ -90,14 +92,10 @@ def run_port_lanes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, seeds, keep,
     Lb, ixb, fxb, wb, ws = borrow(L), borrow(ix), borrow(fx), borrow(Wb0), borrow(ws0)
     live = 0
     for l in range(N):
-        if _take(l, W, seeds, Wb0, ws0, S, t, ret, pair, env, returns, steps, rows, n_rows):
+        if _take(l, W, seeds, Wb0, ws0, S, t, ret, pair, env, obs, keep, off, scale, returns, steps, rows, n_rows):
             live += 1
     E = seeds.shape[1]
     while live > 0:
-        for l in range(N):
-            if pair[l] >= 0:
-                observe(env, (S[l, 0], S[l, 1], S[l, 2], S[l, 3]), obs)
-                feed(ws, l, N, obs, keep, off, scale)
         net_step_lanes(key, Lb, ixb, fxb, wb, ws)
         for l in range(N):
             k = pair[l]
@@ -110,6 +108,9 @@ def run_port_lanes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, seeds, keep,
                 S[l, 0], S[l, 1], S[l, 2], S[l, 3] = s[0], s[1], s[2], s[3]
                 ret[l] += r
                 done = term or t[l] >= max_steps
+                if not done:                    # the next step's inputs
+                    observe(env, s, obs)
+                    feed(ws, l, N, obs, keep, off, scale)
             else:
                 ret[l] = math.nan               # a non-finite output ends the episode (as one network)
                 done = True
@@ -117,7 +118,8 @@ def run_port_lanes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, seeds, keep,
                 p = k // E
                 returns[p, k - p * E] = ret[l]
                 steps[p, k - p * E] = t[l]
-                if not _take(l, W, seeds, Wb0, ws0, S, t, ret, pair, env, returns, steps, rows, n_rows):
+                if not _take(l, W, seeds, Wb0, ws0, S, t, ret, pair, env, obs, keep, off, scale, returns, steps,
+                             rows, n_rows):
                     live -= 1
     keep_alive(Wb0)                            # alive as long as their borrowed views
     keep_alive(ws0)
