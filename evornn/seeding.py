@@ -9,6 +9,7 @@ never ``np.random`` inside a kernel.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -29,6 +30,29 @@ def eval_seeds(root: int, generation: int, n: int, first: int = 0) -> np.ndarray
         z = _mix(z ^ (np.uint64(generation % 2**64) + _GOLDEN))
         idx = np.arange(first, first + n, dtype=np.uint64)
         return _mix(z ^ (idx + _GOLDEN))
+
+
+@njit(cache=True, inline="always")
+def _mix_one(z):
+    """:func:`_mix` of one uint64, in Numba kernels."""
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def episode_seeds(seeds, stream, n):
+    """(P, n) uint64: row p is ``eval_seeds(seeds[p], stream, n)`` (seeds: uint64), for a whole
+    population in one kernel: a few hundred nanoseconds where :func:`eval_seeds` row by row, or its
+    NumPy array operations on the population, cost about 20 microseconds, which the evaluation of a
+    small population notices."""
+    out = np.empty((seeds.shape[0], n), dtype=np.uint64)
+    s = np.uint64(stream) + _GOLDEN
+    for p in range(seeds.shape[0]):
+        z = _mix_one(_mix_one(np.uint64(seeds[p]) + _GOLDEN) ^ s)
+        for e in range(n):
+            out[p, e] = _mix_one(z ^ (np.uint64(e) + _GOLDEN))
+    return out
 
 
 def generation_seeds(problem, root: int, generation: int, n: int) -> np.ndarray:

@@ -18,32 +18,6 @@ from evornn.nets.threads import claim
 
 from .gym_ports import env_step, f32, observe, reset
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-@njit(cache=True, inline="always")
-def _mix(z):
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True)
-def episode_seeds(seeds, stream, n):
-    """(P, n) uint64: row p is ``evornn.seeding.eval_seeds(seeds[p], stream, n)`` (the same
-    splitmix64 hashes, in a kernel: a few hundred nanoseconds where NumPy's array operations cost
-    about 20 microseconds a call, which a small population's evaluation notices)."""
-    out = np.empty((seeds.shape[0], n), dtype=np.uint64)
-    s = np.uint64(stream) + _GOLDEN
-    for p in range(seeds.shape[0]):
-        z = _mix(_mix(np.uint64(seeds[p]) + _GOLDEN) ^ s)
-        for e in range(n):
-            out[p, e] = _mix(z ^ (np.uint64(e) + _GOLDEN))
-    return out
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def feed(ws, base, stride, obs, keep, off, scale):
     """The network's inputs ws[base + j * stride] = (obs[keep[j]] - off[j]) * scale[j] (stride 1: one

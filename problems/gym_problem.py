@@ -62,12 +62,11 @@ from evornn.nets import lanes as LN
 from evornn.nets import specialise
 from evornn.nets.threads import run_rows
 from evornn.problem import EvalResult, Problem, SolvedCheck
-from evornn.seeding import eval_seeds
+from evornn.seeding import episode_seeds, eval_seeds
 
 from . import gym_kernels as GK
 from . import gym_lanes as GL
 from . import gym_ports as GP
-from .gym_kernels import episode_seeds
 
 DESCRIPTION = ("any Gymnasium environment with a Box observation and a Discrete or Box action "
                "(env = 'CartPole-v1' or the name gym:<EnvId>; NoVel ids mask velocities); classic control "
@@ -255,8 +254,9 @@ class GymProblem(Problem):
         W = W if W.flags.writeable else W.copy()
         kernel, key = ((GL.run_port_lanes, net.key) if self.simd else
                        (GK.run_port_episodes, specialise.network_key(L, label=net.name)))
-        run_rows(kernel, 3, P * E, key, int(self.port), bool(self.discrete), L, ix, fx, int(net.ws_len), int(self.n_obs), W, np.ascontiguousarray(env_seeds),
-                 self.keep, self.off, self.scale, low, high, int(self.max_steps), returns, steps)
+        run_rows(kernel, 3, P * E, key, int(self.port), bool(self.discrete), L, ix, fx, int(net.ws_len),
+                 int(self.n_obs), W, np.ascontiguousarray(env_seeds), self.keep, self.off, self.scale, low, high,
+                 int(self.max_steps), returns, steps)
         return returns, steps
 
     def _environments(self, n: int) -> list:
