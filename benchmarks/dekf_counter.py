@@ -8,7 +8,12 @@ few n; then the largest n generalised (test n <= 1,000). A script, not a test: i
 figures; networks of 2 memory blocks only.
 
 Run: ``python benchmarks/dekf_counter.py "dekf lstm-2 peephole shortcut global u0.1 g=sigmoid2" 0``.
+``--presentations K`` trains for K sequence presentations instead (no stop) and follows the weights
+after them: the network a ``--test-every`` run of bench_dekf tests at K. ``--check N`` runs every
+string n = 1..N through the NumPy network as well (outputs thresholded at 0.5 against the legal next
+symbols) and prints the first n it gets wrong: a check of the largest n independent of evornn's kernels.
 """
+import argparse
 import pathlib
 import sys
 
@@ -18,7 +23,15 @@ import evornn
 import bench_dekf as b
 from evornn.problems.registry import make_problem
 
-method, seed = sys.argv[1], int(sys.argv[2])
+ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+ap.add_argument("method")
+ap.add_argument("seed", type=int)
+ap.add_argument("--presentations", type=int, default=0,
+                help="train this many presentations (no stop) and take the weights after them (0: stop on the training strings)")
+ap.add_argument("--check", type=int, default=0, help="NumPy check of every string n = 1..this (0: off)")
+ap.add_argument("--ns", default="10,50,100,200,265,266,300", help="the n whose block ends and steps are printed")
+a = ap.parse_args()
+method, seed = a.method, a.seed
 b.CODING["coding"] = "compact"
 opt, net, settings, init = b.parse_method(method)
 net = dict(net)
@@ -26,31 +39,59 @@ arch = net.pop("arch")
 problem = make_problem("anbncn", target_n=10, test_max_n=100, coding="compact")     # as bench_dekf.run
 if init["r"] or init.get("ug") or settings.get("fixed"):
     problem = b.small_init(problem, init["r"], tuple(settings.get("fixed", ())), init.get("ug", 0.0))
-res = evornn.optimise(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
-                      stop={"max_evaluations": 200000, "solved": True}, seed=seed)
+runner = evornn.make_runner(opt, problem, arch, net={**net, "output_activation": "sigmoid"}, settings=settings,
+                            stop={"max_evaluations": a.presentations or 200000, "solved": not a.presentations},
+                            seed=seed)
+res = runner.run()
+w = np.array(runner.strategy.w, dtype=np.float64) if a.presentations else res.best_chromosome
 nw = evornn.build(arch, 4, 4, **net, output_activation="sigmoid")
-P = nw.unflatten(res.best_chromosome)
+P = nw.unflatten(w)
 W, U, bb = P["W_in"], P["W_rec"], P["b"]
 pe = P["peep"] if "peep" in P else np.zeros((3, 2))
 sig = lambda a: 1 / (1 + np.exp(-a))
 SQ = {"tanh": np.tanh, "sigmoid2": lambda a: 4 * sig(a) - 2, "sigmoid1": lambda a: 2 * sig(a) - 1, "identity": lambda a: a}
 G, Hs = SQ[net.get("cell_input", "tanh")], SQ[net.get("cell_output", "tanh")]
 print("biases i f g o:", np.round(bb, 2).tolist(), "peep:", np.round(pe, 2).tolist())
-for n in (10, 50, 100, 200, 265, 266, 300):
-    s = "S" + "a" * n + "b" * n + "c" * n
+def follow(s: str):
+    """The cells through string ``s`` (S a^n b^n c^n): per symbol (c before, c after, h after, x)."""
     h, c = np.zeros(2), np.zeros(2)
-    ends, steps = {}, {ch: [] for ch in "abc"}
-    for t, ch in enumerate(s):
+    for ch in s:
         x = np.zeros(4); x["Sabc".index(ch)] = 1
         i = sig(W[0] @ x + U[0] @ h + bb[0] + pe[0] * c); f = sig(W[1] @ x + U[1] @ h + bb[1] + pe[1] * c)
         g = G(W[2] @ x + U[2] @ h + bb[2]); cn = f * c + i * g
         o = sig(W[3] @ x + U[3] @ h + bb[3] + pe[2] * cn)
+        h = o * Hs(cn)
+        yield c, cn, h, x
+        c = cn
+
+
+for n in (int(v) for v in a.ns.split(",")):
+    s = "S" + "a" * n + "b" * n + "c" * n
+    ends, steps = {}, {ch: [] for ch in "abc"}
+    for t, (c, cn, h, x) in enumerate(follow(s)):
+        ch = s[t]
         if ch != "S":
             steps[ch].append(cn - c)
-        c = cn; h = o * Hs(c)
         if t + 1 == len(s) or s[t + 1] != ch:
-            ends[ch] = np.round(c, 3).tolist()
+            ends[ch] = np.round(cn, 3).tolist()
     rng = {ch: (np.round(np.min(v, 0), 3).tolist(), np.round(np.max(v, 0), 3).tolist()) for ch, v in steps.items()}
     print(f"n={n}: c at block ends {ends}; steps (min, max) per cell {rng}")
-p = make_problem("anbncn", test_max_n=1000, coding="compact")
-print("max_n", p.evaluate_test(nw, res.best_chromosome[None]).metrics[0, p.metric_names.index("max_n")])
+top = max(1000, a.check)
+p = make_problem("anbncn", test_max_n=top, coding="compact")
+print(f"max_n (evornn's test, n <= {top:,})", int(p.evaluate_test(nw, w[None]).metrics[0, p.metric_names.index("max_n")]))
+if a.check:
+    OW, Ob = P["out.W"], P["out.b"]
+    shortcut = bool(net.get("readout_inputs"))
+
+    def right(n: int) -> bool:
+        """Every output of S a^n b^n c^n on its side of 0.5 (outputs a b c T: the legal next symbols)."""
+        s = "S" + "a" * n + "b" * n + "c" * n
+        for t, (_, _, h, x) in enumerate(follow(s)):
+            y = sig(OW @ (np.concatenate([h, x]) if shortcut else h) + Ob) > 0.5
+            nxt = s[t + 1] if t + 1 < len(s) else "T"
+            legal = {"a", "b"} if s[t] == "a" else {nxt}
+            if not np.array_equal(y, [z in legal for z in "abcT"]):
+                return False
+        return True
+    wrong = next((n for n in range(1, a.check + 1) if not right(n)), None)
+    print(f"NumPy check, n = 1..{a.check:,}:", f"first wrong n = {wrong}" if wrong else "every string right")
