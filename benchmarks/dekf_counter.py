@@ -4,12 +4,13 @@ Retrains one run of a bench_dekf method (compact coding, stopping when the 10 tr
 right, as the benchmark's default) and follows its two memory cells with NumPy, written from the
 equations of evornn.nets.cells.lstm (the squashing options included): the cell states at the end of
 each block of S a^n b^n c^n and the smallest and largest change of each cell per a, b and c, for a
-few n; then the largest n generalised (test n <= 1,000). A script, not a test: it prints measured
+few n; then the largest n generalised (test n <= 1,000, or --check's N). A script, not a test: it prints measured
 figures; networks of 2 memory blocks only.
 
 Run: ``python benchmarks/dekf_counter.py "dekf lstm-2 peephole shortcut global u0.1 g=sigmoid2" 0``.
 ``--presentations K`` trains for K sequence presentations instead (no stop) and follows the weights
-after them: the network a ``--test-every`` run of bench_dekf tests at K. ``--check N`` runs every
+after them: the network a ``--test-every`` run of bench_dekf tests at K (``--kept``: the network the
+run keeps, the one with the best training fitness, as bench_dekf's final network). ``--check N`` runs every
 string n = 1..N through the NumPy network as well (outputs thresholded at 0.5 against the legal next
 symbols) and prints the first n it gets wrong: a check of the largest n independent of evornn's kernels.
 """
@@ -28,6 +29,8 @@ ap.add_argument("method")
 ap.add_argument("seed", type=int)
 ap.add_argument("--presentations", type=int, default=0,
                 help="train this many presentations (no stop) and take the weights after them (0: stop on the training strings)")
+ap.add_argument("--kept", action="store_true",
+                help="with --presentations: the network the run keeps (the best training fitness), not the last weights")
 ap.add_argument("--check", type=int, default=0, help="NumPy check of every string n = 1..this (0: off)")
 ap.add_argument("--ns", default="10,50,100,200,265,266,300", help="the n whose block ends and steps are printed")
 a = ap.parse_args()
@@ -43,7 +46,7 @@ runner = evornn.make_runner(opt, problem, arch, net={**net, "output_activation":
                             stop={"max_evaluations": a.presentations or 200000, "solved": not a.presentations},
                             seed=seed)
 res = runner.run()
-w = np.array(runner.strategy.w, dtype=np.float64) if a.presentations else res.best_chromosome
+w = np.array(runner.strategy.w, dtype=np.float64) if a.presentations and not a.kept else res.best_chromosome
 nw = evornn.build(arch, 4, 4, **net, output_activation="sigmoid")
 P = nw.unflatten(w)
 W, U, bb = P["W_in"], P["W_rec"], P["b"]
@@ -82,16 +85,23 @@ print(f"max_n (evornn's test, n <= {top:,})", int(p.evaluate_test(nw, w[None]).m
 if a.check:
     OW, Ob = P["out.W"], P["out.b"]
     shortcut = bool(net.get("readout_inputs"))
-
-    def right(n: int) -> bool:
-        """Every output of S a^n b^n c^n on its side of 0.5 (outputs a b c T: the legal next symbols)."""
-        s = "S" + "a" * n + "b" * n + "c" * n
-        for t, (_, _, h, x) in enumerate(follow(s)):
-            y = sig(OW @ (np.concatenate([h, x]) if shortcut else h) + Ob) > 0.5
-            nxt = s[t + 1] if t + 1 < len(s) else "T"
-            legal = {"a", "b"} if s[t] == "a" else {nxt}
-            if not np.array_equal(y, [z in legal for z in "abcT"]):
-                return False
-        return True
-    wrong = next((n for n in range(1, a.check + 1) if not right(n)), None)
-    print(f"NumPy check, n = 1..{a.check:,}:", f"first wrong n = {wrong}" if wrong else "every string right")
+    ns = np.arange(1, a.check + 1)[:, None]                  # every string n = 1..N at once, one row each
+    h, c = np.zeros((a.check, 2)), np.zeros((a.check, 2))
+    right = np.ones(a.check, dtype=bool)
+    for t in range(3 * a.check + 1):
+        live = (t <= 3 * ns)[:, 0]
+        k = np.where(t == 0, 0, np.where(t <= ns, 1, np.where(t <= 2 * ns, 2, 3)))[:, 0]   # S a b c
+        x = np.eye(4)[k]
+        i = sig(x @ W[0].T + h @ U[0].T + bb[0] + pe[0] * c); f = sig(x @ W[1].T + h @ U[1].T + bb[1] + pe[1] * c)
+        c = f * c + i * G(x @ W[2].T + h @ U[2].T + bb[2])
+        h = sig(x @ W[3].T + h @ U[3].T + bb[3] + pe[2] * c) * Hs(c)
+        y = sig((np.concatenate([h, x], 1) if shortcut else h) @ OW.T + Ob) > 0.5    # outputs a b c T
+        last = (t == np.where(k == 2, 2 * ns[:, 0], 3 * ns[:, 0]))                     # last b / last c
+        want = np.zeros((a.check, 4), dtype=bool)                                     # the legal next symbols
+        want[k == 0, 0] = True
+        want[k == 1, :2] = True
+        want[(k == 2) & ~last, 1] = want[(k == 2) & last, 2] = True
+        want[(k == 3) & ~last, 2] = want[(k == 3) & last, 3] = True
+        right &= ~live | (y == want).all(1)
+    wrong = np.flatnonzero(~right)
+    print(f"NumPy check, n = 1..{a.check:,}:", f"first wrong n = {wrong[0] + 1}" if wrong.size else "every string right")
