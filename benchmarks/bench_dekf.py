@@ -59,8 +59,10 @@ A script, not a test: it prints measured figures.
 from __future__ import annotations
 
 import argparse
+import csv
 import functools
 import json
+import os
 import sys
 import time
 
@@ -266,6 +268,14 @@ def run(method: str, seed: int, budget: int, test_n: int, target_n: int,
     return max_n, bool(res.solved), seq, time.time() - t, -1, 0
 
 
+def _has_tracked_columns(path: str | None) -> bool:
+    """Whether the CSV at ``path`` holds tracked runs (``--test-every``): ``--table`` reads either kind."""
+    if not path or not os.path.exists(path):
+        return False
+    with open(path, newline="") as f:
+        return "tracked_n" in next(csv.reader(f), [])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -287,10 +297,11 @@ def main() -> None:
     a = ap.parse_args()
     if a.test_every < 0:
         ap.error(f"--test-every is a number of presentations >= 0 (0: off), got {a.test_every}")
-    key, fields = (TRACK_KEY, TRACK_FIELDS) if a.test_every else (KEY, FIELDS)
+    tracked = a.test_every > 0 or (a.table and _has_tracked_columns(a.csv))
+    key, fields = (TRACK_KEY, TRACK_FIELDS) if tracked else (KEY, FIELDS)
     CODING["coding"] = a.coding
     DEKF_EXTRA.update(json.loads(a.dekf_settings))
-    for m in a.methods.split(","):
+    for m in [] if a.table else a.methods.split(","):
         try:
             opt = parse_method(m)[0]
         except ValueError as e:

@@ -107,6 +107,10 @@ def test_tracked_rows_and_table(tmp_path):
     assert int(rows[0]["tracked_at"]) in (0, 20, 40) and int(rows[0]["max_n"]) <= int(rows[0]["tracked_n"])
     table = subprocess.run(args + ["--table"], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert "largest n of any tested network" in table and "| 20 |" in table
+    # --table alone reads the tracked file as such (its columns say so), whatever --methods holds
+    alone = subprocess.run([sys.executable, str(SCRIPT), "--csv", str(path), "--table"], capture_output=True,
+                           text=True, cwd=ROOT, check=True).stdout
+    assert alone == table
     bad = subprocess.run(args[:-4] + ["--methods", "cmaes lstm-1"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode != 0 and "--test-every" in bad.stderr
 
