@@ -236,6 +236,20 @@ def test_list_names_every_registered_piece_with_a_description(capsys):
         assert re.search(rf"^  {re.escape(name)} +\S", out, re.M), name
 
 
+def test_summary_says_whose_test_it_reports_when_the_run_went_on_after_solving():
+    """With stop.solved = false the test in the summary is of the network that first solved, not
+    necessarily of the network kept: the line says so; a run that stopped when solved says nothing more."""
+    s = {"stop_reason": "used 20000 evaluations", "generations": 2000, "evaluations": 20000, "test_episodes": 0,
+         "elapsed": 1.0, "wall_time": 1.0, "best_fitness": 3.0, "best_metrics": {}, "solved": True,
+         "solved_info": {"test_max_n": 56.0}, "evaluations_to_solve": 110,
+         "stop_reasons": [{"name": "max_evaluations"}]}
+    went_on = runs.summary_lines(s)[-1]
+    assert went_on.startswith("solved: yes (test_max_n=56.0): the network that first solved, after 110 evaluations")
+    assert "evornn show" in went_on
+    stopped = runs.summary_lines({**s, "stop_reasons": [{"name": "solved"}]})[-1]
+    assert stopped == "solved: yes (test_max_n=56.0)"
+
+
 def test_summary_carries_the_optimisers_own_facts(tmp_path, capsys):
     """CoSyNE's restarts (here after every generation without improvement) reach summary.json."""
     args = ["run", "cosyne", "--problem=pole-balance", "--set", "problem.poles=1", "--set", "problem.max_steps=1000",
