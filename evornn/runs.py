@@ -135,7 +135,7 @@ def summary_lines(s: dict[str, Any], where: Path | None = None) -> list[str]:
              f"best fitness {s['best_fitness']:.6g}" + (f" ({metrics})" if metrics else ""),
              f"solved: {'yes' if s['solved'] else 'no'}"
              + (" (" + ", ".join(f"{k}={v}" for k, v in s["solved_info"].items()) + ")" if s["solved_info"] else "")]
-    went_on = s["solved"] and not any(r.get("name") == "solved" for r in s.get("stop_reasons", ()))
+    went_on = s["solved"] and not any(r.get("criterion") == "solved" for r in s.get("stop_reasons", ()))
     if went_on and s["solved_info"]:         # stop.solved = false: the test above is of the network that solved
         lines[-1] += (f": the network that first solved, after {s['evaluations_to_solve']:,} evaluations; the run went "
                       "on, and the network kept is its best (`evornn show` tests it)")

@@ -54,6 +54,7 @@ def test_default_ga_run_solves_the_double_pole_and_records_everything(tmp_path):
     res = evornn_cli("run", "ga", "--problem=pole-balance", "--out=out", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "solved: yes" in res.stdout and "stopped: the problem is solved" in res.stdout
+    assert "first solved" not in res.stdout            # it stopped when solved: the kept network was tested
     folder = run_folder(tmp_path / "out")
     assert f"results in out/{folder.name}" in res.stdout
     names = {p.name for p in folder.iterdir()}
@@ -239,14 +240,18 @@ def test_list_names_every_registered_piece_with_a_description(capsys):
 def test_summary_says_whose_test_it_reports_when_the_run_went_on_after_solving():
     """With stop.solved = false the test in the summary is of the network that first solved, not
     necessarily of the network kept: the line says so; a run that stopped when solved says nothing more."""
+    from evornn.stopping import Progress, StopConfig, check
+    budget = [r.as_dict() for r in check(StopConfig(max_evaluations=20000, solved=False),
+                                         Progress(evaluations=20000, solved=True))]
+    solved = [r.as_dict() for r in check(StopConfig(max_evaluations=20000), Progress(evaluations=110, solved=True))]
+    assert budget and solved
     s = {"stop_reason": "used 20000 evaluations", "generations": 2000, "evaluations": 20000, "test_episodes": 0,
          "elapsed": 1.0, "wall_time": 1.0, "best_fitness": 3.0, "best_metrics": {}, "solved": True,
-         "solved_info": {"test_max_n": 56.0}, "evaluations_to_solve": 110,
-         "stop_reasons": [{"name": "max_evaluations"}]}
+         "solved_info": {"test_max_n": 56.0}, "evaluations_to_solve": 110, "stop_reasons": budget}
     went_on = runs.summary_lines(s)[-1]
     assert went_on.startswith("solved: yes (test_max_n=56.0): the network that first solved, after 110 evaluations")
     assert "evornn show" in went_on
-    stopped = runs.summary_lines({**s, "stop_reasons": [{"name": "solved"}]})[-1]
+    stopped = runs.summary_lines({**s, "evaluations": 110, "stop_reasons": solved})[-1]
     assert stopped == "solved: yes (test_max_n=56.0)"
 
 
