@@ -299,17 +299,17 @@ def main() -> None:
         ap.error(f"--test-every is a number of presentations >= 0 (0: off), got {a.test_every}")
     tracked = a.test_every > 0 or (a.table and _has_tracked_columns(a.csv))
     key, fields = (TRACK_KEY, TRACK_FIELDS) if tracked else (KEY, FIELDS)
+    if runs_csv.print_table(a, ap, lambda rows: table(rows, a), fields):
+        return
     CODING["coding"] = a.coding
     DEKF_EXTRA.update(json.loads(a.dekf_settings))
-    for m in [] if a.table else a.methods.split(","):
+    for m in a.methods.split(","):
         try:
             opt = parse_method(m)[0]
         except ValueError as e:
             ap.error(str(e))
         if a.test_every and opt not in GRADIENT:
             ap.error(f"--test-every tests a trained network's weights: methods of {', '.join(GRADIENT)}, not {m!r}")
-    if runs_csv.print_table(a, ap, lambda rows: table(rows, a), fields):
-        return
     plan = [(m, a.coding, a.dekf_settings, s, a.budget, a.target_n, a.test_n) + ((a.test_every,) if a.test_every else ())
             for m in a.methods.split(",") for s in range(a.first_seed, a.first_seed + a.seeds)]
 
