@@ -205,6 +205,59 @@ def test_check_solved_runs_and_counts_test_episodes():
     assert std.check_solved(net, w, np.array([100_000.0]), 0).test_episodes == 0
 
 
+# Winners of NEAT's C++ code (neat1.2.1, p2nv.ne at population 1,000), as its statout prints them
+# (weights to 6 digits), with the number of generalization starts each passes in that code: its
+# pole2_epoch loop (flush, 1,000 steps, bias input 0.5, sigmoid slope 4.924273) run on the printed
+# genomes by a harness linked to the code's own objects. Genes: (in, out, weight, enabled) in its
+# node ids: inputs 1-3 (x, theta1, theta2), bias 4, output 5, hidden nodes above.
+NEAT_CODE_WINNERS = [
+    (310, [(1, 5, -0.586271, 1), (2, 5, -5.61399, 1), (3, 5, 4.60372, 1), (4, 5, 1.23149, 1), (5, 5, -0.999858, 1),
+           (5, 13, 5.75938, 1), (13, 5, -0.105695, 1), (1, 13, 1.41785, 1), (2, 13, -1.61177, 1),
+           (13, 13, -0.356469, 1), (13, 62, -1.97258, 1), (62, 13, -0.324932, 1), (62, 5, -0.199072, 1),
+           (3, 13, 1.00338, 1), (1, 62, -0.717695, 1), (4, 13, 0.398953, 1), (62, 62, -0.281913, 1)]),
+    (351, [(1, 5, -1.01675, 1), (2, 5, -5.15956, 1), (3, 5, 3.90665, 1), (4, 5, 1.29548, 1), (5, 5, -1.22358, 1)]),
+    (203, [(1, 5, -1.66949, 1), (2, 5, -3.31623, 1), (3, 5, 3.13783, 1), (4, 5, 1.46687, 1), (5, 5, -1.10191, 1),
+           (1, 12, -1.41165, 1), (12, 5, -0.683889, 1), (1, 19, -0.258104, 0), (19, 12, 0.724645, 1),
+           (19, 5, 0.805767, 1), (4, 19, -0.475943, 0), (2, 12, 0.578042, 1), (2, 19, -0.404914, 1),
+           (19, 19, -0.317578, 1), (12, 12, -0.644772, 1)]),
+    (240, [(1, 5, -1.42558, 1), (2, 5, -3.84913, 1), (3, 5, 3.04856, 1), (4, 5, 1.22194, 1), (5, 5, -1.03597, 1)]),
+    (320, [(1, 5, -1.53355, 1), (2, 5, -6.40523, 1), (3, 5, 4.84775, 1), (4, 5, -2.33473, 1), (5, 5, -1.13556, 1),
+           (5, 23, -0.588846, 0), (23, 5, 1.76562, 1), (2, 23, 1.79462, 1), (1, 23, 1.62122, 1),
+           (23, 23, -0.697489, 1), (4, 23, 3.27352, 1)]),
+    (260, [(1, 5, -0.938075, 1), (2, 5, -6.03406, 1), (3, 5, 4.49224, 1), (4, 5, 1.58892, 1), (5, 5, -1.13692, 1),
+           (1, 51, 0.225712, 1), (51, 5, -1.22935, 1), (4, 51, -3.35184, 1), (3, 51, 4.36727, 1), (2, 51, 1.2197, 1),
+           (1, 216, 1.0, 0), (216, 51, -0.747083, 1), (1, 237, -0.523427, 1), (237, 216, 1.72092, 1),
+           (2, 216, -1.81392, 1), (237, 51, -0.974607, 1), (2, 237, 0.292658, 1), (216, 216, 2.30647, 1),
+           (3, 216, -0.508676, 0), (216, 5, -0.167403, 1)]),
+]
+
+
+def test_generalization_equals_neat_codes_on_its_winners():
+    """The whole test (grid, flush, 1,000 steps, failure bounds, non-Markov inputs) against NEAT's
+    own code: its winners, as neat-net phenotypes with its activation (one synchronous pass a step,
+    its sigmoid slope, its bias input 0.5), pass as many starts here as there. Of the code's 174
+    winners at populations 100, 150 and 1,000, 152 give the same count and the others differ by 1-4
+    starts (float arithmetic in a different order over 1,000 chaotic steps); the mean is the same.
+    These are from its first runs, those that agree."""
+    from evornn.api import make_network
+    from evornn.optim.neat_genome import Genome, Layout
+    prob = make_problem("pole-balance", poles=2, velocities=False, fitness="damping", bias_input=0.0)
+    net = make_network(prob, "neat-net", max_nodes=8, update="sync", sigmoid_slope=4.924273)
+    lay = Layout.of(net)
+    starts = generalization_starts()
+    W, want = [], []
+    for score, genes in NEAT_CODE_WINNERS:
+        ids = {1: 0, 2: 1, 3: 2, 4: 3, 5: 4}                  # the code's ids -> evornn's
+        for n in sorted({n for a, b, _, _ in genes for n in (a, b)} - set(ids)):
+            ids[n] = len(ids)
+        g = Genome({ids[n]: 1 for n in ids if ids[n] >= 4},
+                   {k: [ids[a], ids[b], w, bool(e)] for k, (a, b, w, e) in enumerate(genes)})
+        W.append(lay.phenotype(g, bias=0.5))
+        want.append(score)
+    got = [int(np.sum(prob.run(net, w[None], starts, 1000)[0][0] >= 1000)) for w in W]
+    assert got == want
+
+
 # --- every architecture in the loop ------------------------------------------------------------
 def generic_loop(prob, net, w, max_steps, window, restart=False):
     """The closed loop in Python around the generic network step (net_step, checked against the
