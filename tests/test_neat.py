@@ -667,6 +667,39 @@ def test_the_non_markov_test_goes_round_the_unchecked_species_as_the_neat_code_s
         make_config(NEATConfig, {"test_choice": "best"}, "neat").validate()
 
 
+def test_newborn_parents_are_offspring_that_joined_a_species_before_its_turn_as_in_the_neat_code():
+    """NEAT's code places each offspring in a species as it is born and a species draws its parents
+    from its list as it is at its turn: with newborn_parents a species' pool is its survivors and
+    the offspring of earlier species that joined it (fitness 0), each where the next speciation
+    places it; without it, the survivors only."""
+    settings = {"compat_threshold": 0.5, "c3": 0.4, "mutate_only": 1.0, "weight_mutation": 1.0,
+                "weight_replace": 0.0, "weight_perturb": 3.0, "add_node": 0.0, "add_connection": 0.0,
+                "survivors": "floor+1", "population": 60}
+    fit = np.r_[np.full(30, 2.0), np.full(30, 1.0)]
+    for on in (False, True):
+        s = _strategy({**settings, "newborn_parents": on}, seed=3)
+        for i, g in enumerate(s.genomes):       # two species: weights +1 (fitness 2) and -1 (fitness 1)
+            for c in g.conns.values():
+                c[2] = 1.0 if i < 30 else -1.0
+        pools, offspring = [], s._offspring
+        s._offspring = lambda parents, pool, f: (pools.append([(i, f[i]) for i in parents]),
+                                                 offspring(parents, pool, f))[1]
+        s.update(s.ask(), fit)
+        assert [sp["members"] for sp in s.species] == [list(range(30)), list(range(30, 60))]
+        first, second = s.species[0]["id"], s.species[1]["id"]
+        born = sorted({i for pool in pools for i, _ in pool if i >= 60})
+        assert all(i in range(30, 60) or i >= 60 for i, _ in pools[-1]) and all(i < 30 for i, _ in pools[0])
+        if not on:
+            assert born == []
+            continue
+        assert born and all(f == 0.0 for pool in pools for i, f in pool if i >= 60)
+        s.update(s.ask(), np.ones(len(s.genomes)))   # the next speciation: they are in the second species
+        where = {i: sp["id"] for sp in s.species for i in sp["members"]}
+        assert {where[i - 60] for i in born} == {second} != {first}
+    with pytest.raises(ValueError):
+        make_config(NEATConfig, {"newborn_parents": "yes"}, "neat")
+
+
 def test_the_compiled_speciation_walk_is_the_python_walk_bit_for_bit():
     from evornn.optim import neat_genome as Gm
     from evornn.optim import neat_species as S

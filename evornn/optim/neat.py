@@ -81,7 +81,13 @@ averaging mating enables it as the paper says), ``mate_only_distinct`` (True: a 
 two parents at distance 0 is mutated even when drawn mate-only), ``link_weight_repeat`` (True: a
 connection added again in the same generation gets the first one's weight, as its innovation
 record holds it), ``structural_exclusive`` (True: an add-node or add-connection drawn but
-impossible leaves the genome unmutated, no weight mutation instead), ``stagnation_count =
+impossible leaves the genome unmutated, no weight mutation instead), ``newborn_parents`` (True: its
+``Population::epoch`` places each offspring in a species as it is born, the first species in
+order whose representative is within the threshold, and its ``Species::reproduce`` draws parents
+from the species' list as it is when the species' turn comes: the survivors and the offspring of
+the species that reproduced before it which joined it; an offspring parent has fitness 0, the
+code's ``orig_fitness`` of an organism not yet evaluated. In its non-Markov double pole runs a
+third of the second generation's offspring have such a parent), ``stagnation_count =
 "neat-code"`` (its ``Species::adjust_fitness``: stagnant once the generations without improvement
 before this one, plus one, reach ``stagnation``), ``allocation = "skim"`` (its
 ``Species::count_offspring``: each genome's expected offspring, fractions carried from species to
@@ -170,6 +176,7 @@ class NEATConfig:
     mate_only_distinct: bool = False   # code: True (parents at distance 0 count as one: the child is mutated)
     link_weight_repeat: bool = False   # code: True (a connection added again in a generation gets the first one's weight)
     structural_exclusive: bool = False # code: True (a structural mutation drawn but impossible: no weight mutation instead)
+    newborn_parents: bool = False      # code: True (offspring that joined a species before it reproduces are in its parent pool)
     stagnation_count: str = "paper"    # code: "neat-code" (stagnant when the generations without improvement before this one, + 1, reach stagnation)
     allocation: str = "remainders"     # code: "skim" (per-genome expected offspring, fractions carried over, the rest to the largest)
     obliterate_every: int = 0          # code: 30 (every 30th generation the worst species aged >= obliterate_age is penalised for good)
@@ -441,6 +448,9 @@ class NEAT(Strategy):
                  else int(math.ceil(c.survival_threshold * len(order))))
             pool.append((s, order[:max(1, k)]))
         children = []
+        births = _Births(self, alive, f) if c.newborn_parents and not delta else None
+        if births is not None:
+            f = births.f
         for (s, parents), n in zip(pool, counts):
             if n == 0:
                 continue
@@ -448,11 +458,17 @@ class NEAT(Strategy):
             if delta:
                 children.extend(self._champion_clones(self.genomes[order[0]], n))
                 continue
+            if births is not None:
+                parents = parents + births.joined(s)
             if (n if c.elite_by == "offspring" else len(order)) > c.elite_min_size:
                 children.append(self.genomes[order[0]].copy())
                 n -= 1
+                if births is not None:
+                    births.add(children[-1])
             for _ in range(n):
                 children.append(self._offspring(parents, pool, f))
+                if births is not None:
+                    births.add(children[-1])
         self.species = alive
         self.genomes = children
         for g in self.genomes:
@@ -645,6 +661,42 @@ def _allocate_skim(members: list[list[int]], penalty: list[float], f: np.ndarray
     while sum(counts) > total:                     # rounding: never more than the population
         counts[max(range(len(counts)), key=lambda j: (counts[j], -j))] -= 1
     return counts
+
+
+class _Births:
+    """``newborn_parents``: NEAT's code's speciation at birth during a reproduction. Each offspring
+    joins the first species (in order: the breeding species, then those founded by earlier
+    offspring) whose representative is within the threshold, or founds one, as the next
+    generation's speciation will place it; it is appended to the strategy's genomes (fitness
+    ``f`` of a raw 0, tie rank after every other) so that a species reproducing later can draw it
+    as a parent. The strategy's genomes are the offspring again when the reproduction ends."""
+
+    def __init__(self, strategy: "NEAT", alive: list, f: np.ndarray) -> None:
+        c = strategy.config
+        self.strategy, self.mnum = strategy, c.compat_weights == "mutation_num"
+        self.reps = S.Representatives([s["rep"] for s in alive], self.mnum)
+        self.slot = {id(s): k for k, s in enumerate(alive)}
+        self.members: list[list[int]] = [[] for _ in alive]
+        finite = [x for x in (g.fitness for g in strategy.genomes) if math.isfinite(x)]
+        self.zero = -min(0.0, min(finite)) if finite else 0.0      # _shared_fitness of a raw 0
+        self.f = [float(x) for x in f]
+        strategy._tie = [int(x) for x in strategy._tie]
+
+    def joined(self, s: dict) -> list[int]:
+        return list(self.members[self.slot[id(s)]])
+
+    def add(self, child: G.Genome) -> None:
+        st, c = self.strategy, self.strategy.config
+        keys, weights = S.gene_arrays(child, self.mnum)
+        j = S.first_within(keys, weights, self.reps, c.c1, c.c2, c.c3, c.small_genome, st.threshold)
+        if j < 0:
+            self.reps.append(keys, weights)
+            self.members.append([])
+            j = len(self.members) - 1
+        st.genomes.append(child)
+        self.f.append(self.zero)
+        st._tie.append(len(st._tie))
+        self.members[j].append(len(st.genomes) - 1)
 
 
 def _allocate(share: np.ndarray, total: int) -> list[int]:
