@@ -318,8 +318,9 @@ def resume_halfway(make):
     return whole, full, r2, r2.run()
 
 
-def test_checkpoint_and_resume_are_bit_for_bit_through_json():
-    whole, full, r2, res = resume_halfway(_runner)
+@pytest.mark.parametrize("extra", [{}, {"newborn_parents": True}])
+def test_checkpoint_and_resume_are_bit_for_bit_through_json(extra):
+    whole, full, r2, res = resume_halfway(lambda gens: _runner(gens, extra))
     assert [h["best"] for h in full.history[4:]] == [h["best"] for h in res.history]
     assert np.array_equal(res.best_chromosome, full.best_chromosome)
     assert json.dumps(r2.strategy.get_state()[1]) == json.dumps(whole.strategy.get_state()[1])
