@@ -397,17 +397,19 @@ class NEAT(Strategy):
                 self.threshold += c.threshold_step
 
     # -- reproduction --------------------------------------------------------------------------
-    def _shared_fitness(self) -> np.ndarray:
+    def _shared_fitness(self) -> tuple[np.ndarray, float]:
+        """(the fitnesses reproduction compares: non-finite ones as the lowest finite one, shifted
+        so that none is negative; a raw fitness of 0 on that scale)."""
         f = np.array([g.fitness for g in self.genomes], dtype=np.float64)
         finite = np.isfinite(f)
         low = f[finite].min() if finite.any() else 0.0
         f = np.where(finite, f, low)
         f = np.where(np.isnan(f), low, f)
-        return f - min(0.0, low)
+        return f - min(0.0, low), -min(0.0, low)
 
     def _reproduce(self) -> None:
         c, rng = self.config, self.rng
-        f = self._shared_fitness()
+        f, zero = self._shared_fitness()
         best_idx = int(np.argmax(f))
         best_now = float(max(g.fitness for g in self.genomes))
         self.pop_best, self.pop_stale = (best_now, 0) if best_now > self.pop_best else (self.pop_best, self.pop_stale + 1)
@@ -448,9 +450,14 @@ class NEAT(Strategy):
                  else int(math.ceil(c.survival_threshold * len(order))))
             pool.append((s, order[:max(1, k)]))
         children = []
-        births = _Births(self, alive, f) if c.newborn_parents and not delta else None
+        births = _Births(self, alive, f, zero) if c.newborn_parents and not delta else None
         if births is not None:
             f = births.f
+
+        def bear(child: G.Genome) -> None:
+            children.append(child)
+            if births is not None:
+                births.add(child)
         for (s, parents), n in zip(pool, counts):
             if n == 0:
                 continue
@@ -461,14 +468,10 @@ class NEAT(Strategy):
             if births is not None:
                 parents = parents + births.joined(s)
             if (n if c.elite_by == "offspring" else len(order)) > c.elite_min_size:
-                children.append(self.genomes[order[0]].copy())
+                bear(self.genomes[order[0]].copy())
                 n -= 1
-                if births is not None:
-                    births.add(children[-1])
             for _ in range(n):
-                children.append(self._offspring(parents, pool, f))
-                if births is not None:
-                    births.add(children[-1])
+                bear(self._offspring(parents, pool, f))
         self.species = alive
         self.genomes = children
         for g in self.genomes:
@@ -671,14 +674,13 @@ class _Births:
     ``f`` of a raw 0, tie rank after every other) so that a species reproducing later can draw it
     as a parent. The strategy's genomes are the offspring again when the reproduction ends."""
 
-    def __init__(self, strategy: "NEAT", alive: list, f: np.ndarray) -> None:
+    def __init__(self, strategy: "NEAT", alive: list, f: np.ndarray, zero: float) -> None:
         c = strategy.config
         self.strategy, self.mnum = strategy, c.compat_weights == "mutation_num"
         self.reps = S.Representatives([s["rep"] for s in alive], self.mnum)
         self.slot = {id(s): k for k, s in enumerate(alive)}
         self.members: list[list[int]] = [[] for _ in alive]
-        finite = [x for x in (g.fitness for g in strategy.genomes) if math.isfinite(x)]
-        self.zero = -min(0.0, min(finite)) if finite else 0.0      # _shared_fitness of a raw 0
+        self.zero = zero                                            # a raw fitness of 0
         self.f = [float(x) for x in f]
         strategy._tie = [int(x) for x in strategy._tie]
 
