@@ -201,12 +201,14 @@ def config_dir() -> Path:
 
 def find_config(name_or_path: str | Path) -> Path:
     """A config file: ``name_or_path`` if it is a file, else the shipped (or $EVORNN_CONFIGS) config
-    of that name (``compare-neuroevolution``, ``ga-parity.toml``, ``problems/sines``)."""
+    of that name (``compare-neuroevolution``, ``ga-parity.toml``, ``problems/sines``; a source
+    checkout's path ``configs/ga-parity.toml`` names the same config from any folder)."""
     p = Path(name_or_path)
     if p.exists():           # a file; a folder is reported as such when it is read
         return p
     d = config_dir()
-    for c in (d / p, d / f"{p}.toml"):
+    rel = Path(*p.parts[1:]) if len(p.parts) > 1 and p.parts[0] == "configs" else p
+    for c in (d / rel, d / f"{rel}.toml"):
         if c.is_file() and not p.is_absolute():
             return c
     raise FileNotFoundError(f"config file {name_or_path} not found (neither a file nor a config in {d}; "

@@ -51,6 +51,11 @@ def test_a_shipped_config_by_name_and_its_data_path_from_any_folder(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     assert config.find_config("compare-neuroevolution").name == "compare-neuroevolution.toml"
     assert config.find_config("problems/sines.toml").is_file()
+    # a checkout's path, as copied from the repository, names the shipped config from any folder
+    assert config.find_config("configs/neat-xor-pop50.toml").name == "neat-xor-pop50.toml"
+    assert config.find_config("configs/problems/sines.toml") == config.find_config("problems/sines")
+    with pytest.raises(FileNotFoundError, match="configs/nope.toml"):
+        config.find_config("configs/nope.toml")
     with pytest.raises(FileNotFoundError, match="nope"):
         config.find_config("nope")
     doc = config.load_toml(config.default_config("ga", "timeseries"))
