@@ -268,7 +268,7 @@ def _pendulum(s, u):
     return (newth, newthdot, 0.0, 0.0), -costs, False
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def env_step(env, s, first, k, u):
     """One step of port ``env`` from state ``s`` (4-tuple): (state, reward, terminated).
 
