@@ -8,6 +8,12 @@ import os as _os
 # it must be set before the first parallel kernel runs.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# Before any cached kernel is defined: Numba's cache then notices an edit anywhere in evornn, not
+# only in the file of the function it loads (evornn.numba_cache).
+from .numba_cache import install as _install_cache  # noqa: E402
+
+_install_cache()
+
 from .api import make_network, make_runner, optimise, supervised_problem  # noqa: E402
 from . import export  # noqa: E402  (a callable module: evornn.export(net, w, format=...))
 from .export import build_from_json  # noqa: E402
