@@ -10,6 +10,7 @@ Compilation is done before timing.
 
     python benchmarks/bench_gym_ports.py
     python benchmarks/bench_gym_ports.py --population 100 --episodes 2 --repeats 3
+    python benchmarks/bench_gym_ports.py --envs MountainCarContinuous-v0 --repeats 5 --min-seconds 0.3
 """
 from __future__ import annotations
 
@@ -59,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--min-seconds", type=float, default=0.2,
                     help="time each backend over calls of the same evaluation for at least this long")
+    ap.add_argument("--envs", nargs="+", default=list(PORTS), choices=list(PORTS), metavar="ENV",
+                    help="the environments (default: every port)")
     a = ap.parse_args(argv)
     numba.set_num_threads(a.threads)
     print(f"population {a.population} x {a.episodes} episode(s), elman 8 hidden, {a.threads} thread(s)")
     print("| environment | port steps/s | port, simd, steps/s | Gymnasium path steps/s | ratio | ratio, simd |")
     print("|---|---|---|---|---|---|")
-    for env in PORTS:
+    for env in a.envs:
         b = bench(env, a.population, a.episodes, a.repeats, a.min_seconds)
         port, simd, slow = b["port"], b["port simd"], b["gymnasium"]
         print(f"| {env} | {port:,.0f} | {simd:,.0f} | {slow:,.0f} | {port / slow:,.0f}x | {simd / slow:,.0f}x |",

@@ -44,7 +44,8 @@ def tree_digest() -> bytes:
     return _DIGEST
 
 
-def _ours(py_file: str) -> bool:
+def in_evornn(py_file: str) -> bool:
+    """Whether ``py_file`` is one of evornn's files (the package or its problems)."""
     try:
         p = Path(py_file).resolve()
     except OSError:
@@ -70,7 +71,7 @@ def install() -> bool:
             continue
 
         def from_function(cls, py_func, py_file, _base=base):
-            if not _ours(py_file):
+            if not in_evornn(py_file):
                 return None
             return _base.from_function.__func__(cls, py_func, py_file)
 

@@ -38,6 +38,7 @@ from numba import njit, types, typeof
 from numba.core import errors
 from numba.extending import overload
 
+from ..numba_cache import in_evornn, tree_digest
 from .cells import CODES, dense
 from .layer import CODE
 
@@ -60,17 +61,17 @@ on_compile: Callable[[str], None] = logging.getLogger("evornn").info
 
 
 def _source_digest() -> bytes:
-    """A digest of the source of the kernels' building blocks: this package and every registered
-    cell's module. Numba's cache checks only the file of the kernel it compiled, not the cells
-    compiled into it; with this digest in every key, editing a cell (or upgrading evornn) gives new
-    keys, so a kernel built from the old cells is never loaded again."""
+    """A digest of the source of the kernels' building blocks: every file of evornn
+    (:func:`evornn.numba_cache.tree_digest`, which also makes Numba's cache notice an edit) and the
+    module of every registered cell outside it (a plugin's). With this digest in every key, editing
+    a cell (or upgrading evornn) gives new keys, so a kernel built from the old cells is never
+    loaded again."""
     global _DIGEST
     if _DIGEST is None:
-        files = set(Path(__file__).parent.glob("*.py")) | set(Path(__file__).parent.glob("cells/*.py"))
-        files |= {Path(m.__file__) for m in CODES.values() if getattr(m, "__file__", None)}
-        h = hashlib.sha256()
-        for f in sorted(files):
-            h.update(f.name.encode() + f.read_bytes())
+        h = hashlib.sha256(tree_digest())
+        for f in sorted({Path(m.__file__) for m in CODES.values() if getattr(m, "__file__", None)}):
+            if not in_evornn(str(f)):
+                h.update(f.name.encode() + f.read_bytes())
         _DIGEST = h.digest()
     return _DIGEST
 
