@@ -50,7 +50,7 @@ def in_evornn(py_file: str) -> bool:
         p = Path(py_file).resolve()
     except OSError:
         return False
-    return any(r == p.parent or r in p.parents for r in _roots())
+    return any(r in p.parents for r in _roots())
 
 
 def install() -> bool:
@@ -67,9 +67,6 @@ def install() -> bool:
         return True
     ours = []
     for base in classes:
-        if not callable(getattr(base, "get_source_stamp", None)):
-            continue
-
         def from_function(cls, py_func, py_file, _base=base):
             if not in_evornn(py_file):
                 return None
