@@ -390,14 +390,22 @@ def best_time(fn, repeat: int) -> float:
     return best
 
 
-def sizes(arch: str, H: int) -> dict:
-    """Build options giving the architecture H hidden units per recurrent layer."""
-    if arch in ("mlp",):
-        return {"hidden": [H]}
-    if arch in ("rmlp",):
-        return {"hidden": [H, H]}
-    if arch == "stacked":
-        return {"layers": [H, H]}
+# Architectures whose size is not n_hidden: the options giving H hidden units (NEAT's phenotypes: H
+# units besides the 2 outputs, and neat-entm's 7 head controls at its memory width 2; H memories for
+# modern-hopfield), or None for a fixed size (the inputs' for the Hopfield nets and the BAM, the
+# memory's for dense-entm), run once.
+SIZE_OPTION = {"mlp": lambda H: {"hidden": [H]}, "rmlp": lambda H: {"hidden": [H, H]},
+               "stacked": lambda H: {"layers": [H, H]}, "neat-net": lambda H: {"max_nodes": H + 2},
+               "neat-entm": lambda H: {"max_nodes": H + 9}, "modern-hopfield": lambda H: {"memories": H},
+               "bam": None, "hopfield": None, "hopfield-continuous": None, "dense-entm": None}
+
+
+def sizes(arch: str, H: int) -> dict | None:
+    """Build options giving the architecture H hidden units per recurrent layer (or H units,
+    H memories); None for an architecture of fixed size."""
+    if arch in SIZE_OPTION:
+        size = SIZE_OPTION[arch]
+        return None if size is None else size(H)
     return {"n_hidden": H}
 
 
@@ -418,10 +426,11 @@ def bench(arch: str, H: int, P: int, T: int, a, csimds: list, jax_ok: bool, rng)
     """One table row. The outputs of every engine are compared with evornn's float64 outputs, or,
     when evornn fails (its kernels are being rewritten), with the NumPy reference's."""
     import evornn
-    net = evornn.build(arch, 3, 2, **sizes(arch, H))
+    size = sizes(arch, H)
+    net = evornn.build(arch, 3, 2, **(size or {}))
     W = net.init(rng, P)
     X = rng.normal(0.0, 1.0, (T, 3))
-    row: dict = {"arch": arch, "H": H, "n_params": net.n_params}
+    row: dict = {"arch": arch, "H": H if size is not None else "-", "n_params": net.n_params}
     steps = P * T
     out: dict = {}
 
@@ -627,7 +636,7 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
     rows = []
     for arch in archs:
-        for H in hidden:
+        for H in hidden[:1] if sizes(arch, hidden[0]) is None else hidden:   # a fixed size: one row
             try:
                 rows.append(bench(arch, H, P, T, a, csimds, jax_note is None, rng))
             except Exception as e:              # others may be mid-edit in evornn: report, go on
