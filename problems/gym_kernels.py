@@ -16,7 +16,7 @@ from evornn.nets.layer import NIN, NOUT, YOFF
 from evornn.nets.specialise import loop_network, net_step_keyed
 from evornn.nets.threads import claim
 
-from .gym_ports import env_step, f32, observe, reset
+from .gym_ports import f32, port_observe, port_reset, port_step
 
 @njit(cache=True, error_model="numpy", inline="always")
 def feed(ws, base, stride, obs, keep, off, scale):
@@ -55,17 +55,17 @@ def _episode(net_step, L, ix, fx, w, ws, obs, seed, env, discrete, keep, off, sc
     yo = L[L.shape[0] - 1, YOFF]
     n_out = L[L.shape[0] - 1, NOUT]
     ws[:] = 0.0
-    s = reset(env, seed)
+    s = port_reset(env, seed)
     ret = 0.0
     t = 0
     while t < max_steps:
-        observe(env, s, obs)
+        port_observe(env, s, obs)
         feed(ws, 0, 1, obs, keep, off, scale)
         net_step(L, ix, fx, w, ws)
         k, u, ok = decode(ws, yo, 1, n_out, discrete, low, high)
         if not ok:
             return math.nan, t + 1
-        s, r, term = env_step(env, s, t == 0, k, u)
+        s, r, term = port_step(env, s, t == 0, k, u)
         ret += r
         t += 1
         if term:

@@ -29,7 +29,7 @@ from evornn.nets.specialise import net_step_lanes
 from evornn.nets.threads import claim
 
 from .gym_kernels import decode, feed
-from .gym_ports import env_step, observe, reset
+from .gym_ports import port_observe, port_reset, port_step
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -59,9 +59,9 @@ def _take(l, W, seeds, Wb, ws, S, t, ret, pair, env, obs, keep, off, scale, retu
             Wb[j * N + l] = W[p, j]
         for r in range(ws_rows):
             ws[r * N + l] = 0.0
-        s = reset(env, seeds[p, e])
+        s = port_reset(env, seeds[p, e])
         S[l, 0], S[l, 1], S[l, 2], S[l, 3] = s[0], s[1], s[2], s[3]
-        observe(env, s, obs)
+        port_observe(env, s, obs)
         feed(ws, l, N, obs, keep, off, scale)
         t[l] = 0
         ret[l] = 0.0
@@ -104,12 +104,12 @@ def run_port_lanes(key, env, discrete, L, ix, fx, ws_len, n_obs, W, seeds, keep,
             a, u, ok = decode(ws, yo * N + l, N, n_out, discrete, low, high)
             t[l] += 1
             if ok:
-                s, r, term = env_step(env, (S[l, 0], S[l, 1], S[l, 2], S[l, 3]), t[l] == 1, a, u)
+                s, r, term = port_step(env, (S[l, 0], S[l, 1], S[l, 2], S[l, 3]), t[l] == 1, a, u)
                 S[l, 0], S[l, 1], S[l, 2], S[l, 3] = s[0], s[1], s[2], s[3]
                 ret[l] += r
                 done = term or t[l] >= max_steps
                 if not done:                    # the next step's inputs
-                    observe(env, s, obs)
+                    port_observe(env, s, obs)
                     feed(ws, l, N, obs, keep, off, scale)
             else:
                 ret[l] = math.nan               # a non-finite output ends the episode (as one network)
