@@ -10,10 +10,12 @@ state, reward, termination and truncation after every step, over random action s
 
 A state is a 4-tuple of float64 (two-dimensional environments leave the last two at 0); an action
 is a Discrete index ``k`` or a Box value ``u`` (a float32 value held in a float64, as the
-Gymnasium path passes a float32 array). :func:`env_step` is the one step function: the fused
-episode kernel (:mod:`evornn.problems.gym_kernels`) and :func:`rollout` (the oracle tests) call
-it. Start states come from :func:`reset`, which draws from the generator Gymnasium's
-``reset(seed=...)`` makes (NumPy's, rebuilt in Numba by :mod:`evornn.problems.gym_seeding`).
+Gymnasium path passes a float32 array). :func:`env_step` is the one step function: :func:`rollout`
+(the oracle tests) calls it, and the kernels (:mod:`evornn.problems.gym_kernels`,
+:mod:`evornn.problems.gym_lanes`) call :func:`port_step`, the same code for one environment chosen at
+compile time (likewise :func:`port_reset` and :func:`port_observe`). Start states come from
+:func:`reset`, which draws from the generator Gymnasium's ``reset(seed=...)`` makes (NumPy's,
+rebuilt in Numba by :mod:`evornn.problems.gym_seeding`).
 """
 import ctypes
 import ctypes.util
