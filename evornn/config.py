@@ -92,10 +92,15 @@ class Experiment:
 
 
 # -- reading ------------------------------------------------------------------------------------
-def load_toml(path: str | Path) -> dict[str, Any]:
+def load_toml(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The TOML document at ``path``; a missing file, a folder, an unreadable file or a syntax error
     is a one-line error naming the path. File paths inside it (``[problem] path`` and keys ending in
-    ``_path``) are taken relative to the config file's folder."""
+    ``_path``) are taken relative to the config file's folder.
+
+    ``include = "other"`` (or a list, applied in order) at the top of a file starts it from other
+    config files: a path relative to the file's folder, else a shipped config's name (as ``--config``
+    takes it). Each section's keys then replace the included ones (a key's value whole, inline tables
+    too); the document returned has no ``include``, so a run's saved config is complete on its own."""
     from .files import read_toml
     p = Path(path)
     if not p.exists():
@@ -106,7 +111,36 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         for k, v in problem.items():
             if (k == "path" or k.endswith("_path")) and isinstance(v, str) and v and not Path(v).is_absolute():
                 problem[k] = str((p.parent / v).resolve())
-    return doc
+    if "include" not in doc:
+        return doc
+    names = doc.pop("include")
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"{path}: include must be a config's name or path, or a list of them, got {names!r}")
+    chain = _chain + (p.resolve(),)
+    merged: dict[str, Any] = {}
+    for name in names:
+        near = p.parent / name
+        try:
+            src = near if near.is_file() else find_config(name)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"{path}: include {name!r}: {e}") from None
+        if src.resolve() in chain:
+            raise ValueError(f"{path}: include {name!r} makes a cycle: "
+                             + " -> ".join(c.name for c in chain + (src.resolve(),)))
+        _merge_into(merged, load_toml(src, chain))
+    _merge_into(merged, doc)
+    return merged
+
+
+def _merge_into(base: dict[str, Any], doc: dict[str, Any]) -> None:
+    """``doc``'s tables merged into ``base``'s key by key (a value replaces the old one whole); its
+    other top-level values replace base's."""
+    for k, v in doc.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            base[k].update(copy.deepcopy(v))
+        else:
+            base[k] = copy.deepcopy(v)
 
 
 def parse_value(raw: str) -> Any:

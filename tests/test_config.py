@@ -62,3 +62,39 @@ def test_a_shipped_config_by_name_and_its_data_path_from_any_folder(tmp_path, mo
     assert doc["problem"]["path"].endswith("example-series.csv") and tmp_path.as_posix() not in doc["problem"]["path"]
     doc["optimiser"] = {"name": "rwg"}
     assert runs.prepare(config.experiment(doc)).problem.name == "timeseries"
+
+
+# -- include --------------------------------------------------------------------------------------
+def test_include_starts_from_other_configs_and_each_key_replaces_theirs(tmp_path, monkeypatch):
+    monkeypatch.delenv("EVORNN_CONFIGS", raising=False)
+    monkeypatch.chdir(tmp_path.parent)                      # names resolve from the file, not the folder
+    shipped = config.load_toml(config.find_config("cosyne-gym-cartpole"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "base.toml").write_text('[problem]\nname = "timeseries"\npath = "data/x.csv"\n'
+                                        '[optimiser]\nname = "ga"\nmutation_args = {sigma = 0.5, indpb = 0.2}\n')
+    (tmp_path / "mine.toml").write_text('include = ["cosyne-gym-cartpole", "base.toml"]\n'
+                                        '[optimiser]\npopulation = 30\nmutation_args = {sigma = 0.1}\n'
+                                        '[run]\nseed = 3\n')
+    doc = config.load_toml(tmp_path / "mine.toml")
+    assert "include" not in doc
+    assert doc["network"] == shipped["network"] and doc["stop"] == shipped["stop"]      # from the shipped config
+    assert doc["problem"] == {**shipped["problem"], "name": "timeseries",              # base.toml after it
+                              "path": str((tmp_path / "data" / "x.csv").resolve())}    # relative to base.toml
+    assert doc["optimiser"] == {**shipped["optimiser"], "name": "ga", "population": 30,
+                                "mutation_args": {"sigma": 0.1}}                      # a value replaced whole
+    assert doc["run"] == {**shipped.get("run", {}), "seed": 3}
+    back = tomllib.loads(config.dumps(doc))                 # a run saves it complete, without include
+    assert back["optimiser"]["population"] == 30 and "include" not in back
+
+
+def test_include_errors_are_one_line_naming_the_file(tmp_path):
+    (tmp_path / "a.toml").write_text('include = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('include = ["a.toml"]\n')
+    (tmp_path / "bad.toml").write_text("include = 5\n")
+    (tmp_path / "miss.toml").write_text('include = "nope-nothing"\n')
+    with pytest.raises(ValueError, match=r"^.*b\.toml: include 'a\.toml' makes a cycle: a\.toml -> b\.toml -> a\.toml$"):
+        config.load_toml(tmp_path / "a.toml")
+    with pytest.raises(ValueError, match=r"bad\.toml: include must be a config's name or path, or a list of them, got 5$"):
+        config.load_toml(tmp_path / "bad.toml")
+    with pytest.raises(FileNotFoundError, match=r"miss\.toml: include 'nope-nothing': config file nope-nothing not found"):
+        config.load_toml(tmp_path / "miss.toml")
