@@ -75,6 +75,10 @@ def build_parser() -> Parser:
     w.add_argument("arch", nargs="*", help="architectures to warm (default: all; evornn list)")
     w.add_argument("--dtype", choices=("float64", "float32"), default=None,
                    help="precision of the sequence kernels to warm (default float64; pole balancing is float64)")
+    w.add_argument("--config", action="append", default=[], metavar="CONFIG",
+                   help="warm what this config's first generation compiles instead (a file or a shipped "
+                        "config's name; repeat for several); --set applies to each")
+    w.add_argument("--set", nargs="+", default=[], metavar="SECTION.KEY=VALUE", help="override config keys")
     return p
 
 
@@ -267,7 +271,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_warmup(args: argparse.Namespace) -> int:
-    from .warmup import PROBLEMS, check_archs, warm
+    from .warmup import PROBLEMS, check_archs, first_generation, warm, warm_prepared
+    if args.config:
+        if args.arch or args.dtype:
+            raise UsageError("warmup: give architectures (and --dtype) or --config, not both")
+        runs = [(c, first_generation(c, args.set)) for c in args.config]   # every config checked first
+        for c, prep in runs:
+            print(f"evornn: warming the kernels of --config {c} (its first generation, in a temporary folder)",
+                  flush=True)
+            print(f"{c}: {warm_prepared(prep):.1f} s", flush=True)
+        return 0
+    if args.set:
+        raise UsageError("warmup: --set applies to --config only")
     archs = check_archs(args.arch)             # unknown names: one-line error before any compile
     print(f"evornn: warming the Numba kernels of {len(archs)} architecture{'s' * (len(archs) != 1)} "
           f"({', '.join(PROBLEMS)})", flush=True)

@@ -12,7 +12,10 @@ and runs it once through every kernel a run would use:
 The pole loop is compiled for each network layout (:mod:`evornn.nets.specialise`): warming fills
 the cache for the architecture's default size on the problem's default settings; a network of
 another size, or other pole settings (single pole, no velocities), compiles its own loop on first
-use. The kernels are compiled where Numba keeps its cache (``NUMBA_CACHE_DIR``, else beside the
+use. For those, and for any other problem (the Gymnasium ports, compiled per environment and
+network layout), :func:`warm_config` runs a config's first generation: ``evornn warmup --config
+cosyne-gym-cartpole`` compiles what a run of that config compiles in its first generation (a
+kernel that only a "solved" test uses compiles when a network first reaches the test). The kernels are compiled where Numba keeps its cache (``NUMBA_CACHE_DIR``, else beside the
 sources), under the same file lock as the Ray evaluator's own warm-up (one compiler per machine).
 """
 from __future__ import annotations
@@ -96,3 +99,38 @@ def warm(archs: list[str] | None = None, *, problems: Iterable[str] = PROBLEMS, 
             skipped = " (pole skipped: not steppable)" if "pole" in problems and "pole" not in done else ""
             print(f"{arch}: {seconds:.1f} s, {', '.join(done)}{skipped}", flush=True)
     return out
+
+
+
+def warm_config(config: str, sets: Iterable[str] = ()) -> float:
+    """Run the first generation of config ``config`` (a file or a shipped config's name, with
+    ``section.key=value`` overrides ``sets``) on this machine, in a temporary folder removed
+    afterwards, so that Numba's cache holds the kernels that generation compiles; returns the seconds
+    it took. Bad configs raise the same one-line errors as ``evornn run``."""
+    return warm_prepared(first_generation(config, sets))
+
+
+def first_generation(config: str, sets: Iterable[str] = ()):
+    """The prepared run of ``config``'s first generation (local, no checkpoints): every setting
+    checked, nothing compiled or written yet."""
+    from .config import apply_sets, check_sections, experiment, find_config, load_toml
+    from .runs import prepare
+
+    source = f"--config {config}"
+    doc = load_toml(find_config(config))
+    check_sections(doc, source)
+    doc = apply_sets(doc, [*sets, "stop.max_generations=1", 'run.backend="local"', "run.checkpoint_every=0"])
+    return prepare(experiment(doc, source))
+
+
+def warm_prepared(prep) -> float:
+    """Run ``prep`` (:func:`first_generation`) in a temporary folder under the cache lock; seconds."""
+    import tempfile
+
+    from .evaluators.ray_evaluator import _cache_lock
+    from .runs import start
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="evornn-warmup-") as folder, _cache_lock():
+        start(prep, root=folder)
+    return time.perf_counter() - t0

@@ -97,3 +97,31 @@ def test_openmp_threads_wait_passively_unless_told_otherwise():
                                    timeout=300).stdout.strip()
     assert run(env) == "PASSIVE"
     assert run({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
+
+
+def test_warmup_config_fills_the_cache_for_that_config_s_runs(tmp_path):
+    """``evornn warmup --config`` compiles what the config's run compiles (a Gymnasium port's kernel,
+    made per environment and layout, which the architecture warm-up does not), leaves no folder."""
+    pytest.importorskip("gymnasium")
+    (tmp_path / "tmp").mkdir()
+    env = {**{k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"},
+           "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "TMPDIR": str(tmp_path / "tmp")}
+    run = lambda *argv: subprocess.run([sys.executable, "-m", "evornn", *argv], capture_output=True, text=True,
+                                       env=env, cwd=tmp_path, timeout=600)
+    warm = run("warmup", "--config", "cosyne-gym-cartpole")
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stdout.splitlines()[-1].startswith("cosyne-gym-cartpole: ") and "compiling" in warm.stderr
+    assert list((tmp_path / "tmp").iterdir()) == []                   # its run folder is gone
+    first = run("run", "cosyne", "--config", "cosyne-gym-cartpole", "--out", "runs", "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert "compiling" not in first.stderr                             # everything came from the cache
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--config", "cosyne-gym-cartpole", "--config", "nope"], "config file nope not found"),
+    (["elman", "--config", "cosyne-gym-cartpole"], "warmup: give architectures (and --dtype) or --config, not both"),
+    (["--set", "optimiser.population=3"], "warmup: --set applies to --config only")])
+def test_warmup_config_errors_come_before_any_warming(argv, message, capsys):
+    assert cli.main(["warmup", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("evornn: error: ") and message in err and err.count("\n") == 1
