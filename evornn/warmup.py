@@ -13,10 +13,11 @@ The pole loop is compiled for each network layout (:mod:`evornn.nets.specialise`
 the cache for the architecture's default size on the problem's default settings; a network of
 another size, or other pole settings (single pole, no velocities), compiles its own loop on first
 use. For those, and for any other problem (the Gymnasium ports, compiled per environment and
-network layout), :func:`warm_config` runs a config's first generation: ``evornn warmup --config
-cosyne-gym-cartpole`` compiles what a run of that config compiles in its first generation (a
-kernel that only a "solved" test uses compiles when a network first reaches the test). The kernels are compiled where Numba keeps its cache (``NUMBA_CACHE_DIR``, else beside the
-sources), under the same file lock as the Ray evaluator's own warm-up (one compiler per machine).
+network layout), ``evornn warmup --config cosyne-gym-cartpole`` runs that config's first generation
+(:func:`first_generation`, :func:`warm_prepared`), compiling what a run of it compiles then (a
+kernel that only a "solved" test uses compiles when a network first reaches the test). The kernels
+are compiled where Numba keeps its cache (``NUMBA_CACHE_DIR``, else beside the sources), under the
+same file lock as the Ray evaluator's own warm-up (one compiler per machine).
 """
 from __future__ import annotations
 
@@ -101,18 +102,10 @@ def warm(archs: list[str] | None = None, *, problems: Iterable[str] = PROBLEMS, 
     return out
 
 
-
-def warm_config(config: str, sets: Iterable[str] = ()) -> float:
-    """Run the first generation of config ``config`` (a file or a shipped config's name, with
-    ``section.key=value`` overrides ``sets``) on this machine, in a temporary folder removed
-    afterwards, so that Numba's cache holds the kernels that generation compiles; returns the seconds
-    it took. Bad configs raise the same one-line errors as ``evornn run``."""
-    return warm_prepared(first_generation(config, sets))
-
-
 def first_generation(config: str, sets: Iterable[str] = ()):
-    """The prepared run of ``config``'s first generation (local, no checkpoints): every setting
-    checked, nothing compiled or written yet."""
+    """The prepared run of the first generation of ``config`` (a file or a shipped config's name,
+    with ``section.key=value`` overrides ``sets``), local and without checkpoints: every setting
+    checked (bad configs raise the one-line errors of ``evornn run``), nothing compiled or written."""
     from .config import apply_sets, check_sections, experiment, find_config, load_toml
     from .runs import prepare
 

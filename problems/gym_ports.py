@@ -364,12 +364,15 @@ def _env_of(env):
 
 
 _JIT = {"cache": True, "error_model": "numpy"}
+_RESETS = {CARTPOLE: _reset_cartpole, ACROBOT: _reset_acrobot, PENDULUM: _reset_pendulum,
+           MOUNTAIN_CAR: _reset_mountain_car, MOUNTAIN_CAR_CONTINUOUS: _reset_mountain_car}
+_OBSERVES = {CARTPOLE: _observe_cartpole, ACROBOT: _observe_acrobot, PENDULUM: _observe_pendulum,
+             MOUNTAIN_CAR: _observe_mountain_car, MOUNTAIN_CAR_CONTINUOUS: _observe_mountain_car}
 
 
 @overload(port_reset, prefer_literal=True, jit_options=_JIT)
 def _port_reset(env, seed):
-    fn = {CARTPOLE: _reset_cartpole, ACROBOT: _reset_acrobot, PENDULUM: _reset_pendulum,
-          MOUNTAIN_CAR: _reset_mountain_car, MOUNTAIN_CAR_CONTINUOUS: _reset_mountain_car}.get(_env_of(env))
+    fn = _RESETS.get(_env_of(env))
     if fn is None:
         return lambda env, seed: reset(env, seed)
     return lambda env, seed: fn(seed)
@@ -377,8 +380,7 @@ def _port_reset(env, seed):
 
 @overload(port_observe, prefer_literal=True, jit_options=_JIT)
 def _port_observe(env, s, obs):
-    fn = {CARTPOLE: _observe_cartpole, ACROBOT: _observe_acrobot, PENDULUM: _observe_pendulum,
-          MOUNTAIN_CAR: _observe_mountain_car, MOUNTAIN_CAR_CONTINUOUS: _observe_mountain_car}.get(_env_of(env))
+    fn = _OBSERVES.get(_env_of(env))
     if fn is None:
         return lambda env, s, obs: observe(env, s, obs)
     return lambda env, s, obs: fn(s, obs)
