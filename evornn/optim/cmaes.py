@@ -29,6 +29,21 @@ bits right of a copy task) a converging population ties often, and a flat genera
 pycma's ``bounds`` (its BoundTransform: the distribution lives unbounded and each sample, and the
 mean's row, is mapped smoothly into the box), as CoSyNE's and NEAT's ``weight_limit``.
 
+``noise_handling = k`` (> 0) is UH-CMA-ES (Hansen, Niederberger, Guzzella & Koumoutsakos 2009, "A
+method for handling uncertainty in evolutionary optimization with an application to feedback
+control of combustion", IEEE TEC 13:180-197) as pycma's ``fmin(noise_handling=k)`` runs it, with
+pycma's ``NoiseHandler``: after each generation, 2 + lambda/20 of its samples (the first ones asked,
+half of them, and the best of the others) are evaluated again with new evaluation seeds, and the rank changes
+they cause give the noise measure; while the noise dominates (measure > 0) the step size and the
+evaluations a sample gets both grow by 1 + 2/(n + 10) a generation (the evaluations up to k), else
+the evaluations shrink by that factor to the power -1/4, down to 1. In evornn a sample's e
+evaluations are e asks of the same samples in a row (each a generation of the runner, so each gets
+its own evaluation seeds: with ``common_seeds``, every sample of a round plays the same new
+starts), told to pycma as their mean (pycma's fmin aggregates with the median; the mean of the
+rounds is the mean return over all their episodes, the problem's own fitness); the re-evaluations
+follow as asks of their own, for as many rounds. Every row asked counts as an evaluation. A
+restart drops the generation's re-evaluation (the measure is of the run it ends).
+
 pycma minimises: it is told -fitness (a non-finite fitness becomes a cost just above the worst
 finite one). Its default population is 4 + floor(3 ln n).
 
@@ -71,6 +86,8 @@ class CMAESConfig:
     evaluate_mean: bool = False  # evaluate the mean as one more row each generation and test it for "solved"
     tolflatfitness: int = 1      # pycma's: generations of flat fitness tolerated before its stop() fires
     weight_limit: float = 0.0    # > 0: every weight kept in +-weight_limit (pycma's bounds); 0: none
+    noise_handling: int = 0      # > 0: UH-CMA-ES (pycma's NoiseHandler), up to this many evaluations a sample; 0: off
+    noise_change_sigma_exponent: float = 1.0   # pycma fmin's: sigma *= (the handler's factor) ** this; 0: sigma untouched
 
     def validate(self, where: str = "cmaes") -> None:
         def bad(key: str, rule: str) -> None:
@@ -95,6 +112,13 @@ class CMAESConfig:
             bad("tolflatfitness", "an integer >= 1")
         if not 0 <= self.weight_limit < math.inf:
             bad("weight_limit", "a finite number >= 0 (0: no limit)")
+        if isinstance(self.noise_handling, bool) or not isinstance(self.noise_handling, int) or self.noise_handling < 0:
+            bad("noise_handling", "an integer >= 0 (0: off; k: up to k evaluations a sample)")
+        if not 0 <= self.noise_change_sigma_exponent < math.inf:
+            bad("noise_change_sigma_exponent", "a finite number >= 0")
+        if self.noise_handling and self.evaluate_mean:
+            raise ValueError(f"{where}.noise_handling and {where}.evaluate_mean cannot be combined: the noise "
+                             f"handling re-evaluates samples, not the mean; set one of them")
 
 
 class _GlobalState:
@@ -158,6 +182,15 @@ class CMAES(Strategy):
         self.pycma_stop: dict = {}                 # pycma's stop() once it fired without restarts
         self.memory_refusal = ""                   # why an IPOP restart was refused (memory.room)
         self.run_best, self.stale = -math.inf, 0   # this pycma run's best fitness, generations since it improved
+        # noise handling (noise_handling > 0): pycma's NoiseHandler of the current pycma run, and where
+        # the generation is: its samples' rounds ("sample"), then the re-evaluations' ("reeval")
+        self.nh = None
+        self._phase, self._round, self._rounds = "sample", 0, 1
+        self._X = np.zeros((0, n_params))          # the generation's samples
+        self._sum = np.zeros(0)                    # their fitness summed over the rounds so far
+        self._cost = []                            # the samples' costs as told to pycma
+        self._idx = np.zeros(0, dtype=np.int64)    # the samples re-evaluated
+        self._pending: int | None = None           # rows the last ask returned
 
     # -- pycma runs -----------------------------------------------------------------------------
     def _start(self) -> None:
@@ -174,28 +207,46 @@ class CMAES(Strategy):
             opts["popsize"] = self.popsize
         elif c.population:
             opts["popsize"] = c.population
+        if c.noise_handling and c.noise_change_sigma_exponent > 0:
+            opts["tolfacupx"] = math.inf           # as pycma's fmin: the treatment raises sigma on purpose
         with _GlobalState(self), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.es = cma.CMAEvolutionStrategy(x0, c.sigma0, opts)
+            # maxevals k: evaluations start at 1 and adapt up to k, as pycma's fmin(noise_handling=k);
+            # epsilon 0: a re-evaluated sample is evaluated as it is, not perturbed
+            self.nh = (cma.NoiseHandler(self.es.N, maxevals=c.noise_handling, aggregate=np.mean, epsilon=0)
+                       if c.noise_handling else None)
         self.popsize = int(self.es.popsize)
         self.run_best, self.stale = -math.inf, 0
+        self._phase, self._round = "sample", 0
 
     def ask(self) -> np.ndarray:
+        """A generation's samples (the mean's row after them with ``evaluate_mean``); with
+        ``noise_handling``, the same samples again for each of the generation's rounds, then the
+        re-evaluated samples for as many rounds."""
         if self.es is None:
             self._start()
-        with _GlobalState(self), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self._asked = self.es.ask()
-        pop = np.array(self._asked, dtype=np.float64)
-        if self.config.evaluate_mean:
-            mean = self.es.result.xfavorite if self.config.weight_limit > 0 else self.es.mean  # within the bounds
-            pop = np.vstack([pop, np.asarray(mean, dtype=np.float64).reshape(1, -1)])
+        if self._phase == "reeval":
+            pop = self._X[self._idx]
+        else:
+            if self._round == 0:
+                with _GlobalState(self), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._asked = self.es.ask()
+                self._X = np.array(self._asked, dtype=np.float64)
+                self._sum = np.zeros(self._X.shape[0])
+                self._rounds = int(self.nh.evaluations) if self.nh is not None else 1
+            pop = self._X.copy()
+            if self.config.evaluate_mean:
+                mean = self.es.result.xfavorite if self.config.weight_limit > 0 else self.es.mean  # within the bounds
+                pop = np.vstack([pop, np.asarray(mean, dtype=np.float64).reshape(1, -1)])
+        self._pending = pop.shape[0]
         return pop
 
     def expected_rows(self) -> int:
-        if self._asked is None:
+        if self._pending is None:
             raise ValueError(f"{self.name}.tell: call ask first")
-        return len(self._asked) + int(self.config.evaluate_mean)
+        return self._pending
 
     def test_candidate(self, fitness: np.ndarray) -> int:
         """The mean's row with ``evaluate_mean``, else the fittest."""
@@ -207,10 +258,52 @@ class CMAES(Strategy):
         self._tell(pop, fit)
 
     def _tell(self, pop: np.ndarray, fit: np.ndarray) -> None:
-        cost = -fit[:len(self._asked)]             # the samples (not the mean's row)
+        """One ask's fitness: a round of the samples, told to pycma (as the mean over the rounds)
+        after the generation's last; or a round of the re-evaluations, measured after the last."""
+        self._pending = None
+        n = self._X.shape[0] if self._phase == "sample" else self._idx.shape[0]
+        self._sum = self._sum + fit[:n]           # -inf (a failed evaluation) stays -inf
+        self._round += 1
+        if self._round < self._rounds:
+            return
+        self._round = 0
+        mean = self._sum / self._rounds
+        if self._phase == "reeval":
+            self._measure(mean)
+        else:
+            self._tell_generation(np.concatenate([mean, fit[n:]]))
+
+    @staticmethod
+    def _costs(fit: np.ndarray, worst: float | None = None) -> tuple[np.ndarray, float]:
+        """pycma's costs (-fitness); a non-finite fitness costs just above the worst finite cost of
+        the generation (``worst``: that of the samples, for their re-evaluations)."""
+        cost = -fit
         finite = np.isfinite(cost)
-        worst = cost[finite].max() if finite.any() else 0.0
-        cost = np.where(finite, cost, worst + 1.0 + abs(worst))
+        if worst is None:
+            worst = cost[finite].max() if finite.any() else 0.0
+        return np.where(finite, cost, worst + 1.0 + abs(worst)), float(worst)
+
+    def _measure(self, fitre: np.ndarray) -> None:
+        """UH-CMA-ES's step after a generation (Hansen et al. 2009, as pycma's fmin runs it): the
+        rank changes of the re-evaluated samples give pycma's noise measure; the NoiseHandler then
+        sets the evaluations of the next generations and the factor sigma is multiplied by."""
+        cost, worst = self._cost
+        re, _ = self._costs(fitre, worst)
+        nh = self.nh
+        nh.fit = list(cost)
+        nh.fitre = list(cost)
+        for k, i in enumerate(self._idx):
+            nh.fitre[i] = re[k]
+        nh.idx = self._idx
+        with _GlobalState(self), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nh.update_measure()
+            self.es.sigma *= nh.treat() ** self.config.noise_change_sigma_exponent
+        self._phase = "sample"
+        self.check_mean = np.array(self.es.mean, dtype=np.float64)
+
+    def _tell_generation(self, fit: np.ndarray) -> None:
+        cost, worst = self._costs(fit[:len(self._asked)])   # the samples (not the mean's row)
         with _GlobalState(self), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.es.tell(self._asked, cost.tolist())
@@ -226,8 +319,12 @@ class CMAES(Strategy):
             self.stale += 1
         if not fired and self.config.restart_after and self.stale >= self.config.restart_after:
             fired = {"restart_after": self.config.restart_after}
-        self._asked = None
         self.check_mean = np.array(self.es.mean, dtype=np.float64)
+        if self.nh is not None and not fired:       # a restart drops the run the measure is for
+            with _GlobalState(self):
+                self._idx = np.asarray(self.nh.indices(cost.tolist()), dtype=np.int64)
+            if self._idx.size:
+                self._phase, self._cost, self._sum = "reeval", (cost, worst), np.zeros(self._idx.size)
         if fired and self.config.restarts == "none":
             self.pycma_stop = fired          # the run ends (see stop())
         elif fired:
@@ -261,7 +358,10 @@ class CMAES(Strategy):
                 for k, v in self.pycma_stop.items()]
 
     def info(self) -> dict:
-        return {"restarts": int(self.restart_count), "population": int(self.popsize)}
+        out = {"restarts": int(self.restart_count), "population": int(self.popsize)}
+        if self.nh is not None:
+            out.update(noise_evaluations=float(self.nh.evaluations), noise_measure=float(self.nh.noiseS))
+        return out
 
     @property
     def sigma(self) -> float:
@@ -279,6 +379,7 @@ class CMAES(Strategy):
         self.rng.bit_generator.state = meta["rng0"]
         self.rng0, self.es, self.np_state, self.popsize, self.restart_count = meta["rng0"], None, None, 0, 0
         self.pycma_stop = {}
+        self.nh, self._phase, self._round, self._pending = None, "sample", 0, None
         self.told, self.told_sizes, self.check_mean = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
         at = 0
         for k in sizes:
