@@ -32,17 +32,19 @@ mean's row, is mapped smoothly into the box), as CoSyNE's and NEAT's ``weight_li
 ``noise_handling = k`` (> 0) is UH-CMA-ES (Hansen, Niederberger, Guzzella & Koumoutsakos 2009, "A
 method for handling uncertainty in evolutionary optimization with an application to feedback
 control of combustion", IEEE TEC 13:180-197) as pycma's ``fmin(noise_handling=k)`` runs it, with
-pycma's ``NoiseHandler``: after each generation, 2 + lambda/20 of its samples (the first ones asked,
-half of them, and the best of the others) are evaluated again with new evaluation seeds, and the rank changes
-they cause give the noise measure; while the noise dominates (measure > 0) the step size and the
-evaluations a sample gets both grow by 1 + 2/(n + 10) a generation (the evaluations up to k), else
-the evaluations shrink by that factor to the power -1/4, down to 1. In evornn a sample's e
-evaluations are e asks of the same samples in a row (each a generation of the runner, so each gets
-its own evaluation seeds: with ``common_seeds``, every sample of a round plays the same new
-starts), told to pycma as their mean (pycma's fmin aggregates with the median; the mean of the
-rounds is the mean return over all their episodes, the problem's own fitness); the re-evaluations
-follow as asks of their own, for as many rounds. Every row asked counts as an evaluation. A
-restart drops the generation's re-evaluation (the measure is of the run it ends).
+pycma's ``NoiseHandler``: after each generation, 2 + lambda/20 of its samples (the first asked for
+half of them, the best of the others for the rest) are evaluated again with new evaluation seeds,
+and the rank changes they cause give the noise measure; while the noise dominates (measure > 0)
+the step size and the evaluations a sample gets both grow by 1 + 2/(n + 10) a generation (the
+evaluations up to k), else the evaluations shrink by that factor to the power -1/4, down to 1
+(``noise_change_sigma_exponent``, pycma fmin's, 1: sigma is multiplied by the factor to this
+power; 0 leaves sigma alone). In evornn a sample's e evaluations are e asks of the same samples in
+a row (each a generation of the runner, so each gets its own evaluation seeds: with
+``common_seeds``, every sample of a round plays the same new starts), told to pycma as their mean
+(pycma's fmin aggregates with the median; the mean of the rounds is the mean return over all their
+episodes, the problem's own fitness); the re-evaluations follow as asks of their own, for as many
+rounds. Every row asked counts as an evaluation. A restart drops the generation's re-evaluation
+(the measure is of the run it ends).
 
 pycma minimises: it is told -fitness (a non-finite fitness becomes a cost just above the worst
 finite one). Its default population is 4 + floor(3 ln n).
@@ -86,8 +88,8 @@ class CMAESConfig:
     evaluate_mean: bool = False  # evaluate the mean as one more row each generation and test it for "solved"
     tolflatfitness: int = 1      # pycma's: generations of flat fitness tolerated before its stop() fires
     weight_limit: float = 0.0    # > 0: every weight kept in +-weight_limit (pycma's bounds); 0: none
-    noise_handling: int = 0      # > 0: UH-CMA-ES (pycma's NoiseHandler), up to this many evaluations a sample; 0: off
-    noise_change_sigma_exponent: float = 1.0   # pycma fmin's: sigma *= (the handler's factor) ** this; 0: sigma untouched
+    noise_handling: int = 0      # > 0: UH-CMA-ES (pycma's NoiseHandler), up to k evaluations a sample; 0: off
+    noise_change_sigma_exponent: float = 1.0   # pycma fmin's: sigma *= (handler's factor) ** this; 0: untouched
 
     def validate(self, where: str = "cmaes") -> None:
         def bad(key: str, rule: str) -> None:
@@ -188,7 +190,7 @@ class CMAES(Strategy):
         self._phase, self._round, self._rounds = "sample", 0, 1
         self._X = np.zeros((0, n_params))          # the generation's samples
         self._sum = np.zeros(0)                    # their fitness summed over the rounds so far
-        self._cost = []                            # the samples' costs as told to pycma
+        self._cost = (np.zeros(0), 0.0)            # the samples' costs as told to pycma, and the worst
         self._idx = np.zeros(0, dtype=np.int64)    # the samples re-evaluated
         self._pending: int | None = None           # rows the last ask returned
 
