@@ -146,3 +146,35 @@ def test_with_evaluate_mean_is_one_line():
     with pytest.raises(ValueError, match="cannot be combined") as e:
         CMAESConfig(noise_handling=2, evaluate_mean=True).validate()
     assert "\n" not in str(e.value)
+
+
+def test_a_run_killed_between_rounds_resumes_as_if_never_stopped(tmp_path):
+    """Through the runner and its checkpoint files, on a noisy problem (CartPoleNoVel's port, random
+    starts shared by each round): a crash inside a generation, then ``resume``, ends as the run
+    that was never stopped."""
+    pytest.importorskip("gymnasium")
+    from evornn import config, runs
+    from evornn.records import read_metrics
+
+    doc = {"problem": {"name": "gym", "env": "CartPoleNoVel-v1", "episodes": 1, "common_seeds": True},
+           "network": {"arch": "mlp", "hidden": [2]},
+           "optimiser": {"name": "cmaes", "noise_handling": 3, "x0": "zero"},
+           "stop": {"max_generations": 70, "solved": False}, "run": {"checkpoint_every": 1}}
+    prep = runs.prepare(config.experiment(doc))
+    seen = []
+
+    def crash(runner, row):
+        s = runner.strategy
+        seen.append(s._rounds)
+        if s._phase == "sample" and s._round == 1 and row["generation"] >= 40:
+            raise KeyboardInterrupt          # between two rounds of a generation's samples
+
+    with pytest.raises(KeyboardInterrupt):
+        runs.start(prep, tmp_path / "a", "run", progress=crash)
+    assert max(seen) >= 2
+    runs.resume(tmp_path / "a" / "run", quiet=True)
+    runs.start(prep, tmp_path / "b", "run")
+    a, b = tmp_path / "a" / "run", tmp_path / "b" / "run"
+    assert np.array_equal(np.load(a / "best.npy"), np.load(b / "best.npy"))
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "elapsed"} for r in rows]
+    assert strip(read_metrics(a / "metrics.csv")) == strip(read_metrics(b / "metrics.csv"))
