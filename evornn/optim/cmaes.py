@@ -302,7 +302,6 @@ class CMAES(Strategy):
             nh.update_measure()
             self.es.sigma *= nh.treat() ** self.config.noise_change_sigma_exponent
         self._phase = "sample"
-        self.check_mean = np.array(self.es.mean, dtype=np.float64)
 
     def _tell_generation(self, fit: np.ndarray) -> None:
         cost, worst = self._costs(fit[:len(self._asked)])   # the samples (not the mean's row)
