@@ -3,6 +3,7 @@
 The padded phenotype against a direct evaluation of the genome's graph written here; innovation
 numbers, crossover alignment and the compatibility distance on hand-built genomes; XOR solved
 with a fixed seed; checkpoint and resume bit for bit through JSON."""
+import hashlib
 import json
 import math
 
@@ -325,6 +326,20 @@ def test_checkpoint_and_resume_are_bit_for_bit_through_json(extra):
     assert np.array_equal(res.best_chromosome, full.best_chromosome)
     assert json.dumps(r2.strategy.get_state()[1]) == json.dumps(whole.strategy.get_state()[1])
     assert any(len(g["nodes"]) > 1 for g in r2.strategy.get_state()[1]["neat"]["genomes"])
+
+
+def test_a_run_without_retests_resumes_bit_for_bit_with_its_tested_networks():
+    """The non-Markov double pole (tested every generation) with retest = false: the networks tested
+    are in the checkpoint, so a resumed run chooses as the whole run does."""
+    def make(gens):
+        return evornn.make_runner("neat", "pole-balance", settings={"population": 30, "retest": False,
+                                  "add_node": 0.1}, stop={"max_generations": gens, "solved": True}, seed=2,
+                                  problem_params={"poles": 2, "velocities": False, "fitness": "damping"},
+                                  net={"max_nodes": 8, "update": "sync"})
+    whole, full, r2, res = resume_halfway(make)
+    assert [h["best"] for h in full.history[4:]] == [h["best"] for h in res.history]
+    assert r2.strategy._tested == whole.strategy._tested and len(whole.strategy._tested) == 8
+    assert json.dumps(r2.strategy.get_state()[1]) == json.dumps(whole.strategy.get_state()[1])
 
 
 def test_neat_needs_a_neat_net_network_and_checks_its_settings():
@@ -666,6 +681,41 @@ def test_the_non_markov_test_goes_round_the_unchecked_species_as_the_neat_code_s
     assert [sp["checked"] for sp in r.species] == [sp["checked"] for sp in s.species]
     with pytest.raises(ValueError, match="neat.test_choice must be"):
         make_config(NEATConfig, {"test_choice": "best"}, "neat").validate()
+
+
+def test_retest_false_passes_over_a_network_tested_before_in_either_choice():
+    """The pole's tests are deterministic: with retest = false a network (its phenotype, bit for bit)
+    that a test already ran is not chosen again, whichever genome carries it."""
+    def generation(s, fit):                  # the same genomes evaluated again: each keeps its species
+        for g, f in zip(s.genomes, fit):
+            g.fitness = float(f)
+        s._speciate()
+        return s._choose_test()
+
+    fit = np.arange(20, dtype=float)
+    s = _strategy({"compat_threshold": 1e-9, "retest": False})                 # the fittest
+    assert [generation(s, fit) for _ in range(2)] == [19, 18]
+    s.genomes[17] = G.Genome.from_json(s.genomes[19].to_json())               # a copy of a tested network
+    assert generation(s, fit) == 16
+    s._tested.update(hashlib.blake2b(s.layout.phenotype(g, 1.0).tobytes(), digest_size=16).hexdigest()
+                     for g in s.genomes)
+    assert generation(s, fit) == 19          # every network tested: the fittest, as with retest
+    u = _strategy({"compat_threshold": 1e-9, "test_choice": "unchecked", "retest": False})
+    assert [generation(u, fit) for _ in range(2)] == [19, 18]
+    fit[19] = 40.0                           # species 19 improves, but its champion is the network tested
+    assert generation(u, fit) == 17          # (with retest: 19 again) and 19 is checked with it
+    assert all(sp["checked"] for sp in u.species if 19 in sp["members"])
+    for sp in u.species:
+        sp["checked"] = True
+    assert generation(u, fit) == 16          # all checked: the best species whose champion is untested
+    # update() keeps the choice for the runner; the tested networks are part of the checkpoint
+    t = _strategy({"compat_threshold": 1e-9, "retest": False})
+    t.update(t.ask(), fit)
+    assert t.test_candidate(fit) == 19
+    arrays, meta = u.get_state()
+    r = _strategy({"compat_threshold": 1e-9, "test_choice": "unchecked", "retest": False})
+    r.set_state(arrays, json.loads(json.dumps(meta)))
+    assert r._tested == u._tested and len(r._tested) == 4
 
 
 def test_newborn_parents_are_offspring_that_joined_a_species_before_its_turn_as_in_the_neat_code():

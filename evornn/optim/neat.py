@@ -98,7 +98,8 @@ stagnation detection"); ``test_choice = "unchecked"`` (its non-Markov double pol
 ``pole2_epoch``: the network tested for "solved" after a generation is not the fittest but the
 champion of the best species not yet checked, a species being unchecked while new and again when
 its best fitness improves, the best species' when all are checked; :meth:`test_candidate` tells the
-runner); ``link_style = "neat-code"`` (its ``mutate_add_link``: ``link_tries`` = 20 draws of a node
+runner; not the code's: ``retest = false`` passes over a network an earlier test ran, for either
+rule, since a deterministic test fails it again); ``link_style = "neat-code"`` (its ``mutate_add_link``: ``link_tries`` = 20 draws of a node
 pair, with probability ``recur_only`` (its ``recur_only_prob``, 0.2 in its ``p2nv.ne``, 0 for XOR)
 a search for a link it labels recurrent: one touching an output node or closing a cycle, else for
 one that is neither, so links into and out of the outputs come only from that search; the labels
@@ -121,6 +122,7 @@ never divides by N.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -182,6 +184,7 @@ class NEATConfig:
     obliterate_every: int = 0          # code: 30 (every 30th generation the worst species aged >= obliterate_age is penalised for good)
     obliterate_age: int = 20
     test_choice: str = "fittest"       # code's pole2_epoch (non-Markov): "unchecked" (the best unchecked species' champion)
+    retest: bool = True                # False: a network tested before is passed over (a deterministic test fails it again)
     link_style: str = "uniform"        # code: "neat-code" (its mutate_add_link: tries of node pairs, recurrent labels)
     recur_only: float = 0.0            # link_style "neat-code": share of add-connections seeking a recurrent link (code: recur_only_prob)
     link_tries: int = 20               # link_style "neat-code": node pairs tried (code: newlink_tries)
@@ -260,6 +263,7 @@ class NEAT(Strategy):
         self._tie = np.arange(self.config.population)
         self.code_ids: list[int] | None = None
         self._test_index: int | None = None
+        self._tested: set[str] = set()      # retest = false: digests of the networks tested
         if layout is not None:
             self._check_layout()
 
@@ -309,31 +313,61 @@ class NEAT(Strategy):
         # the rank of a genome among others of equal fitness: its index, or a random draw per generation
         self._tie = self.rng.permutation(n) if self.config.tie_break == "random" else np.arange(n)
         self._speciate()
-        self._test_index = self._choose_test() if self.config.test_choice == "unchecked" else None
+        self._test_index = (self._choose_test() if self.config.test_choice == "unchecked" or not self.config.retest
+                            else None)
         self.code_ids = self._code_ids()
         self._reproduce()
         self.generation += 1
 
     def test_candidate(self, fitness: np.ndarray) -> int:
-        """The genome the runner tests for "solved": the fittest, or (``test_choice = "unchecked"``)
-        the one :meth:`_choose_test` chose when the population was told."""
+        """The genome the runner tests for "solved": the fittest, or (``test_choice = "unchecked"`` or
+        ``retest = false``) the one :meth:`_choose_test` chose when the population was told."""
         if self._test_index is None:
             return super().test_candidate(fitness)
         return self._test_index
 
     def _choose_test(self) -> int:
-        """The NEAT code's choice of the network to test in its non-Markov double pole experiment
-        (``pole2_epoch``): the species ranked by their champions' fitness (best first; equals in
-        species order), the first species not yet checked (a species is unchecked while new and
-        again whenever its best fitness exceeds its best of the earlier generations), or the best
-        species when all are checked; that species is marked checked and its champion (the first
-        of its fittest members in population order) is tested. So a champion that failed the test
-        is not tested again until its species improves, and the test goes round the species."""
-        best = {id(s): max(_key(self.genomes[i].fitness) for i in s["members"]) for s in self.species}
+        """The network to test. ``test_choice = "unchecked"``: the NEAT code's choice in its non-Markov
+        double pole experiment (``pole2_epoch``): the species ranked by their champions' fitness (best
+        first; equals in species order), the first species not yet checked (a species is unchecked
+        while new and again whenever its best fitness exceeds its best of the earlier generations),
+        or the best species when all are checked; that species is marked checked and its champion
+        (the first of its fittest members in population order) is tested. So a champion that failed
+        the test is not tested again until its species improves, and the test goes round the
+        species. ``"fittest"``: the fittest genome (the first of equals).
+
+        ``retest = false``: a network (its phenotype, bit for bit) tested in an earlier generation is
+        passed over, since a deterministic test (the pole's) can only fail it again: the next
+        species' champion in the same order (unchecked species first, then the checked ones), else
+        the fittest genome not yet tested; the network chosen is remembered."""
+        g = self.genomes
+        order = sorted(range(len(g)), key=lambda i: (-_key(g[i].fitness), i))
+        if self.config.test_choice == "fittest":
+            return order[0] if self.config.retest else self._first_new(order, order[0])
+        best = {id(s): max(_key(g[i].fitness) for i in s["members"]) for s in self.species}
         ranked = sorted(self.species, key=lambda s: -best[id(s)])      # stable: equals in species order
+        champion = lambda s: max(s["members"], key=lambda i: (_key(g[i].fitness), -i))
         pick = next((s for s in ranked if not s.get("checked", False)), ranked[0])
-        pick["checked"] = True
-        return max(pick["members"], key=lambda i: (_key(self.genomes[i].fitness), -i))
+        if self.config.retest:
+            pick["checked"] = True
+            return champion(pick)
+        for s in [s for s in ranked if not s.get("checked", False)] + [s for s in ranked if s.get("checked", False)]:
+            s["checked"] = True
+            i = self._first_new([champion(s)], None)
+            if i is not None:
+                return i
+        return self._first_new(order, champion(pick))
+
+    def _first_new(self, candidates, default):
+        """The first of ``candidates`` whose network no earlier test ran (now remembered as tested),
+        else ``default``."""
+        for i in candidates:
+            d = hashlib.blake2b(self.layout.phenotype(self.genomes[i], self.config.bias_value).tobytes(),
+                                digest_size=16).hexdigest()
+            if d not in self._tested:
+                self._tested.add(d)
+                return i
+        return default
 
     def _code_ids(self) -> list[int]:
         """Where each genome of the evaluated population sits in NEAT's code's population (its
@@ -598,6 +632,7 @@ class NEAT(Strategy):
             "best_genome": self.best_genome,
             "best_genome_f": _num(self._best_genome_f),
             "code_ids": self.code_ids,
+            "tested": sorted(self._tested),
         }
         return arrays, meta
 
@@ -614,6 +649,7 @@ class NEAT(Strategy):
         self.inn = None if d["innovations"] is None else G.Innovations(*map(int, d["innovations"]))
         self.best_genome, self._best_genome_f = d["best_genome"], _unnum(d["best_genome_f"])
         self.code_ids = None if d.get("code_ids") is None else [int(i) for i in d["code_ids"]]
+        self._tested = set(d.get("tested", []))
 
 
 def _num(v: float):
