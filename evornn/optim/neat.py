@@ -99,8 +99,9 @@ stagnation detection"); ``test_choice = "unchecked"`` (its non-Markov double pol
 champion of the best species not yet checked, a species being unchecked while new and again when
 its best fitness improves, the best species' when all are checked; :meth:`test_candidate` tells the
 runner; not the code's: ``retest = false`` passes over a network an earlier test ran, for either
-rule, since a deterministic test fails it again); ``link_style = "neat-code"`` (its ``mutate_add_link``: ``link_tries`` = 20 draws of a node
-pair, with probability ``recur_only`` (its ``recur_only_prob``, 0.2 in its ``p2nv.ne``, 0 for XOR)
+rule, since a deterministic test fails it again); ``link_style = "neat-code"`` (its
+``mutate_add_link``: ``link_tries`` = 20 draws of a node pair, with probability ``recur_only`` (its
+``recur_only_prob``, 0.2 in its ``p2nv.ne``, 0 for XOR)
 a search for a link it labels recurrent: one touching an output node or closing a cycle, else for
 one that is neither, so links into and out of the outputs come only from that search; the labels
 are kept per gene, and its crossover leaves out a second gene of the same link,
@@ -351,7 +352,7 @@ class NEAT(Strategy):
         if self.config.retest:
             pick["checked"] = True
             return champion(pick)
-        for s in [s for s in ranked if not s.get("checked", False)] + [s for s in ranked if s.get("checked", False)]:
+        for s in sorted(ranked, key=lambda s: s.get("checked", False)):     # unchecked first, each in rank order
             s["checked"] = True
             i = self._first_new([champion(s)], None)
             if i is not None:
