@@ -652,7 +652,7 @@ def test_the_non_markov_test_goes_round_the_unchecked_species_as_the_neat_code_s
         for g, f in zip(s.genomes, fit):
             g.fitness = float(f)
         s._speciate()
-        return s._choose_test()
+        return s._choose_test(s.ask())
 
     fit = np.arange(20, dtype=float)
     fit[3] = 19.0                            # two champions of equal fitness: the first species wins
@@ -690,7 +690,7 @@ def test_retest_false_passes_over_a_network_tested_before_in_either_choice():
         for g, f in zip(s.genomes, fit):
             g.fitness = float(f)
         s._speciate()
-        return s._choose_test()
+        return s._choose_test(s.ask())
 
     fit = np.arange(20, dtype=float)
     s = _strategy({"compat_threshold": 1e-9, "retest": False})                 # the fittest

@@ -314,7 +314,7 @@ class NEAT(Strategy):
         # the rank of a genome among others of equal fitness: its index, or a random draw per generation
         self._tie = self.rng.permutation(n) if self.config.tie_break == "random" else np.arange(n)
         self._speciate()
-        self._test_index = (self._choose_test() if self.config.test_choice == "unchecked" or not self.config.retest
+        self._test_index = (self._choose_test(pop) if self.config.test_choice == "unchecked" or not self.config.retest
                             else None)
         self.code_ids = self._code_ids()
         self._reproduce()
@@ -327,7 +327,7 @@ class NEAT(Strategy):
             return super().test_candidate(fitness)
         return self._test_index
 
-    def _choose_test(self) -> int:
+    def _choose_test(self, pop: np.ndarray) -> int:
         """The network to test. ``test_choice = "unchecked"``: the NEAT code's choice in its non-Markov
         double pole experiment (``pole2_epoch``): the species ranked by their champions' fitness (best
         first; equals in species order), the first species not yet checked (a species is unchecked
@@ -340,11 +340,13 @@ class NEAT(Strategy):
         ``retest = false``: a network (its phenotype, bit for bit) tested in an earlier generation is
         passed over, since a deterministic test (the pole's) can only fail it again: the next
         species' champion in the same order (unchecked species first, then the checked ones), else
-        the fittest genome not yet tested; the network chosen is remembered."""
+        the fittest genome not yet tested; the network chosen is remembered. ``pop``: the networks
+        (rows) of the genomes, as evaluated."""
         g = self.genomes
-        order = sorted(range(len(g)), key=lambda i: (-_key(g[i].fitness), i))
-        if self.config.test_choice == "fittest":
-            return order[0] if self.config.retest else self._first_new(order, order[0])
+        fittest = lambda: sorted(range(len(g)), key=lambda i: (-_key(g[i].fitness), i))
+        if self.config.test_choice == "fittest":         # here only without retests
+            order = fittest()
+            return self._first_new(pop, order, order[0])
         best = {id(s): max(_key(g[i].fitness) for i in s["members"]) for s in self.species}
         ranked = sorted(self.species, key=lambda s: -best[id(s)])      # stable: equals in species order
         champion = lambda s: max(s["members"], key=lambda i: (_key(g[i].fitness), -i))
@@ -354,17 +356,16 @@ class NEAT(Strategy):
             return champion(pick)
         for s in sorted(ranked, key=lambda s: s.get("checked", False)):     # unchecked first, each in rank order
             s["checked"] = True
-            i = self._first_new([champion(s)], None)
+            i = self._first_new(pop, [champion(s)], None)
             if i is not None:
                 return i
-        return self._first_new(order, champion(pick))
+        return self._first_new(pop, fittest(), champion(pick))
 
-    def _first_new(self, candidates, default):
-        """The first of ``candidates`` whose network no earlier test ran (now remembered as tested),
-        else ``default``."""
+    def _first_new(self, pop: np.ndarray, candidates, default):
+        """The first of ``candidates`` whose network (row of ``pop``) no earlier test ran (now
+        remembered as tested), else ``default``."""
         for i in candidates:
-            d = hashlib.blake2b(self.layout.phenotype(self.genomes[i], self.config.bias_value).tobytes(),
-                                digest_size=16).hexdigest()
+            d = hashlib.blake2b(np.ascontiguousarray(pop[i]).tobytes(), digest_size=16).hexdigest()
             if d not in self._tested:
                 self._tested.add(d)
                 return i
