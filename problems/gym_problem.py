@@ -336,8 +336,11 @@ class GymProblem(Problem):
         if W.ndim == 2 and seeds.shape != (W.shape[0],):
             raise ValueError(f"gym: seeds must have shape ({W.shape[0]},), one per row of W, got {seeds.shape}")
         ret, steps = self.run(net, W, episode_seeds(seeds, 0, self.episodes))
-        mean = ret.mean(axis=1)
-        return EvalResult(np.where(np.isfinite(mean), mean, WORST), np.stack([mean, steps.sum(axis=1).astype(np.float64)], axis=1))
+        metrics = np.empty((ret.shape[0], 2))           # (mean return, steps): built without NumPy's
+        mean = metrics[:, 0]                            # Python wrappers, a tenth of a small call
+        np.divide(np.add.reduce(ret, axis=1), ret.shape[1], out=mean)    # ret.mean(axis=1), bit for bit
+        metrics[:, 1] = np.add.reduce(steps, axis=1)
+        return EvalResult(np.where(np.isfinite(mean), mean, WORST), metrics)
 
     def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
         if self.reward_threshold is None:
