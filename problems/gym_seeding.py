@@ -57,9 +57,10 @@ def _add128(typingctx, ah, al, bh, bl):
 
 
 @njit(cache=True)
-def _hashmix(value, hc):
+def _hashmix(value, hc, mult):
+    """SeedSequence's hashmix with multiplier ``mult`` (MULT_A; MULT_B in ``generate_state``)."""
     value = (value ^ hc) & M32
-    hc = (hc * MULT_A) & M32
+    hc = (hc * mult) & M32
     value = (value * hc) & M32
     return value ^ (value >> XSHIFT), hc
 
@@ -71,15 +72,6 @@ def _mix(x, y):
 
 
 @njit(cache=True)
-def _word(v, hc):
-    """One 32-bit word of ``generate_state`` from pool word ``v``."""
-    v = (v ^ hc) & M32
-    hc = (hc * MULT_B) & M32
-    v = (v * hc) & M32
-    return v ^ (v >> XSHIFT), hc
-
-
-@njit(cache=True)
 def generator(seed):
     """The PCG64 state (state_hi, state_lo, inc_hi, inc_lo) of Generator(PCG64(SeedSequence(seed)))
     for a seed 0 <= seed < 2**64. The pool of four words in scalars, NumPy's loops written out: a
@@ -87,33 +79,33 @@ def generator(seed):
     padding does)."""
     seed = uint64(seed)
     hc = uint64(INIT_A)
-    p0, hc = _hashmix(seed & M32, hc)
-    p1, hc = _hashmix(seed >> S32, hc)
-    p2, hc = _hashmix(ZERO, hc)
-    p3, hc = _hashmix(ZERO, hc)
+    p0, hc = _hashmix(seed & M32, hc, MULT_A)
+    p1, hc = _hashmix(seed >> S32, hc, MULT_A)
+    p2, hc = _hashmix(ZERO, hc, MULT_A)
+    p3, hc = _hashmix(ZERO, hc, MULT_A)
     # every word mixed into every other: source outer, destination inner
-    v, hc = _hashmix(p0, hc); p1 = _mix(p1, v)
-    v, hc = _hashmix(p0, hc); p2 = _mix(p2, v)
-    v, hc = _hashmix(p0, hc); p3 = _mix(p3, v)
-    v, hc = _hashmix(p1, hc); p0 = _mix(p0, v)
-    v, hc = _hashmix(p1, hc); p2 = _mix(p2, v)
-    v, hc = _hashmix(p1, hc); p3 = _mix(p3, v)
-    v, hc = _hashmix(p2, hc); p0 = _mix(p0, v)
-    v, hc = _hashmix(p2, hc); p1 = _mix(p1, v)
-    v, hc = _hashmix(p2, hc); p3 = _mix(p3, v)
-    v, hc = _hashmix(p3, hc); p0 = _mix(p0, v)
-    v, hc = _hashmix(p3, hc); p1 = _mix(p1, v)
-    v, hc = _hashmix(p3, hc); p2 = _mix(p2, v)
+    v, hc = _hashmix(p0, hc, MULT_A); p1 = _mix(p1, v)
+    v, hc = _hashmix(p0, hc, MULT_A); p2 = _mix(p2, v)
+    v, hc = _hashmix(p0, hc, MULT_A); p3 = _mix(p3, v)
+    v, hc = _hashmix(p1, hc, MULT_A); p0 = _mix(p0, v)
+    v, hc = _hashmix(p1, hc, MULT_A); p2 = _mix(p2, v)
+    v, hc = _hashmix(p1, hc, MULT_A); p3 = _mix(p3, v)
+    v, hc = _hashmix(p2, hc, MULT_A); p0 = _mix(p0, v)
+    v, hc = _hashmix(p2, hc, MULT_A); p1 = _mix(p1, v)
+    v, hc = _hashmix(p2, hc, MULT_A); p3 = _mix(p3, v)
+    v, hc = _hashmix(p3, hc, MULT_A); p0 = _mix(p0, v)
+    v, hc = _hashmix(p3, hc, MULT_A); p1 = _mix(p1, v)
+    v, hc = _hashmix(p3, hc, MULT_A); p2 = _mix(p2, v)
     # generate_state(4, uint64): eight words from the pool, read cyclically, in little-endian pairs
     hc = uint64(INIT_B)
-    a0, hc = _word(p0, hc)
-    a1, hc = _word(p1, hc)
-    a2, hc = _word(p2, hc)
-    a3, hc = _word(p3, hc)
-    b0, hc = _word(p0, hc)
-    b1, hc = _word(p1, hc)
-    b2, hc = _word(p2, hc)
-    b3, hc = _word(p3, hc)
+    a0, hc = _hashmix(p0, hc, MULT_B)
+    a1, hc = _hashmix(p1, hc, MULT_B)
+    a2, hc = _hashmix(p2, hc, MULT_B)
+    a3, hc = _hashmix(p3, hc, MULT_B)
+    b0, hc = _hashmix(p0, hc, MULT_B)
+    b1, hc = _hashmix(p1, hc, MULT_B)
+    b2, hc = _hashmix(p2, hc, MULT_B)
+    b3, hc = _hashmix(p3, hc, MULT_B)
     s0, s1 = a0 | (a1 << S32), a2 | (a3 << S32)
     i0, i1 = b0 | (b1 << S32), b2 | (b3 << S32)
     # pcg64_set_seed: initstate = s0:s1, initseq = i0:i1; inc = initseq << 1 | 1
