@@ -336,8 +336,8 @@ class GymProblem(Problem):
         if W.ndim == 2 and seeds.shape != (W.shape[0],):
             raise ValueError(f"gym: seeds must have shape ({W.shape[0]},), one per row of W, got {seeds.shape}")
         ret, steps = self.run(net, W, episode_seeds(seeds, 0, self.episodes))
-        metrics = np.empty((ret.shape[0], 2))           # (mean return, steps): built without NumPy's
-        mean = metrics[:, 0]                            # Python wrappers, a tenth of a small call
+        metrics = np.empty((ret.shape[0], 2))           # (mean return, steps), without the Python
+        mean = metrics[:, 0]                            # wrappers of mean and stack (5 us of a 90 us call)
         np.divide(np.add.reduce(ret, axis=1), ret.shape[1], out=mean)    # ret.mean(axis=1), bit for bit
         metrics[:, 1] = np.add.reduce(steps, axis=1)
         return EvalResult(np.where(np.isfinite(mean), mean, WORST), metrics)
