@@ -68,9 +68,6 @@ def run_rows(kernel, n_literal: int, n_rows: int, *args) -> None:
     rows = np.zeros(1, dtype=np.int64)
     fn = entry(kernel, n_literal, *args, rows, n_rows)
     threads = min(numba.get_num_threads(), n_rows)
-    if threads <= 1:
-        fn(*args, rows, n_rows)
-        return
     futures = [_pool().submit(fn, *args, rows, n_rows) for _ in range(threads - 1)]
     fn(*args, rows, n_rows)
     for f in futures:
