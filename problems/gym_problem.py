@@ -67,6 +67,7 @@ from evornn.seeding import episode_seeds, eval_seeds
 from . import gym_kernels as GK
 from . import gym_lanes as GL
 from . import gym_ports as GP
+from .episode_summary import summarise
 
 DESCRIPTION = ("any Gymnasium environment with a Box observation and a Discrete or Box action "
                "(env = 'CartPole-v1' or the name gym:<EnvId>; NoVel ids mask velocities); classic control "
@@ -229,6 +230,12 @@ class GymProblem(Problem):
     def run(self, net, W: np.ndarray, env_seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Chromosome W[p] (P, n_params) for one episode from each seed env_seeds[p, e] (P, E):
         returns (P, E) float64 and steps (P, E) int64."""
+        ret, steps = self._run(net, W, env_seeds)
+        self.env_steps += int(steps.sum())
+        return ret, steps
+
+    def _run(self, net, W, env_seeds):
+        """:meth:`run` without counting the steps."""
         self.check_network(net)
         W = np.ascontiguousarray(W, dtype=np.float64)
         if W.ndim != 2 or W.shape[1] != net.n_params:
@@ -237,12 +244,9 @@ class GymProblem(Problem):
         if env_seeds.ndim != 2 or env_seeds.shape[0] != W.shape[0]:
             raise ValueError(f"gym: env_seeds must have shape ({W.shape[0]}, E), got {env_seeds.shape}")
         if self.port is not None:
-            ret, steps = self._run_port(net, W, env_seeds)
-        else:
-            with self._lock:
-                ret, steps = self._run_gymnasium(net, W, env_seeds)
-        self.env_steps += int(steps.sum())
-        return ret, steps
+            return self._run_port(net, W, env_seeds)
+        with self._lock:
+            return self._run_gymnasium(net, W, env_seeds)
 
     def _run_port(self, net, W, env_seeds):
         P, E = env_seeds.shape
@@ -335,12 +339,10 @@ class GymProblem(Problem):
         W, seeds = np.asarray(W), np.asarray(seeds, dtype=np.uint64)
         if W.ndim == 2 and seeds.shape != (W.shape[0],):
             raise ValueError(f"gym: seeds must have shape ({W.shape[0]},), one per row of W, got {seeds.shape}")
-        ret, steps = self.run(net, W, episode_seeds(seeds, 0, self.episodes))
-        metrics = np.empty((ret.shape[0], 2))           # (mean return, steps), without the Python
-        mean = metrics[:, 0]                            # wrappers of mean and stack (5 us of a 90 us call)
-        np.divide(np.add.reduce(ret, axis=1), ret.shape[1], out=mean)    # ret.mean(axis=1), bit for bit
-        metrics[:, 1] = np.add.reduce(steps, axis=1)
-        return EvalResult(np.where(np.isfinite(mean), mean, WORST), metrics)
+        ret, steps = self._run(net, W, episode_seeds(seeds, 0, self.episodes))
+        fitness, metrics = np.empty(ret.shape[0]), np.empty((ret.shape[0], 2))    # (mean return, steps)
+        self.env_steps += summarise(ret, steps, WORST, fitness, metrics)
+        return EvalResult(fitness, metrics)
 
     def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
         if self.reward_threshold is None:
