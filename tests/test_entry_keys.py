@@ -46,3 +46,22 @@ def test_the_literal_true_and_the_literal_1_are_told_apart():
     a = np.arange(3.0)
     assert entry(_kernel, 1, True, a)(True, a) == 1003.0
     assert entry(_kernel, 1, 1, a)(1, a) == 3.0
+
+
+@njit
+def _total(xs):
+    s = 0.0
+    for v in xs:
+        s += v
+    return s
+
+
+def test_arguments_without_a_fingerprint_are_keyed_by_their_numba_type():
+    """Numba has no C fingerprint for a typed List: two Lists of different element types must not
+    share an entry (their Python type is the same)."""
+    from numba.typed import List
+    floats, ints = List([1.5, 2.0]), List([1, 2])
+    a, b = entry(_total, 0, floats), entry(_total, 0, ints)
+    assert a is not b
+    assert a(floats) == 3.5 and b(ints) == 3.0
+    assert entry(_total, 0, List([0.25])) is a

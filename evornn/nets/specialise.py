@@ -242,17 +242,22 @@ overload(layer_step_lanes, inline="always")(_layer_step_impl(True))
 
 def _arg_key(a):
     """What Numba's type of argument ``a`` depends on (``typeof`` costs ~30 us an array): its type
-    fingerprint, which Numba's dispatcher computes in C (about 0.1 us), else its Python type."""
+    fingerprint, which Numba's dispatcher computes in C (about 0.1 us), else (a typed List, a
+    string, a dict) its Numba type."""
     try:
         return compute_fingerprint(a)
     except NotImplementedError:
-        return type(a)
+        return typeof(a)
 
 
 def entry(kernel, n_literal: int, *args):
     """The compiled entry point of ``kernel`` for ``args``, its first ``n_literal`` as literals."""
     lits = args[:n_literal]
-    key = (kernel, lits, tuple(map(_arg_key, args)))     # the literals' types too: True == 1
+    try:
+        types_of = tuple(map(compute_fingerprint, args))
+    except NotImplementedError:                        # an argument Numba has no fingerprint for
+        types_of = tuple(map(_arg_key, args))
+    key = (kernel, lits, types_of)                     # the literals' types too: True == 1
     found = _ENTRIES.get(key)
     if found is not None:
         return found
