@@ -46,10 +46,12 @@ def net_step(L, ix, fx, w, ws):
 
 @njit(cache=True, error_model="numpy")
 def all_finite(w):
+    """No NaN or Inf in w. Without an early exit, so that LLVM checks a vector of entries at once
+    (a chromosome is nearly always finite: the whole of it is read anyway)."""
+    bad = False
     for j in range(w.shape[0]):
-        if not math.isfinite(w[j]):
-            return False
-    return True
+        bad |= not math.isfinite(w[j])
+    return not bad
 
 
 def _is_bidirectional(key):
