@@ -340,8 +340,8 @@ class GymProblem(Problem):
         if W.ndim == 2 and seeds.shape != (W.shape[0],):
             raise ValueError(f"gym: seeds must have shape ({W.shape[0]},), one per row of W, got {seeds.shape}")
         ret, steps = self._run(net, W, episode_seeds(seeds, 0, self.episodes))
-        fitness, metrics = np.empty(ret.shape[0]), np.empty((ret.shape[0], 2))    # (mean return, steps)
-        self.env_steps += summarise(ret, steps, WORST, fitness, metrics)
+        fitness, metrics, n_steps = summarise(ret, steps, WORST)     # metrics: (mean return, steps)
+        self.env_steps += n_steps
         return EvalResult(fitness, metrics)
 
     def check_solved(self, net, w: np.ndarray, result_row: np.ndarray, seed: int) -> SolvedCheck:
