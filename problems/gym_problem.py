@@ -39,6 +39,11 @@ with a Box observation space and a Discrete or Box action space:
   threshold, which passes 10 episodes but not 100) usually ends after 20-50. Still never accepting
   a network the full test rejects; a network whose true mean is at the threshold is stopped more
   often than by one screen (the looks are repeated chances).
+  ``test_screen_z = z`` (2 by default): the screen stops a test whose mean so far plus z
+  standard errors is below the threshold. A smaller z stops failing tests sooner, and more often
+  stops a test the full test would have passed (a network near the threshold); it never passes one
+  the full test fails (what passes is judged on all ``test_episodes``). Where a stopped network
+  stays in the population and is evaluated again, it can be tested again: a false stop costs little.
 - Backend: the five classic-control ids with a port (:mod:`evornn.problems.gym_ports`) run it
   fused with the network in one Numba kernel per population (``backend = "auto"`` or ``"port"``);
   ``backend = "gymnasium"`` steps Gymnasium's own environments (every other id does): one list of
@@ -97,7 +102,8 @@ class GymProblem(Problem):
     def __init__(self, env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None,
                  normalise: bool = False, mask: list | None = None, backend: str = "auto",
                  reward_threshold: float | None = None, test_episodes: int = 100, common_seeds: bool = False,
-                 test_screen: int = 0, test_sequential: bool = False, simd: bool = False):
+                 test_screen: int = 0, test_sequential: bool = False, simd: bool = False,
+                 test_screen_z: float = 2.0):
         import gymnasium as gym
         if not isinstance(env, str) or not env:
             raise ValueError(f"gym: env must be a Gymnasium environment id, got {env!r}")
@@ -122,6 +128,10 @@ class GymProblem(Problem):
             raise ValueError(f"gym: backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.test_episodes = _integer("test_episodes", test_episodes, 1)
         self.test_screen = _integer("test_screen", test_screen, 0)
+        if isinstance(test_screen_z, bool) or not isinstance(test_screen_z, (int, float)) or not (
+                math.isfinite(test_screen_z) and test_screen_z >= 0):
+            raise ValueError(f"gym: test_screen_z must be a number >= 0 (standard errors), got {test_screen_z!r}")
+        self.test_screen_z = float(test_screen_z)
         if self.test_screen >= self.test_episodes:
             raise ValueError(f"gym: test_screen must be 0 (off) or below test_episodes ({self.test_episodes}), "
                              f"got {self.test_screen}")
@@ -210,7 +220,7 @@ class GymProblem(Problem):
                 "normalise": self.normalise, "mask": list(self.mask), "backend": self.backend,
                 "reward_threshold": self.reward_threshold, "test_episodes": self.test_episodes,
                 "common_seeds": self.common_seeds, "test_screen": self.test_screen,
-                "test_sequential": self.test_sequential, "simd": self.simd}
+                "test_sequential": self.test_sequential, "simd": self.simd, "test_screen_z": self.test_screen_z}
 
     def evaluation_bytes(self, net, rows: int, threads: int) -> int:
         """The default, plus the returns and step counts of every (chromosome, episode) and, on the
@@ -357,7 +367,7 @@ class GymProblem(Problem):
         step = k if self.test_sequential else self.test_episodes     # episodes between screens
         ret = np.zeros(0)
         while ret.size < self.test_episodes:
-            if ret.size and not screen_passes(ret, self.reward_threshold):
+            if ret.size and not screen_passes(ret, self.reward_threshold, self.test_screen_z):
                 n = ret.size
                 self._count_test_steps(before)
                 return SolvedCheck(False, n, {"test_return": float(ret.mean()), "test_episodes": n,
@@ -377,7 +387,7 @@ class GymProblem(Problem):
         self.env_steps = before
 
 
-def screen_passes(returns: np.ndarray, threshold: float) -> bool:
+def screen_passes(returns: np.ndarray, threshold: float, z: float = 2.0) -> bool:
     """Whether a test goes on past its screen: the first k returns' mean plus two standard errors
     (their sample standard deviation over sqrt(k)) reaches the threshold. A network whose true mean
     return is at the threshold is stopped by the screen about 2% of the time (for roughly normal
@@ -386,16 +396,16 @@ def screen_passes(returns: np.ndarray, threshold: float) -> bool:
     if not np.all(np.isfinite(r)):
         return False
     se = float(r.std(ddof=1)) / math.sqrt(r.size) if r.size > 1 else 0.0
-    return float(r.mean()) + 2.0 * se >= threshold
+    return float(r.mean()) + z * se >= threshold
 
 
 def make(env: str = "CartPole-v1", episodes: int = 1, max_steps: int | None = None, normalise: bool = False,
          mask: list | None = None, backend: str = "auto", reward_threshold: float | None = None,
          test_episodes: int = 100, common_seeds: bool = False, test_screen: int = 0,
-         test_sequential: bool = False, simd: bool = False) -> GymProblem:
+         test_sequential: bool = False, simd: bool = False, test_screen_z: float = 2.0) -> GymProblem:
     """The ``gym`` problem (see the module's docstring)."""
     return GymProblem(env, episodes, max_steps, normalise, mask, backend, reward_threshold, test_episodes,
-                      common_seeds, test_screen, test_sequential, simd)
+                      common_seeds, test_screen, test_sequential, simd, test_screen_z)
 
 
 def estimate_data_bytes(name: str, **params) -> int:

@@ -332,6 +332,10 @@ def test_novel_mask_really_removes_the_velocities(novel):
     ({"env": "Pendulum-v1", "simd": "yes"}, "simd must be bool, got 'yes'"),
     ({"env": "Pendulum-v1", "test_screen": 100}, "test_screen must be 0 (off) or below test_episodes (100), got 100"),
     ({"env": "Pendulum-v1", "test_screen": -1}, "test_screen must be an integer >= 0, got -1"),
+    ({"env": "Pendulum-v1", "test_screen_z": -1.0}, "test_screen_z must be a number >= 0 (standard errors), got -1.0"),
+    ({"env": "Pendulum-v1", "test_screen_z": float("nan")}, "test_screen_z must be a finite number, got nan"),
+    ({"env": "Pendulum-v1", "test_screen_z": "1"}, "test_screen_z must be float, got '1'"),
+    ({"env": "Pendulum-v1", "test_screen_z": True}, "test_screen_z must be float, got True"),
 ])
 def test_bad_parameters_are_one_line_errors(params, message):
     with pytest.raises(ValueError) as e:
@@ -463,9 +467,34 @@ def test_test_sequential_screens_after_every_k_episodes_and_accepts_only_what_th
         registry.make_problem("gym", env="Pendulum-v1", test_sequential=True)
 
 
+@needs_gym
+def test_test_screen_z_sets_how_many_standard_errors_below_the_threshold_stop_a_test():
+    """test_screen_z = 1: a test stops when the first k episodes' mean plus one standard error is
+    below the threshold (2 by default); a test that goes on is still the full test."""
+    full = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=-1e9)
+    net = make_network(full, "mlp", hidden=[4])
+    w = net.init(np.random.default_rng(2), 1)[0]
+    r, _ = full.run(net, np.repeat(w.reshape(1, -1), 100, axis=0), eval_seeds(11, 1, 100).reshape(-1, 1))
+    r = r.reshape(-1)
+    m10, se10 = float(r[:10].mean()), float(r[:10].std(ddof=1)) / 10 ** 0.5
+    row = np.array([1e9, 0.0])
+    thr = m10 + 1.5 * se10                        # 1.5 standard errors above the first 10's mean
+    counted = {}
+    for z in (2.0, 1.0, 2):
+        p = registry.make_problem("gym", env="Pendulum-v1", reward_threshold=thr, test_screen=10, test_screen_z=z)
+        chk = p.check_solved(net, w, row, 11)
+        counted[z] = chk.test_episodes
+        assert p.params()["test_screen_z"] == float(z)
+        assert chk.solved == (z == 2 and float(r.mean()) >= thr)     # one past the screen is the full test
+    assert counted == {2.0: 100, 1.0: 10}
+    assert registry.make_problem("gym", env="Pendulum-v1").params()["test_screen_z"] == 2.0
+
+
 def test_the_screen_stops_a_test_two_standard_errors_below_the_threshold():
     from evornn.problems.gym_problem import screen_passes
     r = np.array([-100.0, -300.0, -200.0, -200.0])          # mean -200, standard error 40.8
     assert screen_passes(r, -200.0) and screen_passes(r, -118.4) and not screen_passes(r, -118.3)
     assert screen_passes(np.full(5, 3.0), 3.0) and not screen_passes(np.full(5, 3.0), 3.0001)
     assert not screen_passes(np.array([1e9, np.nan]), -1e9)
+    assert screen_passes(r, -159.2, z=1.0) and not screen_passes(r, -159.1, z=1.0)   # one standard error
+    assert screen_passes(r, -200.0, z=0.0) and not screen_passes(r, -199.9, z=0.0)
