@@ -100,6 +100,28 @@ def test_cosyne_restarts_after_stagnation_and_resumes_through_it(rng):
         make_config(CoSyNE.Config, {"restart_after": -2}, "cosyne").validate()
 
 
+def test_cosyne_restart_on_median_keeps_a_run_whose_median_improves():
+    """One lucky row early holds the best up: watching the best restarts a run whose population
+    improves; watching the median does not, and restarts when the median stalls."""
+    m, n = 8, 4
+    runs = {}
+    for on in ("best", "median"):
+        cfg = make_config(CoSyNE.Config, {"population": m, "restart_after": 3, "reevaluate": True,
+                                          "restart_on": on}, "cosyne")
+        s = CoSyNE(n, cfg, np.random.default_rng(2))
+        s.tell(s.ask(), np.r_[100.0, np.zeros(m - 1)])       # one lucky row, the median 0
+        for g in range(1, 5):                                 # then every row better each generation
+            s.tell(s.ask(), np.full(m, float(g)))
+        runs[on] = s
+    assert runs["best"].restarts == 1 and runs["median"].restarts == 0 and runs["median"].stale == 0
+    s = runs["median"]
+    for _ in range(3):                                        # three generations below the best median (4)
+        s.tell(s.ask(), np.full(int(s.pending.sum()), 3.0))
+    assert s.restarts == 1
+    with pytest.raises(ValueError, match=r"^cosyne\.restart_on must be 'best' or 'median', got 'mean'"):
+        make_config(CoSyNE.Config, {"restart_on": "mean"}, "cosyne").validate("cosyne")
+
+
 def test_cosyne_sparse_start_zeroes_initial_weights_at_restarts_too():
     m, n = 200, 50
     cfg = make_config(CoSyNE.Config, {"population": m, "init": "uniform", "init_range": 3.0, "init_density": 0.1,

@@ -53,7 +53,10 @@ weights that steps of ``mutation_scale`` cannot bring back: the population stall
 (as NEAT's weight bounds, for one) remove those stalls.
 
 Restarts: ``restart_after`` = G > 0 starts the search again from a fresh initial population when
-the population's best fitness has not improved for G generations (0: never). Some runs get stuck
+the population's best fitness has not improved for G generations (0: never); ``restart_on =
+"median"`` watches the population's median fitness instead: on a noisy fitness (one random episode
+per evaluation) the best of a generation is its luckiest episode, one lucky episode early in a run
+holds the best up for good, and a run still improving would be restarted. Some runs get stuck
 in a region where no offspring improves (on the double pole without velocities, populations that
 never balance more than ~150 steps); the restart cuts that tail of the run-time distribution. The
 run's best network so far is kept by the runner; ``restarts`` counts them.
@@ -89,6 +92,7 @@ class CoSyNEConfig:
     reevaluate: bool = False         # ask for every row every generation (noisy problems)
     weight_limit: float = 0.0        # > 0: children's weights clipped to +-weight_limit (0: no limit)
     restart_after: int = 0           # > 0: fresh population after this many generations without improvement
+    restart_on: str = "best"         # what restart_after watches: the population's best | median fitness
 
     def validate(self, where: str = "cosyne") -> None:
         def bad(key: str, rule: str) -> None:
@@ -121,6 +125,8 @@ class CoSyNEConfig:
             bad("init_density", "in (0, 1]")
         if isinstance(self.restart_after, bool) or not isinstance(self.restart_after, int) or self.restart_after < 0:
             bad("restart_after", "an integer >= 0 (0: never)")
+        if self.restart_on not in ("best", "median"):
+            bad("restart_on", "'best' or 'median'")
         if not (self.weight_limit >= 0 and np.isfinite(self.weight_limit)):
             bad("weight_limit", "a finite number >= 0 (0: no limit)")
 
@@ -202,7 +208,7 @@ class CoSyNE(Strategy):
         self.pop: np.ndarray | None = None          # (m, n): rows are networks, columns subpopulations
         self.fit = np.full(m, np.nan)               # fitness of each row (nan: not evaluated yet)
         self.pending = np.ones(m, dtype=bool)       # rows ask returns next
-        self.best_in_pop = -np.inf                  # best fitness since the last (re)start
+        self.best_in_pop = -np.inf                  # best fitness (or median: restart_on) since the last (re)start
         self.stale = 0                              # generations since best_in_pop improved
 
     @property
@@ -231,7 +237,7 @@ class CoSyNE(Strategy):
             self.pop = pop.copy()
         self.pop[self.pending], self.fit[self.pending] = pop, fit
         self.generation += 1
-        best = float(np.max(self.fit))
+        best = float(np.max(self.fit) if self.config.restart_on == "best" else np.median(self.fit))
         self.best_in_pop, self.stale = (best, 0) if best > self.best_in_pop else (self.best_in_pop, self.stale + 1)
         if 0 < self.config.restart_after <= self.stale:
             self._fresh_population()
