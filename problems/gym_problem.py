@@ -371,8 +371,8 @@ class GymProblem(Problem):
                 n = ret.size
                 self._count_test_steps(before)
                 return SolvedCheck(False, n, {"test_return": float(ret.mean()), "test_episodes": n,
-                                              "reason": f"the first {n} test episodes' mean is more than two "
-                                                        f"standard errors below the threshold"})
+                                              "reason": f"the first {n} test episodes' mean is more than "
+                                                        f"{self.test_screen_z:g} standard errors below the threshold"})
             n = min(ret.size + step, self.test_episodes) if ret.size else k
             more, _ = self.run(net, np.repeat(w, n - ret.size, axis=0), seeds[ret.size:n])
             ret = np.concatenate([ret, more.reshape(-1)])
@@ -388,10 +388,10 @@ class GymProblem(Problem):
 
 
 def screen_passes(returns: np.ndarray, threshold: float, z: float = 2.0) -> bool:
-    """Whether a test goes on past its screen: the first k returns' mean plus two standard errors
-    (their sample standard deviation over sqrt(k)) reaches the threshold. A network whose true mean
-    return is at the threshold is stopped by the screen about 2% of the time (for roughly normal
-    returns); one far below it, almost always."""
+    """Whether a test goes on past its screen: the first k returns' mean plus ``z`` standard errors
+    (their sample standard deviation over sqrt(k)) reaches the threshold. With z = 2 a network whose
+    true mean return is at the threshold is stopped by the screen about 2% of the time (for roughly
+    normal returns; with z = 1 about 16%); one far below it, almost always."""
     r = np.asarray(returns, dtype=np.float64)
     if not np.all(np.isfinite(r)):
         return False
