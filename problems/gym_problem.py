@@ -128,10 +128,9 @@ class GymProblem(Problem):
             raise ValueError(f"gym: backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.test_episodes = _integer("test_episodes", test_episodes, 1)
         self.test_screen = _integer("test_screen", test_screen, 0)
-        if isinstance(test_screen_z, bool) or not isinstance(test_screen_z, (int, float)) or not (
-                math.isfinite(test_screen_z) and test_screen_z >= 0):
+        self.test_screen_z = _finite("test_screen_z", test_screen_z)
+        if self.test_screen_z < 0:
             raise ValueError(f"gym: test_screen_z must be a number >= 0 (standard errors), got {test_screen_z!r}")
-        self.test_screen_z = float(test_screen_z)
         if self.test_screen >= self.test_episodes:
             raise ValueError(f"gym: test_screen must be 0 (off) or below test_episodes ({self.test_episodes}), "
                              f"got {self.test_screen}")
