@@ -52,7 +52,7 @@ def make_network(problem: Problem, arch: str | Network | None = None, **options:
 def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | None = None, *,
                 net: dict | None = None, settings: dict | None = None, stop: dict | StopConfig | None = None,
                 seed: int = 0, problem_params: dict | None = None, evaluator=None,
-                callbacks: tuple = (), max_memory: Any = "auto") -> Runner:
+                callbacks: tuple = (), max_memory: Any = "auto", blas_threads: int = 1) -> Runner:
     """Everything :func:`optimise` sets up, without running it.
 
     ``max_memory``: the memory guard's limit (:mod:`evornn.memory`; "auto": half the available
@@ -78,7 +78,8 @@ def make_runner(optimiser: str, problem: str | Problem, arch: str | Network | No
     elif isinstance(stop, dict):
         stop = make_config(StopConfig, stop, "stop")
     strategy = cls(network.n_params, cfg, generator(seed), functools.partial(problem.initial, network))
-    runner = Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks)
+    runner = Runner(problem, network, strategy, stop, evaluator=evaluator, seed=seed, callbacks=callbacks,
+                    blas_threads=blas_threads)
     if max_memory is not None:   # a generation that grows during the run (IPOP) is sized again then
         from .memory import attach_room
         attach_room(runner, max_memory, backend, workers)

@@ -50,13 +50,14 @@ class RunSettings:
     plugins: tuple[str, ...] = ()  # modules to import first: they register their own pieces
     max_memory: str | int | float = "auto"  # a generation needing more is refused: "auto" (half the available
     #                                         memory), 0 (no limit), "4GiB", "500MB" or bytes (evornn.memory)
+    blas_threads: int = 1         # BLAS's threads in a generation: 1, the same run on any machine; 0: the environment's (evornn.blas)
 
     def validate(self, where: str = "run") -> None:
         if self.seed < 0:
             raise ValueError(f"{where}.seed must be >= 0, got {self.seed}")
         if self.backend not in BACKENDS:
             raise ValueError(f"{where}.backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
-        for k in ("workers", "checkpoint_every", "log_every"):
+        for k in ("workers", "checkpoint_every", "log_every", "blas_threads"):
             if getattr(self, k) < 0:
                 raise ValueError(f"{where}.{k} must be >= 0, got {getattr(self, k)}")
         if self.keep_checkpoints < 1:

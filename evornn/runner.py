@@ -4,7 +4,9 @@ Determinism: the fitness of individual i of generation g depends only on (root s
 chromosome), because its evaluation seed is ``eval_seeds(seed, g, P)[i]`` (``[0]`` for every i
 when the problem sets ``common_seeds``: :func:`evornn.seeding.generation_seeds`) and the optimiser
 draws from its own Generator; so the same seed gives a bit-identical run with any number of threads or
-workers, and a run restored from :meth:`Runner.get_state` continues bit for bit.
+workers, and a run restored from :meth:`Runner.get_state` continues bit for bit. BLAS computes
+with ``blas_threads`` threads (1 by default) during each generation, because its results depend on
+its thread count (:mod:`evornn.blas`).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import blas
 from .evaluators import LocalEvaluator
 from .stopping import Progress, StopConfig, StopReason, check
 from .problem import Problem
@@ -44,17 +47,22 @@ class Runner:
     """Drives ``strategy`` on ``problem`` with network ``net`` until a stopping criterion fires.
 
     ``callbacks`` are called as ``cb(runner, row)`` after every generation (logging,
-    checkpoints); ``row`` is the generation's log line as a dict.
+    checkpoints); ``row`` is the generation's log line as a dict. ``blas_threads``: BLAS's threads
+    while a generation computes (0: as the environment set them; see :mod:`evornn.blas`).
     """
 
     def __init__(self, problem: Problem, net, strategy, stop: StopConfig, evaluator=None, seed: int = 0,
-                 callbacks: tuple[Callable[["Runner", dict], Any], ...] = ()):
+                 callbacks: tuple[Callable[["Runner", dict], Any], ...] = (), blas_threads: int = 1):
         problem.check_network(net)
         if strategy.n_params != net.n_params:
             raise ValueError(f"optimiser has {strategy.n_params} parameters, network {net.n_params}")
         stop.validate()
         stop.check_metrics(problem)
-        strategy.setup(problem, net)
+        if not isinstance(blas_threads, int) or isinstance(blas_threads, bool) or blas_threads < 0:
+            raise ValueError(f"blas_threads must be an integer >= 0 (0: as the environment sets it), got {blas_threads!r}")
+        self.blas_threads = blas_threads
+        with blas.limit(blas_threads):
+            strategy.setup(problem, net)
         self.problem, self.net, self.strategy, self.stop = problem, net, strategy, stop
         self.evaluator = evaluator or LocalEvaluator()
         self.seed = int(seed)
@@ -68,6 +76,10 @@ class Runner:
 
     def step(self) -> dict:
         """Run one generation; returns its log row."""
+        with blas.limit(self.blas_threads):
+            return self._step()
+
+    def _step(self) -> dict:
         t0 = time.perf_counter()
         p, names = self.progress, self.problem.metric_names
         pop = self.strategy.ask()
@@ -140,8 +152,9 @@ class Runner:
         return arrays, meta
 
     def set_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        self.strategy.set_state({k[9:]: v for k, v in arrays.items() if k.startswith("strategy.")},
-                                meta["strategy"])
+        with blas.limit(self.blas_threads):      # CMA-ES replays its generations: as they ran
+            self.strategy.set_state({k[9:]: v for k, v in arrays.items() if k.startswith("strategy.")},
+                                    meta["strategy"])
         self.best_x = np.array(arrays["best_x"]) if "best_x" in arrays else None
         self.progress = Progress(**meta["progress"])
         self.best_metrics = dict(meta["best_metrics"])

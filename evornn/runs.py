@@ -188,7 +188,8 @@ def execute(prep: Prepared, record: RunRecord, label: str, state: tuple | None =
                          keep=exp.run.keep_checkpoints)
     callbacks = (recorder,) + ((progress,) if progress else ())
     runner = make_runner(exp.optimiser, prep.problem, prep.net, settings=dict(exp.settings), stop=exp.stop,
-                         seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks, max_memory=None)
+                         seed=exp.run.seed, evaluator=evaluator, callbacks=callbacks, max_memory=None,
+                         blas_threads=exp.run.blas_threads)
     memory.attach_room(runner, exp.run.max_memory, exp.run.backend, exp.run.workers)   # sized in prepare
     wall = 0.0
     if state is not None:

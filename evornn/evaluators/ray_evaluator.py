@@ -200,7 +200,9 @@ class _Worker:
         (with the rows as scored, when the problem rewrote genes: a fourth element)."""
         W = np.array(W, dtype=np.float64, order="C", copy=True)
         seeds = np.array(seeds, dtype=np.uint64, copy=True)
-        res = self.problem.evaluate(self.net, W, seeds)
+        from .. import blas
+        with blas.limit(1):          # an actor is one of many workers; and 1 thread gives the driver's bits
+            res = self.problem.evaluate(self.net, W, seeds)
         if res.chromosomes is not None:
             return np.asarray(res.fitness), np.asarray(res.metrics), self.node_id, np.asarray(res.chromosomes)
         return np.asarray(res.fitness), np.asarray(res.metrics), self.node_id
