@@ -69,6 +69,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .. import blas
 from ..problem import EvalResult, Problem
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,6 @@ class _Worker:
         (with the rows as scored, when the problem rewrote genes: a fourth element)."""
         W = np.array(W, dtype=np.float64, order="C", copy=True)
         seeds = np.array(seeds, dtype=np.uint64, copy=True)
-        from .. import blas
         with blas.limit(1):          # an actor is one of many workers; and 1 thread gives the driver's bits
             res = self.problem.evaluate(self.net, W, seeds)
         if res.chromosomes is not None:
