@@ -101,9 +101,11 @@ class Runner:
         else:
             p.since_improvement += 1
         if self._has_test and not p.solved:
-            j = self.strategy.test_candidate(fit)     # the fittest, unless the optimiser chooses
-            chk = self.problem.check_solved(self.net, scored[j], res.metrics[j], int(seeds[j]))
-            p.test_episodes += chk.test_episodes
+            for j in self.strategy.test_candidates(fit):    # the fittest, unless the optimiser chooses
+                chk = self.problem.check_solved(self.net, scored[j], res.metrics[j], int(seeds[j]))
+                p.test_episodes += chk.test_episodes
+                if chk.solved or chk.test_episodes:          # one test a generation
+                    break
             if chk.solved:
                 p.solved = True
                 # Solved by its evaluation alone (no test episodes): an evaluator going through the

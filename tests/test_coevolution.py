@@ -122,6 +122,44 @@ def test_cosyne_restart_on_median_keeps_a_run_whose_median_improves():
         make_config(CoSyNE.Config, {"restart_on": "mean"}, "cosyne").validate("cosyne")
 
 
+def test_cosyne_test_choice_mean_ranks_rows_by_their_shrunk_mean_and_leaves_the_search_alone():
+    """test_choice = "mean": after each tell the rows (in the order they were asked) are ranked by
+    (sum of their scores since they last changed + the generation's mean) / (count + 1); the
+    population evolves exactly as with the fittest tested; the sums survive a checkpoint."""
+    m, n = 12, 10
+    cfg = {"population": m, "reevaluate": True, "mutation_rate": 1.0}     # every child differs from its parents
+    mean = CoSyNE(n, make_config(CoSyNE.Config, {**cfg, "test_choice": "mean"}, "cosyne"), np.random.default_rng(3))
+    fittest = CoSyNE(n, make_config(CoSyNE.Config, cfg, "cosyne"), np.random.default_rng(3))
+    scores: dict[bytes, list[float]] = {}     # a row's scores since it last changed, keyed by its weights
+    draw = np.random.default_rng(8)
+    long_lived = 0
+    for g in range(12):
+        pop = mean.ask()
+        assert np.array_equal(pop, fittest.ask()) and pop.shape[0] == m
+        fit = draw.normal(size=m)
+        keys = [row.tobytes() for row in pop]
+        for k, f in zip(keys, fit):
+            scores.setdefault(k, []).append(float(f))
+        if g == 6:     # a checkpoint in the middle: the sums resume exactly
+            arrays, meta = mean.get_state()
+            mean = CoSyNE(n, mean.config, np.random.default_rng(99))
+            mean.set_state({k: np.array(v) for k, v in arrays.items()}, dict(meta))
+        mean.tell(pop, fit)
+        fittest.tell(pop, fit)
+        est = np.array([(sum(scores[k]) + fit.mean()) / (len(scores[k]) + 1) for k in keys])
+        assert np.allclose(est[mean.test_candidates(fit)], np.sort(est)[::-1], rtol=0, atol=1e-12)
+        assert fittest.test_candidates(fit) == [int(np.argmax(fit))]
+        long_lived += max(len(scores[k]) for k in keys) > 1
+        changed = {r.tobytes() for r, f in zip(mean.pop, mean.fit) if np.isnan(f)}
+        scores = {k: v for k, v in scores.items() if k not in changed}
+    assert long_lived >= 10        # rows survived unchanged, so the ranking differs from the fittest's
+    assert np.array_equal(mean.pop, fittest.pop)
+    with pytest.raises(ValueError, match=r"^cosyne\.test_choice must be 'fittest' unless reevaluate = true"):
+        make_config(CoSyNE.Config, {"test_choice": "mean"}, "cosyne").validate("cosyne")
+    with pytest.raises(ValueError, match=r"^cosyne\.test_choice must be 'fittest' or 'mean'"):
+        make_config(CoSyNE.Config, {"test_choice": "best"}, "cosyne").validate("cosyne")
+
+
 def test_cosyne_sparse_start_zeroes_initial_weights_at_restarts_too():
     m, n = 200, 50
     cfg = make_config(CoSyNE.Config, {"population": m, "init": "uniform", "init_range": 3.0, "init_density": 0.1,

@@ -369,6 +369,54 @@ def test_cosyne_solves_cartpole(config, budget):
 
 
 @needs_gym
+def test_cosyne_test_choice_mean_tests_the_first_admitted_row_of_its_order():
+    """CoSyNE's test_choice = "mean" on CartPole-v1 (one noisy episode an evaluation): each
+    generation the runner tests the first row of CoSyNE's order whose evaluation reached the
+    threshold (one test a generation); the search is the one "fittest" runs, generation for
+    generation, up to the generation either run is solved in."""
+    def run(choice):
+        tested = []
+        runner = evornn.make_runner(
+            "cosyne", "gym", "mlp", net={"hidden": []}, seed=2, stop={"max_evaluations": 3000, "solved": True},
+            settings={"population": 20, "reevaluate": True, "mutation_rate": 0.5, "test_choice": choice},
+            problem_params={"env": "CartPole-v1", "episodes": 1, "test_screen": 10, "test_sequential": True})
+        check = runner.problem.check_solved
+
+        def recorded(net, w, row, seed):
+            out = check(net, w, row, seed)
+            tested[-1].append((float(row[0]), out.test_episodes))
+            return out
+        runner.problem.check_solved = recorded
+        orders = []
+        real = runner.strategy.test_candidates
+
+        def candidates(fit):
+            tested.append([])
+            order = real(fit)
+            orders.append((np.array(fit), list(order)))
+            return order
+        runner.strategy.test_candidates = candidates
+        runner.run()
+        return runner, tested, orders
+    mean, tested, orders = run("mean")
+    fittest, _, _ = run("fittest")
+    assert mean.progress.solved
+    n = min(len(mean.history), len(fittest.history))
+    for a, b in zip(mean.history[:n], fittest.history[:n]):
+        assert (a["best"], a["median"], a["evaluations"]) == (b["best"], b["median"], b["evaluations"])
+    differ = 0
+    for calls, (fit, order) in zip(tested, orders):
+        admitted = [j for j in order if fit[j] >= 475.0]
+        if not admitted:       # nothing reached the threshold: every call turned away, no test
+            assert all(eps == 0 for _, eps in calls)
+            continue
+        # the calls went down the order to the first admitted row, and that one was tested
+        assert len(calls) == order.index(admitted[0]) + 1 and calls[-1][1] > 0
+        differ += admitted[0] != int(np.argmax(fit))
+    assert differ > 0                    # the order tested other rows than the fittest
+
+
+@needs_gym
 def test_a_missing_environment_dependency_is_one_line(monkeypatch):
     """LunarLander without box2d (as in CI, which installs only gymnasium): one line naming it."""
     import gymnasium as gym

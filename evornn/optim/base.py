@@ -102,6 +102,12 @@ class Strategy(ABC):
         NEAT can choose as its code's non-Markov pole experiment does (``test_choice``)."""
         return int(np.argmax(fitness))
 
+    def test_candidates(self, fitness: np.ndarray) -> list[int]:
+        """The rows the runner may test, in the order it tries them: it tests the first whose
+        evaluation the problem's gate admits (one test a generation at most). By default only
+        :meth:`test_candidate`; CoSyNE's ``test_choice = "mean"`` ranks every row."""
+        return [self.test_candidate(fitness)]
+
     def evaluations_counted(self, population: np.ndarray) -> int:
         """What the generation that evaluated ``population`` adds to the run's evaluation count:
         its rows. Gradient trainers count the sequences their epoch presented instead."""

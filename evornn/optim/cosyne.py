@@ -40,6 +40,18 @@ is the same search with fewer evaluations; ``reevaluate = true`` asks for every 
 generation (the paper's count, and what a noisy problem needs). Every row ``ask`` returns is
 evaluated and counted by the runner.
 
+The network tested for "solved" (a problem with a test after the generation, e.g. a Gymnasium
+environment's 100 test episodes): ``test_choice = "fittest"`` (the default) is the generation's
+fittest row. On a noisy fitness (one random episode an evaluation) that is the luckiest episode of
+the generation, often a middling network's. ``test_choice = "mean"`` (with ``reevaluate``) keeps
+every row's evaluations since it last changed and ranks the rows by their mean, shrunk towards the
+generation's mean fitness as if by one more evaluation, (sum of its n scores + the generation's
+mean) / (n + 1): a network that has scored well generation after generation comes before a new one
+with one lucky episode. The runner tests the first row in that order whose evaluation the problem
+admits (a Gymnasium problem: an evaluation at the threshold), one test a generation as before. The
+choice changes only which network is tested, not the search: a run evolves exactly as with
+"fittest" up to the generation it is solved in.
+
 Gene order for crossover. Gomez's networks are lists of neurons, each with its weights, so a
 one-point cut mostly exchanges whole neurons. evornn's chromosome is laid out by parameter block
 (all input weights, then all recurrent weights, ...); ``crossover_order = "neurons"`` makes the
@@ -90,6 +102,7 @@ class CoSyNEConfig:
     init_range: float = 1.0
     init_density: float = 1.0       # < 1: each initial weight is kept with this probability, else 0 (sparse start)
     reevaluate: bool = False         # ask for every row every generation (noisy problems)
+    test_choice: str = "fittest"     # the row tested for "solved": fittest | mean (its evaluations' shrunk mean)
     weight_limit: float = 0.0        # > 0: children's weights clipped to +-weight_limit (0: no limit)
     restart_after: int = 0           # > 0: fresh population after this many generations without improvement
     restart_on: str = "best"         # what restart_after watches: the population's best | median fitness
@@ -125,6 +138,10 @@ class CoSyNEConfig:
             bad("init_density", "in (0, 1]")
         if isinstance(self.restart_after, bool) or not isinstance(self.restart_after, int) or self.restart_after < 0:
             bad("restart_after", "an integer >= 0 (0: never)")
+        if self.test_choice not in ("fittest", "mean"):
+            bad("test_choice", "'fittest' or 'mean'")
+        if self.test_choice == "mean" and not self.reevaluate:
+            bad("test_choice", "'fittest' unless reevaluate = true (only re-evaluated rows have evaluations to average)")
         if self.restart_on not in ("best", "median"):
             bad("restart_on", "'best' or 'median'")
         if not (self.weight_limit >= 0 and np.isfinite(self.weight_limit)):
@@ -163,7 +180,7 @@ class CoSyNE(Strategy):
     description = ("CoSyNE (Gomez, Schmidhuber & Miikkulainen 2008): one subpopulation per weight, "
                    "recombination of the best quarter, fitness-dependent permutation of each column")
     Config = CoSyNEConfig
-    state_fields = ("generation", "pop", "fit", "pending", "best_in_pop", "stale", "restarts")
+    state_fields = ("generation", "pop", "fit", "pending", "best_in_pop", "stale", "restarts", "score_sum", "scored")
 
     @classmethod
     def memory_bytes(cls, config, n_params, net=None, problem=None) -> int:
@@ -188,6 +205,7 @@ class CoSyNE(Strategy):
             self._set_order(groups)
         self.generation = 0
         self.restarts = 0
+        self._test_order: list[int] | None = None   # test_choice = "mean": the rows just told, in test order
         self._fresh_population()
 
     def setup(self, problem, net) -> None:
@@ -207,6 +225,8 @@ class CoSyNE(Strategy):
         m = self.config.population
         self.pop: np.ndarray | None = None          # (m, n): rows are networks, columns subpopulations
         self.fit = np.full(m, np.nan)               # fitness of each row (nan: not evaluated yet)
+        self.score_sum = np.zeros(m)                # test_choice = "mean": the sum of each row's scores
+        self.scored = np.zeros(m, dtype=np.int64)   # ... and their number, since the row last changed
         self.pending = np.ones(m, dtype=bool)       # rows ask returns next
         self.best_in_pop = -np.inf                  # best fitness (or median: restart_on) since the last (re)start
         self.stale = 0                              # generations since best_in_pop improved
@@ -236,6 +256,13 @@ class CoSyNE(Strategy):
         if self.pop is None:   # told before any ask: these are the initial rows
             self.pop = pop.copy()
         self.pop[self.pending], self.fit[self.pending] = pop, fit
+        if self.config.test_choice == "mean":       # reevaluate: every row was just told, in row order
+            ok = np.isfinite(fit)
+            self.score_sum += np.where(ok, fit, 0.0)
+            self.scored += ok
+            prior = float(fit[ok].mean()) if ok.any() else 0.0
+            est = np.where(ok, (self.score_sum + prior) / (self.scored + 1), -np.inf)
+            self._test_order = [int(i) for i in np.argsort(-est, kind="stable")]
         self.generation += 1
         best = float(np.max(self.fit) if self.config.restart_on == "best" else np.median(self.fit))
         self.best_in_pop, self.stale = (best, 0) if best > self.best_in_pop else (self.best_in_pop, self.stale + 1)
@@ -245,6 +272,11 @@ class CoSyNE(Strategy):
         else:
             self._next_generation()
 
+    def test_candidates(self, fitness: np.ndarray) -> list[int]:
+        if self.config.test_choice == "mean" and self._test_order is not None:
+            return self._test_order
+        return super().test_candidates(fitness)
+
     def info(self) -> dict:
         return {"restarts": int(self.restarts)}
 
@@ -252,6 +284,7 @@ class CoSyNE(Strategy):
         c, m, n = self.config, self.config.population, self.n_params
         order = np.argsort(-self.fit, kind="stable")          # best first
         P, F = self.pop[order], self.fit[order]
+        S, N = self.score_sum[order], self.scored[order]
         k = self.n_parents
         children = self._recombine(P[:k])
         probs = permutation_probabilities(F, n, c.permute_by)
@@ -265,6 +298,7 @@ class CoSyNE(Strategy):
         changed[:survivors] = np.any(P[:survivors] != old, axis=1)
         changed[survivors:] = True
         self.pop, self.fit = P, np.where(changed, np.nan, F)
+        self.score_sum, self.scored = np.where(changed, 0.0, S), np.where(changed, 0, N)
         self.pending = np.ones(m, dtype=bool) if c.reevaluate else changed
 
     def _recombine(self, parents: np.ndarray) -> np.ndarray:
@@ -309,3 +343,6 @@ class CoSyNE(Strategy):
         # checkpoints written before restarts existed have no stale/restarts/best_in_pop
         self.generation, self.stale, self.restarts = int(self.generation), int(self.stale or 0), int(self.restarts or 0)
         self.best_in_pop = -np.inf if self.best_in_pop is None else float(self.best_in_pop)
+        m = self.config.population      # checkpoints written before test_choice existed
+        self.score_sum = np.zeros(m) if self.score_sum is None else self.score_sum
+        self.scored = np.zeros(m, dtype=np.int64) if self.scored is None else self.scored
