@@ -101,12 +101,13 @@ class Runner:
         else:
             p.since_improvement += 1
         if self._has_test and not p.solved:
+            chk = None                                       # no candidate: nothing tested this generation
             for j in self.strategy.test_candidates(fit):    # the fittest, unless the optimiser chooses
                 chk = self.problem.check_solved(self.net, scored[j], res.metrics[j], int(seeds[j]))
                 p.test_episodes += chk.test_episodes
                 if chk.solved or chk.test_episodes:          # one test a generation
                     break
-            if chk.solved:
+            if chk is not None and chk.solved:
                 p.solved = True
                 # Solved by its evaluation alone (no test episodes): an evaluator going through the
                 # batch one network at a time would have stopped at this one, as the literature

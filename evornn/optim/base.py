@@ -105,7 +105,8 @@ class Strategy(ABC):
     def test_candidates(self, fitness: np.ndarray) -> list[int]:
         """The rows the runner may test, in the order it tries them: it tests the first whose
         evaluation the problem's gate admits (one test a generation at most). By default only
-        :meth:`test_candidate`; CoSyNE's ``test_choice = "mean"`` ranks every row."""
+        :meth:`test_candidate`; CoSyNE's ``test_choice = "mean"`` ranks every row. An empty list
+        tests nothing this generation."""
         return [self.test_candidate(fitness)]
 
     def evaluations_counted(self, population: np.ndarray) -> int:
