@@ -416,11 +416,10 @@ def test_cosyne_test_choice_mean_tests_the_first_admitted_row_of_its_order():
     assert differ > 0                    # the order tested other rows than the fittest
 
 
-
 @needs_gym
 def test_an_optimiser_with_no_test_candidates_tests_nothing_that_generation():
-    """A strategy may return no rows to test: the generation runs on untested (no error, no
-    test episode, not solved), and the next generation's candidates are tested again."""
+    """A strategy may return no rows to test: each generation runs on untested (no error, no
+    test episode, not solved), though rows reached the threshold."""
     runner = evornn.make_runner(
         "cosyne", "gym", "mlp", net={"hidden": []}, seed=2, stop={"max_evaluations": 400, "solved": True},
         settings={"population": 20, "reevaluate": True, "mutation_rate": 0.5},
@@ -430,6 +429,7 @@ def test_an_optimiser_with_no_test_candidates_tests_nothing_that_generation():
     assert runner.progress.evaluations == 400
     assert runner.progress.test_episodes == 0 and not runner.progress.solved
     assert max(row["best"] for row in runner.history) >= 475.0      # there were rows to test
+
 
 @needs_gym
 def test_a_missing_environment_dependency_is_one_line(monkeypatch):
